@@ -1,0 +1,30 @@
+//! Affinity Lens core: the Affinity API v1 models and client, and the lookup engine that
+//! turns the page a user is looking at into a [`Card`].
+//!
+//! It compiles natively (the CLI, the sandbox's tests, the gateway) and to wasm32 (the
+//! extension's background worker). Nothing here touches the DOM or Leptos.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), affinity_core::Error> {
+//! use affinity_core::{Client, ClientConfig, resolve_page, lookup_card};
+//! let client = Client::new(ClientConfig::new("https://api.affinity.co", "KEY"));
+//! let query = resolve_page("https://www.acme.com/about", &[]).expect("a company site");
+//! let card = lookup_card(&client, &query).await;
+//! println!("{}", serde_json::to_string_pretty(&card).unwrap());
+//! # Ok(()) }
+//! ```
+
+pub mod card;
+pub mod client;
+pub mod error;
+pub mod lookup;
+pub mod models;
+pub mod page;
+pub mod transport;
+
+pub use card::{Card, CardEntity, CardError, CardStatus, EntityKind, Query, QueryKind};
+pub use client::{Auth, Client, ClientConfig};
+pub use error::Error;
+pub use lookup::lookup_card;
+pub use page::{PageError, resolve_page};
+pub use transport::{DefaultTransport, HttpRequest, HttpResponse, Method, Transport};

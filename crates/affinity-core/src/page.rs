@@ -1,0 +1,135 @@
+//! Page resolution: from the URL in a tab to what to look up.
+
+use crate::card::{Query, QueryKind};
+
+/// Sites never looked up: search engines, webmail, social networks other than LinkedIn,
+/// and Affinity itself. Matched against the registrable domain. Users extend it.
+pub const NEVER_LOOK_UP: &[&str] = &[
+    "google.com", "bing.com", "duckduckgo.com", "yahoo.com", "baidu.com", "yandex.ru", "ecosia.org",
+    "gmail.com", "outlook.com", "live.com", "office.com", "hotmail.com", "proton.me", "protonmail.com", "icloud.com",
+    "facebook.com", "instagram.com", "twitter.com", "x.com", "tiktok.com", "youtube.com", "reddit.com",
+    "pinterest.com", "threads.net", "bsky.app", "affinity.co",
+];
+
+/// Why a page gives nothing to look up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// Not an http(s) page with a registrable domain (an IP address, `localhost`, a file).
+    #[error("nothing to look up on {0}")]
+    Unsupported(String),
+    /// The site is on the never-look-up list (built-in or the user's).
+    #[error("{} is on the never-look-up list", .0.value)]
+    Ignored(Query),
+}
+
+/// Turns a page URL into a query: the registrable domain of a company site (public suffix
+/// aware, so `www.shop.acme.co.uk` is `acme.co.uk`), or a canonical LinkedIn person or
+/// company URL. `user_ignored` extends [`NEVER_LOOK_UP`].
+pub fn resolve_page(page_url: &str, user_ignored: &[String]) -> Result<Query, PageError> {
+    let url = url::Url::parse(page_url.trim()).map_err(|_| PageError::Unsupported(page_url.to_owned()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(PageError::Unsupported(page_url.to_owned()));
+    }
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.trim_end_matches('.').to_ascii_lowercase(),
+        _ => return Err(PageError::Unsupported(page_url.to_owned())),
+    };
+    let domain = registrable_domain(&host).ok_or_else(|| PageError::Unsupported(page_url.to_owned()))?;
+
+    if domain == "linkedin.com" {
+        let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+        return match segments.as_slice() {
+            ["in", slug, ..] => Ok(Query {
+                kind: QueryKind::LinkedinPerson,
+                value: format!("https://www.linkedin.com/in/{}", slug.to_ascii_lowercase()),
+            }),
+            ["company", slug, ..] => Ok(Query {
+                kind: QueryKind::LinkedinCompany,
+                value: format!("https://www.linkedin.com/company/{}", slug.to_ascii_lowercase()),
+            }),
+            _ => Err(PageError::Ignored(Query { kind: QueryKind::Domain, value: domain })),
+        };
+    }
+
+    let query = Query { kind: QueryKind::Domain, value: domain };
+    let ignored = NEVER_LOOK_UP
+        .iter()
+        .copied()
+        .chain(user_ignored.iter().map(String::as_str))
+        .any(|i| is_same_site(&query.value, i));
+    if ignored { Err(PageError::Ignored(query)) } else { Ok(query) }
+}
+
+/// The registrable domain (eTLD+1) of a host name, if it has one.
+pub fn registrable_domain(host: &str) -> Option<String> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    // IDN hosts become punycode, as the URL standard says and as domains are stored.
+    let ascii = url::Url::parse(&format!("http://{host}/")).ok()?.host_str()?.to_owned();
+    let domain = psl::domain_str(&ascii)?;
+    Some(domain.to_owned())
+}
+
+fn is_same_site(domain: &str, entry: &str) -> bool {
+    let entry = entry.trim().trim_start_matches("*.").trim_end_matches('.').to_ascii_lowercase();
+    !entry.is_empty() && (domain == entry || domain.ends_with(&format!(".{entry}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domain_of(url: &str) -> Option<String> {
+        match resolve_page(url, &[]) {
+            Ok(Query { kind: QueryKind::Domain, value }) => Some(value),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn company_sites_resolve_to_their_registrable_domain() {
+        let cases = [
+            ("https://acme.com", "acme.com"),
+            ("https://www.acme.com/about?x=1#team", "acme.com"),
+            ("https://www.shop.acme.co.uk/", "acme.co.uk"),
+            ("http://ACME.io:8080/path", "acme.io"),
+            ("https://blog.acme.com.au/", "acme.com.au"),
+            ("http://acme.test:4000/", "acme.test"),
+            ("https://münchen-startup.de/", "xn--mnchen-startup-gsb.de"),
+            ("https://acme.github.io/", "acme.github.io"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(domain_of(url).as_deref(), Some(want), "{url}");
+        }
+    }
+
+    #[test]
+    fn pages_without_a_domain_are_unsupported() {
+        for url in ["http://127.0.0.1:8787/", "http://[::1]/", "file:///tmp/x.html", "chrome://extensions", "not a url", "http://localhost/"] {
+            assert!(matches!(resolve_page(url, &[]), Err(PageError::Unsupported(_))), "{url}");
+        }
+    }
+
+    #[test]
+    fn never_look_up_sites_are_ignored_and_users_can_add_their_own() {
+        for url in ["https://www.google.com/search?q=acme", "https://mail.google.com/", "https://app.affinity.co/", "https://x.com/acme"] {
+            assert!(matches!(resolve_page(url, &[]), Err(PageError::Ignored(_))), "{url}");
+        }
+        let mine = vec!["intranet.example".to_owned()];
+        assert!(matches!(resolve_page("https://wiki.intranet.example/", &mine), Err(PageError::Ignored(_))));
+        assert!(resolve_page("https://wiki.intranet.example/", &[]).is_ok());
+    }
+
+    #[test]
+    fn linkedin_profiles_and_companies_have_canonical_urls() {
+        let person = resolve_page("https://www.linkedin.com/in/Jane-Doe-123/details/?trk=x", &[]).unwrap();
+        assert_eq!(person.kind, QueryKind::LinkedinPerson);
+        assert_eq!(person.value, "https://www.linkedin.com/in/jane-doe-123");
+        let company = resolve_page("https://linkedin.com/company/acme/about/", &[]).unwrap();
+        assert_eq!(company.kind, QueryKind::LinkedinCompany);
+        assert_eq!(company.value, "https://www.linkedin.com/company/acme");
+        assert!(matches!(resolve_page("https://www.linkedin.com/feed/", &[]), Err(PageError::Ignored(_))));
+    }
+}

@@ -1,0 +1,165 @@
+//! `affinity-lens`: look things up in Affinity from a terminal, and run the sandbox.
+
+use std::process::ExitCode;
+
+use affinity_core::{Card, CardStatus, Client, ClientConfig, PageError, Query, QueryKind, lookup_card, resolve_page};
+use affinity_server::sandbox::{Sandbox, SandboxConfig};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "affinity-lens", version, about = "Affinity CRM knowledge for the thing you are looking at")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the card for a domain, a URL or an email address.
+    Card {
+        /// `acme.com`, `https://www.acme.com/about` or `jane@acme.com`.
+        target: String,
+        /// Print exactly the Card JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Show who the API key belongs to.
+    Whoami {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Run the Affinity-compatible sandbox API on loopback.
+    Sandbox {
+        /// Port to listen on (127.0.0.1).
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// The API key the sandbox accepts.
+        #[arg(long, default_value = "sandbox-key")]
+        key: String,
+    },
+}
+
+#[derive(Args)]
+struct ApiArgs {
+    /// Affinity's base URL (or the sandbox's).
+    #[arg(long, env = "AFFINITY_BASE_URL", default_value = "https://api.affinity.co")]
+    base_url: String,
+    /// A file holding the API key (otherwise AFFINITY_API_KEY).
+    #[arg(long)]
+    key_file: Option<std::path::PathBuf>,
+}
+
+impl ApiArgs {
+    fn client(&self) -> Result<Client, String> {
+        let key = match &self.key_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the key file {}: {e}", path.display()))?
+                .trim()
+                .to_owned(),
+            None => std::env::var("AFFINITY_API_KEY").map_err(|_| "no API key: set AFFINITY_API_KEY or pass --key-file".to_owned())?,
+        };
+        if key.is_empty() {
+            return Err("the API key is empty".into());
+        }
+        url_check(&self.base_url)?;
+        Ok(Client::new(ClientConfig::new(&self.base_url, key)))
+    }
+}
+
+fn url_check(base_url: &str) -> Result<(), String> {
+    match base_url.split_once("://") {
+        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(()),
+        _ => Err(format!("--base-url must be an http(s) URL, got {base_url:?}")),
+    }
+}
+
+/// Turns what the user typed into a query.
+fn parse_target(target: &str) -> Result<Query, String> {
+    let t = target.trim();
+    if t.contains('@') && !t.contains('/') {
+        let email = t.to_lowercase();
+        return match email.split_once('@') {
+            Some((user, domain)) if !user.is_empty() && domain.contains('.') => Ok(Query { kind: QueryKind::Email, value: email }),
+            _ => Err(format!("{t:?} is not an email address")),
+        };
+    }
+    let url = if t.contains("://") { t.to_owned() } else { format!("https://{t}") };
+    match resolve_page(&url, &[]) {
+        Ok(q) => Ok(q),
+        Err(PageError::Ignored(q)) => Ok(q),
+        Err(PageError::Unsupported(_)) => Err(format!("{t:?} is not a domain, URL or email address")),
+    }
+}
+
+fn print_card(card: &Card) {
+    match card.status {
+        CardStatus::Matched => {
+            let e = card.entity.as_ref().expect("a matched card has an entity");
+            println!("{} (id {})", e.name, e.id);
+            if !e.domains.is_empty() {
+                println!("  domains: {}", e.domains.join(", "));
+            }
+        }
+        CardStatus::Ambiguous => {
+            println!("{} matches several records:", card.query.value);
+            for c in &card.candidates {
+                println!("  {} (id {}) {}", c.name, c.id, c.domains.join(", "));
+            }
+        }
+        CardStatus::NotFound => println!("{}: not in Affinity", card.query.value),
+        CardStatus::Ignored => println!("{}: never looked up", card.query.value),
+        CardStatus::Error => {}
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Card { target, json, api } => {
+            let query = parse_target(&target)?;
+            let client = api.client()?;
+            let card = lookup_card(&client, &query).await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&card).expect("a card serialises"));
+            } else {
+                print_card(&card);
+            }
+            match card.error {
+                Some(e) => Err(e.message),
+                None => Ok(()),
+            }
+        }
+        Command::Whoami { api } => {
+            let me = api.client()?.whoami().await.map_err(|e| e.to_string())?;
+            println!(
+                "{} {} <{}> at {} ({}.affinity.co)",
+                me.user.first_name,
+                me.user.last_name,
+                me.user.email.unwrap_or_default(),
+                me.tenant.name,
+                me.tenant.subdomain
+            );
+            Ok(())
+        }
+        Command::Sandbox { port, key } => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("listening on http://{addr}");
+            Sandbox::new(SandboxConfig::new(key)).serve(listener).await.map_err(|e| e.to_string())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("affinity-lens: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The Leptos components of Affinity Lens. A library only: the web crate mounts them.
+//!
+//! ```ignore
+//! let (state, set_state) = signal(CardState::Loading);
+//! leptos::mount::mount_to(element, move || view! { <CardView state=state /> });
+//! ```
+
+mod card;
+
+pub use card::{CardState, CardView};

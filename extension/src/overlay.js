@@ -1,0 +1,29 @@
+// The overlay: an extension page, so the extension's CSP (with 'wasm-unsafe-eval')
+// applies here whatever the host page's CSP says.
+import init, { mountCard } from './wasm/affinity_web.js';
+
+const api = globalThis.browser ?? globalThis.chrome;
+const TIME_LIMIT_MS = 20000;
+
+await init({ module_or_path: new URL('./wasm/affinity_web_bg.wasm', import.meta.url) });
+// Keep the handle for the page's life: dropping it would unmount the card.
+const handle = mountCard(document.getElementById('root'));
+globalThis.lensCard = handle;
+
+const token = location.hash.slice(1);
+let settled = false;
+const timer = setTimeout(() => {
+  if (!settled) handle.setError('Affinity did not answer in time. Try again later.');
+}, TIME_LIMIT_MS);
+
+try {
+  const reply = await api.runtime.sendMessage({ type: 'lens:card', token });
+  settled = true;
+  clearTimeout(timer);
+  if (reply && reply.card) handle.setCard(reply.card);
+  else handle.setError(reply?.message ?? 'The Lens could not make a card for this page.');
+} catch (e) {
+  settled = true;
+  clearTimeout(timer);
+  handle.setError(`The Lens background is not answering: ${e}`);
+}

@@ -1,0 +1,69 @@
+// The extension in headless Chromium against the sandbox.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  root, startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame,
+} from './harness.mjs';
+
+let sandbox, site, browser;
+
+before(async () => {
+  sandbox = await startSandbox();
+  site = await startSite();
+  browser = await launchChromiumWithExtension(['acme.test', 'unknown-startup.test']);
+  await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
+});
+
+after(async () => {
+  await browser?.context.close();
+  await site?.stop();
+  sandbox?.stop();
+});
+
+test('a company site shows the overlay with the organization name', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`http://acme.test:${site.port}/`);
+  const frame = await overlayFrame(page, browser.extensionId);
+  await frame.getByTestId('lens-card').waitFor();
+  await assert.doesNotReject(frame.getByTestId('lens-entity-name').filter({ hasText: 'Acme Corporation' }).waitFor());
+  assert.equal(await frame.getByTestId('lens-status').textContent(), 'In Affinity');
+  // The card in its page, for the README: the end-to-end test keeps it current.
+  mkdirSync(join(root, 'docs'), { recursive: true });
+  await page.screenshot({ path: join(root, 'docs', 'card.png') });
+  await page.close();
+});
+
+test('the overlay works on a page whose CSP forbids WebAssembly', async () => {
+  const page = await browser.context.newPage();
+  const cspErrors = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
+  const response = await page.goto(`http://acme.test:${site.port}/strict-csp`);
+  assert.match(response.headers()['content-security-policy'], /script-src 'self'/);
+  const frame = await overlayFrame(page, browser.extensionId);
+  await frame.getByTestId('lens-entity-name').filter({ hasText: 'Acme Corporation' }).waitFor();
+  assert.deepEqual(cspErrors, []);
+  await page.close();
+});
+
+test('an unknown company shows "not in Affinity"', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`http://unknown-startup.test:${site.port}/`);
+  const frame = await overlayFrame(page, browser.extensionId);
+  await frame.getByTestId('lens-status').filter({ hasText: 'Not in Affinity' }).waitFor();
+  assert.equal(await frame.getByTestId('lens-entity-name').textContent(), 'unknown-startup.test');
+  await page.close();
+});
+
+test('the page never sees the API key', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`http://acme.test:${site.port}/`);
+  await overlayFrame(page, browser.extensionId);
+  const html = await page.evaluate(() => document.documentElement.outerHTML + JSON.stringify(localStorage));
+  assert.ok(!html.includes(sandbox.key), 'the key leaked into the page');
+  // The overlay's host is closed: page scripts cannot reach into it.
+  const shadow = await page.evaluate(() => document.querySelector('affinity-lens-overlay')?.shadowRoot ?? null);
+  assert.equal(shadow, null);
+  await page.close();
+});

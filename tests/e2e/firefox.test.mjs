@@ -1,0 +1,112 @@
+// The extension in headless Firefox (ESR), driven through geckodriver's WebDriver API:
+// Playwright cannot drive stock Firefox.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { firefoxDist, startSandbox, startSite } from './harness.mjs';
+
+const ADDON_ID = 'affinity-lens@affinity-lens.dev';
+const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+let sandbox, site, driver, session, base;
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function wd(method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value)}`);
+  return json.value;
+}
+const s = (path) => `/session/${session}${path}`;
+
+async function waitFor(what, fn, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+async function find(css) {
+  const el = await wd('POST', s('/element'), { using: 'css selector', value: css });
+  return el[ELEMENT];
+}
+async function textOf(css) {
+  return wd('GET', s(`/element/${await find(css)}/text`));
+}
+
+before(async () => {
+  sandbox = await startSandbox();
+  site = await startSite();
+  const port = await freePort();
+  driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1'], { stdio: 'ignore' });
+  base = `http://127.0.0.1:${port}`;
+  await waitFor('geckodriver', async () => (await fetch(`${base}/status`)).ok, 10000);
+  const created = await wd('POST', '/session', {
+    capabilities: {
+      alwaysMatch: {
+        browserName: 'firefox',
+        'moz:firefoxOptions': {
+          binary: '/usr/bin/firefox-esr',
+          args: ['-headless'],
+          prefs: {
+            'network.dns.localDomains': 'acme.test',
+            'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
+            'browser.shell.checkDefaultBrowser': false,
+            'datareporting.policy.dataSubmissionEnabled': false,
+          },
+        },
+      },
+    },
+  });
+  session = created.sessionId;
+  await wd('POST', s('/moz/addon/install'), { path: firefoxDist, temporary: true });
+});
+
+after(async () => {
+  if (session) await wd('DELETE', s('')).catch(() => {});
+  driver?.kill('SIGTERM');
+  await site?.stop();
+  sandbox?.stop();
+});
+
+test('Firefox: the options page saves the key and a company site shows the overlay', async () => {
+  await wd('POST', s('/url'), { url: `moz-extension://${ADDON_UUID}/options.html` });
+  await waitFor('options page', () => find('[data-testid="api-key"]'));
+  const key = await find('[data-testid="api-key"]');
+  await wd('POST', s(`/element/${key}/value`), { text: sandbox.key });
+  const baseUrl = await find('[data-testid="base-url"]');
+  await wd('POST', s(`/element/${baseUrl}/clear`), {});
+  await wd('POST', s(`/element/${baseUrl}/value`), { text: sandbox.url });
+  await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
+  await waitFor('Saved.', async () => (await textOf('[data-testid="options-status"]')) === 'Saved.');
+
+  await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
+  // The overlay is the page's first frame (inside a closed shadow root, so found by index).
+  const name = await waitFor('the overlay card', async () => {
+    await wd('POST', s('/frame'), { id: null });
+    await wd('POST', s('/frame'), { id: 0 });
+    const text = await textOf('[data-testid="lens-entity-name"]');
+    return text === 'Acme Corporation' ? text : null;
+  });
+  assert.equal(name, 'Acme Corporation');
+  assert.equal(await textOf('[data-testid="lens-status"]'), 'In Affinity');
+});

@@ -1,0 +1,113 @@
+// Shared pieces of the end-to-end tests: the sandbox, a site served under any host name,
+// and browsers that load the built extension.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const chromeDist = join(root, 'extension', 'dist', 'chrome');
+export const firefoxDist = join(root, 'extension', 'dist', 'firefox');
+export const SANDBOX_KEY = 'e2e-test-key';
+
+function lensBinary() {
+  for (const profile of ['native', 'release', 'debug']) {
+    const p = join(root, 'target', profile, 'affinity-lens');
+    if (existsSync(p)) return p;
+  }
+  throw new Error('affinity-lens is not built: run `npm run build`');
+}
+
+/** Starts `affinity-lens sandbox` on a free port; resolves once it prints that it listens. */
+export async function startSandbox(extraArgs = []) {
+  const child = spawn(lensBinary(), ['sandbox', '--port', '0', '--key', SANDBOX_KEY, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`sandbox did not start: ${stderr}`)), 10000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`sandbox exited ${code}: ${stderr}`)); });
+  });
+  return { url, key: SANDBOX_KEY, stop: () => child.kill('SIGTERM') };
+}
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' };
+
+/** Serves tests/site under whatever host name the browser maps to 127.0.0.1. */
+export async function startSite() {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    const headers = {};
+    let file = 'index.html';
+    if (path === '/strict-csp') {
+      file = 'strict-csp.html';
+      headers['content-security-policy'] = "default-src 'self'; script-src 'self'";
+    } else if (path !== '/' && /^\/[\w-]+\.html$/.test(path)) {
+      file = path.slice(1);
+    }
+    const full = join(root, 'tests', 'site', file);
+    if (!existsSync(full)) { res.writeHead(404); res.end('not found'); return; }
+    res.writeHead(200, { 'content-type': TYPES[extname(full)] ?? 'application/octet-stream', ...headers });
+    res.end(readFileSync(full));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { port: server.address().port, stop: () => new Promise((r) => server.close(r)) };
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-features=Translate,MediaRouter',
+];
+
+/** Chromium (Debian's) with the built extension loaded; `hosts` resolve to 127.0.0.1. */
+export async function launchChromiumWithExtension(hosts = []) {
+  const { chromium } = await import('playwright-core');
+  const userDataDir = mkdtempSync(join(tmpdir(), 'lens-chromium-'));
+  const args = [
+    ...CHROMIUM_ARGS,
+    `--disable-extensions-except=${chromeDist}`,
+    `--load-extension=${chromeDist}`,
+  ];
+  if (hosts.length) args.push(`--host-resolver-rules=${hosts.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`);
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args,
+    viewport: { width: 1200, height: 800 },
+  });
+  let [worker] = context.serviceWorkers();
+  if (!worker) worker = await context.waitForEvent('serviceworker', { timeout: 15000 });
+  const extensionId = new URL(worker.url()).host;
+  return { context, worker, extensionId };
+}
+
+/** Fills the options page with the sandbox's URL and key. */
+export async function configureChromiumExtension(context, extensionId, sandbox) {
+  const page = await context.newPage();
+  await page.goto(`chrome-extension://${extensionId}/options.html`);
+  await page.getByTestId('api-key').fill(sandbox.key);
+  await page.getByTestId('base-url').fill(sandbox.url);
+  await page.getByTestId('save').click();
+  await page.getByTestId('options-status').filter({ hasText: 'Saved.' }).waitFor();
+  await page.close();
+}
+
+/** The overlay frame of a page (an extension-origin iframe inside a closed shadow root). */
+export async function overlayFrame(page, extensionId, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    const frame = page.frames().find((f) => f.url().startsWith(`chrome-extension://${extensionId}/overlay.html`));
+    if (frame) return frame;
+    await page.waitForTimeout(100);
+  }
+  throw new Error('no overlay frame appeared');
+}
