@@ -20,7 +20,8 @@ step "native tests"
 cargo test --workspace -q
 
 step "wasm tests in headless Chromium (wasm-bindgen-test)"
-cargo test --target wasm32-unknown-unknown -p affinity-core -p affinity-ui --tests -q
+cargo test --target wasm32-unknown-unknown -p affinity-core --test wasm
+cargo test --target wasm32-unknown-unknown -p affinity-ui --test card_dom
 
 step "release build: wasm, extension for Chrome and Firefox"
 node scripts/build.mjs --quiet

@@ -10,6 +10,9 @@ function show(message, isError = false) {
 const stored = await api.storage.local.get(['apiKey', 'baseUrl']);
 $('api-key').value = stored.apiKey ?? '';
 $('base-url').value = stored.baseUrl ?? DEFAULT_BASE_URL;
+// Enabled only now, so that what the user types is never overwritten by the stored values.
+for (const id of ['api-key', 'base-url']) $(id).disabled = false;
+document.querySelector('[data-testid="save"]').disabled = false;
 
 $('form').addEventListener('submit', async (event) => {
   event.preventDefault();

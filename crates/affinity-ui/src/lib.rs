@@ -1,6 +1,6 @@
 //! The Leptos components of Affinity Lens. A library only: the web crate mounts them.
 //!
-//! ```ignore
+//! ```text
 //! let (state, set_state) = signal(CardState::Loading);
 //! leptos::mount::mount_to(element, move || view! { <CardView state=state /> });
 //! ```

@@ -23,7 +23,7 @@ fn text(host: &web_sys::HtmlElement, testid: &str) -> Option<String> {
 use wasm_bindgen::JsCast;
 
 #[wasm_bindgen_test]
-fn shows_the_organization_name_once_the_card_arrives() {
+async fn shows_the_organization_name_once_the_card_arrives() {
     let (state, set_state) = signal(CardState::Loading);
     let (host, _handle) = mount(state);
     assert_eq!(text(&host, "lens-status").as_deref(), Some("Looking up…"));
@@ -37,6 +37,7 @@ fn shows_the_organization_name_once_the_card_arrives() {
     }))
     .unwrap();
     set_state.set(CardState::Ready(Box::new(card)));
+    leptos::task::tick().await;
     // API text is text: the tags are shown, not interpreted.
     assert_eq!(text(&host, "lens-entity-name").as_deref(), Some("Acme <b>Corp</b>"));
     assert!(host.query_selector("b").unwrap().is_none());
