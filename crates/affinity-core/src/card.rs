@@ -185,10 +185,7 @@ pub fn now_iso() -> String {
 }
 
 fn iso(t: web_time::SystemTime) -> String {
-    let millis = t
-        .duration_since(web_time::SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default();
+    let millis = t.duration_since(web_time::SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default();
     chrono::DateTime::from_timestamp_millis(millis)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -203,8 +200,17 @@ mod tests {
         let card = Card::new(Query { kind: QueryKind::Domain, value: "acme.com".into() }, CardStatus::NotFound);
         let json = serde_json::to_value(&card).unwrap();
         for key in [
-            "query", "status", "entity", "candidates", "connections", "lists", "activity", "opportunities", "fetched_at",
-            "stale", "error",
+            "query",
+            "status",
+            "entity",
+            "candidates",
+            "connections",
+            "lists",
+            "activity",
+            "opportunities",
+            "fetched_at",
+            "stale",
+            "error",
         ] {
             assert!(json.get(key).is_some(), "missing key {key}");
         }

@@ -5,9 +5,9 @@ use base64::Engine;
 use serde::de::DeserializeOwned;
 use web_time::Duration;
 
+use crate::Error;
 use crate::models::{Organization, OrganizationsPage, WhoAmI};
 use crate::transport::{DefaultTransport, HttpRequest, Method, Transport};
-use crate::Error;
 
 /// How the key is sent. Affinity v1 accepts both; Basic is the long-documented one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,7 +64,7 @@ pub struct Client<T = DefaultTransport> {
 impl Client<DefaultTransport> {
     /// A client with the platform's default transport.
     pub fn new(config: ClientConfig) -> Self {
-        Client { config, transport: DefaultTransport::default() }
+        Client { config, transport: DefaultTransport::new() }
     }
 }
 
@@ -153,8 +153,6 @@ impl<T: Transport> Client<T> {
 /// Decodes JSON, naming the field that failed.
 pub fn decode<R: DeserializeOwned>(body: &str) -> Result<R, Error> {
     let de = &mut serde_json::Deserializer::from_str(body);
-    serde_path_to_error::deserialize(de).map_err(|e| Error::BadResponse {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| Error::BadResponse { path: e.path().to_string(), message: e.inner().to_string() })
 }

@@ -1,10 +1,10 @@
 //! The lookup engine: from a [`Query`] to a [`Card`].
 
+use crate::Error;
 use crate::card::{Card, CardEntity, CardStatus, EntityKind, Query, QueryKind};
 use crate::client::Client;
 use crate::models::Organization;
 use crate::transport::Transport;
-use crate::Error;
 
 /// How many pages of search results to read before giving up on an exact match.
 const MAX_SEARCH_PAGES: usize = 3;
@@ -75,7 +75,9 @@ fn card_for_organizations(query: &Query, orgs: Vec<Organization>) -> Card {
     match orgs.as_slice() {
         [] => Card::new(query.clone(), CardStatus::NotFound),
         [one] => Card { entity: Some(entity(one)), ..Card::new(query.clone(), CardStatus::Matched) },
-        many => Card { candidates: many.iter().map(entity).collect(), ..Card::new(query.clone(), CardStatus::Ambiguous) },
+        many => {
+            Card { candidates: many.iter().map(entity).collect(), ..Card::new(query.clone(), CardStatus::Ambiguous) }
+        }
     }
 }
 

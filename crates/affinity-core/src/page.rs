@@ -5,10 +5,32 @@ use crate::card::{Query, QueryKind};
 /// Sites never looked up: search engines, webmail, social networks other than LinkedIn,
 /// and Affinity itself. Matched against the registrable domain. Users extend it.
 pub const NEVER_LOOK_UP: &[&str] = &[
-    "google.com", "bing.com", "duckduckgo.com", "yahoo.com", "baidu.com", "yandex.ru", "ecosia.org",
-    "gmail.com", "outlook.com", "live.com", "office.com", "hotmail.com", "proton.me", "protonmail.com", "icloud.com",
-    "facebook.com", "instagram.com", "twitter.com", "x.com", "tiktok.com", "youtube.com", "reddit.com",
-    "pinterest.com", "threads.net", "bsky.app", "affinity.co",
+    "google.com",
+    "bing.com",
+    "duckduckgo.com",
+    "yahoo.com",
+    "baidu.com",
+    "yandex.ru",
+    "ecosia.org",
+    "gmail.com",
+    "outlook.com",
+    "live.com",
+    "office.com",
+    "hotmail.com",
+    "proton.me",
+    "protonmail.com",
+    "icloud.com",
+    "facebook.com",
+    "instagram.com",
+    "twitter.com",
+    "x.com",
+    "tiktok.com",
+    "youtube.com",
+    "reddit.com",
+    "pinterest.com",
+    "threads.net",
+    "bsky.app",
+    "affinity.co",
 ];
 
 /// Why a page gives nothing to look up.
@@ -37,7 +59,8 @@ pub fn resolve_page(page_url: &str, user_ignored: &[String]) -> Result<Query, Pa
     let domain = registrable_domain(&host).ok_or_else(|| PageError::Unsupported(page_url.to_owned()))?;
 
     if domain == "linkedin.com" {
-        let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+        let segments: Vec<&str> =
+            url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
         return match segments.as_slice() {
             ["in", slug, ..] => Ok(Query {
                 kind: QueryKind::LinkedinPerson,
@@ -107,14 +130,26 @@ mod tests {
 
     #[test]
     fn pages_without_a_domain_are_unsupported() {
-        for url in ["http://127.0.0.1:8787/", "http://[::1]/", "file:///tmp/x.html", "chrome://extensions", "not a url", "http://localhost/"] {
+        for url in [
+            "http://127.0.0.1:8787/",
+            "http://[::1]/",
+            "file:///tmp/x.html",
+            "chrome://extensions",
+            "not a url",
+            "http://localhost/",
+        ] {
             assert!(matches!(resolve_page(url, &[]), Err(PageError::Unsupported(_))), "{url}");
         }
     }
 
     #[test]
     fn never_look_up_sites_are_ignored_and_users_can_add_their_own() {
-        for url in ["https://www.google.com/search?q=acme", "https://mail.google.com/", "https://app.affinity.co/", "https://x.com/acme"] {
+        for url in [
+            "https://www.google.com/search?q=acme",
+            "https://mail.google.com/",
+            "https://app.affinity.co/",
+            "https://x.com/acme",
+        ] {
             assert!(matches!(resolve_page(url, &[]), Err(PageError::Ignored(_))), "{url}");
         }
         let mine = vec!["intranet.example".to_owned()];

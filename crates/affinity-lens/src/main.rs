@@ -58,7 +58,8 @@ impl ApiArgs {
                 .map_err(|e| format!("cannot read the key file {}: {e}", path.display()))?
                 .trim()
                 .to_owned(),
-            None => std::env::var("AFFINITY_API_KEY").map_err(|_| "no API key: set AFFINITY_API_KEY or pass --key-file".to_owned())?,
+            None => std::env::var("AFFINITY_API_KEY")
+                .map_err(|_| "no API key: set AFFINITY_API_KEY or pass --key-file".to_owned())?,
         };
         if key.is_empty() {
             return Err("the API key is empty".into());
@@ -81,7 +82,9 @@ fn parse_target(target: &str) -> Result<Query, String> {
     if t.contains('@') && !t.contains('/') {
         let email = t.to_lowercase();
         return match email.split_once('@') {
-            Some((user, domain)) if !user.is_empty() && domain.contains('.') => Ok(Query { kind: QueryKind::Email, value: email }),
+            Some((user, domain)) if !user.is_empty() && domain.contains('.') => {
+                Ok(Query { kind: QueryKind::Email, value: email })
+            }
             _ => Err(format!("{t:?} is not an email address")),
         };
     }

@@ -75,11 +75,7 @@ pub fn CardView(
         }
         .into_any(),
         CardState::Ready(card) => {
-            let name = card
-                .entity
-                .as_ref()
-                .map(|e| e.name.clone())
-                .unwrap_or_else(|| card.query.value.clone());
+            let name = card.entity.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| card.query.value.clone());
             let domains = card.entity.as_ref().map(|e| e.domains.join(", ")).unwrap_or_default();
             let error = card.error.as_ref().map(|e| e.message.clone());
             view! {

@@ -117,7 +117,8 @@ mod tests {
     #[test]
     fn all_domains_merges_domain_and_domains() {
         let org: Organization =
-            serde_json::from_str(r#"{"id":1,"name":"A","domain":"Acme.com","domains":["acme.com","acme.io"]}"#).unwrap();
+            serde_json::from_str(r#"{"id":1,"name":"A","domain":"Acme.com","domains":["acme.com","acme.io"]}"#)
+                .unwrap();
         assert_eq!(org.all_domains(), vec!["acme.com", "acme.io"]);
     }
 }

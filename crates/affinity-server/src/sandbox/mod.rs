@@ -93,13 +93,14 @@ async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next:
     match presented_key(request.headers()) {
         Some(key) if key == shared.config.api_key => {
             let mut response = next.run(request).await;
-            response
-                .headers_mut()
-                .insert("x-ratelimit-limit-user", HeaderValue::from_static("900"));
+            response.headers_mut().insert("x-ratelimit-limit-user", HeaderValue::from_static("900"));
             response
         }
         Some(_) => error(StatusCode::UNAUTHORIZED, "Invalid API key"),
-        None => error(StatusCode::UNAUTHORIZED, "Missing API key: use Basic auth with the key as password, or a Bearer token"),
+        None => error(
+            StatusCode::UNAUTHORIZED,
+            "Missing API key: use Basic auth with the key as password, or a Bearer token",
+        ),
     }
 }
 
@@ -138,8 +139,8 @@ async fn search_organizations(State(shared): State<Arc<Shared>>, Query(params): 
     let matches = world.search_organizations(params.term.as_deref().unwrap_or(""));
     let page: Vec<_> = matches.iter().skip(offset).take(page_size).map(|o| o.summary()).collect();
     let next = offset + page.len();
-    let next_page_token = (next < matches.len())
-        .then(|| encode_token(&PageToken { params: filters, page_size, offset: next }));
+    let next_page_token =
+        (next < matches.len()).then(|| encode_token(&PageToken { params: filters, page_size, offset: next }));
     Json(json!({ "organizations": page, "next_page_token": next_page_token })).into_response()
 }
 

@@ -67,9 +67,7 @@ impl World {
         self.organizations
             .iter()
             .filter(|o| {
-                term.is_empty()
-                    || o.name.to_lowercase().contains(&term)
-                    || o.domains.iter().any(|d| d.contains(&term))
+                term.is_empty() || o.name.to_lowercase().contains(&term) || o.domains.iter().any(|d| d.contains(&term))
             })
             .collect()
     }
