@@ -1,13 +1,30 @@
-//! The Affinity API v1 client: builds requests, sends them over a [`Transport`], decodes
-//! answers into models and errors into [`Error`].
+//! The Affinity API v1 client. Rate limiting, caching, coalescing and retries wrap the
+//! transport, not each endpoint: every request goes through [`Client::execute`].
+//!
+//! - GETs are cached ([`CachePolicy`]): a fresh answer makes no request; a stale one
+//!   stands in when Affinity is unreachable ([`Source::Stale`]).
+//! - Concurrent identical GETs share one request.
+//! - Every request waits for the [`RateLimiter`]; a 429 blocks it until the reset and is
+//!   retried a bounded number of times.
+//! - A successful write clears the cache, so that later reads see it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
+use futures::future::{FutureExt, Shared};
+use futures::stream::{self, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use web_time::Duration;
 
 use crate::Error;
-use crate::models::{Organization, OrganizationsPage, WhoAmI};
-use crate::transport::{DefaultTransport, HttpRequest, Method, Transport};
+use crate::cache::{CacheEntry, CachePolicy, CacheStore, MemoryCache, Source};
+use crate::clock::{BoxFuture, Clock, SystemClock};
+use crate::endpoints::{self, DetailOptions, Endpoint, SearchQuery};
+use crate::limiter::{Decision, LimiterConfig, RateLimiter};
+use crate::models::{Organization, Page, RateLimit, WhoAmI};
+use crate::transport::{DefaultTransport, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, Transport};
 
 /// How the key is sent. Affinity v1 accepts both; Basic is the long-documented one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,56 +71,168 @@ impl ClientConfig {
     }
 }
 
-/// An Affinity API v1 client over a transport.
-#[derive(Debug, Clone)]
-pub struct Client<T = DefaultTransport> {
-    config: ClientConfig,
-    transport: T,
+/// An answer and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched<R> {
+    pub value: R,
+    pub source: Source,
 }
 
-impl Client<DefaultTransport> {
-    /// A client with the platform's default transport.
-    pub fn new(config: ClientConfig) -> Self {
-        Client { config, transport: DefaultTransport::new() }
+type SharedResponse = Shared<BoxFuture<'static, Result<HttpResponse, Error>>>;
+
+struct Inner<T> {
+    config: ClientConfig,
+    transport: T,
+    limiter: Arc<RateLimiter>,
+    cache: Arc<dyn CacheStore>,
+    policy: CachePolicy,
+    clock: Arc<dyn Clock>,
+    in_flight: Mutex<HashMap<String, SharedResponse>>,
+    requests_sent: AtomicU64,
+}
+
+/// An Affinity API v1 client. Cheap to clone: clones share the limiter, cache and
+/// in-flight requests.
+pub struct Client<T = DefaultTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Client { inner: self.inner.clone() }
     }
 }
 
-impl<T: Transport> Client<T> {
-    /// A client over the given transport.
+impl<T> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`] with shared or custom parts.
+pub struct ClientBuilder<T> {
+    config: ClientConfig,
+    transport: T,
+    limiter: Option<Arc<RateLimiter>>,
+    cache: Option<Arc<dyn CacheStore>>,
+    policy: CachePolicy,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
+    /// Uses this limiter (share one among every client of a key).
+    pub fn limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+    /// Uses this cache store.
+    pub fn cache(mut self, cache: Arc<dyn CacheStore>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+    /// Uses this cache policy.
+    pub fn cache_policy(mut self, policy: CachePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+    /// Uses this clock (tests pass a [`crate::clock::FakeClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+    /// The client.
+    pub fn build(self) -> Client<T> {
+        Client {
+            inner: Arc::new(Inner {
+                config: self.config,
+                transport: self.transport,
+                limiter: self.limiter.unwrap_or_else(|| Arc::new(RateLimiter::new(LimiterConfig::default()))),
+                cache: self.cache.unwrap_or_else(|| Arc::new(MemoryCache::default())),
+                policy: self.policy,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                in_flight: Mutex::new(HashMap::new()),
+                requests_sent: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl Client<DefaultTransport> {
+    /// A client with the platform's transport, its own limiter and an in-memory cache.
+    pub fn new(config: ClientConfig) -> Self {
+        Client::builder(config, DefaultTransport::new()).build()
+    }
+}
+
+impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
+    /// A client over the given transport with its own limiter and cache.
     pub fn with_transport(config: ClientConfig, transport: T) -> Self {
-        Client { config, transport }
+        Client::builder(config, transport).build()
+    }
+
+    /// Starts building a client over `transport`.
+    pub fn builder(config: ClientConfig, transport: T) -> ClientBuilder<T> {
+        ClientBuilder { config, transport, limiter: None, cache: None, policy: CachePolicy::default(), clock: None }
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &ClientConfig {
-        &self.config
+        &self.inner.config
+    }
+
+    /// The limiter (for its monthly budget, or to persist its state).
+    pub fn limiter(&self) -> &Arc<RateLimiter> {
+        &self.inner.limiter
+    }
+
+    /// How many requests have gone to the transport (retries included).
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.requests_sent.load(Ordering::SeqCst)
     }
 
     fn authorization(&self) -> String {
-        match self.config.auth {
+        let key = &self.inner.config.api_key;
+        match self.inner.config.auth {
             Auth::Basic => {
-                let token = base64::engine::general_purpose::STANDARD.encode(format!(":{}", self.config.api_key));
-                format!("Basic {token}")
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!(":{key}")))
             }
-            Auth::Bearer => format!("Bearer {}", self.config.api_key),
+            Auth::Bearer => format!("Bearer {key}"),
         }
     }
 
-    /// Sends one request and decodes a 2xx answer as `R`.
-    pub async fn request<R: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<serde_json::Value>,
-    ) -> Result<R, Error> {
-        let mut url = url::Url::parse(&format!("{}{}", self.config.base_url, path)).map_err(|e| Error::Invalid {
-            status: 0,
-            message: format!("bad base URL {:?}: {e}", self.config.base_url),
-        })?;
+    fn url(&self, path: &str, query: &[(String, String)]) -> Result<String, Error> {
+        let base = &self.inner.config.base_url;
+        let mut url = url::Url::parse(&format!("{base}{path}"))
+            .map_err(|e| Error::Invalid { status: 0, message: format!("bad base URL {base:?}: {e}") })?;
         if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         }
+        Ok(url.into())
+    }
+
+    /// Sends one request and decodes a 2xx answer.
+    pub async fn execute<R: DeserializeOwned>(&self, endpoint: &Endpoint<R>) -> Result<R, Error> {
+        Ok(self.fetch(endpoint).await?.value)
+    }
+
+    /// Like [`Client::execute`], saying whether the answer came from the network or the cache.
+    pub async fn fetch<R: DeserializeOwned>(&self, endpoint: &Endpoint<R>) -> Result<Fetched<R>, Error> {
+        let url = self.url(&endpoint.path, &endpoint.query)?;
+        let (body, source) = match endpoint.method {
+            Method::Get => self.get(url).await?,
+            method => {
+                let body = endpoint.body.as_ref().map(|b| b.to_string());
+                let response = self.send_limited(self.request(method, url, body)).await?;
+                let response = check_status(response)?;
+                // The write changes what reads return: forget what was cached.
+                self.inner.cache.clear();
+                (response.body, Source::Network)
+            }
+        };
+        Ok(Fetched { value: decode(&body)?, source })
+    }
+
+    fn request(&self, method: Method, url: String, body: Option<String>) -> HttpRequest {
         let mut headers = vec![
             ("authorization".to_owned(), self.authorization()),
             ("accept".to_owned(), "application/json".to_owned()),
@@ -111,43 +240,181 @@ impl<T: Transport> Client<T> {
         if body.is_some() {
             headers.push(("content-type".to_owned(), "application/json".to_owned()));
         }
-        let request = HttpRequest {
-            method,
-            url: url.into(),
-            headers,
-            body: body.map(|b| b.to_string()),
-            timeout: self.config.timeout,
-        };
-        let response = self.transport.send(request).await?;
-        if !(200..300).contains(&response.status) {
-            let retry_after = response
-                .header("retry-after")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .or_else(|| response.header("x-ratelimit-limit-user-reset").and_then(|v| v.trim().parse().ok()))
-                .map(Duration::from_secs);
-            return Err(Error::from_status(response.status, &response.body, retry_after));
-        }
-        decode(&response.body)
+        HttpRequest { method, url, headers, body, timeout: self.inner.config.timeout }
     }
 
-    /// `GET /organizations?term=` — one page of the organization search.
-    pub async fn search_organizations(&self, term: &str, page_token: Option<&str>) -> Result<OrganizationsPage, Error> {
-        let mut query = vec![("term", term.to_owned())];
-        if let Some(token) = page_token {
-            query.push(("page_token", token.to_owned()));
+    /// A cached, coalesced GET.
+    async fn get(&self, url: String) -> Result<(String, Source), Error> {
+        let now_ms = self.inner.clock.now().as_millis() as u64;
+        let cached = self.inner.cache.get(&url);
+        if let Some(entry) = &cached
+            && now_ms.saturating_sub(entry.stored_at_ms) < self.inner.policy.fresh_for.as_millis() as u64
+        {
+            return Ok((entry.body.clone(), Source::Fresh));
         }
-        self.request(Method::Get, "/organizations", &query, None).await
+        let shared = {
+            let mut in_flight = self.inner.in_flight.lock().expect("in-flight lock");
+            match in_flight.get(&url) {
+                Some(f) => f.clone(),
+                None => {
+                    let this = self.clone();
+                    let request = self.request(Method::Get, url.clone(), None);
+                    let fut: BoxFuture<'static, Result<HttpResponse, Error>> =
+                        Box::pin(async move { this.send_limited(request).await });
+                    let shared = fut.shared();
+                    in_flight.insert(url.clone(), shared.clone());
+                    shared
+                }
+            }
+        };
+        let result = shared.clone().await;
+        {
+            let mut in_flight = self.inner.in_flight.lock().expect("in-flight lock");
+            if in_flight.get(&url).is_some_and(|f| f.ptr_eq(&shared)) {
+                in_flight.remove(&url);
+            }
+        }
+        match result.and_then(check_status) {
+            Ok(response) => {
+                let stored_at_ms = self.inner.clock.now().as_millis() as u64;
+                self.inner.cache.put(&url, CacheEntry { body: response.body.clone(), stored_at_ms });
+                Ok((response.body, Source::Network))
+            }
+            Err(Error::Unavailable { status, message }) => match cached {
+                Some(entry)
+                    if now_ms.saturating_sub(entry.stored_at_ms) < self.inner.policy.stale_for.as_millis() as u64 =>
+                {
+                    Ok((entry.body, Source::Stale))
+                }
+                _ => Err(Error::Unavailable { status, message }),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends through the limiter, retrying 429s after their reset.
+    async fn send_limited(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let inner = &self.inner;
+        let mut attempt = 0;
+        loop {
+            loop {
+                match inner.limiter.check(inner.clock.now()) {
+                    Decision::Go => break,
+                    Decision::Wait(d) => inner.clock.sleep(d).await,
+                }
+            }
+            inner.requests_sent.fetch_add(1, Ordering::SeqCst);
+            let result = inner.transport.send(request.clone()).await;
+            inner.limiter.finish();
+            let response = result?;
+            let now = inner.clock.now();
+            inner.limiter.observe(now, &response);
+            if response.status != 429 {
+                return Ok(response);
+            }
+            let retry_after = retry_after(&response, now);
+            // Jitter (up to 0.5 s) so that many tabs or callers do not return at once.
+            let jitter = Duration::from_millis(u64::from(now.subsec_nanos() % 500));
+            inner.limiter.rate_limited(now, retry_after, jitter);
+            attempt += 1;
+            if attempt > inner.limiter.config().max_retries {
+                return Err(Error::RateLimited { retry_after });
+            }
+        }
+    }
+
+    /// Every page of a paged endpoint, following `next_page_token` with the other
+    /// parameters unchanged. Stops at the first error (yielded) or a page without a token.
+    pub fn pages<I: DeserializeOwned + 'static>(
+        &self,
+        endpoint: Endpoint<Page<I>>,
+    ) -> impl Stream<Item = Result<Page<I>, Error>> + use<I, T> {
+        let client = self.clone();
+        stream::unfold(Some(endpoint), move |next| {
+            let client = client.clone();
+            async move {
+                let endpoint = next?;
+                match client.execute(&endpoint).await {
+                    Ok(page) => {
+                        let following = page.next_page_token.as_deref().map(|t| endpoint.with_page_token(t));
+                        Some((Ok(page), following))
+                    }
+                    Err(e) => Some((Err(e), None)),
+                }
+            }
+        })
+    }
+
+    /// Every item of a paged endpoint, page after page.
+    pub fn items<I: DeserializeOwned + 'static>(
+        &self,
+        endpoint: Endpoint<Page<I>>,
+    ) -> impl Stream<Item = Result<I, Error>> + use<I, T> {
+        self.pages(endpoint).flat_map(|page| {
+            stream::iter(match page {
+                Ok(p) => p.items.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            })
+        })
+    }
+
+    /// `GET /organizations?term=`: one page of the organization search.
+    pub async fn search_organizations(
+        &self,
+        term: &str,
+        page_token: Option<&str>,
+    ) -> Result<Page<Organization>, Error> {
+        let endpoint = endpoints::search_organizations(&SearchQuery::term(term));
+        match page_token {
+            Some(t) => self.execute(&endpoint.with_page_token(t)).await,
+            None => self.execute(&endpoint).await,
+        }
     }
 
     /// `GET /organizations/{id}`.
     pub async fn get_organization(&self, id: i64) -> Result<Organization, Error> {
-        self.request(Method::Get, &format!("/organizations/{id}"), &[], None).await
+        self.execute(&endpoints::organization(id, DetailOptions::default())).await
     }
 
     /// `GET /auth/whoami`: the key's user and firm.
     pub async fn whoami(&self) -> Result<WhoAmI, Error> {
-        self.request(Method::Get, "/auth/whoami", &[], None).await
+        self.execute(&endpoints::whoami()).await
     }
+
+    /// `GET /rate-limit`, also recorded in the limiter's monthly budget.
+    pub async fn rate_limit(&self) -> Result<RateLimit, Error> {
+        let url = self.url("/rate-limit", &[])?;
+        let response = check_status(self.send_limited(self.request(Method::Get, url, None)).await?)?;
+        let rate: RateLimit = decode(&response.body)?;
+        self.inner.limiter.set_monthly(self.inner.clock.now(), &rate.rate.org_monthly);
+        Ok(rate)
+    }
+}
+
+/// When to retry after a 429: `Retry-After` (seconds or an HTTP date), else the per-minute
+/// reset header.
+fn retry_after(response: &HttpResponse, now: Duration) -> Option<Duration> {
+    if let Some(v) = response.header("retry-after") {
+        if let Ok(secs) = v.trim().parse::<f64>() {
+            return Some(Duration::from_secs_f64(secs.max(0.0)));
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc2822(v.trim()) {
+            let at_ms = at.timestamp_millis().max(0) as u64;
+            return Some(Duration::from_millis(at_ms.saturating_sub(now.as_millis() as u64)));
+        }
+    }
+    response
+        .header("x-ratelimit-limit-user-reset")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|s| Duration::from_secs_f64(s.max(0.0)))
+}
+
+fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
+    if (200..300).contains(&response.status) {
+        return Ok(response);
+    }
+    let retry = retry_after(&response, Duration::ZERO);
+    Err(Error::from_status(response.status, &response.body, retry))
 }
 
 /// Decodes JSON, naming the field that failed.

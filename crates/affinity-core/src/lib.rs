@@ -14,16 +14,20 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cache;
 pub mod card;
 pub mod client;
+pub mod clock;
+pub mod endpoints;
 pub mod error;
+pub mod limiter;
 pub mod lookup;
 pub mod models;
 pub mod page;
 pub mod transport;
 
 pub use card::{Card, CardEntity, CardError, CardStatus, EntityKind, Query, QueryKind};
-pub use client::{Auth, Client, ClientConfig};
+pub use client::{Auth, Client, ClientBuilder, ClientConfig, Fetched};
 pub use error::Error;
 pub use lookup::lookup_card;
 pub use page::{PageError, resolve_page};

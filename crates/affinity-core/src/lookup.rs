@@ -4,21 +4,24 @@ use crate::Error;
 use crate::card::{Card, CardEntity, CardStatus, EntityKind, Query, QueryKind};
 use crate::client::Client;
 use crate::models::Organization;
-use crate::transport::Transport;
+use crate::transport::{MaybeSend, MaybeSync, Transport};
 
 /// How many pages of search results to read before giving up on an exact match.
 const MAX_SEARCH_PAGES: usize = 3;
 
 /// Looks `query` up and returns its card. Never fails: errors become a card with
 /// `status: error`, so that every caller can show something.
-pub async fn lookup_card<T: Transport>(client: &Client<T>, query: &Query) -> Card {
+pub async fn lookup_card<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>, query: &Query) -> Card {
     match try_lookup(client, query).await {
         Ok(card) => card,
         Err(e) => Card::from_error(query.clone(), &e),
     }
 }
 
-async fn try_lookup<T: Transport>(client: &Client<T>, query: &Query) -> Result<Card, Error> {
+async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    query: &Query,
+) -> Result<Card, Error> {
     match query.kind {
         QueryKind::Domain => {
             let matches = organizations_with_domain(client, &query.value).await?;
@@ -41,12 +44,15 @@ async fn try_lookup<T: Transport>(client: &Client<T>, query: &Query) -> Result<C
 
 /// Every organization whose `domain` or `domains` is exactly `domain`. The search matches
 /// parts of names and domains, so its results hold near-misses and may run over pages.
-async fn organizations_with_domain<T: Transport>(client: &Client<T>, domain: &str) -> Result<Vec<Organization>, Error> {
+async fn organizations_with_domain<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    domain: &str,
+) -> Result<Vec<Organization>, Error> {
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_SEARCH_PAGES {
         let page = client.search_organizations(domain, token.as_deref()).await?;
-        found.extend(page.organizations.into_iter().filter(|o| has_domain(o, domain)));
+        found.extend(page.items.into_iter().filter(|o| has_domain(o, domain)));
         match page.next_page_token {
             Some(t) if !t.is_empty() => token = Some(t),
             _ => break,
@@ -91,9 +97,7 @@ mod tests {
             name: format!("Org {id}"),
             domain: domain.map(str::to_owned),
             domains: domains.iter().map(|d| d.to_string()).collect(),
-            crunchbase_uuid: None,
-            global: false,
-            person_ids: None,
+            ..Default::default()
         }
     }
 

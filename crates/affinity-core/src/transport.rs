@@ -13,10 +13,14 @@ use crate::Error;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(not(target_arch = "wasm32"))]
+pub use native::ReqwestTransport;
+#[cfg(not(target_arch = "wasm32"))]
 pub use native::ReqwestTransport as DefaultTransport;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub use browser::FetchTransport;
 #[cfg(target_arch = "wasm32")]
 pub use browser::FetchTransport as DefaultTransport;
 
@@ -31,6 +35,17 @@ impl<T: Send> MaybeSend for T {}
 pub trait MaybeSend {}
 #[cfg(target_arch = "wasm32")]
 impl<T> MaybeSend for T {}
+
+/// `Sync` natively and nothing in the browser (single-threaded).
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSync: Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Sync> MaybeSync for T {}
+/// `Sync` natively and nothing in the browser (single-threaded).
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T> MaybeSync for T {}
 
 /// HTTP methods the Affinity API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -60,3 +60,79 @@ async fn the_fetch_transport_reports_an_unreachable_server_as_unavailable() {
     let err = client.whoami().await.unwrap_err();
     assert_eq!(err.kind(), "unavailable", "{err}");
 }
+
+#[wasm_bindgen_test]
+async fn the_fetch_transport_gets_a_page_from_its_own_origin() {
+    use affinity_core::transport::{FetchTransport, Method};
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let response = FetchTransport::new()
+        .send(HttpRequest {
+            method: Method::Get,
+            url: format!("{origin}/"),
+            headers: vec![("accept".into(), "text/html".into())],
+            body: None,
+            timeout: web_time::Duration::from_secs(10),
+        })
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert!(!response.body.is_empty());
+    assert!(response.headers.iter().all(|(k, _)| k == &k.to_ascii_lowercase()));
+}
+
+#[wasm_bindgen_test]
+fn the_limiter_keeps_the_per_minute_budget_in_the_browser() {
+    use affinity_core::limiter::{Decision, LimiterConfig, RateLimiter};
+    use web_time::Duration;
+    let limiter = RateLimiter::new(LimiterConfig { per_minute: 10, ..Default::default() });
+    let mut now = Duration::from_secs(1_000);
+    let mut starts = Vec::new();
+    while starts.len() < 25 {
+        match limiter.check(now) {
+            Decision::Go => {
+                starts.push(now);
+                limiter.finish();
+            }
+            Decision::Wait(d) => now += d,
+        }
+    }
+    assert_eq!(starts[9], Duration::from_secs(1_000));
+    assert_eq!(starts[10], Duration::from_secs(1_060));
+    assert_eq!(starts[24], Duration::from_secs(1_120));
+}
+
+#[wasm_bindgen_test]
+async fn the_cache_and_coalescing_spare_requests_in_the_browser() {
+    use affinity_core::cache::{MemoryCache, Source};
+    use affinity_core::clock::FakeClock;
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    #[derive(Clone)]
+    struct Counting(Rc<RefCell<u32>>);
+    impl Transport for Counting {
+        async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, Error> {
+            *self.0.borrow_mut() += 1;
+            gloo_timers::future::TimeoutFuture::new(5).await;
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body:
+                    r#"{"tenant":{"id":1,"name":"F","subdomain":"f"},"user":{"id":2,"firstName":"A","lastName":"B"}}"#
+                        .into(),
+            })
+        }
+    }
+    let calls = Rc::new(RefCell::new(0));
+    let clock = FakeClock::at(web_time::Duration::from_secs(1_000));
+    let client = Client::builder(ClientConfig::new("https://api.test", "k"), Counting(calls.clone()))
+        .clock(Arc::new(clock))
+        .cache(Arc::new(MemoryCache::default()))
+        .build();
+    let all = futures::future::join_all((0..5).map(|_| client.whoami())).await;
+    assert!(all.iter().all(|r| r.is_ok()));
+    assert_eq!(*calls.borrow(), 1, "identical requests in flight are shared");
+    let again = client.fetch(&affinity_core::endpoints::whoami()).await.unwrap();
+    assert_eq!(again.source, Source::Fresh);
+    assert_eq!(*calls.borrow(), 1, "a fresh answer makes no request");
+}

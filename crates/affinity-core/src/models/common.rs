@@ -1,0 +1,278 @@
+//! Shapes shared by many resources.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use serde::de::{self, DeserializeOwned, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::null_as_default;
+
+/// An offset-aware instant. Reads ISO 8601 with `Z` or `±hh:mm`, the legacy webhook form
+/// `2021-11-11 06:58:31 -0800`, and bare dates (`2021-11-30`, taken as midnight UTC).
+/// Writes ISO 8601 with milliseconds, keeping the offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub DateTime<FixedOffset>);
+
+impl Timestamp {
+    /// Parses any of the accepted forms.
+    pub fn parse(s: &str) -> Option<Timestamp> {
+        let s = s.trim();
+        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            return Some(Timestamp(t));
+        }
+        for format in ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"] {
+            if let Ok(t) = DateTime::parse_from_str(s, format) {
+                return Some(Timestamp(t));
+            }
+        }
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+            return Some(Timestamp(FixedOffset::east_opt(0)?.from_utc_datetime(&t)));
+        }
+        let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+        Some(Timestamp(FixedOffset::east_opt(0)?.from_utc_datetime(&date.and_hms_opt(0, 0, 0)?)))
+    }
+
+    /// ISO 8601 with milliseconds and the original offset.
+    pub fn to_iso(&self) -> String {
+        self.0.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_iso())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_iso())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Timestamp::parse(&s).ok_or_else(|| de::Error::custom(format!("not a date or datetime: {s:?}")))
+    }
+}
+
+/// An open integer enum: any code is kept; the named constants are the documented ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Code<K>(pub i64, #[serde(skip)] PhantomData<K>);
+
+impl<K> Code<K> {
+    /// The code with that number.
+    pub const fn new(code: i64) -> Self {
+        Code(code, PhantomData)
+    }
+    /// The number on the wire.
+    pub const fn code(self) -> i64 {
+        self.0
+    }
+}
+
+impl<K> Default for Code<K> {
+    fn default() -> Self {
+        Code::new(0)
+    }
+}
+
+/// Marker for [`EntityType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityTypeKind {}
+/// List type and entity type: 0 person, 1 organization, 8 opportunity.
+pub type EntityType = Code<EntityTypeKind>;
+impl EntityType {
+    pub const PERSON: EntityType = Code::new(0);
+    pub const ORGANIZATION: EntityType = Code::new(1);
+    pub const OPPORTUNITY: EntityType = Code::new(8);
+}
+
+/// Marker for [`PersonType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PersonTypeKind {}
+/// Person type: 0 external, 1 internal (a colleague with an Affinity account).
+pub type PersonType = Code<PersonTypeKind>;
+impl PersonType {
+    pub const EXTERNAL: PersonType = Code::new(0);
+    pub const INTERNAL: PersonType = Code::new(1);
+}
+
+/// One page of a paged endpoint. Reads `{"<resource>": [...], "next_page_token": ...}`
+/// whatever the resource key is (`persons`, `emails`, `list_entries`, …), and also a bare
+/// array (a single, final page), which some endpoints return against their docs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page_token: Option<String>,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page { items: Vec::new(), next_page_token: None }
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Page<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct PageVisitor<T>(PhantomData<T>);
+        impl<'de, T: DeserializeOwned> Visitor<'de> for PageVisitor<T> {
+            type Value = Page<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a page object or an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Page<T>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Page { items, next_page_token: None })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page<T>, A::Error> {
+                let mut items: Option<Vec<T>> = None;
+                let mut next_page_token = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "next_page_token" {
+                        next_page_token = map.next_value::<Option<String>>()?;
+                    } else if items.is_none() {
+                        // The one array of the page, whatever its key; `null` is empty.
+                        let value: Option<Vec<T>> = map.next_value()?;
+                        items = Some(value.unwrap_or_default());
+                    } else {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+                Ok(Page {
+                    items: items.unwrap_or_default(),
+                    next_page_token: next_page_token.filter(|t| !t.is_empty()),
+                })
+            }
+        }
+        d.deserialize_any(PageVisitor(PhantomData))
+    }
+}
+
+/// `{"success": true}` from deletes and file uploads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Success {
+    #[serde(default)]
+    pub success: bool,
+}
+
+/// A person as embedded elsewhere (list entry `entity`, `changer`, interaction people…).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PersonSummary {
+    #[serde(default)]
+    pub id: i64,
+    #[serde(default, rename = "type")]
+    pub person_type: PersonType,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub first_name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub last_name: String,
+    #[serde(default)]
+    pub primary_email: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub emails: Vec<String>,
+}
+
+impl PersonSummary {
+    /// "First Last", trimmed.
+    pub fn name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+    }
+}
+
+/// A list entry as listed on a person, organization or opportunity (no `entity`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListEntryRef {
+    pub id: i64,
+    pub list_id: i64,
+    #[serde(default)]
+    pub creator_id: Option<i64>,
+    #[serde(default)]
+    pub entity_id: Option<i64>,
+    #[serde(default)]
+    pub entity_type: Option<EntityType>,
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+}
+
+/// An option of a dropdown or ranked dropdown field; also a ranked dropdown's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DropdownOption {
+    pub id: i64,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub text: String,
+    #[serde(default)]
+    pub rank: Option<i64>,
+    #[serde(default)]
+    pub color: Option<i64>,
+}
+
+/// A location value. Every part may be missing.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Location {
+    #[serde(default)]
+    pub street_address: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub continent: Option<String>,
+}
+
+/// `interaction_dates` (with `with_interaction_dates=true`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InteractionDates {
+    #[serde(default)]
+    pub first_email_date: Option<Timestamp>,
+    #[serde(default)]
+    pub last_email_date: Option<Timestamp>,
+    #[serde(default)]
+    pub first_event_date: Option<Timestamp>,
+    #[serde(default)]
+    pub last_event_date: Option<Timestamp>,
+    #[serde(default)]
+    pub next_event_date: Option<Timestamp>,
+    #[serde(default)]
+    pub last_chat_message_date: Option<Timestamp>,
+    #[serde(default)]
+    pub last_interaction_date: Option<Timestamp>,
+}
+
+/// One entry of `interactions`: when, and (with `with_interaction_persons=true`) which
+/// internal people took part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InteractionRef {
+    #[serde(default)]
+    pub date: Option<Timestamp>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub person_ids: Vec<i64>,
+}
+
+/// `interactions` (with `with_interaction_dates=true`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Interactions {
+    #[serde(default)]
+    pub first_email: Option<InteractionRef>,
+    #[serde(default)]
+    pub last_email: Option<InteractionRef>,
+    #[serde(default)]
+    pub first_event: Option<InteractionRef>,
+    #[serde(default)]
+    pub last_event: Option<InteractionRef>,
+    #[serde(default)]
+    pub next_event: Option<InteractionRef>,
+    #[serde(default)]
+    pub last_chat_message: Option<InteractionRef>,
+    #[serde(default)]
+    pub last_interaction: Option<InteractionRef>,
+}
