@@ -1,88 +1,338 @@
-//! The sandbox's world: the organizations, people and lists it serves.
+//! The sandbox's world: everything it serves, as plain records. Generated from a seed
+//! (the same seed gives the same world), or loaded from JSON (`--data`), and written back
+//! as JSON (`--dump`).
 
-use serde_json::{Value, json};
+use std::collections::HashMap;
 
-/// An organization as the sandbox stores it.
-#[derive(Debug, Clone)]
-pub struct Org {
+use serde::{Deserialize, Serialize};
+
+/// The firm whose API key the sandbox answers for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tenant {
     pub id: i64,
     pub name: String,
-    pub domain: Option<String>,
-    pub domains: Vec<String>,
+    pub subdomain: String,
+    /// The person id of the key's user (an internal person).
+    pub user_id: i64,
+}
+
+/// When, and with which colleagues.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Touch {
+    pub date: String,
+    #[serde(default)]
     pub person_ids: Vec<i64>,
 }
 
-impl Org {
-    /// The shape of `GET /organizations` results.
-    pub fn summary(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "domain": self.domain,
-            "domains": self.domains,
-            "crunchbase_uuid": null,
-            "global": false,
-        })
-    }
+/// Interaction dates of a person or an organization.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    #[serde(default)]
+    pub first_email: Option<Touch>,
+    #[serde(default)]
+    pub last_email: Option<Touch>,
+    #[serde(default)]
+    pub first_event: Option<Touch>,
+    #[serde(default)]
+    pub last_event: Option<Touch>,
+    #[serde(default)]
+    pub next_event: Option<Touch>,
+    #[serde(default)]
+    pub last_chat_message: Option<Touch>,
+    #[serde(default)]
+    pub last_interaction: Option<Touch>,
+}
 
-    /// The shape of `GET /organizations/{id}`.
-    pub fn detail(&self) -> Value {
-        let mut v = self.summary();
-        v["person_ids"] = json!(self.person_ids);
-        v["list_entries"] = json!([]);
-        v
+impl Activity {
+    /// Whether there was any interaction at all.
+    pub fn is_empty(&self) -> bool {
+        self == &Activity::default()
     }
+}
+
+/// A person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Person {
+    pub id: i64,
+    /// 0 external, 1 internal.
+    #[serde(rename = "type")]
+    pub person_type: i64,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    #[serde(default)]
+    pub organization_ids: Vec<i64>,
+    #[serde(default)]
+    pub activity: Activity,
+}
+
+/// An organization.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub global: bool,
+    #[serde(default)]
+    pub person_ids: Vec<i64>,
+    #[serde(default)]
+    pub activity: Activity,
+}
+
+/// A dropdown option.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DropdownOption {
+    pub id: i64,
+    pub text: String,
+    pub rank: i64,
+    pub color: i64,
+}
+
+/// A field (global when `list_id` is `None`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Field {
+    pub id: i64,
+    pub name: String,
+    pub list_id: Option<i64>,
+    /// 0 person, 1 organization, 8 opportunity.
+    pub entity_type: i64,
+    pub value_type: i64,
+    pub allows_multiple: bool,
+    #[serde(default)]
+    pub dropdown_options: Vec<DropdownOption>,
+    #[serde(default)]
+    pub track_changes: bool,
+}
+
+/// A list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct List {
+    pub id: i64,
+    /// 0 person, 1 organization, 8 opportunity.
+    #[serde(rename = "type")]
+    pub list_type: i64,
+    pub name: String,
+    pub public: bool,
+    pub owner_id: i64,
+    pub creator_id: i64,
+    /// Lists the key's user may not read (403).
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// A list entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListEntry {
+    pub id: i64,
+    pub list_id: i64,
+    pub creator_id: i64,
+    pub entity_id: i64,
+    pub entity_type: i64,
+    pub created_at: String,
+}
+
+/// A field value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FieldValue {
+    pub id: i64,
+    pub field_id: i64,
+    pub entity_id: i64,
+    pub entity_type: i64,
+    pub list_entry_id: Option<i64>,
+    pub value: serde_json::Value,
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+/// A change of a field value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FieldValueChange {
+    pub id: i64,
+    pub field_id: i64,
+    pub entity_id: i64,
+    pub list_entry_id: Option<i64>,
+    /// 0 create, 1 delete, 2 update.
+    pub action_type: i64,
+    pub changer_id: i64,
+    pub changed_at: String,
+    pub value: serde_json::Value,
+}
+
+/// An opportunity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Opportunity {
+    pub id: i64,
+    pub name: String,
+    pub list_id: i64,
+    #[serde(default)]
+    pub person_ids: Vec<i64>,
+    #[serde(default)]
+    pub organization_ids: Vec<i64>,
+}
+
+/// A relationship strength between a colleague and an external person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Strength {
+    pub internal_id: i64,
+    pub external_id: i64,
+    pub strength: f64,
+}
+
+/// An email or a meeting.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Interaction {
+    pub id: i64,
+    /// 0 meeting, 1 call, 2 chat, 3 email.
+    #[serde(rename = "type")]
+    pub interaction_type: i64,
+    pub date: String,
+    pub subject: String,
+    /// Internal first, then external.
+    pub person_ids: Vec<i64>,
+    pub direction: i64,
+}
+
+/// A note.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Note {
+    pub id: i64,
+    pub creator_id: i64,
+    #[serde(default)]
+    pub person_ids: Vec<i64>,
+    #[serde(default)]
+    pub organization_ids: Vec<i64>,
+    #[serde(default)]
+    pub opportunity_ids: Vec<i64>,
+    pub content: String,
+    #[serde(rename = "type")]
+    pub note_type: i64,
+    pub created_at: String,
 }
 
 /// Everything the sandbox knows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct World {
-    pub organizations: Vec<Org>,
+    pub tenant: Tenant,
+    pub persons: Vec<Person>,
+    pub organizations: Vec<Organization>,
+    pub lists: Vec<List>,
+    pub fields: Vec<Field>,
+    pub list_entries: Vec<ListEntry>,
+    pub field_values: Vec<FieldValue>,
+    pub field_value_changes: Vec<FieldValueChange>,
+    pub opportunities: Vec<Opportunity>,
+    pub strengths: Vec<Strength>,
+    pub interactions: Vec<Interaction>,
+    pub notes: Vec<Note>,
+    /// The next id handed out by a write.
+    pub next_id: i64,
+    #[serde(skip)]
+    index: Index,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    person: HashMap<i64, usize>,
+    organization: HashMap<i64, usize>,
+    strengths_by_external: HashMap<i64, Vec<usize>>,
 }
 
 impl World {
-    /// The default world. Company domains under `.test` and `.localhost` let tests and the
-    /// demo serve pages "as" those companies on this machine.
-    pub fn seeded() -> World {
-        let org = |id: i64, name: &str, domains: &[&str]| Org {
-            id,
-            name: name.to_owned(),
-            domain: domains.first().map(|d| d.to_string()),
-            domains: domains.iter().map(|d| d.to_string()).collect(),
-            person_ids: Vec::new(),
-        };
+    /// A world with nobody in it.
+    pub fn empty() -> World {
         World {
-            organizations: vec![
-                org(7133202, "Acme Corporation", &["acme.test", "acme.localhost", "acme.com"]),
-                org(7133203, "Globex", &["globex.test", "globex.localhost"]),
-                org(7133204, "Initech", &["initech.test", "initech.localhost"]),
-                org(7133205, "Acme Anvils (unrelated)", &["acmeanvils.test"]),
-            ],
+            tenant: Tenant { id: 1, name: "Sandbox Ventures".into(), subdomain: "sandbox-ventures".into(), user_id: 1 },
+            persons: vec![],
+            organizations: vec![],
+            lists: vec![],
+            fields: vec![],
+            list_entries: vec![],
+            field_values: vec![],
+            field_value_changes: vec![],
+            opportunities: vec![],
+            strengths: vec![],
+            interactions: vec![],
+            notes: vec![],
+            next_id: 1,
+            index: Index::default(),
         }
     }
 
-    /// Organizations whose name or a domain contains `term`, case-insensitively, in id order.
-    pub fn search_organizations(&self, term: &str) -> Vec<&Org> {
-        let term = term.trim().to_lowercase();
-        self.organizations
+    /// Rebuilds the look-up indexes (after loading or a write that adds records).
+    pub fn reindex(&mut self) {
+        let mut index = Index::default();
+        for (i, p) in self.persons.iter().enumerate() {
+            index.person.insert(p.id, i);
+        }
+        for (i, o) in self.organizations.iter().enumerate() {
+            index.organization.insert(o.id, i);
+        }
+        for (i, s) in self.strengths.iter().enumerate() {
+            index.strengths_by_external.entry(s.external_id).or_default().push(i);
+        }
+        self.index = index;
+    }
+
+    /// Reads a world from JSON (`--data`).
+    pub fn from_json(text: &str) -> Result<World, serde_json::Error> {
+        let mut world: World = serde_json::from_str(text)?;
+        let max_id = world
+            .persons
             .iter()
-            .filter(|o| {
-                term.is_empty() || o.name.to_lowercase().contains(&term) || o.domains.iter().any(|d| d.contains(&term))
-            })
-            .collect()
+            .map(|p| p.id)
+            .chain(world.organizations.iter().map(|o| o.id))
+            .chain(world.list_entries.iter().map(|e| e.id))
+            .chain(world.field_values.iter().map(|v| v.id))
+            .chain(world.notes.iter().map(|n| n.id))
+            .chain(world.opportunities.iter().map(|o| o.id))
+            .max()
+            .unwrap_or(0);
+        world.next_id = world.next_id.max(max_id + 1);
+        world.reindex();
+        Ok(world)
+    }
+
+    /// A fresh id for a write.
+    pub fn new_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The person with that id.
+    pub fn person(&self, id: i64) -> Option<&Person> {
+        self.index.person.get(&id).map(|&i| &self.persons[i])
     }
 
     /// The organization with that id.
-    pub fn organization(&self, id: i64) -> Option<&Org> {
-        self.organizations.iter().find(|o| o.id == id)
+    pub fn organization(&self, id: i64) -> Option<&Organization> {
+        self.index.organization.get(&id).map(|&i| &self.organizations[i])
     }
 
-    /// `GET /auth/whoami` for the sandbox's one key.
-    pub fn whoami(&self) -> Value {
-        json!({
-            "tenant": { "id": 1, "name": "Sandbox Ventures", "subdomain": "sandbox-ventures" },
-            "user": { "id": 26317, "firstName": "Alice", "lastName": "Doe", "email": "alice@sandbox-ventures.test" },
-            "grant": { "type": "api_key", "scope": "external_api", "createdAt": "2026-01-01T00:00:00Z" }
-        })
+    /// Adds a person.
+    pub fn add_person(&mut self, person: Person) {
+        self.index.person.insert(person.id, self.persons.len());
+        self.persons.push(person);
+    }
+
+    /// Adds an organization.
+    pub fn add_organization(&mut self, organization: Organization) {
+        self.index.organization.insert(organization.id, self.organizations.len());
+        self.organizations.push(organization);
+    }
+
+    /// Strengths towards an external person.
+    pub fn strengths_of(&self, external_id: i64) -> impl Iterator<Item = &Strength> {
+        self.index.strengths_by_external.get(&external_id).into_iter().flatten().map(|&i| &self.strengths[i])
+    }
+
+    /// The list with that id.
+    pub fn list(&self, id: i64) -> Option<&List> {
+        self.lists.iter().find(|l| l.id == id)
     }
 }

@@ -1,0 +1,516 @@
+//! The generated world: about 5,000 organizations and 20,000 persons around a team of 15,
+//! 8 lists, with the hard cases placed on purpose (see the README's sandbox section).
+//! The same seed gives the same world.
+
+use chrono::{Duration as Days, TimeZone, Utc};
+use serde_json::json;
+
+use super::world::*;
+
+/// The internal team; the first is the key's user.
+const TEAM: [(&str, &str); 15] = [
+    ("Alice", "Doe"), ("Ben", "Okafor"), ("Carla", "Mendes"), ("Dev", "Patel"), ("Elena", "Rossi"),
+    ("Farid", "Haddad"), ("Grace", "Kim"), ("Hugo", "Laurent"), ("Ines", "García"), ("Jonas", "Berg"),
+    ("Kemi", "Adeyemi"), ("Liam", "O'Brien"), ("Mei", "Chen"), ("Nora", "Schmidt"), ("Omar", "Said"),
+];
+const FIRST: [&str; 40] = [
+    "Adam", "Bea", "Chris", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jade", "Kai", "Lena", "Max", "Nia", "Oscar",
+    "Pia", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vik", "Wes", "Xena", "Yuri", "Zane", "Amir", "Bruno", "Chloé",
+    "Diego", "Emma", "Felix", "Greta", "Hiro", "Isla", "Jon", "Kira", "Luca", "Mila", "Noah",
+];
+const LAST: [&str; 40] = [
+    "Smith", "Jones", "Brown", "Taylor", "Wilson", "Evans", "Thomas", "Roberts", "Walker", "Wright", "Müller", "Novak",
+    "Kowalski", "Silva", "Santos", "Nakamura", "Tanaka", "Ivanova", "Larsen", "Nilsen", "Moreau", "Dubois", "Bianchi",
+    "Romano", "Cohen", "Levi", "Singh", "Sharma", "Nguyen", "Tran", "Park", "Lee", "Ali", "Khan", "Hughes", "Green",
+    "Baker", "Hall", "Young", "King",
+];
+const ADJ: [&str; 30] = [
+    "Blue", "Bright", "Quantum", "Silver", "Rapid", "Clear", "Bold", "Green", "Deep", "Open", "Swift", "Prime", "Lunar",
+    "Solar", "Iron", "Velvet", "Hidden", "Noble", "Urban", "Crisp", "Polar", "Amber", "Cobalt", "Vivid", "Quiet",
+    "Nimble", "Atomic", "Coral", "Golden", "Stellar",
+];
+const NOUN: [&str; 30] = [
+    "Harbor", "Labs", "Forge", "Pixel", "Wave", "Ledger", "Orbit", "Canvas", "Signal", "Vector", "Grid", "Bridge",
+    "Cloud", "Beacon", "Pilot", "Anchor", "Nest", "Loop", "Spark", "Field", "Stack", "Compass", "Garden", "Engine",
+    "Atlas", "Circuit", "Harvest", "Studio", "Works", "Dynamics",
+];
+const TLDS: [&str; 8] = ["com", "io", "ai", "co", "co.uk", "de", "fr", "vc"];
+const TITLES: [&str; 8] = ["CEO", "CTO", "COO", "VP Engineering", "Head of Product", "CFO", "Founder", "Head of Sales"];
+
+/// Ids of the organizations placed on purpose.
+pub mod ids {
+    pub const ACME: i64 = 7133202;
+    pub const GLOBEX: i64 = 7133203;
+    pub const INITECH: i64 = 7133204;
+    pub const ACME_ANVILS: i64 = 7133205;
+    pub const MEGACORP: i64 = 7133206;
+    pub const SOLO: i64 = 7133207;
+    pub const SHARED_ONE: i64 = 7133208;
+    pub const SHARED_TWO: i64 = 7133209;
+    pub const NO_DOMAIN: i64 = 7133210;
+    pub const HTML_NAME: i64 = 7133211;
+    pub const UNICODE: i64 = 7133212;
+    pub const TWICE_LISTED: i64 = 7133213;
+    /// The key's user, Alice Doe.
+    pub const ALICE: i64 = 26317;
+    pub const DEAL_PIPELINE: i64 = 10;
+    pub const PORTFOLIO: i64 = 11;
+    pub const CO_INVESTORS: i64 = 12;
+    pub const TALENT: i64 = 13;
+    pub const LP_PROSPECTS: i64 = 14;
+    pub const FUNDRAISING: i64 = 15;
+    pub const EVENTS: i64 = 16;
+    pub const BOARD_CONFIDENTIAL: i64 = 17;
+}
+
+struct Gen {
+    rng: fastrand::Rng,
+    next: i64,
+    world: World,
+}
+
+fn date(days_ago: i64) -> String {
+    let anchor = Utc.with_ymd_and_hms(2026, 11, 20, 17, 0, 0).single().expect("valid anchor");
+    (anchor - Days::days(days_ago)).format("%Y-%m-%dT%H:%M:%S%.3f-08:00").to_string().replace("-08:00", "Z")
+}
+
+impl Gen {
+    fn id(&mut self) -> i64 {
+        self.next += 1;
+        self.next
+    }
+
+    fn team(&self) -> Vec<i64> {
+        self.world.persons.iter().filter(|p| p.person_type == 1).map(|p| p.id).collect()
+    }
+
+    fn pick_team(&mut self, n: usize) -> Vec<i64> {
+        let team = self.team();
+        let mut out = Vec::new();
+        while out.len() < n.min(team.len()) {
+            let id = team[self.rng.usize(..team.len())];
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        out
+    }
+
+    fn activity(&mut self, recent: bool) -> Activity {
+        if !recent && self.rng.f32() < 0.3 {
+            return Activity::default();
+        }
+        let last_email = self.rng.i64(1..400);
+        let first_email = last_email + self.rng.i64(0..900);
+        let last_event = self.rng.i64(3..500);
+        let touch = |g: &mut Gen, days: i64| Touch { date: date(days), person_ids: g.pick_team(1 + g.rng.usize(..2)) };
+        let next_event = (self.rng.f32() < 0.15).then(|| touch(self, -self.rng.i64(1..30)));
+        let last = last_email.min(last_event);
+        Activity {
+            first_email: Some(touch(self, first_email)),
+            last_email: Some(touch(self, last_email)),
+            first_event: Some(touch(self, last_event + self.rng.i64(0..300))),
+            last_event: Some(touch(self, last_event)),
+            next_event,
+            last_chat_message: None,
+            last_interaction: Some(touch(self, last)),
+        }
+    }
+
+    fn person(&mut self, first: &str, last: &str, email_domain: Option<&str>, org: Option<i64>, recent: bool) -> i64 {
+        let id = self.id();
+        let emails = match email_domain {
+            Some(d) => {
+                let local: String = format!("{}.{}", first, last)
+                    .to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+                    .collect();
+                let local = if local.trim_matches('.').is_empty() { format!("person{id}") } else { local };
+                vec![format!("{local}@{d}")]
+            }
+            None => vec![],
+        };
+        let activity = self.activity(recent);
+        if !activity.is_empty() {
+            for internal in self.pick_team(1 + self.rng.usize(..3)) {
+                let strength = ((self.rng.f64() * 0.9 + 0.05) * 100.0).round() / 100.0;
+                self.world.strengths.push(Strength { internal_id: internal, external_id: id, strength: strength.min(0.99) });
+            }
+        }
+        self.world.add_person(Person {
+            id,
+            person_type: 0,
+            first_name: first.to_owned(),
+            last_name: last.to_owned(),
+            emails,
+            organization_ids: org.into_iter().collect(),
+            activity,
+        });
+        if let Some(org) = org
+            && let Some(o) = self.world.organizations.iter_mut().find(|o| o.id == org)
+        {
+            o.person_ids.push(id);
+        }
+        id
+    }
+
+    fn organization(&mut self, id: i64, name: &str, domains: &[&str]) -> i64 {
+        self.world.add_organization(Organization {
+            id,
+            name: name.to_owned(),
+            domain: domains.first().map(|d| d.to_string()),
+            domains: domains.iter().map(|d| d.to_string()).collect(),
+            global: false,
+            person_ids: vec![],
+            activity: Activity::default(),
+        });
+        id
+    }
+
+    fn people_for(&mut self, org: i64, domain: Option<&str>, count: usize) {
+        for i in 0..count {
+            let first = FIRST[self.rng.usize(..FIRST.len())];
+            let last = LAST[(self.rng.usize(..LAST.len()) + i) % LAST.len()];
+            self.person(first, last, domain, Some(org), false);
+        }
+    }
+
+    fn field(&mut self, list_id: Option<i64>, entity_type: i64, name: &str, value_type: i64, multi: bool, options: &[&str]) -> i64 {
+        let id = self.id();
+        let dropdown_options = options
+            .iter()
+            .enumerate()
+            .map(|(i, text)| DropdownOption { id: id * 10 + i as i64, text: text.to_string(), rank: i as i64 + 1, color: (i as i64) % 7 })
+            .collect();
+        self.world.fields.push(Field {
+            id,
+            name: name.to_owned(),
+            list_id,
+            entity_type,
+            value_type,
+            allows_multiple: multi,
+            dropdown_options,
+            track_changes: value_type == 7 || value_type == 3,
+        });
+        id
+    }
+
+    fn list(&mut self, id: i64, list_type: i64, name: &str, private: bool) {
+        let owner = ids::ALICE;
+        self.world.lists.push(List { id, list_type, name: name.to_owned(), public: !private, owner_id: owner, creator_id: owner, private });
+    }
+
+    /// Adds an entry with Status (and its history), Owners and Amount where the list has them.
+    fn entry(&mut self, list_id: i64, entity_id: i64, entity_type: i64) -> i64 {
+        let id = self.id();
+        let added = self.rng.i64(30..900);
+        let creator = self.pick_team(1)[0];
+        self.world.list_entries.push(ListEntry { id, list_id, creator_id: creator, entity_id, entity_type, created_at: date(added) });
+        let fields: Vec<Field> = self.world.fields.iter().filter(|f| f.list_id == Some(list_id)).cloned().collect();
+        for field in fields {
+            match (field.name.as_str(), field.value_type) {
+                ("Status", 7) => {
+                    // A history of one to three changes; the last one is the current Status.
+                    let steps = 1 + self.rng.usize(..3);
+                    let mut day = added;
+                    let mut current = None;
+                    for step in 0..steps {
+                        let option = &field.dropdown_options[self.rng.usize(..field.dropdown_options.len())];
+                        let value = json!({ "id": option.id, "text": option.text, "rank": option.rank, "color": option.color });
+                        let changed_at = date(day);
+                        self.world.field_value_changes.push(FieldValueChange {
+                            id: self.next + 1,
+                            field_id: field.id,
+                            entity_id,
+                            list_entry_id: Some(id),
+                            action_type: if step == 0 { 0 } else { 2 },
+                            changer_id: creator,
+                            changed_at: changed_at.clone(),
+                            value: value.clone(),
+                        });
+                        self.next += 1;
+                        current = Some((value, changed_at));
+                        day = (day - self.rng.i64(1..60)).max(1);
+                    }
+                    let (value, updated) = current.expect("at least one step");
+                    let vid = self.id();
+                    self.world.field_values.push(FieldValue {
+                        id: vid,
+                        field_id: field.id,
+                        entity_id,
+                        entity_type,
+                        list_entry_id: Some(id),
+                        value,
+                        created_at: date(added),
+                        updated_at: (steps > 1).then_some(updated),
+                    });
+                }
+                ("Owners", 0) => {
+                    for owner in self.pick_team(1 + self.rng.usize(..2)) {
+                        let vid = self.id();
+                        self.world.field_values.push(FieldValue {
+                            id: vid,
+                            field_id: field.id,
+                            entity_id,
+                            entity_type,
+                            list_entry_id: Some(id),
+                            value: json!(owner),
+                            created_at: date(added),
+                            updated_at: None,
+                        });
+                    }
+                }
+                ("Amount", 3) => {
+                    let amount = (self.rng.u32(1..400) as f64) * 25_000.0;
+                    let vid = self.id();
+                    self.world.field_values.push(FieldValue {
+                        id: vid,
+                        field_id: field.id,
+                        entity_id,
+                        entity_type,
+                        list_entry_id: Some(id),
+                        value: json!(amount),
+                        created_at: date(added),
+                        updated_at: None,
+                    });
+                }
+                _ => {}
+            }
+        }
+        id
+    }
+
+    fn note(&mut self, organization_ids: Vec<i64>, person_ids: Vec<i64>, content: &str) {
+        let id = self.id();
+        let creator = self.pick_team(1)[0];
+        let days = self.rng.i64(1..300);
+        self.world.notes.push(Note { id, creator_id: creator, person_ids, organization_ids, opportunity_ids: vec![], content: content.to_owned(), note_type: 0, created_at: date(days) });
+    }
+
+    fn interactions_for(&mut self, external: i64) {
+        let Some(p) = self.world.person(external).cloned() else { return };
+        for (kind, touch) in [(3, &p.activity.last_email), (0, &p.activity.last_event), (3, &p.activity.first_email)] {
+            if let Some(t) = touch {
+                let id = self.id();
+                let subject = if kind == 3 { format!("Re: catching up, {}", p.first_name) } else { format!("Meeting with {}", p.first_name) };
+                let mut person_ids = t.person_ids.clone();
+                person_ids.push(external);
+                self.world.interactions.push(Interaction { id, interaction_type: kind, date: t.date.clone(), subject, person_ids, direction: (id % 2) });
+            }
+        }
+    }
+}
+
+/// Sets each organization's activity from its people's: earliest first, latest last,
+/// soonest next.
+fn roll_up_activity(world: &mut World) {
+    let persons: std::collections::HashMap<i64, Activity> = world.persons.iter().map(|p| (p.id, p.activity.clone())).collect();
+    for org in &mut world.organizations {
+        let mut a = Activity::default();
+        for pid in &org.person_ids {
+            let Some(pa) = persons.get(pid) else { continue };
+            let pick = |cur: &mut Option<Touch>, new: &Option<Touch>, later: bool| {
+                if let Some(n) = new {
+                    let better = match cur {
+                        None => true,
+                        Some(c) => (n.date > c.date) == later,
+                    };
+                    if better {
+                        *cur = Some(n.clone());
+                    }
+                }
+            };
+            pick(&mut a.first_email, &pa.first_email, false);
+            pick(&mut a.last_email, &pa.last_email, true);
+            pick(&mut a.first_event, &pa.first_event, false);
+            pick(&mut a.last_event, &pa.last_event, true);
+            pick(&mut a.next_event, &pa.next_event, false);
+            pick(&mut a.last_chat_message, &pa.last_chat_message, true);
+            pick(&mut a.last_interaction, &pa.last_interaction, true);
+        }
+        org.activity = a;
+    }
+}
+
+/// The world for `seed`.
+pub fn generate(seed: u64) -> World {
+    let mut g = Gen {
+        rng: fastrand::Rng::with_seed(seed),
+        next: 100_000,
+        world: World {
+            tenant: Tenant { id: 1, name: "Sandbox Ventures".into(), subdomain: "sandbox-ventures".into(), user_id: ids::ALICE },
+            ..World::empty()
+        },
+    };
+
+    // The team.
+    for (i, (first, last)) in TEAM.iter().enumerate() {
+        let id = if i == 0 { ids::ALICE } else { g.id() };
+        let email = format!("{}@sandbox-ventures.test", first.to_lowercase());
+        g.world.add_person(Person { id, person_type: 1, first_name: first.to_string(), last_name: last.to_string(), emails: vec![email], organization_ids: vec![], activity: Activity::default() });
+    }
+
+    // Lists and their fields.
+    let statuses = ["Sourced", "In Progress", "Diligence", "IC Review", "Passed", "Closed Won"];
+    for (id, ty, name, private, status) in [
+        (ids::DEAL_PIPELINE, 1, "Deal Pipeline", false, Some(&statuses[..])),
+        (ids::PORTFOLIO, 1, "Portfolio", false, Some(&["Active", "Exited", "Written Off"][..])),
+        (ids::CO_INVESTORS, 1, "Co-investors", false, Some(&["Warm", "Cold", "Lead"][..])),
+        (ids::TALENT, 0, "Talent", false, Some(&["To contact", "Contacted", "Interviewing", "Hired"][..])),
+        (ids::LP_PROSPECTS, 0, "LP Prospects", false, Some(&["Prospect", "Meeting", "Committed"][..])),
+        (ids::FUNDRAISING, 8, "Fundraising Opportunities", false, Some(&["New", "Term Sheet", "Closed"][..])),
+        (ids::EVENTS, 1, "Events", false, None),
+        (ids::BOARD_CONFIDENTIAL, 1, "Board Confidential", true, Some(&["Watch", "Act"][..])),
+    ] {
+        g.list(id, ty, name, private);
+        if let Some(options) = status {
+            g.field(Some(id), ty, "Status", 7, false, options);
+            g.field(Some(id), ty, "Owners", 0, true, &[]);
+            if matches!(id, ids::DEAL_PIPELINE | ids::PORTFOLIO | ids::LP_PROSPECTS | ids::FUNDRAISING) {
+                g.field(Some(id), ty, "Amount", 3, false, &[]);
+            }
+        }
+    }
+    g.field(None, 1, "Industry", 2, false, &["Fintech", "Health", "Climate", "AI", "Consumer", "Developer Tools"]);
+    g.field(None, 1, "Location", 5, false, &[]);
+    g.field(None, 0, "Job Title", 6, false, &[]);
+
+    // The organizations placed on purpose, and their people.
+    g.organization(ids::ACME, "Acme Corporation", &["acme.test", "acme.localhost", "acme.com"]);
+    g.organization(ids::GLOBEX, "Globex", &["globex.test", "globex.localhost"]);
+    g.organization(ids::INITECH, "Initech", &["initech.test", "initech.localhost"]);
+    g.organization(ids::ACME_ANVILS, "Acme Anvils (unrelated)", &["acmeanvils.test"]);
+    g.organization(ids::MEGACORP, "Megacorp", &["megacorp.test"]);
+    g.organization(ids::SOLO, "Solo Labs", &["solo.test"]);
+    g.organization(ids::SHARED_ONE, "Shared Domain One", &["shared.test"]);
+    g.organization(ids::SHARED_TWO, "Shared Domain Two", &["shared.test"]);
+    g.organization(ids::NO_DOMAIN, "No Domain Holdings", &[]);
+    g.organization(ids::HTML_NAME, "<b>Bold</b> & Sons <script>alert(1)</script>", &["html.test"]);
+    g.organization(ids::UNICODE, "Ünïcødé Straße Ωmega 株式会社", &["unicode.test", "xn--strae-oqa.test"]);
+    g.organization(ids::TWICE_LISTED, "Twice Listed Inc", &["twice.test"]);
+
+    let bob = g.person("Bob", "Smith", Some("acme.test"), Some(ids::ACME), true);
+    g.world.strengths.retain(|s| s.external_id != bob);
+    g.world.strengths.push(Strength { internal_id: ids::ALICE, external_id: bob, strength: 0.82 });
+    g.world.strengths.push(Strength { internal_id: g.team()[1], external_id: bob, strength: 0.41 });
+    g.person("Nomail", "Person", None, Some(ids::ACME), true);
+    g.people_for(ids::ACME, Some("acme.test"), 18);
+    g.person("Alex", "Morgan", Some("globex.test"), Some(ids::GLOBEX), true);
+    g.people_for(ids::GLOBEX, Some("globex.test"), 4);
+    g.person("Alex", "Morgan", Some("initech.test"), Some(ids::INITECH), true);
+    g.people_for(ids::INITECH, Some("initech.test"), 2);
+    g.people_for(ids::MEGACORP, Some("megacorp.test"), 150);
+    g.person("Sola", "Founder", Some("solo.test"), Some(ids::SOLO), true);
+    g.person("Zoë", "Ångström", Some("unicode.test"), Some(ids::UNICODE), true);
+    g.person("José", "Núñez", Some("unicode.test"), Some(ids::UNICODE), true);
+    g.person("雷", "李", Some("unicode.test"), Some(ids::UNICODE), true);
+    g.people_for(ids::SHARED_ONE, Some("shared.test"), 2);
+    g.people_for(ids::SHARED_TWO, Some("shared.test"), 2);
+    g.people_for(ids::NO_DOMAIN, None, 2);
+    g.people_for(ids::TWICE_LISTED, Some("twice.test"), 3);
+
+    // The generated many.
+    let mut used = std::collections::HashSet::new();
+    while g.world.organizations.len() < 5_000 {
+        let name = format!("{} {}", ADJ[g.rng.usize(..ADJ.len())], NOUN[g.rng.usize(..NOUN.len())]);
+        let slug = name.to_lowercase().replace(' ', "");
+        let tld = TLDS[g.rng.usize(..TLDS.len())];
+        let mut domain = format!("{slug}.{tld}");
+        let mut n = 2;
+        while !used.insert(domain.clone()) {
+            domain = format!("{slug}{n}.{tld}");
+            n += 1;
+        }
+        let display = if n > 2 { format!("{name} {}", n - 1) } else { name };
+        let id = g.id();
+        let mut domains = vec![domain.clone()];
+        if g.rng.f32() < 0.1 {
+            domains.push(format!("{}.io", domain.split('.').next().unwrap_or("x")));
+        }
+        let refs: Vec<&str> = domains.iter().map(String::as_str).collect();
+        g.organization(id, &display, &refs);
+        let people = g.rng.usize(0..7);
+        g.people_for(id, Some(&domain), people);
+    }
+    while g.world.persons.len() < 20_000 {
+        let first = FIRST[g.rng.usize(..FIRST.len())];
+        let last = LAST[g.rng.usize(..LAST.len())];
+        g.person(first, last, Some("gmail.test"), None, false);
+    }
+    roll_up_activity(&mut g.world);
+
+    // List entries, with the hard cases.
+    g.entry(ids::DEAL_PIPELINE, ids::ACME, 1);
+    g.entry(ids::PORTFOLIO, ids::ACME, 1);
+    g.entry(ids::DEAL_PIPELINE, ids::TWICE_LISTED, 1);
+    g.entry(ids::DEAL_PIPELINE, ids::TWICE_LISTED, 1);
+    g.entry(ids::PORTFOLIO, ids::GLOBEX, 1);
+    g.entry(ids::CO_INVESTORS, ids::INITECH, 1);
+    g.entry(ids::DEAL_PIPELINE, ids::MEGACORP, 1);
+    g.entry(ids::BOARD_CONFIDENTIAL, ids::ACME, 1);
+    g.entry(ids::TALENT, bob, 0);
+    let org_ids: Vec<i64> = g.world.organizations.iter().skip(12).map(|o| o.id).collect();
+    let person_ids: Vec<i64> = g.world.persons.iter().filter(|p| p.person_type == 0).map(|p| p.id).collect();
+    for (list, count, pool) in [
+        (ids::DEAL_PIPELINE, 800, &org_ids),
+        (ids::PORTFOLIO, 150, &org_ids),
+        (ids::CO_INVESTORS, 100, &org_ids),
+        (ids::EVENTS, 200, &org_ids),
+        (ids::BOARD_CONFIDENTIAL, 20, &org_ids),
+        (ids::TALENT, 300, &person_ids),
+        (ids::LP_PROSPECTS, 100, &person_ids),
+    ] {
+        let entity_type = if list == ids::TALENT || list == ids::LP_PROSPECTS { 0 } else { 1 };
+        for _ in 0..count {
+            let entity = pool[g.rng.usize(..pool.len())];
+            g.entry(list, entity, entity_type);
+        }
+    }
+
+    // Opportunities, each on the opportunity list.
+    let mut opp_orgs = vec![ids::ACME, ids::GLOBEX];
+    for _ in 0..298 {
+        opp_orgs.push(org_ids[g.rng.usize(..org_ids.len())]);
+    }
+    for (i, org) in opp_orgs.into_iter().enumerate() {
+        let id = g.id();
+        let name = g.world.organization(org).map(|o| o.name.clone()).unwrap_or_default();
+        let round = ["Seed", "Series A", "Series B", "Series C"][i % 4];
+        let person_ids = g.world.organization(org).and_then(|o| o.person_ids.first().copied()).into_iter().collect();
+        g.world.opportunities.push(Opportunity { id, name: format!("{name} {round}"), list_id: ids::FUNDRAISING, person_ids, organization_ids: vec![org] });
+        g.entry(ids::FUNDRAISING, id, 8);
+    }
+
+    // Global field values for some organizations.
+    let industry = g.world.fields.iter().find(|f| f.name == "Industry").cloned().expect("industry field");
+    let location = g.world.fields.iter().find(|f| f.name == "Location").map(|f| f.id).expect("location field");
+    for org in org_ids.iter().step_by(3).chain([ids::ACME].iter()) {
+        let option = &industry.dropdown_options[g.rng.usize(..industry.dropdown_options.len())];
+        let (vid, lid) = (g.id(), g.id());
+        let created = date(g.rng.i64(10..900));
+        g.world.field_values.push(FieldValue { id: vid, field_id: industry.id, entity_id: *org, entity_type: 1, list_entry_id: None, value: json!(option.text), created_at: created.clone(), updated_at: None });
+        let city = ["San Francisco", "London", "Berlin", "Paris", "Lagos", "Singapore"][g.rng.usize(..6)];
+        g.world.field_values.push(FieldValue { id: lid, field_id: location, entity_id: *org, entity_type: 1, list_entry_id: None, value: json!({ "street_address": null, "city": city, "state": null, "country": null, "continent": null }), created_at: created, updated_at: None });
+    }
+
+    // Interactions and notes.
+    let special_people: Vec<i64> = [ids::ACME, ids::GLOBEX, ids::INITECH, ids::SOLO, ids::MEGACORP]
+        .iter()
+        .filter_map(|o| g.world.organization(*o))
+        .flat_map(|o| o.person_ids.clone())
+        .collect();
+    for p in special_people {
+        g.interactions_for(p);
+    }
+    for i in 0..1_500 {
+        let org = org_ids[g.rng.usize(..org_ids.len())];
+        g.note(vec![org], vec![], &format!("Call notes #{i}: strong team, revisit after their next round."));
+    }
+    g.note(vec![ids::ACME], vec![bob], "Met Bob at the Acme offsite. <b>Not HTML</b>: shown as text.");
+    g.note(vec![ids::ACME], vec![], "Acme is raising a Series A in Q1.");
+
+    g.world.next_id = g.next + 1;
+    g.world.reindex();
+    g.world
+}
