@@ -31,14 +31,90 @@ enum Command {
         api: ApiArgs,
     },
     /// Run the Affinity-compatible sandbox API on loopback.
-    Sandbox {
-        /// Port to listen on (127.0.0.1).
-        #[arg(long, default_value_t = 8787)]
-        port: u16,
-        /// The API key the sandbox accepts.
-        #[arg(long, default_value = "sandbox-key")]
-        key: String,
-    },
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Args)]
+struct SandboxArgs {
+    /// Port to listen on (127.0.0.1); 0 picks a free one.
+    #[arg(long, default_value_t = 8787)]
+    port: u16,
+    /// The API key the sandbox accepts.
+    #[arg(long, default_value = "sandbox-key")]
+    key: String,
+    /// A second key that may read but gets 403 on writes and private lists.
+    #[arg(long)]
+    read_only_key: Option<String>,
+    /// Seed of the generated world: the same seed gives the same world.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Load the world from this JSON file instead of generating it.
+    #[arg(long, conflicts_with = "seed")]
+    data: Option<std::path::PathBuf>,
+    /// Write the world to this JSON file (then keep serving).
+    #[arg(long)]
+    dump: Option<std::path::PathBuf>,
+    /// Requests a minute per key before 429.
+    #[arg(long, default_value_t = 900)]
+    rate_limit_per_min: u32,
+    /// Requests a month for the account before 429 (unlimited when absent).
+    #[arg(long)]
+    monthly_budget: Option<u64>,
+    /// Delay added to every answer.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Share of requests (0.0 to 1.0) answered with --fail-status.
+    #[arg(long, default_value_t = 0.0)]
+    fail_rate: f64,
+    /// Status of injected failures.
+    #[arg(long, default_value_t = 503)]
+    fail_status: u16,
+    /// Make one endpoint misbehave: PATH=malformed, PATH=hang or PATH=STATUS (repeatable).
+    #[arg(long = "fault", value_name = "PATH=KIND")]
+    faults: Vec<String>,
+}
+
+impl SandboxArgs {
+    async fn run(self) -> Result<(), String> {
+        use affinity_server::sandbox::{Faults, World, seed};
+        if !(0.0..=1.0).contains(&self.fail_rate) {
+            return Err(format!("--fail-rate must be between 0 and 1, got {}", self.fail_rate));
+        }
+        let mut faults = Faults {
+            latency_ms: self.latency_ms,
+            fail_rate: self.fail_rate,
+            fail_status: Some(self.fail_status),
+            ..Faults::default()
+        };
+        for spec in &self.faults {
+            let (path, fault) = Faults::parse_endpoint_fault(spec)?;
+            faults.endpoints.insert(path, fault);
+        }
+        let world = match &self.data {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                World::from_json(&text).map_err(|e| format!("{} is not a sandbox world: {e}", path.display()))?
+            }
+            None => seed::generate(self.seed),
+        };
+        if let Some(path) = &self.dump {
+            let json = serde_json::to_string(&world).map_err(|e| e.to_string())?;
+            std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        let config = SandboxConfig {
+            api_key: self.key,
+            read_only_key: self.read_only_key,
+            rate_limit_per_min: self.rate_limit_per_min.max(1),
+            monthly_budget: self.monthly_budget,
+            faults,
+        };
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", self.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("listening on http://{addr}");
+        Sandbox::with_world(config, world).serve(listener).await.map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Args)]
@@ -145,14 +221,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Sandbox { port, key } => {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-                .await
-                .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-            let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            println!("listening on http://{addr}");
-            Sandbox::new(SandboxConfig::new(key)).serve(listener).await.map_err(|e| e.to_string())
-        }
+        Command::Sandbox(args) => args.run().await,
     }
 }
 

@@ -1,66 +1,195 @@
-//! The Affinity-compatible sandbox: same paths, shapes, auth and errors as Affinity API v1,
-//! over an in-memory world.
+//! The Affinity-compatible sandbox: the same paths, shapes, auth, errors, paging and rate
+//! limit headers as Affinity API v1, over an in-memory [`World`] that writes change.
 
+// Handlers return `Err(Response)` straight to the client on bad input: the size of the
+// error variant costs nothing that matters here.
+#![allow(clippy::result_large_err)]
+
+mod render;
+pub mod seed;
 mod world;
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
+use render::With;
 pub use world::World;
+
+/// How a single endpoint misbehaves on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointFault {
+    /// Answers 200 with a body that is not JSON.
+    Malformed,
+    /// Never answers.
+    Hang,
+    /// Answers with this status.
+    Status(u16),
+}
+
+/// Faults injected for tests; changeable at run time through `POST /_sandbox/faults`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Added to every answer.
+    pub latency_ms: u64,
+    /// Share of requests (0.0 to 1.0) answered with `fail_status`.
+    pub fail_rate: f64,
+    /// The status of failed requests (default 503).
+    pub fail_status: Option<u16>,
+    /// Per path prefix (e.g. `/organizations`).
+    pub endpoints: HashMap<String, EndpointFault>,
+}
+
+impl Faults {
+    /// Parses `PATH=malformed|hang|STATUS` (the `--fault` option).
+    pub fn parse_endpoint_fault(spec: &str) -> Result<(String, EndpointFault), String> {
+        let (path, what) = spec.split_once('=').ok_or_else(|| format!("--fault wants PATH=KIND, got {spec:?}"))?;
+        if !path.starts_with('/') {
+            return Err(format!("--fault path must start with '/', got {path:?}"));
+        }
+        let fault = match what {
+            "malformed" => EndpointFault::Malformed,
+            "hang" => EndpointFault::Hang,
+            n => EndpointFault::Status(
+                n.parse().map_err(|_| format!("--fault kind must be malformed, hang or a status, got {n:?}"))?,
+            ),
+        };
+        Ok((path.to_owned(), fault))
+    }
+}
 
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// The one API key accepted (Basic with an empty user, or Bearer).
+    /// The API key accepted with full rights (Basic with an empty user, or Bearer).
     pub api_key: String,
+    /// A key that may read but gets 403 on every write and on private lists.
+    pub read_only_key: Option<String>,
+    /// Requests a minute per key before 429.
+    pub rate_limit_per_min: u32,
+    /// Requests a month for the account before 429 (`None`: unlimited).
+    pub monthly_budget: Option<u64>,
+    pub faults: Faults,
 }
 
 impl SandboxConfig {
-    /// A sandbox that accepts `api_key`, with the default world.
+    /// A sandbox that accepts `api_key`, 900 a minute, unlimited month, no faults.
     pub fn new(api_key: impl Into<String>) -> Self {
-        SandboxConfig { api_key: api_key.into() }
+        SandboxConfig {
+            api_key: api_key.into(),
+            read_only_key: None,
+            rate_limit_per_min: 900,
+            monthly_budget: None,
+            faults: Faults::default(),
+        }
     }
+}
+
+#[derive(Debug)]
+struct Usage {
+    minute_start: Instant,
+    minute_used: u32,
+    month_used: u64,
+    requests: u64,
 }
 
 struct Shared {
     config: SandboxConfig,
     world: RwLock<World>,
+    faults: RwLock<Faults>,
+    usage: Mutex<HashMap<String, Usage>>,
+    rng: Mutex<fastrand::Rng>,
+    served: std::sync::atomic::AtomicU64,
 }
 
-/// A running sandbox's state and routes.
+/// A sandbox: its state and routes.
 #[derive(Clone)]
 pub struct Sandbox {
     shared: Arc<Shared>,
 }
 
+/// Who is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Full,
+    ReadOnly,
+}
+
+type Ctx = State<Arc<Shared>>;
+type Params = Query<HashMap<String, String>>;
+
 impl Sandbox {
-    /// A sandbox over the seeded world.
+    /// A sandbox over the default generated world (seed 1).
     pub fn new(config: SandboxConfig) -> Self {
-        Self::with_world(config, World::seeded())
+        Self::with_world(config, seed::generate(1))
     }
 
     /// A sandbox over the given world.
     pub fn with_world(config: SandboxConfig, world: World) -> Self {
-        Sandbox { shared: Arc::new(Shared { config, world: RwLock::new(world) }) }
+        let faults = config.faults.clone();
+        Sandbox {
+            shared: Arc::new(Shared {
+                config,
+                world: RwLock::new(world),
+                faults: RwLock::new(faults),
+                usage: Mutex::new(HashMap::new()),
+                rng: Mutex::new(fastrand::Rng::with_seed(7)),
+                served: std::sync::atomic::AtomicU64::new(0),
+            }),
+        }
     }
 
-    /// The routes, for tests that drive the router directly or serve it themselves.
+    /// How many authenticated API requests it has answered (tests assert call counts).
+    pub fn requests_served(&self) -> u64 {
+        self.shared.served.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A copy of the world as it is now.
+    pub fn world(&self) -> World {
+        self.shared.world.read().expect("world lock").clone()
+    }
+
+    /// The routes.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/organizations", get(search_organizations))
+            .route("/lists", get(lists))
+            .route("/lists/{id}", get(list))
+            .route("/lists/{id}/list-entries", get(list_entries).post(create_list_entry))
+            .route("/lists/{id}/list-entries/{entry_id}", get(list_entry).delete(delete_list_entry))
+            .route("/fields", get(fields))
+            .route("/persons/fields", get(person_fields))
+            .route("/organizations/fields", get(organization_fields))
+            .route("/field-values", get(field_values).post(create_field_value))
+            .route("/field-values/{id}", axum::routing::put(update_field_value).delete(delete_field_value))
+            .route("/field-value-changes", get(field_value_changes))
+            .route("/persons", get(search_persons).post(create_person))
+            .route("/persons/{id}", get(get_person))
+            .route("/organizations", get(search_organizations).post(create_organization))
             .route("/organizations/{id}", get(get_organization))
+            .route("/opportunities", get(search_opportunities))
+            .route("/opportunities/{id}", get(get_opportunity))
+            .route("/relationships-strengths", get(relationship_strengths))
+            .route("/interactions", get(interactions))
+            .route("/interactions/{id}", get(get_interaction))
+            .route("/notes", get(notes).post(create_note))
+            .route("/notes/{id}", get(get_note))
             .route("/auth/whoami", get(whoami))
+            .route("/rate-limit", get(rate_limit))
+            .route("/_sandbox/faults", post(set_faults).get(get_faults))
             .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
-            .layer(middleware::from_fn_with_state(self.shared.clone(), authenticate))
+            .layer(middleware::from_fn_with_state(self.shared.clone(), gatekeeper))
             .with_state(self.shared.clone())
     }
 
@@ -70,10 +199,14 @@ impl Sandbox {
     }
 }
 
-/// A JSON error in the shape clients read (`{"errors":[{"message":..}]}` plus `message`).
+/// A JSON error in the shape clients read: `errors[]` with messages, and `message`.
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "errors": [{ "code": status.as_u16(), "message": message }], "message": message })))
         .into_response()
+}
+
+fn invalid(message: &str) -> Response {
+    error(StatusCode::UNPROCESSABLE_ENTITY, message)
 }
 
 /// The key sent with a request, from Basic (empty user, key as password) or Bearer auth.
@@ -89,75 +222,185 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
     Some(password.to_owned())
 }
 
-async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    match presented_key(request.headers()) {
-        Some(key) if key == shared.config.api_key => {
-            let mut response = next.run(request).await;
-            response.headers_mut().insert("x-ratelimit-limit-user", HeaderValue::from_static("900"));
-            response
+/// Auth, rate limits, faults and the `x-ratelimit-*` headers, in Affinity's order.
+async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Response {
+    let key = presented_key(request.headers());
+    let access = match key.as_deref() {
+        Some(k) if k == shared.config.api_key => Access::Full,
+        Some(k) if shared.config.read_only_key.as_deref() == Some(k) => Access::ReadOnly,
+        Some(_) => return error(StatusCode::UNAUTHORIZED, "Invalid API key"),
+        None => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "Missing API key: use Basic auth with the key as password, or a Bearer token",
+            );
         }
-        Some(_) => error(StatusCode::UNAUTHORIZED, "Invalid API key"),
-        None => error(
-            StatusCode::UNAUTHORIZED,
-            "Missing API key: use Basic auth with the key as password, or a Bearer token",
-        ),
+    };
+    let key = key.unwrap_or_default();
+    let path = request.uri().path().to_owned();
+    let exempt_monthly = path == "/rate-limit" || path == "/auth/whoami" || path.starts_with("/_sandbox");
+
+    // Rate limits: a fixed one-minute window per key, and the month for the account.
+    let (limit_headers, limited) = {
+        let mut usage = shared.usage.lock().expect("usage lock");
+        let total_month: u64 = usage.values().map(|u| u.month_used).sum();
+        let u = usage.entry(key.clone()).or_insert(Usage {
+            minute_start: Instant::now(),
+            minute_used: 0,
+            month_used: 0,
+            requests: 0,
+        });
+        if u.minute_start.elapsed() >= Duration::from_secs(60) {
+            u.minute_start = Instant::now();
+            u.minute_used = 0;
+        }
+        let per_min = shared.config.rate_limit_per_min;
+        let reset = 60u64.saturating_sub(u.minute_start.elapsed().as_secs());
+        let over_minute = u.minute_used >= per_min && !path.starts_with("/_sandbox");
+        let over_month = !exempt_monthly && shared.config.monthly_budget.is_some_and(|b| total_month >= b);
+        if !over_minute && !over_month {
+            u.minute_used += 1;
+            u.requests += 1;
+            if !exempt_monthly {
+                u.month_used += 1;
+            }
+        }
+        let month_used = total_month + u64::from(!over_minute && !over_month && !exempt_monthly);
+        let org = |v: Option<u64>| v.map_or("unlimited".to_owned(), |n| n.to_string());
+        let headers = vec![
+            ("x-ratelimit-limit-user", per_min.to_string()),
+            ("x-ratelimit-limit-user-remaining", per_min.saturating_sub(u.minute_used).to_string()),
+            ("x-ratelimit-limit-user-reset", reset.to_string()),
+            ("x-ratelimit-limit-org", org(shared.config.monthly_budget)),
+            (
+                "x-ratelimit-limit-org-remaining",
+                org(shared.config.monthly_budget.map(|b| b.saturating_sub(month_used))),
+            ),
+            ("x-ratelimit-limit-org-reset", "1209600".to_owned()),
+        ];
+        (headers, over_minute || over_month)
+    };
+    let with_headers = |mut response: Response| {
+        for (k, v) in &limit_headers {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                response.headers_mut().insert(*k, v);
+            }
+        }
+        response
+    };
+    if limited {
+        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+        if let Some((_, reset)) = limit_headers.iter().find(|(k, _)| *k == "x-ratelimit-limit-user-reset")
+            && let Ok(v) = HeaderValue::from_str(reset)
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return with_headers(r);
+    }
+
+    // Faults (not on the sandbox's own control endpoint).
+    if !path.starts_with("/_sandbox") {
+        let faults = shared.faults.read().expect("faults lock").clone();
+        if faults.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+        }
+        if let Some((_, fault)) =
+            faults.endpoints.iter().filter(|(p, _)| path.starts_with(p.as_str())).max_by_key(|(p, _)| p.len())
+        {
+            match fault {
+                EndpointFault::Malformed => {
+                    return with_headers(
+                        (
+                            StatusCode::OK,
+                            [(header::CONTENT_TYPE, "application/json")],
+                            "{\"organizations\": [{\"id\": ",
+                        )
+                            .into_response(),
+                    );
+                }
+                EndpointFault::Hang => std::future::pending::<()>().await,
+                EndpointFault::Status(s) => {
+                    let status = StatusCode::from_u16(*s).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                    return with_headers(error(status, "Injected fault"));
+                }
+            }
+        }
+        if faults.fail_rate > 0.0 && shared.rng.lock().expect("rng lock").f64() < faults.fail_rate {
+            let status =
+                StatusCode::from_u16(faults.fail_status.unwrap_or(503)).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return with_headers(error(status, "Injected failure"));
+        }
+    }
+
+    if access == Access::ReadOnly && request.method() != Method::GET {
+        return with_headers(error(StatusCode::FORBIDDEN, "This API key may not make changes"));
+    }
+    request.extensions_mut().insert(access);
+    shared.served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    with_headers(next.run(request).await)
+}
+
+// ---- parameters and paging ----------------------------------------------------------------
+
+fn int(params: &HashMap<String, String>, key: &str) -> Result<Option<i64>, Response> {
+    match params.get(key) {
+        None => Ok(None),
+        Some(v) => v.trim().parse().map(Some).map_err(|_| invalid(&format!("{key} must be an integer"))),
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
-struct SearchParams {
-    #[serde(default)]
-    term: Option<String>,
-    #[serde(default)]
-    page_size: Option<usize>,
-    #[serde(default)]
-    page_token: Option<String>,
+fn required(params: &HashMap<String, String>, key: &str) -> Result<i64, Response> {
+    int(params, key)?.ok_or_else(|| invalid(&format!("{key} is required")))
 }
 
-/// The page token: the search it continues and where it stands, base64url JSON as
-/// Affinity's own tokens are.
+fn flag(params: &HashMap<String, String>, key: &str) -> bool {
+    params.get(key).is_some_and(|v| v == "true" || v == "1")
+}
+
+fn path_id(raw: &str) -> Result<i64, Response> {
+    raw.parse().map_err(|_| invalid("the id in the path must be an integer"))
+}
+
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct PageToken {
-    params: serde_json::Value,
+    params: Value,
     page_size: usize,
     offset: usize,
 }
 
-const DEFAULT_PAGE_SIZE: usize = 500;
-
-async fn search_organizations(State(shared): State<Arc<Shared>>, Query(params): Query<SearchParams>) -> Response {
-    let filters = json!({ "term": params.term });
-    let page_size = params.page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, DEFAULT_PAGE_SIZE);
-    let offset = match &params.page_token {
-        None => 0,
+/// Pages `items` under `key`. The token carries the other parameters: a token sent with
+/// different ones is refused (422), as Affinity does.
+fn paged(
+    items: Vec<Value>,
+    key: &str,
+    params: &HashMap<String, String>,
+    default_size: usize,
+    max_size: usize,
+) -> Response {
+    let filters: serde_json::Map<String, Value> = params
+        .iter()
+        .filter(|(k, _)| k.as_str() != "page_token" && k.as_str() != "page_size")
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let filters = Value::Object(filters);
+    let requested = match int(params, "page_size") {
+        Ok(size) => size,
+        Err(r) => return r,
+    };
+    let (offset, page_size) = match params.get("page_token") {
+        None => (0, requested.map_or(default_size, |s| s.clamp(1, max_size as i64) as usize)),
         Some(token) => match decode_token(token) {
-            Some(t) if t.params == filters => t.offset,
-            _ => return error(StatusCode::UNPROCESSABLE_ENTITY, "Invalid page_token variable"),
+            Some(t) if t.params == filters => {
+                (t.offset, requested.map_or(t.page_size, |s| s.clamp(1, max_size as i64) as usize))
+            }
+            _ => return invalid("Invalid page_token variable"),
         },
     };
-    let world = shared.world.read().expect("world lock");
-    let matches = world.search_organizations(params.term.as_deref().unwrap_or(""));
-    let page: Vec<_> = matches.iter().skip(offset).take(page_size).map(|o| o.summary()).collect();
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(offset).take(page_size).collect();
     let next = offset + page.len();
-    let next_page_token =
-        (next < matches.len()).then(|| encode_token(&PageToken { params: filters, page_size, offset: next }));
-    Json(json!({ "organizations": page, "next_page_token": next_page_token })).into_response()
-}
-
-async fn get_organization(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    let Ok(id) = id.parse::<i64>() else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "organization_id must be an integer");
-    };
-    let world = shared.world.read().expect("world lock");
-    match world.organization(id) {
-        Some(org) => Json(org.detail()).into_response(),
-        None => error(StatusCode::NOT_FOUND, "Organization not found"),
-    }
-}
-
-async fn whoami(State(shared): State<Arc<Shared>>) -> Response {
-    let world = shared.world.read().expect("world lock");
-    Json(world.whoami()).into_response()
+    let token = (next < total).then(|| encode_token(&PageToken { params: filters, page_size, offset: next }));
+    Json(json!({ key: page, "next_page_token": token })).into_response()
 }
 
 fn encode_token(token: &PageToken) -> String {
@@ -167,4 +410,713 @@ fn encode_token(token: &PageToken) -> String {
 fn decode_token(token: &str) -> Option<PageToken> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+fn with_from(params: &HashMap<String, String>, detail: bool) -> With {
+    With {
+        detail,
+        interaction_dates: flag(params, "with_interaction_dates"),
+        interaction_persons: flag(params, "with_interaction_dates") && flag(params, "with_interaction_persons"),
+        opportunities: flag(params, "with_opportunities"),
+        current_organizations: flag(params, "with_current_organizations"),
+    }
+}
+
+macro_rules! try_r {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
+// ---- reads ----------------------------------------------------------------------------------
+
+async fn lists(State(s): Ctx) -> Response {
+    let w = s.world.read().expect("world lock");
+    let all: Vec<Value> = w
+        .lists
+        .iter()
+        .map(|l| {
+            let mut v = render::list(l);
+            v["list_size"] = json!(w.list_entries.iter().filter(|e| e.list_id == l.id).count());
+            v
+        })
+        .collect();
+    Json(all).into_response()
+}
+
+fn readable_list(w: &World, id: i64, access: Access) -> Result<&world::List, Response> {
+    let list = w.list(id).ok_or_else(|| error(StatusCode::NOT_FOUND, "List not found"))?;
+    if list.private && access == Access::ReadOnly {
+        return Err(error(StatusCode::FORBIDDEN, "You do not have access to this list"));
+    }
+    Ok(list)
+}
+
+async fn list(State(s): Ctx, axum::Extension(access): axum::Extension<Access>, Path(id): Path<String>) -> Response {
+    let id = try_r!(path_id(&id));
+    let w = s.world.read().expect("world lock");
+    let l = try_r!(readable_list(&w, id, access));
+    let mut v = render::list(l);
+    v["list_size"] = json!(w.list_entries.iter().filter(|e| e.list_id == id).count());
+    v["fields"] = json!(w.fields.iter().filter(|f| f.list_id == Some(id)).map(render::field).collect::<Vec<_>>());
+    Json(v).into_response()
+}
+
+async fn list_entries(
+    State(s): Ctx,
+    axum::Extension(access): axum::Extension<Access>,
+    Path(id): Path<String>,
+    Query(p): Params,
+) -> Response {
+    let id = try_r!(path_id(&id));
+    let w = s.world.read().expect("world lock");
+    try_r!(readable_list(&w, id, access));
+    let entries: Vec<Value> =
+        w.list_entries.iter().filter(|e| e.list_id == id).map(|e| render::list_entry(&w, e)).collect();
+    if p.contains_key("page_size") {
+        paged(entries, "list_entries", &p, 500, 500)
+    } else {
+        // Without page_size (even with a token) Affinity returns everything, bare.
+        Json(entries).into_response()
+    }
+}
+
+async fn list_entry(
+    State(s): Ctx,
+    axum::Extension(access): axum::Extension<Access>,
+    Path((id, entry_id)): Path<(String, String)>,
+) -> Response {
+    let (id, entry_id) = (try_r!(path_id(&id)), try_r!(path_id(&entry_id)));
+    let w = s.world.read().expect("world lock");
+    try_r!(readable_list(&w, id, access));
+    match w.list_entries.iter().find(|e| e.list_id == id && e.id == entry_id) {
+        Some(e) => Json(render::list_entry(&w, e)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "List entry not found"),
+    }
+}
+
+async fn fields(State(s): Ctx, Query(p): Params) -> Response {
+    let list_id = try_r!(int(&p, "list_id"));
+    let value_type = try_r!(int(&p, "value_type"));
+    let entity_type = try_r!(int(&p, "entity_type"));
+    let w = s.world.read().expect("world lock");
+    let out: Vec<Value> = w
+        .fields
+        .iter()
+        .filter(|f| list_id.is_none_or(|l| f.list_id == Some(l)))
+        .filter(|f| value_type.is_none_or(|t| f.value_type == t))
+        .filter(|f| entity_type.is_none_or(|t| f.entity_type == t))
+        .map(render::field)
+        .collect();
+    Json(out).into_response()
+}
+
+fn global_fields(s: &Shared, entity_type: i64) -> Response {
+    let w = s.world.read().expect("world lock");
+    let out: Vec<Value> =
+        w.fields.iter().filter(|f| f.list_id.is_none() && f.entity_type == entity_type).map(render::field).collect();
+    Json(out).into_response()
+}
+
+async fn person_fields(State(s): Ctx) -> Response {
+    global_fields(&s, 0)
+}
+
+async fn organization_fields(State(s): Ctx) -> Response {
+    global_fields(&s, 1)
+}
+
+async fn field_values(State(s): Ctx, Query(p): Params) -> Response {
+    let keys = ["person_id", "organization_id", "opportunity_id", "list_entry_id"];
+    let given: Vec<&str> = keys.iter().copied().filter(|k| p.contains_key(*k)).collect();
+    if given.len() != 1 {
+        return invalid("Exactly one of person_id, organization_id, opportunity_id or list_entry_id is required");
+    }
+    let id = try_r!(required(&p, given[0]));
+    let w = s.world.read().expect("world lock");
+    let out: Vec<Value> = w
+        .field_values
+        .iter()
+        .filter(|v| match given[0] {
+            "list_entry_id" => v.list_entry_id == Some(id),
+            "opportunity_id" => v.entity_type == 8 && v.entity_id == id,
+            "person_id" => v.entity_type == 0 && v.entity_id == id,
+            _ => v.entity_type == 1 && v.entity_id == id,
+        })
+        .map(|v| render::field_value(&w, v))
+        .collect();
+    Json(out).into_response()
+}
+
+async fn field_value_changes(State(s): Ctx, Query(p): Params) -> Response {
+    let field_id = try_r!(required(&p, "field_id"));
+    let action_type = try_r!(int(&p, "action_type"));
+    let w = s.world.read().expect("world lock");
+    let Some(field) = w.fields.iter().find(|f| f.id == field_id) else {
+        return error(StatusCode::NOT_FOUND, "Field not found");
+    };
+    if !field.track_changes {
+        return invalid("Tracking changes for this entity attribute is not yet supported");
+    }
+    let entity = [("person_id", 0), ("organization_id", 1), ("opportunity_id", 8)]
+        .iter()
+        .find_map(|(k, _)| p.get(*k).map(|v| v.parse::<i64>()));
+    let entity = match entity {
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return invalid("the entity id must be an integer"),
+        None => None,
+    };
+    let entry = try_r!(int(&p, "list_entry_id"));
+    let out: Vec<Value> = w
+        .field_value_changes
+        .iter()
+        .filter(|c| c.field_id == field_id)
+        .filter(|c| entity.is_none_or(|e| c.entity_id == e))
+        .filter(|c| entry.is_none_or(|e| c.list_entry_id == Some(e)))
+        .filter(|c| action_type.is_none_or(|a| c.action_type == a))
+        .map(|c| render::field_value_change(&w, c))
+        .collect();
+    Json(out).into_response()
+}
+
+fn matches_term(term: &str, haystacks: &[&str]) -> bool {
+    term.is_empty() || haystacks.iter().any(|h| h.to_lowercase().contains(term))
+}
+
+async fn search_persons(State(s): Ctx, Query(p): Params) -> Response {
+    let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
+    let with = with_from(&p, false);
+    let w = s.world.read().expect("world lock");
+    let out: Vec<Value> = w
+        .persons
+        .iter()
+        .filter(|x| {
+            let mut hay = vec![x.first_name.as_str(), x.last_name.as_str()];
+            hay.extend(x.emails.iter().map(String::as_str));
+            let full = format!("{} {}", x.first_name, x.last_name);
+            matches_term(&term, &hay) || full.to_lowercase().contains(&term)
+        })
+        // With interaction dates, persons without any interaction are left out.
+        .filter(|x| !with.interaction_dates || !x.activity.is_empty())
+        .map(|x| render::person(&w, x, with))
+        .collect();
+    paged(out, "persons", &p, 500, 500)
+}
+
+async fn get_person(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
+    let id = try_r!(path_id(&id));
+    let w = s.world.read().expect("world lock");
+    match w.person(id) {
+        Some(x) => Json(render::person(&w, x, with_from(&p, true))).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Person not found"),
+    }
+}
+
+async fn search_organizations(State(s): Ctx, Query(p): Params) -> Response {
+    let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
+    let with = with_from(&p, false);
+    let w = s.world.read().expect("world lock");
+    let out: Vec<Value> = w
+        .organizations
+        .iter()
+        .filter(|o| {
+            let mut hay = vec![o.name.as_str()];
+            hay.extend(o.domains.iter().map(String::as_str));
+            hay.extend(o.domain.iter().map(String::as_str));
+            matches_term(&term, &hay)
+        })
+        .filter(|o| !with.interaction_dates || !o.activity.is_empty())
+        .map(|o| render::organization(&w, o, with))
+        .collect();
+    paged(out, "organizations", &p, 500, 500)
+}
+
+async fn get_organization(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
+    let id = try_r!(path_id(&id));
+    let w = s.world.read().expect("world lock");
+    match w.organization(id) {
+        Some(o) => Json(render::organization(&w, o, with_from(&p, true))).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Organization not found"),
+    }
+}
+
+async fn search_opportunities(State(s): Ctx, Query(p): Params) -> Response {
+    let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
+    let w = s.world.read().expect("world lock");
+    let out: Vec<Value> = w
+        .opportunities
+        .iter()
+        .filter(|o| matches_term(&term, &[o.name.as_str()]))
+        .map(|o| render::opportunity(&w, o))
+        .collect();
+    paged(out, "opportunities", &p, 500, 500)
+}
+
+async fn get_opportunity(State(s): Ctx, Path(id): Path<String>) -> Response {
+    let id = try_r!(path_id(&id));
+    let w = s.world.read().expect("world lock");
+    match w.opportunities.iter().find(|o| o.id == id) {
+        Some(o) => Json(render::opportunity(&w, o)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Opportunity not found"),
+    }
+}
+
+async fn relationship_strengths(State(s): Ctx, Query(p): Params) -> Response {
+    let external = try_r!(required(&p, "external_id"));
+    let internal = try_r!(int(&p, "internal_id"));
+    let w = s.world.read().expect("world lock");
+    match w.person(external) {
+        None => return error(StatusCode::NOT_FOUND, "Person not found"),
+        Some(x) if x.person_type == 1 => return invalid("external_id must be an external person"),
+        _ => {}
+    }
+    let out: Vec<Value> = w
+        .strengths_of(external)
+        .filter(|r| internal.is_none_or(|i| r.internal_id == i))
+        .map(|r| json!({ "internal_id": r.internal_id, "external_id": r.external_id, "strength": r.strength }))
+        .collect();
+    Json(out).into_response()
+}
+
+async fn interactions(State(s): Ctx, Query(p): Params) -> Response {
+    let kind = try_r!(required(&p, "type"));
+    if !(0..=3).contains(&kind) {
+        return invalid("type must be 0, 1, 2 or 3");
+    }
+    let (Some(start), Some(end)) = (p.get("start_time"), p.get("end_time")) else {
+        return invalid("start_time and end_time are required");
+    };
+    let parse = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t).map_err(|_| invalid("start_time and end_time must be ISO 8601"))
+    };
+    let (start, end) = (try_r!(parse(start)), try_r!(parse(end)));
+    if end <= start || end - start > chrono::Duration::days(366) {
+        return invalid("end_time must be after start_time, within one year");
+    }
+    let w = s.world.read().expect("world lock");
+    let members: Vec<i64> = if let Some(id) = try_r!(int(&p, "person_id")) {
+        vec![id]
+    } else if let Some(id) = try_r!(int(&p, "organization_id")) {
+        w.organization(id).map(|o| o.person_ids.clone()).unwrap_or_default()
+    } else {
+        return invalid("one of person_id, organization_id or opportunity_id is required");
+    };
+    let out: Vec<Value> = w
+        .interactions
+        .iter()
+        .filter(|i| i.interaction_type == kind && i.person_ids.iter().any(|id| members.contains(id)))
+        .filter(|i| chrono::DateTime::parse_from_rfc3339(&i.date).is_ok_and(|d| d >= start && d < end))
+        .map(|i| render::interaction(&w, i))
+        .collect();
+    let key = match kind {
+        3 => "emails",
+        2 => "chat_messages",
+        _ => "events",
+    };
+    paged(out, key, &p, 100, 100)
+}
+
+async fn get_interaction(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
+    let id = try_r!(path_id(&id));
+    let kind = try_r!(required(&p, "type"));
+    let w = s.world.read().expect("world lock");
+    match w.interactions.iter().find(|i| i.id == id && i.interaction_type == kind) {
+        Some(i) => Json(render::interaction(&w, i)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Interaction not found"),
+    }
+}
+
+async fn notes(State(s): Ctx, Query(p): Params) -> Response {
+    let person = try_r!(int(&p, "person_id"));
+    let org = try_r!(int(&p, "organization_id"));
+    let opp = try_r!(int(&p, "opportunity_id"));
+    let creator = try_r!(int(&p, "creator_id"));
+    let w = s.world.read().expect("world lock");
+    let out: Vec<Value> = w
+        .notes
+        .iter()
+        .filter(|n| person.is_none_or(|id| n.person_ids.contains(&id)))
+        .filter(|n| org.is_none_or(|id| n.organization_ids.contains(&id)))
+        .filter(|n| opp.is_none_or(|id| n.opportunity_ids.contains(&id)))
+        .filter(|n| creator.is_none_or(|id| n.creator_id == id))
+        .map(render::note)
+        .collect();
+    paged(out, "notes", &p, 500, 500)
+}
+
+async fn get_note(State(s): Ctx, Path(id): Path<String>) -> Response {
+    let id = try_r!(path_id(&id));
+    let w = s.world.read().expect("world lock");
+    match w.notes.iter().find(|n| n.id == id) {
+        Some(n) => Json(render::note(n)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Note not found"),
+    }
+}
+
+async fn whoami(State(s): Ctx) -> Response {
+    let w = s.world.read().expect("world lock");
+    let user = w.person(w.tenant.user_id);
+    Json(json!({
+        "tenant": { "id": w.tenant.id, "name": w.tenant.name, "subdomain": w.tenant.subdomain },
+        "user": {
+            "id": w.tenant.user_id,
+            "firstName": user.map(|u| u.first_name.clone()),
+            "lastName": user.map(|u| u.last_name.clone()),
+            "email": user.and_then(|u| u.emails.first().cloned()),
+        },
+        "grant": { "type": "api_key", "scope": "external_api", "createdAt": "2026-01-01T00:00:00.000Z" }
+    }))
+    .into_response()
+}
+
+async fn rate_limit(State(s): Ctx, headers: HeaderMap) -> Response {
+    let key = presented_key(&headers).unwrap_or_default();
+    let usage = s.usage.lock().expect("usage lock");
+    let month_used: u64 = usage.values().map(|u| u.month_used).sum();
+    let (minute_used, reset) = usage
+        .get(&key)
+        .map(|u| (u.minute_used, 60u64.saturating_sub(u.minute_start.elapsed().as_secs())))
+        .unwrap_or((0, 60));
+    let per_min = s.config.rate_limit_per_min;
+    let monthly = match s.config.monthly_budget {
+        Some(b) => {
+            json!({ "limit": b, "remaining": b.saturating_sub(month_used), "reset": 1209600, "used": month_used })
+        }
+        None => json!({ "limit": "unlimited", "remaining": "unlimited", "reset": 1209600, "used": month_used }),
+    };
+    Json(json!({ "rate": {
+        "org_monthly": monthly,
+        "api_key_per_minute": { "limit": per_min, "remaining": per_min.saturating_sub(minute_used), "reset": reset, "used": minute_used }
+    }}))
+    .into_response()
+}
+
+async fn set_faults(State(s): Ctx, Json(faults): Json<Faults>) -> Response {
+    *s.faults.write().expect("faults lock") = faults.clone();
+    Json(faults).into_response()
+}
+
+async fn get_faults(State(s): Ctx) -> Response {
+    Json(s.faults.read().expect("faults lock").clone()).into_response()
+}
+
+// ---- writes ---------------------------------------------------------------------------------
+
+fn now_iso() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn body_int(body: &Value, key: &str) -> Result<Option<i64>, Response> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .map(Some)
+            .ok_or_else(|| invalid(&format!("{key} must be an integer"))),
+    }
+}
+
+fn body_ids(body: &Value, key: &str) -> Result<Vec<i64>, Response> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(items)) => {
+            items.iter().map(|v| v.as_i64().ok_or_else(|| invalid(&format!("{key} must hold integers")))).collect()
+        }
+        Some(_) => Err(invalid(&format!("{key} must be an array of integers"))),
+    }
+}
+
+async fn create_list_entry(
+    State(s): Ctx,
+    axum::Extension(access): axum::Extension<Access>,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let id = try_r!(path_id(&id));
+    let Some(entity_id) = try_r!(body_int(&body, "entity_id")) else { return invalid("entity_id is required") };
+    let mut w = s.world.write().expect("world lock");
+    let list_type = try_r!(readable_list(&w, id, access)).list_type;
+    let ok = match list_type {
+        0 => w.person(entity_id).is_some(),
+        1 => w.organization(entity_id).is_some(),
+        _ => return invalid("Opportunities cannot be added to a list this way: create the opportunity"),
+    };
+    if !ok {
+        return invalid("entity_id does not match an entity of this list's type");
+    }
+    let entry = world::ListEntry {
+        id: w.new_id(),
+        list_id: id,
+        creator_id: w.tenant.user_id,
+        entity_id,
+        entity_type: list_type,
+        created_at: now_iso(),
+    };
+    w.list_entries.push(entry.clone());
+    (StatusCode::CREATED, Json(render::list_entry(&w, &entry))).into_response()
+}
+
+async fn delete_list_entry(
+    State(s): Ctx,
+    axum::Extension(access): axum::Extension<Access>,
+    Path((id, entry_id)): Path<(String, String)>,
+) -> Response {
+    let (id, entry_id) = (try_r!(path_id(&id)), try_r!(path_id(&entry_id)));
+    let mut w = s.world.write().expect("world lock");
+    try_r!(readable_list(&w, id, access));
+    let before = w.list_entries.len();
+    w.list_entries.retain(|e| !(e.list_id == id && e.id == entry_id));
+    if w.list_entries.len() == before {
+        return error(StatusCode::NOT_FOUND, "List entry not found");
+    }
+    w.field_values.retain(|v| v.list_entry_id != Some(entry_id));
+    Json(json!({ "success": true })).into_response()
+}
+
+/// Checks a value against its field and stores it as Affinity returns it (a ranked
+/// dropdown is sent as the option id and stored as the option).
+fn stored_value(field: &world::Field, value: &Value) -> Result<Value, Response> {
+    let bad = || Err(invalid(&format!("value does not fit the field {:?}", field.name)));
+    match field.value_type {
+        0 | 1 => {
+            if value.is_i64() {
+                Ok(value.clone())
+            } else {
+                bad()
+            }
+        }
+        3 => {
+            if value.is_number() {
+                Ok(value.clone())
+            } else {
+                bad()
+            }
+        }
+        2 | 6 | 10 | 17 => {
+            if value.is_string() {
+                Ok(value.clone())
+            } else {
+                bad()
+            }
+        }
+        4 => match value.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+            Some(Ok(_)) => Ok(value.clone()),
+            _ => bad(),
+        },
+        5 => {
+            if value.is_object() {
+                Ok(value.clone())
+            } else {
+                bad()
+            }
+        }
+        7 => {
+            let id = value.as_i64().or_else(|| value.get("id").and_then(Value::as_i64));
+            match id.and_then(|id| field.dropdown_options.iter().find(|o| o.id == id)) {
+                Some(o) => Ok(json!({ "id": o.id, "text": o.text, "rank": o.rank, "color": o.color })),
+                None => Err(invalid("value must be the id of one of the field's dropdown options")),
+            }
+        }
+        _ => Ok(value.clone()),
+    }
+}
+
+async fn create_field_value(State(s): Ctx, Json(body): Json<Value>) -> Response {
+    let Some(field_id) = try_r!(body_int(&body, "field_id")) else { return invalid("field_id is required") };
+    let Some(entity_id) = try_r!(body_int(&body, "entity_id")) else { return invalid("entity_id is required") };
+    let list_entry_id = try_r!(body_int(&body, "list_entry_id"));
+    let Some(value) = body.get("value") else { return invalid("value is required") };
+    let mut w = s.world.write().expect("world lock");
+    let Some(field) = w.fields.iter().find(|f| f.id == field_id).cloned() else {
+        return invalid("field_id does not exist");
+    };
+    if field.list_id.is_some() {
+        match list_entry_id.and_then(|id| w.list_entries.iter().find(|e| e.id == id)) {
+            Some(e) if Some(e.list_id) == field.list_id && e.entity_id == entity_id => {}
+            _ => return invalid("a list-specific field needs the list_entry_id of this entity on its list"),
+        }
+    }
+    let stored = try_r!(stored_value(&field, value));
+    let now = now_iso();
+    let id = w.new_id();
+    let v = world::FieldValue {
+        id,
+        field_id,
+        entity_id,
+        entity_type: field.entity_type,
+        list_entry_id,
+        value: stored.clone(),
+        created_at: now.clone(),
+        updated_at: None,
+    };
+    w.field_values.push(v.clone());
+    if field.track_changes {
+        let change_id = w.new_id();
+        let changer_id = w.tenant.user_id;
+        w.field_value_changes.push(world::FieldValueChange {
+            id: change_id,
+            field_id,
+            entity_id,
+            list_entry_id,
+            action_type: 0,
+            changer_id,
+            changed_at: now,
+            value: stored,
+        });
+    }
+    (StatusCode::CREATED, Json(render::field_value(&w, &v))).into_response()
+}
+
+async fn update_field_value(State(s): Ctx, Path(id): Path<String>, Json(body): Json<Value>) -> Response {
+    let id = try_r!(path_id(&id));
+    let Some(value) = body.get("value") else { return invalid("value is required") };
+    let mut w = s.world.write().expect("world lock");
+    let Some(index) = w.field_values.iter().position(|v| v.id == id) else {
+        return error(StatusCode::NOT_FOUND, "Field value not found");
+    };
+    let field_id = w.field_values[index].field_id;
+    let Some(field) = w.fields.iter().find(|f| f.id == field_id).cloned() else {
+        return error(StatusCode::NOT_FOUND, "Field not found");
+    };
+    let stored = try_r!(stored_value(&field, value));
+    let now = now_iso();
+    w.field_values[index].value = stored.clone();
+    w.field_values[index].updated_at = Some(now.clone());
+    let v = w.field_values[index].clone();
+    if field.track_changes {
+        let change_id = w.new_id();
+        let changer_id = w.tenant.user_id;
+        w.field_value_changes.push(world::FieldValueChange {
+            id: change_id,
+            field_id,
+            entity_id: v.entity_id,
+            list_entry_id: v.list_entry_id,
+            action_type: 2,
+            changer_id,
+            changed_at: now,
+            value: stored,
+        });
+    }
+    Json(render::field_value(&w, &v)).into_response()
+}
+
+async fn delete_field_value(State(s): Ctx, Path(id): Path<String>) -> Response {
+    let id = try_r!(path_id(&id));
+    let mut w = s.world.write().expect("world lock");
+    let Some(index) = w.field_values.iter().position(|v| v.id == id) else {
+        return error(StatusCode::NOT_FOUND, "Field value not found");
+    };
+    let v = w.field_values.remove(index);
+    if w.fields.iter().any(|f| f.id == v.field_id && f.track_changes) {
+        let change_id = w.new_id();
+        let changer_id = w.tenant.user_id;
+        w.field_value_changes.push(world::FieldValueChange {
+            id: change_id,
+            field_id: v.field_id,
+            entity_id: v.entity_id,
+            list_entry_id: v.list_entry_id,
+            action_type: 1,
+            changer_id,
+            changed_at: now_iso(),
+            value: v.value,
+        });
+    }
+    Json(json!({ "success": true })).into_response()
+}
+
+async fn create_note(State(s): Ctx, Json(body): Json<Value>) -> Response {
+    let content = body.get("content").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if content.trim().is_empty() {
+        return invalid("content is required");
+    }
+    let person_ids = try_r!(body_ids(&body, "person_ids"));
+    let organization_ids = try_r!(body_ids(&body, "organization_ids"));
+    let opportunity_ids = try_r!(body_ids(&body, "opportunity_ids"));
+    if person_ids.is_empty() && organization_ids.is_empty() && opportunity_ids.is_empty() {
+        return invalid("At least one of person_ids, organization_ids or opportunity_ids is required");
+    }
+    let note_type = try_r!(body_int(&body, "type")).unwrap_or(0);
+    if note_type != 0 && note_type != 2 {
+        return invalid("type must be 0 (plain text) or 2 (HTML)");
+    }
+    let mut w = s.world.write().expect("world lock");
+    if let Some(missing) = organization_ids.iter().find(|id| w.organization(**id).is_none()) {
+        return error(StatusCode::NOT_FOUND, &format!("Organization {missing} not found"));
+    }
+    if let Some(missing) = person_ids.iter().find(|id| w.person(**id).is_none()) {
+        return error(StatusCode::NOT_FOUND, &format!("Person {missing} not found"));
+    }
+    let note = world::Note {
+        id: w.new_id(),
+        creator_id: w.tenant.user_id,
+        person_ids,
+        organization_ids,
+        opportunity_ids,
+        content,
+        note_type,
+        created_at: now_iso(),
+    };
+    w.notes.push(note.clone());
+    (StatusCode::CREATED, Json(render::note(&note))).into_response()
+}
+
+async fn create_organization(State(s): Ctx, Json(body): Json<Value>) -> Response {
+    let name = body.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default().to_owned();
+    if name.is_empty() {
+        return invalid("name is required");
+    }
+    let domain = body.get("domain").and_then(Value::as_str).map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty());
+    let person_ids = try_r!(body_ids(&body, "person_ids"));
+    let mut w = s.world.write().expect("world lock");
+    let org = world::Organization {
+        id: w.new_id(),
+        name,
+        domains: domain.iter().cloned().collect(),
+        domain,
+        global: false,
+        person_ids,
+        activity: Default::default(),
+    };
+    w.add_organization(org.clone());
+    (StatusCode::CREATED, Json(render::organization(&w, &org, With { detail: true, ..Default::default() })))
+        .into_response()
+}
+
+async fn create_person(State(s): Ctx, Json(body): Json<Value>) -> Response {
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::trim).unwrap_or_default().to_owned();
+    let (first_name, last_name) = (text("first_name"), text("last_name"));
+    if first_name.is_empty() || last_name.is_empty() {
+        return invalid("first_name and last_name are required");
+    }
+    let emails: Vec<String> = match body.get("emails") {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(|e| e.trim().to_lowercase()).collect(),
+        None => return invalid("emails is required (it may be empty)"),
+        _ => return invalid("emails must be an array of strings"),
+    };
+    let organization_ids = try_r!(body_ids(&body, "organization_ids"));
+    let mut w = s.world.write().expect("world lock");
+    if let Some(taken) = emails.iter().find(|e| w.persons.iter().any(|p| p.emails.contains(e))) {
+        return invalid(&format!("A person with the email {taken} already exists"));
+    }
+    let person = world::Person {
+        id: w.new_id(),
+        person_type: 0,
+        first_name,
+        last_name,
+        emails,
+        organization_ids: organization_ids.clone(),
+        activity: Default::default(),
+    };
+    for org in &organization_ids {
+        if let Some(o) = w.organizations.iter_mut().find(|o| o.id == *org) {
+            o.person_ids.push(person.id);
+        }
+    }
+    w.add_person(person.clone());
+    (StatusCode::CREATED, Json(render::person(&w, &person, With { detail: true, ..Default::default() })))
+        .into_response()
 }

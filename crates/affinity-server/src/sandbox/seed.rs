@@ -9,9 +9,21 @@ use super::world::*;
 
 /// The internal team; the first is the key's user.
 const TEAM: [(&str, &str); 15] = [
-    ("Alice", "Doe"), ("Ben", "Okafor"), ("Carla", "Mendes"), ("Dev", "Patel"), ("Elena", "Rossi"),
-    ("Farid", "Haddad"), ("Grace", "Kim"), ("Hugo", "Laurent"), ("Ines", "García"), ("Jonas", "Berg"),
-    ("Kemi", "Adeyemi"), ("Liam", "O'Brien"), ("Mei", "Chen"), ("Nora", "Schmidt"), ("Omar", "Said"),
+    ("Alice", "Doe"),
+    ("Ben", "Okafor"),
+    ("Carla", "Mendes"),
+    ("Dev", "Patel"),
+    ("Elena", "Rossi"),
+    ("Farid", "Haddad"),
+    ("Grace", "Kim"),
+    ("Hugo", "Laurent"),
+    ("Ines", "García"),
+    ("Jonas", "Berg"),
+    ("Kemi", "Adeyemi"),
+    ("Liam", "O'Brien"),
+    ("Mei", "Chen"),
+    ("Nora", "Schmidt"),
+    ("Omar", "Said"),
 ];
 const FIRST: [&str; 40] = [
     "Adam", "Bea", "Chris", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jade", "Kai", "Lena", "Max", "Nia", "Oscar",
@@ -25,9 +37,9 @@ const LAST: [&str; 40] = [
     "Baker", "Hall", "Young", "King",
 ];
 const ADJ: [&str; 30] = [
-    "Blue", "Bright", "Quantum", "Silver", "Rapid", "Clear", "Bold", "Green", "Deep", "Open", "Swift", "Prime", "Lunar",
-    "Solar", "Iron", "Velvet", "Hidden", "Noble", "Urban", "Crisp", "Polar", "Amber", "Cobalt", "Vivid", "Quiet",
-    "Nimble", "Atomic", "Coral", "Golden", "Stellar",
+    "Blue", "Bright", "Quantum", "Silver", "Rapid", "Clear", "Bold", "Green", "Deep", "Open", "Swift", "Prime",
+    "Lunar", "Solar", "Iron", "Velvet", "Hidden", "Noble", "Urban", "Crisp", "Polar", "Amber", "Cobalt", "Vivid",
+    "Quiet", "Nimble", "Atomic", "Coral", "Golden", "Stellar",
 ];
 const NOUN: [&str; 30] = [
     "Harbor", "Labs", "Forge", "Pixel", "Wave", "Ledger", "Orbit", "Canvas", "Signal", "Vector", "Grid", "Bridge",
@@ -35,7 +47,6 @@ const NOUN: [&str; 30] = [
     "Atlas", "Circuit", "Harvest", "Studio", "Works", "Dynamics",
 ];
 const TLDS: [&str; 8] = ["com", "io", "ai", "co", "co.uk", "de", "fr", "vc"];
-const TITLES: [&str; 8] = ["CEO", "CTO", "COO", "VP Engineering", "Head of Product", "CFO", "Founder", "Head of Sales"];
 
 /// Ids of the organizations placed on purpose.
 pub mod ids {
@@ -81,7 +92,7 @@ impl Gen {
     }
 
     fn team(&self) -> Vec<i64> {
-        self.world.persons.iter().filter(|p| p.person_type == 1).map(|p| p.id).collect()
+        self.world.persons.iter().take(TEAM.len()).filter(|p| p.person_type == 1).map(|p| p.id).collect()
     }
 
     fn pick_team(&mut self, n: usize) -> Vec<i64> {
@@ -96,6 +107,16 @@ impl Gen {
         out
     }
 
+    /// One to `max` colleagues.
+    fn pick_some(&mut self, max: usize) -> Vec<i64> {
+        let n = 1 + self.rng.usize(..max);
+        self.pick_team(n)
+    }
+
+    fn touch(&mut self, days_ago: i64) -> Touch {
+        Touch { date: date(days_ago), person_ids: self.pick_some(2) }
+    }
+
     fn activity(&mut self, recent: bool) -> Activity {
         if !recent && self.rng.f32() < 0.3 {
             return Activity::default();
@@ -103,17 +124,18 @@ impl Gen {
         let last_email = self.rng.i64(1..400);
         let first_email = last_email + self.rng.i64(0..900);
         let last_event = self.rng.i64(3..500);
-        let touch = |g: &mut Gen, days: i64| Touch { date: date(days), person_ids: g.pick_team(1 + g.rng.usize(..2)) };
-        let next_event = (self.rng.f32() < 0.15).then(|| touch(self, -self.rng.i64(1..30)));
+        let next_in = self.rng.i64(1..30);
+        let next_event = if self.rng.f32() < 0.15 { Some(self.touch(-next_in)) } else { None };
+        let first_event = last_event + self.rng.i64(0..300);
         let last = last_email.min(last_event);
         Activity {
-            first_email: Some(touch(self, first_email)),
-            last_email: Some(touch(self, last_email)),
-            first_event: Some(touch(self, last_event + self.rng.i64(0..300))),
-            last_event: Some(touch(self, last_event)),
+            first_email: Some(self.touch(first_email)),
+            last_email: Some(self.touch(last_email)),
+            first_event: Some(self.touch(first_event)),
+            last_event: Some(self.touch(last_event)),
             next_event,
             last_chat_message: None,
-            last_interaction: Some(touch(self, last)),
+            last_interaction: Some(self.touch(last)),
         }
     }
 
@@ -133,9 +155,13 @@ impl Gen {
         };
         let activity = self.activity(recent);
         if !activity.is_empty() {
-            for internal in self.pick_team(1 + self.rng.usize(..3)) {
+            for internal in self.pick_some(3) {
                 let strength = ((self.rng.f64() * 0.9 + 0.05) * 100.0).round() / 100.0;
-                self.world.strengths.push(Strength { internal_id: internal, external_id: id, strength: strength.min(0.99) });
+                self.world.strengths.push(Strength {
+                    internal_id: internal,
+                    external_id: id,
+                    strength: strength.min(0.99),
+                });
             }
         }
         self.world.add_person(Person {
@@ -176,12 +202,25 @@ impl Gen {
         }
     }
 
-    fn field(&mut self, list_id: Option<i64>, entity_type: i64, name: &str, value_type: i64, multi: bool, options: &[&str]) -> i64 {
+    fn field(
+        &mut self,
+        list_id: Option<i64>,
+        entity_type: i64,
+        name: &str,
+        value_type: i64,
+        multi: bool,
+        options: &[&str],
+    ) -> i64 {
         let id = self.id();
         let dropdown_options = options
             .iter()
             .enumerate()
-            .map(|(i, text)| DropdownOption { id: id * 10 + i as i64, text: text.to_string(), rank: i as i64 + 1, color: (i as i64) % 7 })
+            .map(|(i, text)| DropdownOption {
+                id: id * 10 + i as i64,
+                text: text.to_string(),
+                rank: i as i64 + 1,
+                color: (i as i64) % 7,
+            })
             .collect();
         self.world.fields.push(Field {
             id,
@@ -198,7 +237,15 @@ impl Gen {
 
     fn list(&mut self, id: i64, list_type: i64, name: &str, private: bool) {
         let owner = ids::ALICE;
-        self.world.lists.push(List { id, list_type, name: name.to_owned(), public: !private, owner_id: owner, creator_id: owner, private });
+        self.world.lists.push(List {
+            id,
+            list_type,
+            name: name.to_owned(),
+            public: !private,
+            owner_id: owner,
+            creator_id: owner,
+            private,
+        });
     }
 
     /// Adds an entry with Status (and its history), Owners and Amount where the list has them.
@@ -206,7 +253,14 @@ impl Gen {
         let id = self.id();
         let added = self.rng.i64(30..900);
         let creator = self.pick_team(1)[0];
-        self.world.list_entries.push(ListEntry { id, list_id, creator_id: creator, entity_id, entity_type, created_at: date(added) });
+        self.world.list_entries.push(ListEntry {
+            id,
+            list_id,
+            creator_id: creator,
+            entity_id,
+            entity_type,
+            created_at: date(added),
+        });
         let fields: Vec<Field> = self.world.fields.iter().filter(|f| f.list_id == Some(list_id)).cloned().collect();
         for field in fields {
             match (field.name.as_str(), field.value_type) {
@@ -217,7 +271,8 @@ impl Gen {
                     let mut current = None;
                     for step in 0..steps {
                         let option = &field.dropdown_options[self.rng.usize(..field.dropdown_options.len())];
-                        let value = json!({ "id": option.id, "text": option.text, "rank": option.rank, "color": option.color });
+                        let value =
+                            json!({ "id": option.id, "text": option.text, "rank": option.rank, "color": option.color });
                         let changed_at = date(day);
                         self.world.field_value_changes.push(FieldValueChange {
                             id: self.next + 1,
@@ -247,7 +302,7 @@ impl Gen {
                     });
                 }
                 ("Owners", 0) => {
-                    for owner in self.pick_team(1 + self.rng.usize(..2)) {
+                    for owner in self.pick_some(2) {
                         let vid = self.id();
                         self.world.field_values.push(FieldValue {
                             id: vid,
@@ -285,7 +340,16 @@ impl Gen {
         let id = self.id();
         let creator = self.pick_team(1)[0];
         let days = self.rng.i64(1..300);
-        self.world.notes.push(Note { id, creator_id: creator, person_ids, organization_ids, opportunity_ids: vec![], content: content.to_owned(), note_type: 0, created_at: date(days) });
+        self.world.notes.push(Note {
+            id,
+            creator_id: creator,
+            person_ids,
+            organization_ids,
+            opportunity_ids: vec![],
+            content: content.to_owned(),
+            note_type: 0,
+            created_at: date(days),
+        });
     }
 
     fn interactions_for(&mut self, external: i64) {
@@ -293,10 +357,21 @@ impl Gen {
         for (kind, touch) in [(3, &p.activity.last_email), (0, &p.activity.last_event), (3, &p.activity.first_email)] {
             if let Some(t) = touch {
                 let id = self.id();
-                let subject = if kind == 3 { format!("Re: catching up, {}", p.first_name) } else { format!("Meeting with {}", p.first_name) };
+                let subject = if kind == 3 {
+                    format!("Re: catching up, {}", p.first_name)
+                } else {
+                    format!("Meeting with {}", p.first_name)
+                };
                 let mut person_ids = t.person_ids.clone();
                 person_ids.push(external);
-                self.world.interactions.push(Interaction { id, interaction_type: kind, date: t.date.clone(), subject, person_ids, direction: (id % 2) });
+                self.world.interactions.push(Interaction {
+                    id,
+                    interaction_type: kind,
+                    date: t.date.clone(),
+                    subject,
+                    person_ids,
+                    direction: (id % 2),
+                });
             }
         }
     }
@@ -305,7 +380,8 @@ impl Gen {
 /// Sets each organization's activity from its people's: earliest first, latest last,
 /// soonest next.
 fn roll_up_activity(world: &mut World) {
-    let persons: std::collections::HashMap<i64, Activity> = world.persons.iter().map(|p| (p.id, p.activity.clone())).collect();
+    let persons: std::collections::HashMap<i64, Activity> =
+        world.persons.iter().map(|p| (p.id, p.activity.clone())).collect();
     for org in &mut world.organizations {
         let mut a = Activity::default();
         for pid in &org.person_ids {
@@ -339,7 +415,12 @@ pub fn generate(seed: u64) -> World {
         rng: fastrand::Rng::with_seed(seed),
         next: 100_000,
         world: World {
-            tenant: Tenant { id: 1, name: "Sandbox Ventures".into(), subdomain: "sandbox-ventures".into(), user_id: ids::ALICE },
+            tenant: Tenant {
+                id: 1,
+                name: "Sandbox Ventures".into(),
+                subdomain: "sandbox-ventures".into(),
+                user_id: ids::ALICE,
+            },
             ..World::empty()
         },
     };
@@ -348,7 +429,15 @@ pub fn generate(seed: u64) -> World {
     for (i, (first, last)) in TEAM.iter().enumerate() {
         let id = if i == 0 { ids::ALICE } else { g.id() };
         let email = format!("{}@sandbox-ventures.test", first.to_lowercase());
-        g.world.add_person(Person { id, person_type: 1, first_name: first.to_string(), last_name: last.to_string(), emails: vec![email], organization_ids: vec![], activity: Activity::default() });
+        g.world.add_person(Person {
+            id,
+            person_type: 1,
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            emails: vec![email],
+            organization_ids: vec![],
+            activity: Activity::default(),
+        });
     }
 
     // Lists and their fields.
@@ -478,7 +567,13 @@ pub fn generate(seed: u64) -> World {
         let name = g.world.organization(org).map(|o| o.name.clone()).unwrap_or_default();
         let round = ["Seed", "Series A", "Series B", "Series C"][i % 4];
         let person_ids = g.world.organization(org).and_then(|o| o.person_ids.first().copied()).into_iter().collect();
-        g.world.opportunities.push(Opportunity { id, name: format!("{name} {round}"), list_id: ids::FUNDRAISING, person_ids, organization_ids: vec![org] });
+        g.world.opportunities.push(Opportunity {
+            id,
+            name: format!("{name} {round}"),
+            list_id: ids::FUNDRAISING,
+            person_ids,
+            organization_ids: vec![org],
+        });
         g.entry(ids::FUNDRAISING, id, 8);
     }
 
@@ -489,9 +584,27 @@ pub fn generate(seed: u64) -> World {
         let option = &industry.dropdown_options[g.rng.usize(..industry.dropdown_options.len())];
         let (vid, lid) = (g.id(), g.id());
         let created = date(g.rng.i64(10..900));
-        g.world.field_values.push(FieldValue { id: vid, field_id: industry.id, entity_id: *org, entity_type: 1, list_entry_id: None, value: json!(option.text), created_at: created.clone(), updated_at: None });
+        g.world.field_values.push(FieldValue {
+            id: vid,
+            field_id: industry.id,
+            entity_id: *org,
+            entity_type: 1,
+            list_entry_id: None,
+            value: json!(option.text),
+            created_at: created.clone(),
+            updated_at: None,
+        });
         let city = ["San Francisco", "London", "Berlin", "Paris", "Lagos", "Singapore"][g.rng.usize(..6)];
-        g.world.field_values.push(FieldValue { id: lid, field_id: location, entity_id: *org, entity_type: 1, list_entry_id: None, value: json!({ "street_address": null, "city": city, "state": null, "country": null, "continent": null }), created_at: created, updated_at: None });
+        g.world.field_values.push(FieldValue {
+            id: lid,
+            field_id: location,
+            entity_id: *org,
+            entity_type: 1,
+            list_entry_id: None,
+            value: json!({ "street_address": null, "city": city, "state": null, "country": null, "continent": null }),
+            created_at: created,
+            updated_at: None,
+        });
     }
 
     // Interactions and notes.
@@ -511,6 +624,6 @@ pub fn generate(seed: u64) -> World {
     g.note(vec![ids::ACME], vec![], "Acme is raising a Series A in Q1.");
 
     g.world.next_id = g.next + 1;
-    g.world.reindex();
+    g.world.settle();
     g.world
 }

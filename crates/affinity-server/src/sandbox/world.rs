@@ -233,11 +233,11 @@ pub struct World {
     /// The next id handed out by a write.
     pub next_id: i64,
     #[serde(skip)]
-    index: Index,
+    pub(super) index: Index,
 }
 
 #[derive(Debug, Clone, Default)]
-struct Index {
+pub(super) struct Index {
     person: HashMap<i64, usize>,
     organization: HashMap<i64, usize>,
     strengths_by_external: HashMap<i64, Vec<usize>>,
@@ -282,20 +282,30 @@ impl World {
     /// Reads a world from JSON (`--data`).
     pub fn from_json(text: &str) -> Result<World, serde_json::Error> {
         let mut world: World = serde_json::from_str(text)?;
-        let max_id = world
+        world.settle();
+        world.reindex();
+        Ok(world)
+    }
+
+    /// Makes ids handed out by writes higher than every id in the world, and rebuilds the
+    /// indexes.
+    pub fn settle(&mut self) {
+        let max_id = self
             .persons
             .iter()
             .map(|p| p.id)
-            .chain(world.organizations.iter().map(|o| o.id))
-            .chain(world.list_entries.iter().map(|e| e.id))
-            .chain(world.field_values.iter().map(|v| v.id))
-            .chain(world.notes.iter().map(|n| n.id))
-            .chain(world.opportunities.iter().map(|o| o.id))
+            .chain(self.organizations.iter().map(|o| o.id))
+            .chain(self.list_entries.iter().map(|e| e.id))
+            .chain(self.field_values.iter().map(|v| v.id))
+            .chain(self.field_value_changes.iter().map(|c| c.id))
+            .chain(self.notes.iter().map(|n| n.id))
+            .chain(self.opportunities.iter().map(|o| o.id))
+            .chain(self.interactions.iter().map(|i| i.id))
+            .chain(self.fields.iter().map(|f| f.id))
             .max()
             .unwrap_or(0);
-        world.next_id = world.next_id.max(max_id + 1);
-        world.reindex();
-        Ok(world)
+        self.next_id = self.next_id.max(max_id + 1);
+        self.reindex();
     }
 
     /// A fresh id for a write.
