@@ -143,6 +143,13 @@ pub struct Card {
     pub fetched_at: String,
     pub stale: bool,
     pub error: Option<CardError>,
+    /// For an organization: how many people it has, and how many of them the connections
+    /// cover (strengths are read for the most recently in touch, up to a cap; people without
+    /// interactions have none). Fewer checked than total means the card is capped.
+    #[serde(default)]
+    pub people_total: Option<usize>,
+    #[serde(default)]
+    pub people_checked: Option<usize>,
 }
 
 impl Card {
@@ -160,6 +167,8 @@ impl Card {
             fetched_at: now_iso(),
             stale: false,
             error: None,
+            people_total: None,
+            people_checked: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! - A successful write clears the cache, so that later reads see it.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -210,26 +211,39 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         Ok(url.into())
     }
 
-    /// Sends one request and decodes a 2xx answer.
-    pub async fn execute<R: DeserializeOwned>(&self, endpoint: &Endpoint<R>) -> Result<R, Error> {
-        Ok(self.fetch(endpoint).await?.value)
+    /// Sends one request and decodes a 2xx answer. The future owns what it needs, so
+    /// endpoints built in place can be awaited together.
+    pub fn execute<R: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint<R>,
+    ) -> impl Future<Output = Result<R, Error>> + MaybeSend + use<R, T> {
+        let fetched = self.fetch(endpoint);
+        async move { Ok(fetched.await?.value) }
     }
 
     /// Like [`Client::execute`], saying whether the answer came from the network or the cache.
-    pub async fn fetch<R: DeserializeOwned>(&self, endpoint: &Endpoint<R>) -> Result<Fetched<R>, Error> {
-        let url = self.url(&endpoint.path, &endpoint.query)?;
-        let (body, source) = match endpoint.method {
-            Method::Get => self.get(url).await?,
-            method => {
-                let body = endpoint.body.as_ref().map(|b| b.to_string());
-                let response = self.send_limited(self.request(method, url, body)).await?;
-                let response = check_status(response)?;
-                // The write changes what reads return: forget what was cached.
-                self.inner.cache.clear();
-                (response.body, Source::Network)
-            }
-        };
-        Ok(Fetched { value: decode(&body)?, source })
+    pub fn fetch<R: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint<R>,
+    ) -> impl Future<Output = Result<Fetched<R>, Error>> + MaybeSend + use<R, T> {
+        let this = self.clone();
+        let method = endpoint.method;
+        let body = endpoint.body.as_ref().map(|b| b.to_string());
+        let url = self.url(&endpoint.path, &endpoint.query);
+        async move {
+            let url = url?;
+            let (body, source) = match method {
+                Method::Get => this.get(url).await?,
+                method => {
+                    let response = this.send_limited(this.request(method, url, body)).await?;
+                    let response = check_status(response)?;
+                    // The write changes what reads return: forget what was cached.
+                    this.inner.cache.clear();
+                    (response.body, Source::Network)
+                }
+            };
+            Ok(Fetched { value: decode(&body)?, source })
+        }
     }
 
     fn request(&self, method: Method, url: String, body: Option<String>) -> HttpRequest {

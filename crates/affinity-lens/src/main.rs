@@ -30,6 +30,11 @@ enum Command {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// Show the rate-limit budget: this minute's and this month's.
+    Usage {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
     /// Run the Affinity-compatible sandbox API on loopback.
     Sandbox(SandboxArgs),
 }
@@ -180,6 +185,63 @@ fn print_card(card: &Card) {
             if !e.domains.is_empty() {
                 println!("  domains: {}", e.domains.join(", "));
             }
+            if !e.emails.is_empty() {
+                println!("  emails: {}", e.emails.join(", "));
+            }
+            if let Some(url) = &e.affinity_url {
+                println!("  {url}");
+            }
+            if !card.connections.is_empty() {
+                println!("Connections:");
+                for c in &card.connections {
+                    println!("  {} knows {}: {:.2}", c.colleague.name, c.contact.name, c.strength);
+                }
+            }
+            if let (Some(checked), Some(total)) = (card.people_checked, card.people_total)
+                && checked < total
+            {
+                println!("  (connections from {checked} of {total} people: those most recently in touch)");
+            }
+            if !card.lists.is_empty() {
+                println!("Lists:");
+                for l in &card.lists {
+                    let status = l.status.as_ref().map(|s| s.text.as_str()).unwrap_or("no status");
+                    let since = l
+                        .status_since
+                        .as_deref()
+                        .map(|d| format!(" since {}", &d[..d.len().min(10)]))
+                        .unwrap_or_default();
+                    let owners: Vec<&str> = l.owners.iter().map(|o| o.name.as_str()).collect();
+                    let amount = l.amount.map(|a| format!(", amount {a:.0}")).unwrap_or_default();
+                    let owners =
+                        if owners.is_empty() { String::new() } else { format!(", owners {}", owners.join(" & ")) };
+                    println!("  {}: {status}{since}{owners}{amount}", l.list_name);
+                }
+            }
+            let a = &card.activity;
+            if [&a.last_email, &a.last_event, &a.next_event, &a.last_interaction].iter().any(|i| i.is_some()) {
+                println!("Activity:");
+            }
+            for (label, item) in [
+                ("last email", &a.last_email),
+                ("last meeting", &a.last_event),
+                ("next meeting", &a.next_event),
+                ("last interaction", &a.last_interaction),
+            ] {
+                if let Some(i) = item {
+                    let who: Vec<&str> = i.people.iter().map(|p| p.name.as_str()).collect();
+                    let who = if who.is_empty() { String::new() } else { format!(" ({})", who.join(", ")) };
+                    println!("  {label}: {}{who}", &i.date[..i.date.len().min(10)]);
+                }
+            }
+            for o in &card.opportunities {
+                println!(
+                    "Opportunity: {} [{}] {}",
+                    o.name,
+                    o.list_name.as_deref().unwrap_or("-"),
+                    o.status.as_deref().unwrap_or("")
+                );
+            }
         }
         CardStatus::Ambiguous => {
             println!("{} matches several records:", card.query.value);
@@ -218,6 +280,30 @@ async fn run(cli: Cli) -> Result<(), String> {
                 me.user.email.unwrap_or_default(),
                 me.tenant.name,
                 me.tenant.subdomain
+            );
+            Ok(())
+        }
+        Command::Usage { api } => {
+            let rate = api.client()?.rate_limit().await.map_err(|e| e.to_string())?;
+            let show = |v: affinity_core::models::RateLimitValue| match v {
+                affinity_core::models::RateLimitValue::Limited(n) => n.to_string(),
+                affinity_core::models::RateLimitValue::Unlimited => "unlimited".to_owned(),
+            };
+            let m = &rate.rate.api_key_per_minute;
+            let o = &rate.rate.org_monthly;
+            println!(
+                "this minute: {} used, {} of {} left, resets in {}s",
+                m.used,
+                show(m.remaining),
+                show(m.limit),
+                m.reset
+            );
+            println!(
+                "this month:  {} used, {} of {} left, resets in {}s",
+                o.used,
+                show(o.remaining),
+                show(o.limit),
+                o.reset
             );
             Ok(())
         }

@@ -485,6 +485,11 @@ pub fn generate(seed: u64) -> World {
     g.world.strengths.push(Strength { internal_id: g.team()[1], external_id: bob, strength: 0.41 });
     g.person("Nomail", "Person", None, Some(ids::ACME), true);
     g.people_for(ids::ACME, Some("acme.test"), 18);
+    // Alice's 0.82 with Bob is Acme's strongest connection (the demo's story).
+    let acme_people = g.world.organization(ids::ACME).map(|o| o.person_ids.clone()).unwrap_or_default();
+    for s in g.world.strengths.iter_mut().filter(|s| s.external_id != bob && acme_people.contains(&s.external_id)) {
+        s.strength = s.strength.min(0.74);
+    }
     g.person("Alex", "Morgan", Some("globex.test"), Some(ids::GLOBEX), true);
     g.people_for(ids::GLOBEX, Some("globex.test"), 4);
     g.person("Alex", "Morgan", Some("initech.test"), Some(ids::INITECH), true);
