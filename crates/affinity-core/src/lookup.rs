@@ -25,6 +25,7 @@ use crate::endpoints::{self, DetailOptions, EntityRef, FieldsQuery, SearchQuery}
 use crate::models::{
     Field, FieldValue, FieldValueData, List, Organization, Person, PersonType, Timestamp, ValueType, WhoAmI,
 };
+use crate::page::PageHints;
 use crate::transport::{MaybeSend, MaybeSync, Transport};
 
 /// How many pages of search results to read before giving up on an exact match.
@@ -46,9 +47,22 @@ pub async fn lookup_card<T: Transport + MaybeSend + MaybeSync + 'static>(client:
 pub async fn lookup_card_with<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     query: &Query,
+    on_partial: impl FnMut(&Card),
+) -> Card {
+    lookup_card_hinted(client, query, &PageHints::default(), on_partial).await
+}
+
+/// Like [`lookup_card_with`], with what the page showed: a LinkedIn profile's name is
+/// searched instead of its URL's slug, and several persons of that name are told apart
+/// by their current company (the hint, or the headline's "… at Company") matched against
+/// their organizations' names and their email domains.
+pub async fn lookup_card_hinted<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    query: &Query,
+    hints: &PageHints,
     mut on_partial: impl FnMut(&Card),
 ) -> Card {
-    match try_lookup(client, query, &mut on_partial).await {
+    match try_lookup(client, query, hints, &mut on_partial).await {
         Ok(card) => card,
         Err(e) => Card::from_error(query.clone(), &e),
     }
@@ -73,6 +87,7 @@ async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client
 async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     query: &Query,
+    hints: &PageHints,
     on_partial: &mut impl FnMut(&Card),
 ) -> Result<Card, Error> {
     match query.kind {
@@ -137,7 +152,12 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         QueryKind::LinkedinPerson | QueryKind::LinkedinCompany => {
             // v1 has no LinkedIn field: the name in the URL's slug is searched, and only a
             // single match is taken as the entity.
-            let name = linkedin_name(&query.value);
+            let name = hints
+                .name
+                .as_deref()
+                .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| linkedin_name(&query.value));
             let ctx = context(client).await?;
             if query.kind == QueryKind::LinkedinCompany {
                 let page = client.execute(&endpoints::search_organizations(&SearchQuery::term(&name))).await?;
@@ -161,11 +181,51 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                     }),
                 };
             }
-            let page = client.execute(&endpoints::search_persons(&SearchQuery::term(&name))).await?;
-            let exact: Vec<Person> = page.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
+            let search = SearchQuery { with_current_organizations: true, ..SearchQuery::term(&name) };
+            let page = client.execute(&endpoints::search_persons(&search)).await?;
+            let mut exact: Vec<Person> =
+                page.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
+            if exact.len() > 1
+                && let Some(company) = hints.company()
+            {
+                let by_company = at_company(client, &exact, &company).await;
+                if by_company.len() == 1 {
+                    exact = by_company;
+                }
+            }
             person_result(client, query, exact, &ctx, on_partial).await
         }
     }
+}
+
+/// Lower-case letters and digits only: "Acme, Inc." → "acmeinc".
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// The candidates who work at `company`: by their current organizations' names, or by an
+/// email domain that spells the company's name.
+async fn at_company<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    candidates: &[Person],
+    company: &str,
+) -> Vec<Person> {
+    let want = squash(company);
+    let want_first = company.split_whitespace().next().map(squash).unwrap_or_default();
+    let mut out = Vec::new();
+    for p in candidates {
+        let by_email = p.emails.iter().filter_map(|e| e.rsplit_once('@')).any(|(_, d)| {
+            let label = squash(d.split('.').next().unwrap_or_default());
+            !label.is_empty() && (label == want || label == want_first)
+        });
+        let org_ids = p.current_organization_ids.clone().or(p.organization_ids.clone()).unwrap_or_default();
+        let names = join_all(org_ids.iter().map(|id| client.get_organization(*id))).await;
+        let by_org = names.into_iter().filter_map(Result::ok).any(|o| squash(&o.name) == want);
+        if by_email || by_org {
+            out.push(p.clone());
+        }
+    }
+    out
 }
 
 fn parse_id(value: &str) -> Result<i64, Error> {

@@ -33,6 +33,34 @@ pub const NEVER_LOOK_UP: &[&str] = &[
     "affinity.co",
 ];
 
+/// What the content script can read from the page besides its URL. All optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PageHints {
+    /// The page title.
+    pub title: Option<String>,
+    /// A LinkedIn profile's or company page's name.
+    pub name: Option<String>,
+    /// A LinkedIn profile's headline ("CTO at Acme").
+    pub headline: Option<String>,
+    /// The person's current company, where the page shows it.
+    pub company: Option<String>,
+    /// A LinkedIn company page's website.
+    pub website: Option<String>,
+}
+
+impl PageHints {
+    /// The company: the hint, else what follows " at " in the headline.
+    pub fn company(&self) -> Option<String> {
+        self.company.clone().filter(|c| !c.trim().is_empty()).or_else(|| {
+            let h = self.headline.as_deref()?;
+            let at = h.rfind(" at ").or_else(|| h.rfind(" @ "))?;
+            let company = h[at + 4..].trim();
+            (!company.is_empty()).then(|| company.to_owned())
+        })
+    }
+}
+
 /// Why a page gives nothing to look up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PageError {
@@ -100,9 +128,44 @@ fn is_same_site(domain: &str, entry: &str) -> bool {
     !entry.is_empty() && (domain == entry || domain.ends_with(&format!(".{entry}")))
 }
 
+/// Like [`resolve_page`], using page hints: a LinkedIn company page with a website is
+/// looked up by that website's domain.
+pub fn resolve_page_with_hints(page_url: &str, hints: &PageHints, user_ignored: &[String]) -> Result<Query, PageError> {
+    let query = resolve_page(page_url, user_ignored)?;
+    if query.kind == QueryKind::LinkedinCompany
+        && let Some(site) = hints.website.as_deref()
+    {
+        let site = if site.contains("://") { site.to_owned() } else { format!("https://{site}") };
+        if let Ok(q) = resolve_page(&site, user_ignored) {
+            return Ok(q);
+        }
+    }
+    Ok(query)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_headline_names_the_company_when_the_page_does_not() {
+        let h = PageHints { headline: Some("CTO at Acme Corporation".into()), ..Default::default() };
+        assert_eq!(h.company().as_deref(), Some("Acme Corporation"));
+        let h =
+            PageHints { company: Some("Globex".into()), headline: Some("CEO at Initech".into()), ..Default::default() };
+        assert_eq!(h.company().as_deref(), Some("Globex"));
+        assert_eq!(PageHints::default().company(), None);
+    }
+
+    #[test]
+    fn a_linkedin_company_page_with_a_website_is_looked_up_by_its_domain() {
+        let hints = PageHints { website: Some("https://www.acme.com/".into()), ..Default::default() };
+        let q = resolve_page_with_hints("https://www.linkedin.com/company/acme-corp/", &hints, &[]).unwrap();
+        assert_eq!((q.kind, q.value.as_str()), (QueryKind::Domain, "acme.com"));
+        let q =
+            resolve_page_with_hints("https://www.linkedin.com/company/acme-corp/", &PageHints::default(), &[]).unwrap();
+        assert_eq!(q.kind, QueryKind::LinkedinCompany);
+    }
 
     fn domain_of(url: &str) -> Option<String> {
         match resolve_page(url, &[]) {
@@ -122,6 +185,17 @@ mod tests {
             ("http://acme.test:4000/", "acme.test"),
             ("https://münchen-startup.de/", "xn--mnchen-startup-gsb.de"),
             ("https://acme.github.io/", "acme.github.io"),
+            ("https://m.acme.com/", "acme.com"),
+            ("https://WWW.ACME.COM./", "acme.com"),
+            ("https://user:pw@acme.io:8443/x?y#z", "acme.io"),
+            ("https://docs.acme.dev/guide", "acme.dev"),
+            ("https://acme.co.jp/", "acme.co.jp"),
+            ("https://shop.acme.com.br/produtos", "acme.com.br"),
+            ("https://www.acme.ac.uk/", "acme.ac.uk"),
+            ("https://acme.vercel.app/", "acme.vercel.app"),
+            ("https://xn--mnchen-startup-gsb.de/", "xn--mnchen-startup-gsb.de"),
+            ("https://app.acme.io/login?next=/dashboard", "acme.io"),
+            ("http://acme.localhost:8788/", "acme.localhost"),
         ];
         for (url, want) in cases {
             assert_eq!(domain_of(url).as_deref(), Some(want), "{url}");
@@ -166,5 +240,16 @@ mod tests {
         assert_eq!(company.kind, QueryKind::LinkedinCompany);
         assert_eq!(company.value, "https://www.linkedin.com/company/acme");
         assert!(matches!(resolve_page("https://www.linkedin.com/feed/", &[]), Err(PageError::Ignored(_))));
+        for (url, want) in [
+            ("https://de.linkedin.com/in/jane-doe-123", "https://www.linkedin.com/in/jane-doe-123"),
+            (
+                "https://www.linkedin.com/in/jane-doe-123/overlay/contact-info/",
+                "https://www.linkedin.com/in/jane-doe-123",
+            ),
+            ("https://linkedin.com/in/JANE-DOE-123?originalSubdomain=uk", "https://www.linkedin.com/in/jane-doe-123"),
+            ("https://www.linkedin.com/company/acme/posts/?feedView=all", "https://www.linkedin.com/company/acme"),
+        ] {
+            assert_eq!(resolve_page(url, &[]).unwrap().value, want, "{url}");
+        }
     }
 }

@@ -30,18 +30,45 @@ impl Transport for Canned {
     }
 }
 
+/// Answers like a tiny Affinity: one organization on acme.com, a near miss, nothing else.
+struct TinyAffinity;
+
+impl Transport for TinyAffinity {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let path = request
+            .url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split_once('/'))
+            .map(|(_, p)| format!("/{p}"))
+            .unwrap_or_default();
+        let path = path.split('?').next().unwrap_or_default().to_owned();
+        let body = match path.as_str() {
+            "/organizations" => {
+                r#"{"organizations":[{"id":1,"name":"Acme","domain":"acme.com","domains":["acme.com"]},
+                                   {"id":2,"name":"Acme AU","domain":"acme.com.au","domains":[]}],"next_page_token":null}"#
+            }
+            "/organizations/1" => {
+                r#"{"id":1,"name":"Acme","domain":"acme.com","domains":["acme.com"],"person_ids":[],"list_entries":[]}"#
+            }
+            "/auth/whoami" => {
+                r#"{"tenant":{"id":1,"name":"F","subdomain":"firm"},"user":{"id":2,"firstName":"A","lastName":"B","email":"a@firm.com"}}"#
+            }
+            "/persons" => r#"{"persons":[],"next_page_token":null}"#,
+            _ => "[]",
+        };
+        Ok(HttpResponse { status: 200, headers: vec![], body: body.to_owned() })
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_domain_lookup_keeps_only_exact_domain_matches() {
-    let transport = Canned {
-        status: 200,
-        body: r#"{"organizations":[{"id":1,"name":"Acme","domain":"acme.com","domains":["acme.com"]},
-                                   {"id":2,"name":"Acme AU","domain":"acme.com.au","domains":[]}],"next_page_token":null}"#,
-        seen: RefCell::new(vec![]),
-    };
-    let client = Client::with_transport(ClientConfig::new("https://sandbox.test/", "k"), transport);
+    let client = Client::with_transport(ClientConfig::new("https://sandbox.test/", "k"), TinyAffinity);
     let card = lookup_card(&client, &resolve_page("https://acme.com", &[]).unwrap()).await;
-    assert_eq!(card.status, CardStatus::Matched);
-    assert_eq!(card.entity.unwrap().id, 1);
+    assert_eq!(card.status, CardStatus::Matched, "{:?}", card.error);
+    let entity = card.entity.unwrap();
+    assert_eq!(entity.id, 1);
+    assert_eq!(entity.affinity_url.as_deref(), Some("https://firm.affinity.co/companies/1"));
 }
 
 #[wasm_bindgen_test]

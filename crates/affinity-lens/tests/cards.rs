@@ -93,6 +93,21 @@ async fn the_hard_cases_give_the_card_a_user_expects() {
     .await;
     assert_eq!(alex.status, CardStatus::Ambiguous);
     assert_eq!(alex.candidates.len(), 2);
+    // The profile page's headline tells the two apart.
+    let hints = affinity_core::PageHints {
+        name: Some("Alex Morgan".into()),
+        headline: Some("VP Sales at Globex".into()),
+        ..Default::default()
+    };
+    let globex_alex = affinity_core::lookup_card_hinted(
+        &c,
+        &Query { kind: QueryKind::LinkedinPerson, value: "https://www.linkedin.com/in/amorgan".into() },
+        &hints,
+        |_| {},
+    )
+    .await;
+    assert_eq!(globex_alex.status, CardStatus::Matched, "{:?}", globex_alex.candidates);
+    assert!(globex_alex.entity.unwrap().emails.contains(&"alex.morgan@globex.test".to_owned()));
 }
 
 #[tokio::test]
