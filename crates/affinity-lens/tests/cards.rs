@@ -182,3 +182,53 @@ async fn the_cli_prints_a_card_a_json_card_and_clear_errors() {
     let down = lens(&["card", "acme.test"], "http://127.0.0.1:9", Some(KEY));
     assert!(String::from_utf8_lossy(&down.stderr).contains("unavailable"));
 }
+
+/// Records each request's start and end, to count sequential rounds.
+#[derive(Clone, Default)]
+struct Recording {
+    inner: affinity_core::transport::ReqwestTransport,
+    spans: Arc<std::sync::Mutex<Vec<(std::time::Instant, std::time::Instant)>>>,
+}
+
+impl affinity_core::transport::Transport for Recording {
+    async fn send(
+        &self,
+        request: affinity_core::transport::HttpRequest,
+    ) -> Result<affinity_core::transport::HttpResponse, affinity_core::Error> {
+        let start = std::time::Instant::now();
+        let result = self.inner.send(request).await;
+        self.spans.lock().unwrap().push((start, std::time::Instant::now()));
+        result
+    }
+}
+
+/// The longest chain of requests each of which started after the previous one ended.
+fn rounds(spans: &[(std::time::Instant, std::time::Instant)]) -> usize {
+    let mut spans = spans.to_vec();
+    spans.sort_by_key(|s| s.0);
+    let mut depth = vec![0usize; spans.len()];
+    for i in 0..spans.len() {
+        depth[i] = 1 + (0..i).filter(|&j| spans[j].1 <= spans[i].0).map(|j| depth[j]).max().unwrap_or(0);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_organization_card_takes_three_rounds_when_the_concurrency_cap_allows() {
+    use affinity_core::limiter::{LimiterConfig, RateLimiter};
+    let mut config = SandboxConfig::new(KEY);
+    config.faults.latency_ms = 40; // so that requests in one round overlap
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(Sandbox::new(config).serve(listener));
+    for d in ["acme.test", "solo.test", "twice.test"] {
+        let t = Recording::default();
+        let c = Client::builder(ClientConfig::new(&url, KEY), t.clone())
+            .limiter(Arc::new(RateLimiter::new(LimiterConfig { concurrency: 64, ..Default::default() })))
+            .build();
+        let card = lookup_card(&c, &domain(d)).await;
+        assert_eq!(card.status, CardStatus::Matched, "{d}");
+        let spans = t.spans.lock().unwrap().clone();
+        assert!(rounds(&spans) <= 3, "{d}: {} rounds over {} requests", rounds(&spans), spans.len());
+    }
+}
