@@ -93,6 +93,15 @@ async fn the_hard_cases_give_the_card_a_user_expects() {
     .await;
     assert_eq!(alex.status, CardStatus::Ambiguous);
     assert_eq!(alex.candidates.len(), 2);
+    // A person without email is still a card, found by id.
+    let nomail = c
+        .execute(&affinity_core::endpoints::search_persons(&affinity_core::endpoints::SearchQuery::term("Nomail")))
+        .await
+        .unwrap();
+    let nomail_id = nomail.items[0].id;
+    let card = lookup_card(&c, &Query { kind: QueryKind::PersonId, value: nomail_id.to_string() }).await;
+    assert_eq!(card.status, CardStatus::Matched);
+    assert!(card.entity.unwrap().emails.is_empty());
     // The profile page's headline tells the two apart.
     let hints = affinity_core::PageHints {
         name: Some("Alex Morgan".into()),

@@ -273,11 +273,18 @@ async fn responses_have_the_key_sets_of_the_recorded_fixtures() {
             &[],
         ),
         ("/auth/whoami".into(), None, "whoami/whoami.affinity-node.json", None, &[]),
+        (format!("/field-values?organization_id={}", ids::ACME), None, "field-values/location_value.docs.json", None, &["entity_type", "value_type"]),
+        ("/field-value-changes?field_id=STATUS".into(), None, "field-value-changes/all.affinity-node.json", None, &[]),
+        ("/opportunities?term=acme".into(), Some("opportunities"), "opportunities/opportunity.docs.json", None, &[]),
+        ("/interactions?type=3&organization_id=7133202&start_time=2026-01-01T00:00:00Z&end_time=2026-12-01T00:00:00Z".into(), Some("emails"), "interactions/list_emails.docs.json", Some("emails"), &[]),
         ("/rate-limit".into(), None, "rate-limit/rate_limit.docs.json", None, &[]),
     ];
     let bob = get("/persons?term=bob.smith%40acme.test".into()).await["persons"][0]["id"].as_i64().unwrap();
+    let fields = get(format!("/fields?list_id={}", ids::DEAL_PIPELINE)).await;
+    let status_field =
+        fields.as_array().unwrap().iter().find(|f| f["name"] == "Status").unwrap()["id"].as_i64().unwrap();
     for (path, wrapper, fixture_path, fixture_wrapper, extra) in cases {
-        let path = path.replace("PERSON", &bob.to_string());
+        let path = path.replace("PERSON", &bob.to_string()).replace("STATUS", &status_field.to_string());
         let ours = keys_of(&get(path.clone()).await, wrapper);
         let mut theirs = keys_of(&fixture(fixture_path), fixture_wrapper);
         theirs.extend(extra.iter().map(|s| s.to_string()));
