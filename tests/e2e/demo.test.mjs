@@ -3,17 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { root, launchChromiumWithExtension, configureChromiumExtension, overlayFrame } from './harness.mjs';
+import { root, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, freePort } from './harness.mjs';
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 test('the demo serves company sites on which the extension shows the card; Ctrl-C stops it', async () => {
   const sandboxPort = await freePort();

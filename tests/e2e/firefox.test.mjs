@@ -3,8 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { firefoxDist, startSandbox, startSite } from './harness.mjs';
+import { firefoxDist, startSandbox, startSite, freePort } from './harness.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
 const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
@@ -12,13 +11,6 @@ const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 let sandbox, site, driver, session, base;
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function wd(method, path, body) {
   const res = await fetch(`${base}${path}`, {

@@ -2,6 +2,7 @@
 // and browsers that load the built extension.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, extname } from 'node:path';
@@ -110,4 +111,13 @@ export async function overlayFrame(page, extensionId, timeout = 15000) {
     await page.waitForTimeout(100);
   }
   throw new Error('no overlay frame appeared');
+}
+
+/** A port nothing listens on right now. */
+export async function freePort() {
+  const srv = createTcpServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
 }

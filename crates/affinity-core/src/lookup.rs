@@ -478,21 +478,7 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
 
     // Activity and opportunities.
     if let Some(i) = &org.interactions {
-        let item = |r: &Option<crate::models::InteractionRef>| {
-            r.as_ref().and_then(|r| {
-                r.date.map(|d| ActivityItem {
-                    date: d.to_iso(),
-                    people: r.person_ids.iter().filter_map(|id| team.get(id)).map(person_ref).collect(),
-                })
-            })
-        };
-        card.activity = Activity {
-            first_email: item(&i.first_email),
-            last_email: item(&i.last_email),
-            last_event: item(&i.last_event),
-            next_event: item(&i.next_event),
-            last_interaction: item(&i.last_interaction),
-        };
+        card.activity = activity(i, &team);
     }
     card.opportunities = opportunities
         .into_iter()
@@ -517,6 +503,25 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
         })
         .collect();
     Ok(card)
+}
+
+/// The card's activity from `interactions`, naming the colleagues involved.
+fn activity(i: &crate::models::Interactions, team: &HashMap<i64, Person>) -> Activity {
+    let item = |r: &Option<crate::models::InteractionRef>| {
+        r.as_ref().and_then(|r| {
+            r.date.map(|d| ActivityItem {
+                date: d.to_iso(),
+                people: r.person_ids.iter().filter_map(|id| team.get(id)).map(person_ref).collect(),
+            })
+        })
+    };
+    Activity {
+        first_email: item(&i.first_email),
+        last_email: item(&i.last_email),
+        last_event: item(&i.last_event),
+        next_event: item(&i.next_event),
+        last_interaction: item(&i.last_interaction),
+    }
 }
 
 /// One list entry on the card: list name, Status (and since when), Owners, Amount.
@@ -614,21 +619,7 @@ async fn person_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     let entries = person.list_entries.clone().unwrap_or_default();
     card.lists = entries.iter().map(|e| list_item(e.id, e.list_id, e.created_at, ctx, &values, &[], &team)).collect();
     if let Some(i) = &person.interactions {
-        let item = |r: &Option<crate::models::InteractionRef>| {
-            r.as_ref().and_then(|r| {
-                r.date.map(|d| ActivityItem {
-                    date: d.to_iso(),
-                    people: r.person_ids.iter().filter_map(|id| team.get(id)).map(person_ref).collect(),
-                })
-            })
-        };
-        card.activity = Activity {
-            first_email: item(&i.first_email),
-            last_email: item(&i.last_email),
-            last_event: item(&i.last_event),
-            next_event: item(&i.next_event),
-            last_interaction: item(&i.last_interaction),
-        };
+        card.activity = activity(i, &team);
     }
     Ok(card)
 }
