@@ -54,6 +54,13 @@ for (const browser of ['chrome', 'firefox']) {
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   zipDir(out, join(dist, `affinity-lens-${browser}.zip`));
 }
+// 3. The web component: one ES module and its wasm.
+const www = join(root, 'www', 'dist');
+rmSync(www, { recursive: true, force: true });
+mkdirSync(www, { recursive: true });
+cpSync(join(root, 'www', 'src'), www, { recursive: true });
+cpSync(wasmOut, join(www, 'wasm'), { recursive: true });
+console.log(`web component: ${relative(root, www)}/affinity-card.js`);
 console.log(`extension: ${relative(root, join(dist, 'chrome'))} and ${relative(root, join(dist, 'firefox'))}, zipped beside them`);
 
 function zipDir(dir, zipPath) {

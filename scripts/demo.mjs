@@ -3,13 +3,15 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SANDBOX_PORT = Number(process.env.LENS_SANDBOX_PORT ?? 8787);
 const DEMO_PORT = Number(process.env.LENS_DEMO_PORT ?? 8788);
+const GATEWAY_PORT = Number(process.env.LENS_GATEWAY_PORT ?? 8790);
 const DEMO_KEY = process.env.LENS_DEMO_KEY ?? 'demo-key';
+const INTRANET = `http://localhost:${DEMO_PORT}`;
 
 // *.localhost resolves to this machine in Chrome and Firefox without any setup.
 const SITES = {
@@ -34,14 +36,32 @@ const sandbox = spawn(binary, ['sandbox', '--port', String(SANDBOX_PORT), '--key
 children.push(sandbox);
 
 const template = readFileSync(join(root, 'www', 'demo', 'company.html'), 'utf8');
+const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8' };
 const demo = createServer((req, res) => {
   const host = (req.headers.host ?? '').split(':')[0].toLowerCase();
+  const path = new URL(req.url, 'http://x').pathname;
   const site = SITES[host];
+  // The intranet: the web component's files and the "Pipeline review" page.
+  if (!site && path.startsWith('/affinity-lens/')) {
+    const file = join(root, 'www', 'dist', path.slice('/affinity-lens/'.length));
+    if (!file.startsWith(join(root, 'www', 'dist')) || !existsSync(file)) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+    return;
+  }
+  if (!site && path === '/pipeline.html') {
+    const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8')
+      .replaceAll('{{GATEWAY}}', `http://127.0.0.1:${GATEWAY_PORT}/affinity`);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page);
+    return;
+  }
   if (!site) {
     const links = Object.keys(SITES).map((h) => `<li><a href="http://${h}:${DEMO_PORT}/">${h}</a></li>`).join('');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><meta charset="utf-8"><title>Affinity Lens demo</title><body style="font:16px system-ui;margin:40px">
-      <h1>Affinity Lens demo</h1><p>Company sites served on this machine:</p><ul>${links}</ul></body>`);
+      <h1>Affinity Lens demo</h1><p>Company sites served on this machine:</p><ul>${links}</ul>
+      <p>An intranet page with &lt;affinity-card&gt;: <a href="/pipeline.html">Pipeline review</a></p></body>`);
     return;
   }
   const html = template
@@ -51,7 +71,10 @@ const demo = createServer((req, res) => {
   res.end(html);
 });
 
+let stopping = false;
 function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
   for (const c of children) c.kill('SIGTERM');
   demo.close();
   process.exit(code);
@@ -68,6 +91,14 @@ sandbox.stdout.on('data', (d) => {
   out += d;
   if (!out.includes('listening on')) return;
   sandbox.stdout.removeAllListeners('data');
+  // The gateway holds the key for the intranet page's cards.
+  const gateway = spawn(binary, ['gateway', '--listen', `127.0.0.1:${GATEWAY_PORT}`, '--allow-origin', INTRANET,
+    '--base-url', `http://127.0.0.1:${SANDBOX_PORT}`], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AFFINITY_API_KEY: DEMO_KEY } });
+  children.push(gateway);
+  gateway.on('exit', (code) => {
+    console.error(`the gateway stopped (exit ${code}); is port ${GATEWAY_PORT} in use? Set LENS_GATEWAY_PORT.`);
+    stop(1);
+  });
   demo.listen(DEMO_PORT, '127.0.0.1', () => {
     console.log(`
 Affinity Lens demo is running. Ctrl-C stops it.
@@ -80,6 +111,9 @@ ${Object.keys(SITES).map((h) => `                  http://${h}:${DEMO_PORT}/`).j
     Chrome/Chromium: ${join(root, 'extension', 'dist', 'chrome')}   (chrome://extensions → Developer mode → Load unpacked)
     Firefox:         ${join(root, 'extension', 'dist', 'firefox')}  (about:debugging → This Firefox → Load Temporary Add-on → manifest.json)
   Then open the extension's options: API key ${DEMO_KEY}, base URL http://127.0.0.1:${SANDBOX_PORT}
+
+  Intranet page   ${INTRANET}/pipeline.html   (<affinity-card> elements, served by the gateway)
+  Gateway         http://127.0.0.1:${GATEWAY_PORT}/affinity/card?domain=acme.test
 `);
   });
   demo.on('error', (e) => {

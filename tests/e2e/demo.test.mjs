@@ -11,7 +11,7 @@ test('the demo serves company sites on which the extension shows the card; Ctrl-
   const sandboxPort = await freePort();
   const demoPort = await freePort();
   const demo = spawn('node', [join(root, 'scripts', 'demo.mjs')], {
-    env: { ...process.env, LENS_SANDBOX_PORT: String(sandboxPort), LENS_DEMO_PORT: String(demoPort) },
+    env: { ...process.env, LENS_SANDBOX_PORT: String(sandboxPort), LENS_DEMO_PORT: String(demoPort), LENS_GATEWAY_PORT: String(await freePort()) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -37,6 +37,20 @@ enum Command {
     },
     /// Run the Affinity-compatible sandbox API on loopback.
     Sandbox(SandboxArgs),
+    /// Serve cards to `<affinity-card>` on intranet pages, keeping the key on the server.
+    Gateway {
+        /// Address to listen on, e.g. 127.0.0.1:8790.
+        #[arg(long, default_value = "127.0.0.1:8790")]
+        listen: String,
+        /// An origin whose pages may call the gateway, e.g. https://intranet.example (repeatable).
+        #[arg(long = "allow-origin", value_name = "ORIGIN")]
+        allow_origins: Vec<String>,
+        /// A token callers must send as `Authorization: Bearer <token>`.
+        #[arg(long)]
+        client_token: Option<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
 }
 
 #[derive(Args)]
@@ -308,6 +322,28 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Sandbox(args) => args.run().await,
+        Command::Gateway { listen, allow_origins, client_token, api } => {
+            use affinity_server::gateway::{Gateway, GatewayConfig};
+            let client = api.client()?;
+            for origin in &allow_origins {
+                if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
+                    return Err(format!(
+                        "--allow-origin wants an origin like https://intranet.example, got {origin:?}"
+                    ));
+                }
+            }
+            let config = GatewayConfig {
+                base_url: client.config().base_url.clone(),
+                api_key: client.config().api_key.clone(),
+                allow_origins,
+                client_token,
+            };
+            let listener =
+                tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("listening on http://{addr}");
+            Gateway::new(config).serve(listener).await.map_err(|e| e.to_string())
+        }
     }
 }
 

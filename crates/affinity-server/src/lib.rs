@@ -1,5 +1,7 @@
 //! Native servers of Affinity Lens.
 //!
+//! - [`gateway`]: serves Cards to the `<affinity-card>` web component, keeping the API
+//!   key on the server.
 //! - [`sandbox`]: an Affinity-compatible API v1 server with a seeded world, so that the
 //!   demo and every test run without an Affinity account.
 //!
@@ -11,4 +13,5 @@
 //! # }
 //! ```
 
+pub mod gateway;
 pub mod sandbox;

@@ -17,8 +17,9 @@ pub enum CardState {
 /// The card's own styles: inside its view, so they land in whichever shadow root or
 /// document it is mounted in. Sizes in px: `rem` is not isolated by shadow DOM.
 const STYLE: &str = r#"
-.lens-card { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433;
-  background: #fff; border: 1px solid #d8dde6; border-radius: 10px; padding: 12px 14px; box-sizing: border-box;
+.lens-card { font: 13px/1.4 var(--affinity-card-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  color: var(--affinity-card-color, #1d2433); background: var(--affinity-card-background, #fff);
+  border: 1px solid var(--affinity-card-border, #d8dde6); border-radius: var(--affinity-card-radius, 10px); padding: 12px 14px; box-sizing: border-box;
   box-shadow: 0 4px 16px rgba(0,0,0,.12); min-width: 240px; }
 .lens-head { display: flex; align-items: baseline; justify-content: space-between; gap: 8px; }
 .lens-name { font-size: 15px; font-weight: 600; margin: 0; overflow-wrap: anywhere; }

@@ -1,0 +1,147 @@
+// <affinity-card> on an intranet page, served by the gateway backed by the sandbox.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { root, startSandbox, freePort, CHROMIUM_ARGS } from './harness.mjs';
+
+const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8' };
+let sandbox, gateway, gatewayLog = '', gatewayUrl, intranet, browser;
+
+function startGateway(port, extra = []) {
+  const child = spawn(join(root, 'target', 'native', 'affinity-lens'),
+    ['gateway', '--listen', `127.0.0.1:${port}`, '--base-url', sandbox.url, ...extra],
+    { env: { ...process.env, AFFINITY_API_KEY: sandbox.key }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stderr.on('data', (d) => { gatewayLog += d; });
+    child.stdout.on('data', (d) => { out += d; gatewayLog += d; if (out.includes('listening on')) resolve(child); });
+    child.on('exit', (code) => reject(new Error(`gateway exited ${code}: ${gatewayLog}`)));
+  });
+}
+
+before(async () => {
+  sandbox = await startSandbox();
+  const pagePort = await freePort();
+  const origin = `http://localhost:${pagePort}`;
+  const gwPort = await freePort();
+  gatewayUrl = `http://127.0.0.1:${gwPort}`;
+  gateway = await startGateway(gwPort, ['--allow-origin', origin]);
+  // The intranet: www/dist under /affinity-lens/ and the demo page, on any host name.
+  intranet = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path.startsWith('/affinity-lens/')) {
+      const file = join(root, 'www', 'dist', path.slice('/affinity-lens/'.length));
+      if (!existsSync(file)) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(readFileSync(file));
+      return;
+    }
+    const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8').replaceAll('{{GATEWAY}}', `${gatewayUrl}/affinity`);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(path === '/twice.html' ? page.replace('</body>', '<script type="module" src="/affinity-lens/affinity-card.js"></script></body>') : page);
+  });
+  await new Promise((r) => intranet.listen(pagePort, '127.0.0.1', r));
+  intranet.origin = origin;
+  intranet.other = `http://127.0.0.1:${pagePort}`;
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  intranet?.close();
+  gateway?.kill('SIGTERM');
+  sandbox?.stop();
+});
+
+async function names(page) {
+  return page.locator('affinity-card [data-testid="lens-entity-name"]').allTextContents();
+}
+
+test('the Pipeline review page renders its cards from the gateway, with one request per query', async () => {
+  const page = await browser.newPage();
+  const cardRequests = [];
+  const bodies = [];
+  page.on('request', (r) => { if (r.url().includes('/affinity/card')) cardRequests.push(r.url()); });
+  page.on('response', async (r) => { try { bodies.push(await r.text()); } catch { /* redirects, aborted */ } });
+  await page.goto(`${intranet.origin}/pipeline.html`);
+  const lead = page.locator('#lead [data-testid="lens-entity-name"]');
+  await lead.filter({ hasText: 'Acme Corporation' }).waitFor();
+  await page.locator('affinity-card [data-testid="lens-status"]').filter({ hasText: 'Not in Affinity' }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('affinity-card').length === 5
+    && [...document.querySelectorAll('affinity-card')].every((c) => !c.shadowRoot.querySelector('[data-status="loading"]')));
+  const shown = await names(page);
+  for (const n of ['Acme Corporation', 'Globex', 'Initech', 'Bob Smith']) assert.ok(shown.includes(n), `${n} in ${shown}`);
+  assert.equal(cardRequests.length, new Set(cardRequests).size, 'one request per distinct query');
+  // The key is in no response and not in the page.
+  const html = await page.evaluate(() => document.documentElement.outerHTML
+    + [...document.querySelectorAll('affinity-card')].map((c) => c.shadowRoot.innerHTML).join(''));
+  for (const text of [...bodies, html]) assert.ok(!text.includes(sandbox.key), 'the API key leaked');
+  await page.screenshot({ path: join(root, 'docs', 'web-component.png') });
+  await page.close();
+});
+
+test('changing an attribute updates its card, and events carry the card', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${intranet.origin}/pipeline.html`);
+  await page.locator('#lead [data-testid="lens-entity-name"]').filter({ hasText: 'Acme Corporation' }).waitFor();
+  const loaded = page.evaluate(() => new Promise((resolve) => {
+    document.getElementById('lead').addEventListener('affinity-card-load', (e) => resolve(e.detail.entity.name), { once: true });
+  }));
+  await page.evaluate(() => document.getElementById('lead').setAttribute('domain', 'megacorp.test'));
+  await page.locator('#lead [data-testid="lens-entity-name"]').filter({ hasText: 'Megacorp' }).waitFor();
+  assert.equal(await loaded, 'Megacorp');
+  await page.close();
+});
+
+test('the element is defined once even if the script is included twice', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${intranet.origin}/twice.html`);
+  await page.locator('#lead [data-testid="lens-entity-name"]').filter({ hasText: 'Acme Corporation' }).waitFor();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a page from an origin that is not allowed gets no card', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${intranet.other}/pipeline.html`);
+  await page.locator('#lead [data-testid="lens-error"]').waitFor();
+  const direct = await fetch(`${gatewayUrl}/affinity/card?domain=acme.test`, { headers: { origin: intranet.other } });
+  assert.equal(direct.headers.get('access-control-allow-origin'), null);
+  const allowed = await fetch(`${gatewayUrl}/affinity/card?domain=acme.test`, { headers: { origin: intranet.origin } });
+  assert.equal(allowed.headers.get('access-control-allow-origin'), intranet.origin);
+  await page.close();
+});
+
+test('the gateway answers cards and health only, and never shows the key', async () => {
+  for (const path of ['/organizations?term=acme', '/affinity/organizations', '/affinity/lists', '/auth/whoami', '/affinity/card/../../lists']) {
+    const r = await fetch(`${gatewayUrl}${path}`);
+    assert.equal(r.status, 404, path);
+  }
+  assert.equal((await fetch(`${gatewayUrl}/affinity/card`, { method: 'POST' })).status, 405);
+  assert.equal((await fetch(`${gatewayUrl}/affinity/card?domain=acme.test&email=a@b.co`)).status, 400);
+  assert.equal((await fetch(`${gatewayUrl}/affinity/card?domain=not%20a%20domain`)).status, 400);
+  assert.equal(await (await fetch(`${gatewayUrl}/healthz`)).text(), 'ok');
+  const card = await (await fetch(`${gatewayUrl}/affinity/card?organization_id=7133202`)).json();
+  assert.equal(card.entity.name, 'Acme Corporation');
+  assert.ok(gatewayLog.includes('/affinity/card'), 'requests are logged');
+  assert.ok(!gatewayLog.includes(sandbox.key), 'the key is in the log');
+});
+
+test('with a client token, callers without it are refused', async () => {
+  const port = await freePort();
+  const guarded = await startGateway(port, ['--client-token', 'intranet-secret']);
+  try {
+    assert.equal((await fetch(`http://127.0.0.1:${port}/affinity/card?domain=acme.test`)).status, 401);
+    const ok = await fetch(`http://127.0.0.1:${port}/affinity/card?domain=acme.test`, { headers: { authorization: 'Bearer intranet-secret' } });
+    assert.equal(ok.status, 200);
+  } finally {
+    guarded.kill('SIGTERM');
+  }
+});
