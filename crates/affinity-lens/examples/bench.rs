@@ -157,9 +157,91 @@ async fn main() {
     for r in &rows {
         println!("| {} | {} | {:.0} | {} | {} |", r.case, r.how, r.ms, r.rounds, r.requests);
     }
+    gateway_bench(&url).await;
+
     let cold20 = rows.iter().find(|r| r.case == "20 people" && r.how == "Lens, cold").unwrap().ms;
     let base20 = rows.iter().find(|r| r.case == "20 people" && r.how.starts_with("seed")).unwrap().ms;
     println!("\nCold 20-person lookup: {:.1}x faster than the seed's recipe.", base20 / cold20);
+}
+
+/// The gateway: cached cards under 50 concurrent clients, and what 1,000 card requests
+/// over 100 distinct domains cost in Affinity requests.
+async fn gateway_bench(sandbox_url: &str) {
+    use affinity_server::gateway::{Gateway, GatewayConfig};
+    let gateway = Gateway::new(GatewayConfig {
+        base_url: sandbox_url.to_owned(),
+        api_key: "bench-key".into(),
+        allow_origins: vec![],
+        client_token: None,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(gateway.clone().serve(listener));
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+
+    // 1,000 requests over 100 distinct domains, 50 at a time, from cold.
+    let domains: Vec<String> = {
+        let page: serde_json::Value = http
+            .get(format!("{sandbox_url}/organizations?page_size=100&term=.com"))
+            .bearer_auth("bench-key")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["organizations"].as_array().unwrap().iter().filter_map(|o| o["domain"].as_str().map(str::to_owned)).collect()
+    };
+    let before = gateway.affinity_requests();
+    let started = Instant::now();
+    let jobs: Vec<String> = (0..1000).map(|i| domains[i % domains.len()].clone()).collect();
+    let sem = Arc::new(tokio::sync::Semaphore::new(50));
+    let mut handles = Vec::new();
+    for d in jobs {
+        let (http, url, sem) = (http.clone(), url.clone(), sem.clone());
+        handles.push(tokio::spawn(async move {
+            let _permit = sem.acquire().await.unwrap();
+            http.get(format!("{url}/affinity/card?domain={d}")).send().await.unwrap().status().as_u16()
+        }));
+    }
+    for h in handles {
+        assert_eq!(h.await.unwrap(), 200);
+    }
+    let spent = gateway.affinity_requests() - before;
+    let cold_secs = started.elapsed().as_secs_f64();
+
+    // Cached cards: 50 clients, 4,000 requests.
+    let mut latencies: Vec<f64> = Vec::new();
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..50 {
+        let (http, url, domains) = (http.clone(), url.clone(), domains.clone());
+        handles.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for i in 0..80 {
+                let d = &domains[(c * 7 + i) % domains.len()];
+                let t = Instant::now();
+                let r = http.get(format!("{url}/affinity/card?domain={d}")).send().await.unwrap();
+                let _ = r.bytes().await.unwrap();
+                out.push(ms(t.elapsed()));
+            }
+            out
+        }));
+    }
+    for h in handles {
+        latencies.extend(h.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!("\nGateway (sandbox latency as above)\n");
+    println!("| measure | value |");
+    println!("|---|---:|");
+    println!("| cached cards, 50 concurrent clients: requests per second | {:.0} |", latencies.len() as f64 / secs);
+    println!("| cached cards: p50 latency (ms) | {:.2} |", pct(0.50));
+    println!("| cached cards: p99 latency (ms) | {:.2} |", pct(0.99));
+    println!("| 1,000 card requests over {} distinct domains: Affinity requests | {} |", domains.len(), spent);
+    println!("| the same 1,000 requests: wall time from cold (s) | {:.1} |", cold_secs);
 }
 
 fn ms(d: Duration) -> f64 {
