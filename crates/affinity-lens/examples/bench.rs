@@ -190,7 +190,12 @@ async fn gateway_bench(sandbox_url: &str) {
             .json()
             .await
             .unwrap();
-        page["organizations"].as_array().unwrap().iter().filter_map(|o| o["domain"].as_str().map(str::to_owned)).collect()
+        page["organizations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|o| o["domain"].as_str().map(str::to_owned))
+            .collect()
     };
     let before = gateway.affinity_requests();
     let started = Instant::now();
