@@ -70,6 +70,11 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   let reply;
   if (msg.type === 'lens:page' && typeof msg.url === 'string') reply = onPage(msg);
   else if (msg.type === 'lens:card') reply = onCard(msg);
+  else if (msg.type === 'lens:size' && sender.tab?.id !== undefined && Number.isFinite(msg.height)) {
+    // Relayed to the tab's content script only (frame 0: the top page).
+    api.tabs.sendMessage(sender.tab.id, { type: 'lens:size', token: msg.token, height: msg.height }, { frameId: 0 }).catch(() => {});
+    return false;
+  }
   else return false;
   reply.then(sendResponse, (e) => sendResponse({ error: 'internal', message: String(e) }));
   return true;

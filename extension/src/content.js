@@ -14,9 +14,14 @@
     frame.src = `${api.runtime.getURL('overlay.html')}#${token}`;
     frame.title = 'Affinity Lens';
     frame.setAttribute('allowtransparency', 'true');
-    frame.style.cssText = 'border: 0; width: 300px; height: 96px; background: transparent; color-scheme: normal; display: block;';
+    frame.style.cssText = 'border: 0; width: 340px; height: 96px; background: transparent; color-scheme: normal; display: block;';
     root.append(frame);
     (document.body ?? document.documentElement).append(host);
+    api.runtime.onMessage.addListener((msg, sender) => {
+      if (sender.id !== api.runtime.id || msg?.type !== 'lens:size' || msg.token !== token) return;
+      const height = Math.max(40, Math.min(Number(msg.height) || 0, window.innerHeight - 32));
+      frame.style.height = `${height}px`;
+    });
   }
 
   api.runtime

@@ -11,6 +11,16 @@ const handle = mountCard(document.getElementById('root'));
 globalThis.lensCard = handle;
 
 const token = location.hash.slice(1);
+
+// The content script sizes the iframe to the card. The size goes through the background,
+// not postMessage: the page must not learn whether the firm knows this company.
+let lastHeight = 0;
+new ResizeObserver(() => {
+  const height = Math.ceil(document.getElementById('root').getBoundingClientRect().height) + 24;
+  if (Math.abs(height - lastHeight) < 2) return;
+  lastHeight = height;
+  api.runtime.sendMessage({ type: 'lens:size', token, height }).catch(() => {});
+}).observe(document.getElementById('root'));
 let settled = false;
 const timer = setTimeout(() => {
   if (!settled) handle.setError('Affinity did not answer in time. Try again later.');

@@ -1,5 +1,7 @@
 //! The card and its states.
 
+use affinity_core::card::{ActivityItem, CardListEntry, Connection};
+use affinity_core::models::Timestamp;
 use affinity_core::{Card, CardStatus};
 use leptos::prelude::*;
 
@@ -19,18 +21,36 @@ pub enum CardState {
 const STYLE: &str = r#"
 .lens-card { font: 13px/1.4 var(--affinity-card-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
   color: var(--affinity-card-color, #1d2433); background: var(--affinity-card-background, #fff);
-  border: 1px solid var(--affinity-card-border, #d8dde6); border-radius: var(--affinity-card-radius, 10px); padding: 12px 14px; box-sizing: border-box;
-  box-shadow: 0 4px 16px rgba(0,0,0,.12); min-width: 240px; }
+  border: 1px solid var(--affinity-card-border, #d8dde6); border-radius: var(--affinity-card-radius, 10px);
+  padding: 12px 14px; box-sizing: border-box; box-shadow: 0 4px 16px rgba(0,0,0,.12); min-width: 240px; max-width: 360px; }
 .lens-head { display: flex; align-items: baseline; justify-content: space-between; gap: 8px; }
 .lens-name { font-size: 15px; font-weight: 600; margin: 0; overflow-wrap: anywhere; }
-.lens-status { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: #5b6577; }
+.lens-name a { color: inherit; text-decoration: none; } .lens-name a:hover { text-decoration: underline; }
+.lens-status { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: #5b6577; white-space: nowrap; }
 .lens-status[data-status="matched"] { color: #1a7f37; }
 .lens-status[data-status="error"] { color: #b42318; }
-.lens-domains { color: #5b6577; font-size: 12px; margin-top: 2px; }
+.lens-sub { color: #5b6577; font-size: 12px; margin-top: 2px; overflow-wrap: anywhere; }
+.lens-section { margin-top: 10px; }
+.lens-section h3 { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: #5b6577; margin: 0 0 4px; font-weight: 600; }
+.lens-row { display: flex; align-items: center; gap: 6px; margin: 3px 0; }
+.lens-row .lens-grow { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.lens-bar { width: 56px; height: 6px; border-radius: 3px; background: #e6e9ef; overflow: hidden; flex: none; }
+.lens-bar > span { display: block; height: 100%; background: #4f46e5; }
+.lens-num { font-variant-numeric: tabular-nums; color: #5b6577; font-size: 12px; flex: none; }
+.lens-pill { display: inline-block; border-radius: 9px; padding: 0 7px; font-size: 11px; line-height: 18px; background: #eef0f4; color: #1d2433; }
+.lens-pill[data-color="1"] { background: #dbeafe; } .lens-pill[data-color="2"] { background: #dcfce7; }
+.lens-pill[data-color="3"] { background: #fef9c3; } .lens-pill[data-color="4"] { background: #ffedd5; }
+.lens-pill[data-color="5"] { background: #fee2e2; } .lens-pill[data-color="6"] { background: #ede9fe; }
 .lens-error { color: #b42318; margin-top: 6px; }
+.lens-foot { display: flex; justify-content: space-between; align-items: center; margin-top: 10px; color: #8a93a6; font-size: 11px; }
+.lens-foot button { font: inherit; border: 1px solid #d8dde6; background: transparent; color: inherit; border-radius: 6px; padding: 2px 8px; cursor: pointer; }
+.lens-foot button:focus-visible { outline: 2px solid #4f46e5; outline-offset: 1px; }
+.lens-stale { color: #b54708; }
 @media (prefers-color-scheme: dark) {
-  .lens-card { background: #1e222b; color: #e6e9ef; border-color: #3a4150; }
-  .lens-status, .lens-domains { color: #a3acbd; }
+  .lens-card { background: var(--affinity-card-background, #1e222b); color: var(--affinity-card-color, #e6e9ef); border-color: #3a4150; }
+  .lens-status, .lens-sub, .lens-section h3, .lens-num { color: #a3acbd; }
+  .lens-bar { background: #3a4150; } .lens-pill { background: #2d3340; color: #e6e9ef; }
+  .lens-foot button { border-color: #3a4150; }
 }
 "#;
 
@@ -54,12 +74,105 @@ fn status_key(status: CardStatus) -> &'static str {
     }
 }
 
+/// What a person should read for an error kind of the Card contract.
+pub fn error_text(kind: &str, message: &str, retry_at: Option<&str>) -> String {
+    match kind {
+        "unauthorized" => "Affinity rejected the API key. Check it in the Lens options.".to_owned(),
+        "forbidden" => "Your Affinity account may not see this.".to_owned(),
+        "rate_limited" => match retry_at.and_then(Timestamp::parse) {
+            Some(t) => {
+                format!("Affinity's rate limit was reached. The Lens tries again at {}.", t.0.format("%H:%M:%S"))
+            }
+            None => "Affinity's rate limit was reached. The Lens will try again shortly.".to_owned(),
+        },
+        "unavailable" => "Affinity cannot be reached right now. Try again in a moment.".to_owned(),
+        "bad_response" => format!("Affinity answered something the Lens could not read ({message})."),
+        "no_key" => "Add your Affinity API key in the Lens options.".to_owned(),
+        _ => message.to_owned(),
+    }
+}
+
+/// "7.6M", "250K", "900".
+pub fn compact_amount(amount: f64) -> String {
+    let a = amount.abs();
+    if a >= 1e9 {
+        format!("{:.1}B", amount / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", amount / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.0}K", amount / 1e3)
+    } else {
+        format!("{amount:.0}")
+    }
+}
+
+/// Whole days from an ISO date to now, if it parses.
+fn days_since(iso: &str) -> Option<i64> {
+    let t = Timestamp::parse(iso)?;
+    let now = web_time::SystemTime::now().duration_since(web_time::SystemTime::UNIX_EPOCH).ok()?.as_secs() as i64;
+    Some(((now - t.0.timestamp()) / 86_400).max(0))
+}
+
+fn date_only(iso: &str) -> String {
+    iso.get(..10).unwrap_or(iso).to_owned()
+}
+
+fn connection_row(c: Connection) -> impl IntoView {
+    let pct = format!("width: {:.0}%", (c.strength.clamp(0.0, 1.0) * 100.0));
+    let text = format!("{} knows {}", c.colleague.name, c.contact.name);
+    let title = c.contact.email.clone().unwrap_or_default();
+    view! {
+        <div class="lens-row" data-testid="lens-connection" title=title>
+            <span class="lens-grow">{text}</span>
+            <span class="lens-bar" aria-hidden="true"><span style=pct></span></span>
+            <span class="lens-num">{format!("{:.2}", c.strength)}</span>
+        </div>
+    }
+}
+
+fn list_row(l: CardListEntry) -> impl IntoView {
+    let status = l.status.clone().map(|s| {
+        let color = s.color.to_string();
+        view! { <span class="lens-pill" data-testid="lens-list-status" data-color=color>{s.text}</span> }
+    });
+    let mut details: Vec<String> = Vec::new();
+    if let Some(days) = l.status_since.as_deref().and_then(days_since) {
+        details.push(format!("{days}d in status"));
+    }
+    if !l.owners.is_empty() {
+        details.push(l.owners.iter().map(|o| o.name.clone()).collect::<Vec<_>>().join(" & "));
+    }
+    if let Some(a) = l.amount {
+        details.push(compact_amount(a));
+    }
+    let added = l.added_at.as_deref().map(|d| format!("added {}", date_only(d))).unwrap_or_default();
+    view! {
+        <div data-testid="lens-list-entry" title=added>
+            <div class="lens-row"><span class="lens-grow">{l.list_name}</span>{status}</div>
+            <div class="lens-sub">{details.join(" · ")}</div>
+        </div>
+    }
+}
+
+fn activity_row(label: &'static str, item: Option<ActivityItem>) -> Option<impl IntoView> {
+    let item = item?;
+    let who: Vec<String> = item.people.iter().map(|p| p.name.clone()).collect();
+    let text =
+        if who.is_empty() { date_only(&item.date) } else { format!("{} · {}", date_only(&item.date), who.join(", ")) };
+    Some(
+        view! { <div class="lens-row"><span class="lens-num">{label}</span><span class="lens-grow">{text}</span></div> },
+    )
+}
+
 /// The card. Everything from the API is rendered as text, never as HTML.
 #[component]
 pub fn CardView(
     /// What to show; the card re-renders when it changes.
     #[prop(into)]
     state: Signal<CardState>,
+    /// Called by the refresh button; without it there is no button.
+    #[prop(optional, into)]
+    on_refresh: Option<Callback<()>>,
 ) -> impl IntoView {
     let body = move || match state.get() {
         CardState::Loading => view! {
@@ -72,28 +185,125 @@ pub fn CardView(
             <div class="lens-head">
                 <span class="lens-status" data-testid="lens-status" data-status="error">"Error"</span>
             </div>
-            <div class="lens-error" data-testid="lens-error">{message}</div>
+            <div class="lens-error" data-testid="lens-error" role="alert">{message}</div>
         }
         .into_any(),
-        CardState::Ready(card) => {
-            let name = card.entity.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| card.query.value.clone());
-            let domains = card.entity.as_ref().map(|e| e.domains.join(", ")).unwrap_or_default();
-            let error = card.error.as_ref().map(|e| e.message.clone());
-            view! {
-                <div class="lens-head">
-                    <h2 class="lens-name" data-testid="lens-entity-name">{name}</h2>
-                    <span class="lens-status" data-testid="lens-status" data-status=status_key(card.status)>
-                        {status_label(card.status)}
-                    </span>
-                </div>
-                <div class="lens-domains">{domains}</div>
-                {error.map(|m| view! { <div class="lens-error" data-testid="lens-error">{m}</div> })}
-            }
-            .into_any()
-        }
+        CardState::Ready(card) => ready_view(*card, on_refresh).into_any(),
     };
     view! {
         <style>{STYLE}</style>
         <section class="lens-card" data-testid="lens-card" aria-live="polite">{body}</section>
+    }
+}
+
+fn ready_view(card: Card, on_refresh: Option<Callback<()>>) -> impl IntoView {
+    let name = card.entity.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| card.query.value.clone());
+    let link = card.entity.as_ref().and_then(|e| e.affinity_url.clone());
+    let name_view = match link {
+        Some(href) => view! { <a href=href target="_blank" rel="noopener noreferrer">{name}</a> }.into_any(),
+        None => view! { <span>{name}</span> }.into_any(),
+    };
+    let sub = card
+        .entity
+        .as_ref()
+        .map(|e| if e.domains.is_empty() { e.emails.join(", ") } else { e.domains.join(", ") })
+        .unwrap_or_default();
+    let error = card.error.as_ref().map(|e| error_text(&e.kind, &e.message, e.retry_at.as_deref()));
+    let capped = match (card.people_checked, card.people_total) {
+        (Some(c), Some(t)) if c < t => Some(format!("From {c} of {t} people, the most recently in touch")),
+        _ => None,
+    };
+    let connections = (!card.connections.is_empty()).then(|| {
+        let rows = card.connections.clone().into_iter().map(connection_row).collect_view();
+        view! {
+            <div class="lens-section"><h3>"Who knows them"</h3>{rows}
+                {capped.map(|t| view! { <div class="lens-sub">{t}</div> })}
+            </div>
+        }
+    });
+    let lists = (!card.lists.is_empty()).then(|| {
+        let rows = card.lists.clone().into_iter().map(list_row).collect_view();
+        view! { <div class="lens-section"><h3>"Lists"</h3>{rows}</div> }
+    });
+    let a = card.activity.clone();
+    let activity_rows: Vec<_> = [
+        activity_row("Last email", a.last_email),
+        activity_row("Last meeting", a.last_event),
+        activity_row("Next meeting", a.next_event),
+        activity_row("Last touch", a.last_interaction),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let activity = (!activity_rows.is_empty()).then(|| {
+        view! { <div class="lens-section"><h3>"Activity"</h3>{activity_rows.collect_view()}</div> }
+    });
+    let opportunities = (!card.opportunities.is_empty()).then(|| {
+        let rows = card
+            .opportunities
+            .clone()
+            .into_iter()
+            .map(|o| {
+                let status = o.status.map(|s| view! { <span class="lens-pill">{s}</span> });
+                view! { <div class="lens-row"><span class="lens-grow">{o.name}</span>{status}</div> }
+            })
+            .collect_view();
+        view! { <div class="lens-section"><h3>"Opportunities"</h3>{rows}</div> }
+    });
+    let candidates = (!card.candidates.is_empty()).then(|| {
+        let rows = card
+            .candidates
+            .clone()
+            .into_iter()
+            .map(|c| {
+                let detail = if c.domains.is_empty() { c.emails.join(", ") } else { c.domains.join(", ") };
+                view! { <div class="lens-row" data-testid="lens-candidate"><span class="lens-grow">{c.name}</span><span class="lens-num">{detail}</span></div> }
+            })
+            .collect_view();
+        view! { <div class="lens-section"><h3>"Which one?"</h3>{rows}</div> }
+    });
+    let fetched = if card.stale {
+        view! { <span class="lens-stale">{format!("Offline: as of {}", date_only(&card.fetched_at))}</span> }.into_any()
+    } else {
+        view! { <span>{format!("Fetched {}", card.fetched_at.get(11..16).unwrap_or(""))}</span> }.into_any()
+    };
+    let refresh = on_refresh.map(|cb| {
+        view! { <button type="button" data-testid="lens-refresh" on:click=move |_| cb.run(())>"Refresh"</button> }
+    });
+    view! {
+        <div class="lens-head">
+            <h2 class="lens-name" data-testid="lens-entity-name">{name_view}</h2>
+            <span class="lens-status" data-testid="lens-status" data-status=status_key(card.status)>
+                {status_label(card.status)}
+            </span>
+        </div>
+        <div class="lens-sub">{sub}</div>
+        {error.map(|m| view! { <div class="lens-error" data-testid="lens-error" role="alert">{m}</div> })}
+        {candidates}
+        {connections}
+        {lists}
+        {activity}
+        {opportunities}
+        <div class="lens-foot">{fetched}{refresh}</div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_compact() {
+        for (a, want) in [(7_625_000.0, "7.6M"), (250_000.0, "250K"), (900.0, "900"), (2.5e9, "2.5B")] {
+            assert_eq!(compact_amount(a), want);
+        }
+    }
+
+    #[test]
+    fn every_error_kind_reads_as_a_sentence() {
+        assert!(error_text("unauthorized", "x", None).contains("API key"));
+        assert!(error_text("rate_limited", "x", Some("2026-11-25T10:00:05Z")).contains("10:00:05"));
+        assert!(error_text("unavailable", "x", None).contains("cannot be reached"));
+        assert_eq!(error_text("something_new", "as given", None), "as given");
     }
 }

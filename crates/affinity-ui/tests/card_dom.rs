@@ -52,3 +52,59 @@ fn says_not_in_affinity_for_an_unknown_domain() {
     assert_eq!(text(&host, "lens-status").as_deref(), Some("Not in Affinity"));
     assert_eq!(text(&host, "lens-entity-name").as_deref(), Some("unknown.test"));
 }
+
+#[wasm_bindgen_test]
+async fn a_full_card_shows_connections_lists_and_a_working_refresh() {
+    let card: Card = serde_json::from_value(serde_json::json!({
+        "query": {"kind": "domain", "value": "acme.com"}, "status": "matched",
+        "entity": {"kind": "organization", "id": 1, "name": "Acme", "domains": ["acme.com"], "emails": [], "affinity_url": "https://firm.affinity.co/companies/1"},
+        "candidates": [],
+        "connections": [
+            {"colleague": {"id": 1, "name": "Alice Doe", "email": null}, "contact": {"id": 2, "name": "Bob Smith", "email": "bob@acme.com"}, "strength": 0.82},
+            {"colleague": {"id": 3, "name": "Ben Okafor", "email": null}, "contact": {"id": 2, "name": "Bob Smith", "email": null}, "strength": 0.41}
+        ],
+        "lists": [
+            {"list_id": 10, "list_name": "Deal Pipeline", "entry_id": 5, "added_at": "2026-01-01T00:00:00Z",
+             "status": {"text": "Diligence", "color": 3}, "status_since": "2026-10-01T00:00:00Z",
+             "owners": [{"id": 1, "name": "Alice Doe", "email": null}], "amount": 5000000.0},
+            {"list_id": 10, "list_name": "Deal Pipeline", "entry_id": 6, "added_at": null, "status": null, "status_since": null, "owners": [], "amount": null}
+        ],
+        "activity": {"first_email": null, "last_email": {"date": "2026-11-01T00:00:00Z", "people": [{"id": 1, "name": "Alice Doe", "email": null}]},
+                     "last_event": null, "next_event": null, "last_interaction": null},
+        "opportunities": [{"id": 7, "name": "Acme Series A", "list_name": "Fundraising", "status": "New"}],
+        "fetched_at": "2026-11-25T10:00:00Z", "stale": false, "error": null, "people_total": 20, "people_checked": 12
+    }))
+    .unwrap();
+    let (state, _set) = signal(CardState::Ready(Box::new(card)));
+    let refreshed = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = refreshed.clone();
+    let on_refresh = Callback::new(move |_| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let _handle =
+        leptos::mount::mount_to(host.clone(), move || view! { <CardView state=state on_refresh=on_refresh /> });
+    let count = |sel: &str| host.query_selector_all(&format!("[data-testid={sel}]")).unwrap().length();
+    assert_eq!(count("lens-connection"), 2);
+    assert_eq!(count("lens-list-entry"), 2, "one row per list entry, even on the same list");
+    assert_eq!(count("lens-list-status"), 1);
+    assert!(text(&host, "lens-card").unwrap().contains("From 12 of 20 people"));
+    assert!(text(&host, "lens-card").unwrap().contains("5.0M"));
+    let link = host.query_selector("[data-testid=lens-entity-name] a").unwrap().unwrap();
+    assert_eq!(link.get_attribute("href").as_deref(), Some("https://firm.affinity.co/companies/1"));
+    let button: web_sys::HtmlElement =
+        host.query_selector("[data-testid=lens-refresh]").unwrap().unwrap().unchecked_into();
+    button.click();
+    assert_eq!(refreshed.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[wasm_bindgen_test]
+fn an_error_card_says_what_to_do() {
+    let mut card = Card::new(Query { kind: QueryKind::Domain, value: "acme.com".into() }, CardStatus::Error);
+    card.error = Some(affinity_core::CardError { kind: "unauthorized".into(), message: "401".into(), retry_at: None });
+    let (state, _set) = signal(CardState::Ready(Box::new(card)));
+    let (host, _handle) = mount(state);
+    assert!(text(&host, "lens-error").unwrap().contains("API key"));
+}

@@ -488,7 +488,7 @@ pub fn generate(seed: u64) -> World {
     // Alice's 0.82 with Bob is Acme's strongest connection (the demo's story).
     let acme_people = g.world.organization(ids::ACME).map(|o| o.person_ids.clone()).unwrap_or_default();
     for s in g.world.strengths.iter_mut().filter(|s| s.external_id != bob && acme_people.contains(&s.external_id)) {
-        s.strength = s.strength.min(0.74);
+        s.strength = (s.strength * 0.8 * 100.0).round() / 100.0;
     }
     g.person("Alex", "Morgan", Some("globex.test"), Some(ids::GLOBEX), true);
     g.people_for(ids::GLOBEX, Some("globex.test"), 4);
