@@ -14,12 +14,12 @@ async function settings() {
   return { apiKey, baseUrl: baseUrl || DEFAULT_BASE_URL, ignored };
 }
 
-async function lookup(url) {
+async function lookup(url, options = {}) {
   await wasmReady;
   const s = await settings();
   if (!s.apiKey) return { error: 'no-key', message: 'Add your Affinity API key in the Lens options.' };
   try {
-    const card = await lookupCard(url, s);
+    const card = await lookupCard(url, s, { refresh: options.refresh === true });
     return card ? { card } : { error: 'unsupported', message: 'Nothing to look up on this page.' };
   } catch (e) {
     return { error: 'internal', message: String(e) };
@@ -53,12 +53,12 @@ async function onPage(msg) {
 
 async function onCard(msg) {
   if (typeof msg.token !== 'string' || !/^[0-9a-f]{32}$/.test(msg.token)) return { error: 'bad-request', message: 'Bad request.' };
-  let pending = lookups.get(msg.token);
+  let pending = msg.refresh === true ? undefined : lookups.get(msg.token);
   if (!pending) {
     const key = `page:${msg.token}`;
     const stored = (await api.storage.session?.get(key))?.[key];
     if (!stored) return { error: 'expired', message: 'This card has expired: reload the page.' };
-    pending = lookup(stored.url);
+    pending = lookup(stored.url, { refresh: msg.refresh === true });
     lookups.set(msg.token, pending);
   }
   return pending;

@@ -67,3 +67,23 @@ test('the page never sees the API key', async () => {
   assert.equal(shadow, null);
   await page.close();
 });
+
+test('the full card shows connections and lists, and refresh fetches it again', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`http://acme.test:${site.port}/`);
+  const frame = await overlayFrame(page, browser.extensionId);
+  await frame.getByTestId('lens-entity-name').filter({ hasText: 'Acme Corporation' }).waitFor();
+  await frame.getByTestId('lens-connection').first().waitFor();
+  assert.match(await frame.getByTestId('lens-connection').first().textContent(), /Alice Doe knows Bob Smith\s*0\.82/);
+  assert.ok(await frame.getByTestId('lens-list-entry').count() >= 2);
+  assert.ok(await frame.getByTestId('lens-list-status').count() >= 1);
+  // Refresh forgets the cached answers: the sandbox sees the lookup's requests again.
+  const used = async () => (await (await fetch(`${sandbox.url}/rate-limit`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json())
+    .rate.org_monthly.used;
+  const before = await used();
+  await frame.getByTestId('lens-refresh').click();
+  await frame.getByTestId('lens-status').filter({ hasText: 'In Affinity' }).waitFor();
+  await frame.getByTestId('lens-connection').first().waitFor();
+  assert.ok((await used()) - before > 5, 'the refresh asked Affinity again');
+  await page.close();
+});
