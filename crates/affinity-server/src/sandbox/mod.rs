@@ -370,8 +370,9 @@ struct PageToken {
 
 /// Pages `items` under `key`. The token carries the other parameters: a token sent with
 /// different ones is refused (422), as Affinity does.
-fn paged(
-    items: Vec<Value>,
+fn paged<T>(
+    items: Vec<T>,
+    render: impl Fn(&T) -> Value,
     key: &str,
     params: &HashMap<String, String>,
     default_size: usize,
@@ -397,7 +398,7 @@ fn paged(
         },
     };
     let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(offset).take(page_size).collect();
+    let page: Vec<Value> = items.iter().skip(offset).take(page_size).map(render).collect();
     let next = offset + page.len();
     let token = (next < total).then(|| encode_token(&PageToken { params: filters, page_size, offset: next }));
     Json(json!({ key: page, "next_page_token": token })).into_response()
@@ -474,13 +475,12 @@ async fn list_entries(
     let id = try_r!(path_id(&id));
     let w = s.world.read().expect("world lock");
     try_r!(readable_list(&w, id, access));
-    let entries: Vec<Value> =
-        w.list_entries.iter().filter(|e| e.list_id == id).map(|e| render::list_entry(&w, e)).collect();
+    let entries: Vec<&world::ListEntry> = w.list_entries.iter().filter(|e| e.list_id == id).collect();
     if p.contains_key("page_size") {
-        paged(entries, "list_entries", &p, 500, 500)
+        paged(entries, |e| render::list_entry(&w, e), "list_entries", &p, 500, 500)
     } else {
         // Without page_size (even with a token) Affinity returns everything, bare.
-        Json(entries).into_response()
+        Json(entries.iter().map(|e| render::list_entry(&w, e)).collect::<Vec<_>>()).into_response()
     }
 }
 
@@ -590,7 +590,7 @@ async fn search_persons(State(s): Ctx, Query(p): Params) -> Response {
     let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
     let with = with_from(&p, false);
     let w = s.world.read().expect("world lock");
-    let out: Vec<Value> = w
+    let out: Vec<&world::Person> = w
         .persons
         .iter()
         .filter(|x| {
@@ -601,9 +601,8 @@ async fn search_persons(State(s): Ctx, Query(p): Params) -> Response {
         })
         // With interaction dates, persons without any interaction are left out.
         .filter(|x| !with.interaction_dates || !x.activity.is_empty())
-        .map(|x| render::person(&w, x, with))
         .collect();
-    paged(out, "persons", &p, 500, 500)
+    paged(out, |x| render::person(&w, x, with), "persons", &p, 500, 500)
 }
 
 async fn get_person(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
@@ -619,7 +618,7 @@ async fn search_organizations(State(s): Ctx, Query(p): Params) -> Response {
     let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
     let with = with_from(&p, false);
     let w = s.world.read().expect("world lock");
-    let out: Vec<Value> = w
+    let out: Vec<&world::Organization> = w
         .organizations
         .iter()
         .filter(|o| {
@@ -629,9 +628,8 @@ async fn search_organizations(State(s): Ctx, Query(p): Params) -> Response {
             matches_term(&term, &hay)
         })
         .filter(|o| !with.interaction_dates || !o.activity.is_empty())
-        .map(|o| render::organization(&w, o, with))
         .collect();
-    paged(out, "organizations", &p, 500, 500)
+    paged(out, |o| render::organization(&w, o, with), "organizations", &p, 500, 500)
 }
 
 async fn get_organization(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
@@ -646,13 +644,9 @@ async fn get_organization(State(s): Ctx, Path(id): Path<String>, Query(p): Param
 async fn search_opportunities(State(s): Ctx, Query(p): Params) -> Response {
     let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
     let w = s.world.read().expect("world lock");
-    let out: Vec<Value> = w
-        .opportunities
-        .iter()
-        .filter(|o| matches_term(&term, &[o.name.as_str()]))
-        .map(|o| render::opportunity(&w, o))
-        .collect();
-    paged(out, "opportunities", &p, 500, 500)
+    let out: Vec<&world::Opportunity> =
+        w.opportunities.iter().filter(|o| matches_term(&term, &[o.name.as_str()])).collect();
+    paged(out, |o| render::opportunity(&w, o), "opportunities", &p, 500, 500)
 }
 
 async fn get_opportunity(State(s): Ctx, Path(id): Path<String>) -> Response {
@@ -716,7 +710,7 @@ async fn interactions(State(s): Ctx, Query(p): Params) -> Response {
         2 => "chat_messages",
         _ => "events",
     };
-    paged(out, key, &p, 100, 100)
+    paged(out, Value::clone, key, &p, 100, 100)
 }
 
 async fn get_interaction(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
@@ -744,7 +738,7 @@ async fn notes(State(s): Ctx, Query(p): Params) -> Response {
         .filter(|n| creator.is_none_or(|id| n.creator_id == id))
         .map(render::note)
         .collect();
-    paged(out, "notes", &p, 500, 500)
+    paged(out, Value::clone, "notes", &p, 500, 500)
 }
 
 async fn get_note(State(s): Ctx, Path(id): Path<String>) -> Response {
