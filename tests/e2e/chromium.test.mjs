@@ -63,8 +63,11 @@ test('the page never sees the API key', async () => {
   const html = await page.evaluate(() => document.documentElement.outerHTML + JSON.stringify(localStorage));
   assert.ok(!html.includes(sandbox.key), 'the key leaked into the page');
   // The overlay's host is closed: page scripts cannot reach into it.
-  const shadow = await page.evaluate(() => document.querySelector('affinity-lens-overlay')?.shadowRoot ?? null);
-  assert.equal(shadow, null);
+  const host = await page.evaluate(() => {
+    const el = document.querySelector('affinity-lens-overlay');
+    return el && { shadowRoot: el.shadowRoot, frames: el.querySelectorAll('iframe').length };
+  });
+  assert.deepEqual(host, { shadowRoot: null, frames: 0 }, 'the overlay host is there, and closed');
   await page.close();
 });
 

@@ -22,7 +22,7 @@ use web_time::Duration;
 use crate::Error;
 use crate::cache::{CacheEntry, CachePolicy, CacheStore, MemoryCache, Source};
 use crate::clock::{BoxFuture, Clock, SystemClock};
-use crate::endpoints::{self, DetailOptions, Endpoint, SearchQuery};
+use crate::endpoints::{self, DetailOptions, Endpoint};
 use crate::limiter::{Decision, LimiterConfig, RateLimiter};
 use crate::models::{Organization, Page, RateLimit, WhoAmI};
 use crate::transport::{DefaultTransport, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, Transport};
@@ -372,19 +372,6 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         })
     }
 
-    /// `GET /organizations?term=`: one page of the organization search.
-    pub async fn search_organizations(
-        &self,
-        term: &str,
-        page_token: Option<&str>,
-    ) -> Result<Page<Organization>, Error> {
-        let endpoint = endpoints::search_organizations(&SearchQuery::term(term));
-        match page_token {
-            Some(t) => self.execute(&endpoint.with_page_token(t)).await,
-            None => self.execute(&endpoint).await,
-        }
-    }
-
     /// `GET /organizations/{id}`.
     pub async fn get_organization(&self, id: i64) -> Result<Organization, Error> {
         self.execute(&endpoints::organization(id, DetailOptions::default())).await
@@ -427,8 +414,8 @@ fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
     if (200..300).contains(&response.status) {
         return Ok(response);
     }
-    let retry = retry_after(&response, Duration::ZERO);
-    Err(Error::from_status(response.status, &response.body, retry))
+    // 429s never get here: `send_limited` retries them and reports `RateLimited` itself.
+    Err(Error::from_status(response.status, &response.body, None))
 }
 
 /// Decodes JSON, naming the field that failed.

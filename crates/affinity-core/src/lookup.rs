@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use futures::StreamExt;
 use futures::future::join_all;
 
 use crate::Error;
@@ -268,15 +269,11 @@ async fn organizations_with_domain<T: Transport + MaybeSend + MaybeSync + 'stati
     client: &Client<T>,
     domain: &str,
 ) -> Result<Vec<Organization>, Error> {
+    let pages = client.pages(endpoints::search_organizations(&SearchQuery::term(domain))).take(MAX_SEARCH_PAGES);
+    let mut pages = std::pin::pin!(pages);
     let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_SEARCH_PAGES {
-        let page = client.search_organizations(domain, token.as_deref()).await?;
-        found.extend(page.items.into_iter().filter(|o| has_domain(o, domain)));
-        match page.next_page_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => break,
-        }
+    while let Some(page) = pages.next().await {
+        found.extend(page?.items.into_iter().filter(|o| has_domain(o, domain)));
     }
     Ok(found)
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{InteractionDates, Interactions, ListEntryRef, Page, PersonType};
+use super::common::{InteractionDates, Interactions, ListEntryRef, PersonType};
 use super::null_as_default;
 
 /// A person (`GET /persons`, `GET /persons/{id}`, writes).
@@ -92,9 +92,6 @@ impl Organization {
         all
     }
 }
-
-/// One page of `GET /organizations`.
-pub type OrganizationsPage = Page<Organization>;
 
 /// An opportunity summary (`{id, name}`), as embedded in list entries and reminders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ pub use common::{
     Code, DropdownOption, EntityType, InteractionDates, InteractionRef, Interactions, ListEntryRef, Location, Page,
     PersonSummary, PersonType, Success, Timestamp,
 };
-pub use entities::{Opportunity, OpportunitySummary, Organization, OrganizationsPage, Person, RelationshipStrength};
+pub use entities::{Opportunity, OpportunitySummary, Organization, Person, RelationshipStrength};
 pub use lists::{
     ActionType, Field, FieldValue, FieldValueChange, FieldValueData, List, ListEntity, ListEntry, ValueType,
 };

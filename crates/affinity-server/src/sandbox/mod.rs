@@ -102,7 +102,6 @@ struct Usage {
     minute_start: Instant,
     minute_used: u32,
     month_used: u64,
-    requests: u64,
 }
 
 struct Shared {
@@ -244,12 +243,8 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
     let (limit_headers, limited) = {
         let mut usage = shared.usage.lock().expect("usage lock");
         let total_month: u64 = usage.values().map(|u| u.month_used).sum();
-        let u = usage.entry(key.clone()).or_insert(Usage {
-            minute_start: Instant::now(),
-            minute_used: 0,
-            month_used: 0,
-            requests: 0,
-        });
+        let u =
+            usage.entry(key.clone()).or_insert(Usage { minute_start: Instant::now(), minute_used: 0, month_used: 0 });
         if u.minute_start.elapsed() >= Duration::from_secs(60) {
             u.minute_start = Instant::now();
             u.minute_used = 0;
@@ -260,7 +255,6 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
         let over_month = !exempt_monthly && shared.config.monthly_budget.is_some_and(|b| total_month >= b);
         if !over_minute && !over_month {
             u.minute_used += 1;
-            u.requests += 1;
             if !exempt_monthly {
                 u.month_used += 1;
             }
