@@ -9,8 +9,11 @@ import { dirname, join, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const chromeDist = join(root, 'extension', 'dist', 'chrome');
-export const firefoxDist = join(root, 'extension', 'dist', 'firefox');
+// LENS_EXTENSION_DIST points the tests at a copy of extension/dist (one that a rebuild
+// in progress cannot change under a running test).
+const dist = process.env.LENS_EXTENSION_DIST ?? join(root, 'extension', 'dist');
+export const chromeDist = join(dist, 'chrome');
+export const firefoxDist = join(dist, 'firefox');
 export const SANDBOX_KEY = 'e2e-test-key';
 
 function lensBinary() {
