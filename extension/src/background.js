@@ -1,29 +1,101 @@
 // Background (Chrome service worker, Firefox event page). The only place that reads the
 // API key. Listeners are registered synchronously at start: an MV3 worker woken by a
 // message must find its listener before any await.
-import init, { lookupCard, registrableDomain } from './wasm/affinity_web.js';
+//
+// Messages (every one typed and checked against its sender):
+//   from the content script (a tab's top frame):
+//     lens:page {url, hints}        -> {show, token, expanded, position} | {show: false}
+//     lens:size {token, width, height}, lens:position {side, top}, lens:closed {token}
+//   from the extension's own pages (overlay iframe, popup, options):
+//     lens:card {token, refresh?, pick?}  -> {card} | {error, message}
+//     lens:act {token, target, action}    -> {ok, changed, message, target} | {ok: false, kind, message}
+//     lens:choices {token}                -> {ok, lists}
+//     lens:expand {token, expanded}, lens:close {token}  (relayed to the content script)
+//     lens:tab {tabId}                    -> {token, url} (the popup)
+//     lens:pause {site, paused}           -> {ok}
+//     lens:whoami {apiKey, baseUrl}, lens:usage {}  (the options page)
+import init, {
+  lookupCard, pageQuery, performAction, listChoices, whoami, usage, exportState, importState, registrableDomain,
+} from './wasm/affinity_web.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
-const wasmReady = init({ module_or_path: new URL('./wasm/affinity_web_bg.wasm', import.meta.url) });
-
 const DEFAULT_BASE_URL = 'https://api.affinity.co';
-const lookups = new Map(); // token -> Promise<{card} | {error}>
+const EXTENSION_ORIGIN = new URL(api.runtime.getURL('')).origin;
+const STATE_KEY = 'lensState';
+
+// The wasm, then the cache and limiter a previous worker left (persisted below).
+const ready = (async () => {
+  await init({ module_or_path: new URL('./wasm/affinity_web_bg.wasm', import.meta.url) });
+  const { [STATE_KEY]: saved } = await api.storage.local.get(STATE_KEY);
+  if (typeof saved === 'string') importState(saved);
+})();
+
+const lookups = new Map(); // token -> Promise<{card} | {error, message}>
 
 async function settings() {
-  const { apiKey = '', baseUrl = DEFAULT_BASE_URL, ignored = [] } = await api.storage.local.get(['apiKey', 'baseUrl', 'ignored']);
-  return { apiKey, baseUrl: baseUrl || DEFAULT_BASE_URL, ignored };
+  const s = await api.storage.local.get(['apiKey', 'baseUrl', 'ignored', 'paused', 'overlay', 'position']);
+  return {
+    apiKey: s.apiKey ?? '',
+    baseUrl: s.baseUrl || DEFAULT_BASE_URL,
+    ignored: Array.isArray(s.ignored) ? s.ignored : [],
+    paused: Array.isArray(s.paused) ? s.paused : [],
+    overlay: s.overlay !== false,
+    position: s.position ?? null,
+  };
 }
 
-async function lookup(url, options = {}) {
-  await wasmReady;
+// ---- persistence: the cache and the limiter outlive the worker -------------------------
+let saveTimer = null;
+function persistSoon() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    const state = exportState();
+    if (state) api.storage.local.set({ [STATE_KEY]: state }).catch(() => {});
+  }, 300);
+}
+api.storage.onChanged.addListener((changes, area) => {
+  // A new key or base URL: nothing cached for the old one may be shown.
+  if (area === 'local' && (changes.apiKey || changes.baseUrl)) {
+    api.storage.local.remove(STATE_KEY).catch(() => {});
+    lookups.clear();
+  }
+});
+
+// ---- lookups ---------------------------------------------------------------------------
+function siteOf(url) {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    return registrableDomain(u.hostname) ?? u.hostname;
+  } catch {
+    return null;
+  }
+}
+
+async function lookup(page, options = {}) {
+  await ready;
   const s = await settings();
   if (!s.apiKey) return { error: 'no-key', message: 'Add your Affinity API key in the Lens options.' };
+  const site = siteOf(page.url);
+  if (site && s.paused.includes(site) && !page.pick) {
+    const query = pageQuery(page.url, [], page.hints ?? null);
+    return { card: paused(query ?? { kind: 'domain', value: site }), paused: true };
+  }
   try {
-    const card = await lookupCard(url, s, { refresh: options.refresh === true });
+    const card = await lookupCard(page.url, s, { refresh: options.refresh === true, hints: page.hints ?? {}, pick: page.pick ?? null });
+    persistSoon();
     return card ? { card } : { error: 'unsupported', message: 'Nothing to look up on this page.' };
   } catch (e) {
     return { error: 'internal', message: String(e) };
   }
+}
+
+function paused(query) {
+  return {
+    query: { kind: query.kind, value: query.value }, status: 'ignored', entity: null, candidates: [], connections: [],
+    lists: [], activity: { first_email: null, last_email: null, last_event: null, next_event: null, last_interaction: null },
+    opportunities: [], fetched_at: new Date().toISOString(), stale: false, error: null,
+  };
 }
 
 function newToken() {
@@ -31,51 +103,237 @@ function newToken() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function hostOf(url) {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.hostname : null;
-  } catch {
-    return null;
-  }
+// The worker may be stopped between messages: what a token stands for is kept in session
+// storage (memory only, gone with the browser session).
+async function pageOf(token) {
+  const key = `page:${token}`;
+  return (await api.storage.session.get(key))[key] ?? null;
+}
+async function savePage(token, page) {
+  await api.storage.session.set({ [`page:${token}`]: page });
 }
 
-async function onPage(msg) {
-  await wasmReady;
-  const host = hostOf(msg.url);
-  if (!host || !registrableDomain(host)) return { show: false };
+function start(token, page, options) {
+  const pending = lookup(page, options).then((reply) => {
+    if (page.tabId !== undefined) badge(page.tabId, reply).catch(() => {});
+    return reply;
+  });
+  lookups.set(token, pending);
+  return pending;
+}
+
+const BADGES = {
+  matched: ['✓', '#1a7f37'], ambiguous: ['?', '#b54708'], not_found: ['', '#5b6577'], ignored: ['', '#5b6577'], error: ['!', '#b42318'],
+};
+async function badge(tabId, reply) {
+  const [text, color] = reply.card ? BADGES[reply.card.status] ?? ['', '#5b6577'] : reply.error === 'unsupported' ? ['', '#5b6577'] : ['!', '#b42318'];
+  await api.action.setBadgeBackgroundColor({ tabId, color });
+  await api.action.setBadgeText({ tabId, text });
+  const title = reply.card?.entity ? `Affinity Lens: ${reply.card.entity.name} is in Affinity` : 'Affinity Lens';
+  await api.action.setTitle({ tabId, title });
+}
+
+async function onPage(msg, sender) {
+  await ready;
+  const tabId = sender.tab.id;
+  const s = await settings();
+  const hints = sanitizeHints(msg.hints);
+  const query = pageQuery(msg.url, s.ignored, hints);
+  if (!query || query.ignored) {
+    await api.action.setBadgeText({ tabId, text: '' });
+    await api.storage.session.set({ [`tab:${tabId}`]: null });
+    return { show: false };
+  }
   const token = newToken();
-  lookups.set(token, lookup(msg.url));
-  // The worker may be stopped before the overlay asks: keep what is needed to redo it.
-  await api.storage.session?.set({ [`page:${token}`]: { url: msg.url } });
-  return { show: true, token };
+  const page = { url: msg.url, hints, tabId };
+  await savePage(token, page);
+  await api.storage.session.set({ [`tab:${tabId}`]: token });
+  start(token, page);
+  const site = siteOf(msg.url);
+  return { show: s.overlay && !s.paused.includes(site), token, position: s.position };
 }
 
 async function onCard(msg) {
-  if (typeof msg.token !== 'string' || !/^[0-9a-f]{32}$/.test(msg.token)) return { error: 'bad-request', message: 'Bad request.' };
-  let pending = msg.refresh === true ? undefined : lookups.get(msg.token);
-  if (!pending) {
-    const key = `page:${msg.token}`;
-    const stored = (await api.storage.session?.get(key))?.[key];
-    if (!stored) return { error: 'expired', message: 'This card has expired: reload the page.' };
-    pending = lookup(stored.url, { refresh: msg.refresh === true });
-    lookups.set(msg.token, pending);
+  let page = await pageOf(msg.token);
+  if (!page) return { error: 'expired', message: 'This card has expired: reload the page.' };
+  if (msg.pick) {
+    page = { ...page, pick: msg.pick };
+    await savePage(msg.token, page);
+    return start(msg.token, page, { refresh: msg.refresh === true });
   }
-  return pending;
+  const pending = msg.refresh === true ? undefined : lookups.get(msg.token);
+  return pending ?? start(msg.token, page, { refresh: msg.refresh === true });
+}
+
+async function onAct(msg) {
+  if (!(await pageOf(msg.token))) return { ok: false, kind: 'expired', message: 'This card has expired: reload the page.' };
+  await ready;
+  const s = await settings();
+  if (!s.apiKey) return { ok: false, kind: 'no_key', message: 'Add your Affinity API key in the Lens options.' };
+  try {
+    const result = await performAction(s, msg.target ?? null, msg.action);
+    persistSoon();
+    return result;
+  } catch (e) {
+    return { ok: false, kind: 'internal', message: String(e) };
+  }
+}
+
+async function onChoices() {
+  await ready;
+  const s = await settings();
+  if (!s.apiKey) return { ok: false, kind: 'no_key', message: 'No API key.' };
+  return listChoices(s);
+}
+
+async function onTab(msg) {
+  await ready;
+  const tab = await api.tabs.get(msg.tabId);
+  const key = `tab:${msg.tabId}`;
+  let token = (await api.storage.session.get(key))[key];
+  if (token && (await pageOf(token))?.url !== tab.url) token = null;
+  if (!token) {
+    // A tab the content script never reported (opened before the install, say).
+    const s = await settings();
+    const query = tab.url ? pageQuery(tab.url, s.ignored, null) : null;
+    if (!query || query.ignored) return { token: null, url: tab.url ?? '', ignored: !!query?.ignored };
+    token = newToken();
+    const page = { url: tab.url, hints: {}, tabId: msg.tabId };
+    await savePage(token, page);
+    await api.storage.session.set({ [key]: token });
+  }
+  return { token, url: tab.url, site: siteOf(tab.url) };
+}
+
+async function onPause(msg) {
+  const { paused = [] } = await api.storage.local.get('paused');
+  const next = paused.filter((p) => p !== msg.site);
+  if (msg.paused) next.push(msg.site);
+  await api.storage.local.set({ paused: next });
+  return { ok: true, paused: next };
+}
+
+async function onWhoami(msg) {
+  await ready;
+  if (!msg.apiKey) return { ok: false, kind: 'no_key', message: 'Enter an API key first.' };
+  try {
+    return await whoami({ apiKey: msg.apiKey, baseUrl: msg.baseUrl || DEFAULT_BASE_URL });
+  } catch (e) {
+    return { ok: false, kind: 'internal', message: String(e) };
+  }
+}
+
+async function onUsage() {
+  await ready;
+  const s = await settings();
+  if (!s.apiKey) return { ok: false, kind: 'no_key', message: 'No API key yet.' };
+  const reply = await usage(s);
+  persistSoon();
+  return reply;
+}
+
+// Hints are page text: short strings only.
+function sanitizeHints(h) {
+  const out = {};
+  if (!h || typeof h !== 'object') return out;
+  for (const k of ['title', 'name', 'headline', 'company', 'website']) {
+    if (typeof h[k] === 'string' && h[k].trim()) out[k] = h[k].trim().slice(0, 300);
+  }
+  return out;
+}
+
+const isToken = (t) => typeof t === 'string' && /^[0-9a-f]{32}$/.test(t);
+const isTarget = (t) => t === null || t === undefined
+  || (t && (t.kind === 'organization' || t.kind === 'person') && Number.isSafeInteger(t.id));
+
+// Relays between a tab's content script and its overlay frame, so that neither uses
+// postMessage (which the page could read).
+function toContent(tabId, msg) {
+  api.tabs.sendMessage(tabId, msg, { frameId: 0 }).catch(() => {});
+}
+function toOverlay(msg) {
+  api.runtime.sendMessage(msg).catch(() => {});
+}
+
+function handle(msg, sender) {
+  const fromContent = sender.tab?.id !== undefined && sender.frameId === 0 && !sender.url?.startsWith(EXTENSION_ORIGIN);
+  const fromExtensionPage = typeof sender.url === 'string' && sender.url.startsWith(`${EXTENSION_ORIGIN}/`);
+  switch (msg.type) {
+    case 'lens:page':
+      if (fromContent && typeof msg.url === 'string' && sameOrigin(msg.url, sender.url)) return onPage(msg, sender);
+      break;
+    case 'lens:size':
+      if (fromExtensionPage && sender.tab && isToken(msg.token) && Number.isFinite(msg.height)) {
+        toContent(sender.tab.id, { type: 'lens:size', token: msg.token, height: msg.height, width: Number(msg.width) || 0 });
+      }
+      break;
+    case 'lens:expand':
+    case 'lens:close':
+      if (fromExtensionPage && sender.tab && isToken(msg.token)) {
+        toContent(sender.tab.id, { type: msg.type, token: msg.token, expanded: msg.expanded === true });
+      }
+      break;
+    case 'lens:toggle':
+      if (fromContent && isToken(msg.token)) toOverlay({ type: 'lens:toggle', token: msg.token });
+      break;
+    case 'lens:position':
+      if (fromContent && (msg.side === 'left' || msg.side === 'right') && Number.isFinite(msg.top)) {
+        return api.storage.local.set({ position: { side: msg.side, top: Math.max(0, Math.round(msg.top)) } }).then(() => ({ ok: true }));
+      }
+      break;
+    case 'lens:card':
+      if (fromExtensionPage && isToken(msg.token) && isTarget(msg.pick)) return onCard(msg);
+      break;
+    case 'lens:act':
+      if (fromExtensionPage && isToken(msg.token) && isTarget(msg.target) && msg.action && typeof msg.action.action === 'string') return onAct(msg);
+      break;
+    case 'lens:choices':
+      if (fromExtensionPage) return onChoices();
+      break;
+    case 'lens:tab':
+      if (fromExtensionPage && Number.isSafeInteger(msg.tabId)) return onTab(msg);
+      break;
+    case 'lens:pause':
+      if (fromExtensionPage && typeof msg.site === 'string' && msg.site) return onPause(msg);
+      break;
+    case 'lens:whoami':
+      if (fromExtensionPage && typeof msg.apiKey === 'string') return onWhoami(msg);
+      break;
+    case 'lens:usage':
+      if (fromExtensionPage) return onUsage();
+      break;
+  }
+  return null;
+}
+
+function sameOrigin(a, b) {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
 
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   // Only our own content scripts and pages talk to the background.
   if (sender.id !== api.runtime.id || !msg || typeof msg.type !== 'string') return false;
-  let reply;
-  if (msg.type === 'lens:page' && typeof msg.url === 'string') reply = onPage(msg);
-  else if (msg.type === 'lens:card') reply = onCard(msg);
-  else if (msg.type === 'lens:size' && sender.tab?.id !== undefined && Number.isFinite(msg.height)) {
-    // Relayed to the tab's content script only (frame 0: the top page).
-    api.tabs.sendMessage(sender.tab.id, { type: 'lens:size', token: msg.token, height: msg.height }, { frameId: 0 }).catch(() => {});
-    return false;
-  }
-  else return false;
+  const reply = handle(msg, sender);
+  if (!reply) return false;
   reply.then(sendResponse, (e) => sendResponse({ error: 'internal', message: String(e) }));
   return true;
 });
+
+// The keyboard shortcut (manifest `commands`): show or hide the card in the active tab.
+async function onCommand(command) {
+  if (command !== 'toggle-card') return;
+  const [tab] = await api.tabs.query({ active: true, currentWindow: true });
+  if (tab?.id !== undefined) toContent(tab.id, { type: 'lens:toggle' });
+}
+api.commands.onCommand.addListener((command) => { onCommand(command).catch(() => {}); });
+// For the end-to-end tests, which cannot press a browser-level shortcut in headless mode.
+globalThis.lensCommand = onCommand;
+
+// LinkedIn changes page without a reload: tell the tab's content script to look again.
+api.webNavigation.onHistoryStateUpdated.addListener((details) => {
+  if (details.frameId === 0) toContent(details.tabId, { type: 'lens:navigated', url: details.url });
+}, { url: [{ hostSuffix: 'linkedin.com' }] });

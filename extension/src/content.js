@@ -1,35 +1,171 @@
-// Content script: plain JS, no wasm, never sees the key. It reports the page to the
-// background and, when there is something to show, adds the overlay: an extension-origin
-// iframe inside a closed shadow root, so neither the page's CSS nor its scripts reach it.
+// Content script: plain JS, no wasm, never sees the key. It reports the page (and, on
+// LinkedIn, the name and headline it shows) to the background and, when there is
+// something to show, adds the overlay: an extension-origin iframe inside a closed shadow
+// root, so neither the page's CSS nor its scripts reach it. The iframe shows the pill or
+// the card; this script only places and sizes it.
 (() => {
   if (window.top !== window || window.__affinityLensInjected) return;
   window.__affinityLensInjected = true;
   const api = globalThis.browser ?? globalThis.chrome;
+  const EDGE = 16;
 
-  function inject(token) {
-    const host = document.createElement('affinity-lens-overlay');
-    host.style.cssText = 'all: initial; position: fixed; z-index: 2147483647; right: 16px; bottom: 16px; display: block;';
-    const root = host.attachShadow({ mode: 'closed' });
-    const frame = document.createElement('iframe');
-    frame.src = `${api.runtime.getURL('overlay.html')}#${token}`;
-    frame.title = 'Affinity Lens';
-    frame.setAttribute('allowtransparency', 'true');
-    frame.style.cssText = 'border: 0; width: 340px; height: 96px; background: transparent; color-scheme: normal; display: block;';
-    root.append(frame);
-    (document.body ?? document.documentElement).append(host);
-    api.runtime.onMessage.addListener((msg, sender) => {
-      if (sender.id !== api.runtime.id || msg?.type !== 'lens:size' || msg.token !== token) return;
-      const height = Math.max(40, Math.min(Number(msg.height) || 0, window.innerHeight - 32));
-      frame.style.height = `${height}px`;
+  let overlay = null; // {host, frame, token}
+  let token = null; // the current page's card, even when the overlay is closed
+  let position = null; // {side, top} the user chose, or null: bottom right
+  let lastUrl = null;
+  let lastName = null;
+
+  const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+
+  // What a LinkedIn page shows: a person's name and headline, a company's name and website.
+  function linkedinHints() {
+    const path = location.pathname;
+    const name = text(document.querySelector('main h1, h1'));
+    if (!name) return null;
+    if (path.startsWith('/in/')) {
+      const headline = text(document.querySelector('[data-lens-headline], .text-body-medium'));
+      return { name, headline, title: document.title };
+    }
+    if (path.startsWith('/company/')) {
+      const link = [...document.querySelectorAll('main a[href^="http"], a[href^="http"]')].find((a) => {
+        try {
+          return !/(^|\.)(linkedin\.com|licdn\.com)$/.test(new URL(a.href).hostname);
+        } catch {
+          return false;
+        }
+      });
+      return { name, website: link?.href, title: document.title };
+    }
+    return { title: document.title };
+  }
+
+  // LinkedIn renders after the URL changes: wait (briefly) for a heading that is not the
+  // previous page's.
+  function waitForLinkedin(timeout = 3000) {
+    return new Promise((resolve) => {
+      const deadline = Date.now() + timeout;
+      const check = () => {
+        const hints = linkedinHints();
+        if ((hints?.name && hints.name !== lastName) || Date.now() > deadline) return resolve(hints ?? {});
+        setTimeout(check, 100);
+      };
+      check();
     });
   }
 
-  api.runtime
-    .sendMessage({ type: 'lens:page', url: location.href, title: document.title })
-    .then((reply) => {
-      if (reply && reply.show && typeof reply.token === 'string') inject(reply.token);
-    })
-    .catch(() => {
-      /* the extension was reloaded or is not ready: never break the page */
+  function place() {
+    if (!overlay) return;
+    const { host } = overlay;
+    const side = position?.side ?? 'right';
+    host.style.left = side === 'left' ? `${EDGE}px` : 'auto';
+    host.style.right = side === 'right' ? `${EDGE}px` : 'auto';
+    if (position) {
+      const h = overlay.frame.offsetHeight || 40;
+      host.style.top = `${Math.max(0, Math.min(position.top, window.innerHeight - h))}px`;
+      host.style.bottom = 'auto';
+    } else {
+      host.style.top = 'auto';
+      host.style.bottom = `${EDGE}px`;
+    }
+  }
+
+  function remove() {
+    overlay?.host.remove();
+    overlay = null;
+  }
+
+  function inject(expanded) {
+    remove();
+    const host = document.createElement('affinity-lens-overlay');
+    host.style.cssText = 'all: initial; position: fixed; z-index: 2147483647; display: flex; align-items: flex-start;';
+    const root = host.attachShadow({ mode: 'closed' });
+    // The grip: drag it to move the overlay; where it is dropped is remembered.
+    const grip = document.createElement('div');
+    grip.title = 'Drag to move the Affinity Lens';
+    grip.style.cssText = 'width: 10px; align-self: stretch; cursor: grab; opacity: .35; touch-action: none;'
+      + 'background: radial-gradient(circle, #8a93a6 1px, transparent 1.5px) 0 0 / 5px 5px;';
+    const frame = document.createElement('iframe');
+    frame.src = `${api.runtime.getURL('overlay.html')}#t=${token}&expanded=${expanded ? 1 : 0}`;
+    frame.title = 'Affinity Lens';
+    frame.setAttribute('allowtransparency', 'true');
+    frame.style.cssText = 'border: 0; width: 180px; height: 44px; background: transparent; color-scheme: normal; display: block;';
+    root.append(grip, frame);
+    (document.body ?? document.documentElement).append(host);
+    overlay = { host, frame, token };
+    place();
+    drag(grip, host);
+  }
+
+  function drag(grip, host) {
+    let start = null;
+    grip.addEventListener('pointerdown', (e) => {
+      const box = host.getBoundingClientRect();
+      start = { x: e.clientX, y: e.clientY, left: box.left, top: box.top };
+      grip.setPointerCapture(e.pointerId);
+      e.preventDefault();
     });
+    grip.addEventListener('pointermove', (e) => {
+      if (!start) return;
+      host.style.left = `${start.left + e.clientX - start.x}px`;
+      host.style.top = `${start.top + e.clientY - start.y}px`;
+      host.style.right = host.style.bottom = 'auto';
+    });
+    const end = (e) => {
+      if (!start) return;
+      const box = host.getBoundingClientRect();
+      start = null;
+      grip.releasePointerCapture?.(e.pointerId);
+      // Snap to the nearer side; keep the height.
+      position = { side: box.left + box.width / 2 < window.innerWidth / 2 ? 'left' : 'right', top: Math.round(box.top) };
+      place();
+      api.runtime.sendMessage({ type: 'lens:position', ...position }).catch(() => {});
+    };
+    grip.addEventListener('pointerup', end);
+    grip.addEventListener('pointercancel', end);
+  }
+
+  api.runtime.onMessage.addListener((msg, sender) => {
+    if (sender.id !== api.runtime.id || !msg || typeof msg.type !== 'string') return;
+    if (msg.type === 'lens:size' && overlay && msg.token === overlay.token) {
+      const height = Math.max(32, Math.min(Number(msg.height) || 0, window.innerHeight - 2 * EDGE));
+      const width = Math.max(40, Math.min(Number(msg.width) || 0, window.innerWidth - 2 * EDGE));
+      overlay.frame.style.height = `${height}px`;
+      overlay.frame.style.width = `${width}px`;
+      place();
+    } else if (msg.type === 'lens:close' && overlay && msg.token === overlay.token) {
+      remove();
+    } else if (msg.type === 'lens:toggle') {
+      // The keyboard shortcut: a closed overlay comes back open; an open one folds or unfolds.
+      if (!overlay && token) inject(true);
+      else if (overlay) api.runtime.sendMessage({ type: 'lens:toggle', token: overlay.token }).catch(() => {});
+    } else if (msg.type === 'lens:navigated' && location.href !== lastUrl) {
+      report().catch(() => {});
+    }
+  });
+
+  async function report() {
+    lastUrl = location.href;
+    let hints = {};
+    if (/(^|\.)linkedin\.com$/.test(location.hostname)) {
+      hints = await waitForLinkedin();
+      lastName = hints.name ?? null;
+    }
+    remove();
+    token = null;
+    const reply = await api.runtime.sendMessage({ type: 'lens:page', url: location.href, hints });
+    if (!reply || typeof reply.token !== 'string') return;
+    token = reply.token;
+    position = reply.position ?? null;
+    if (reply.show) inject(false);
+  }
+
+  // Page changes the background does not see (same-document navigations elsewhere).
+  window.addEventListener('popstate', () => {
+    if (location.href !== lastUrl) report().catch(() => {});
+  });
+  window.addEventListener('resize', place);
+
+  report().catch(() => {
+    /* the extension was reloaded or is not ready: never break the page */
+  });
 })();

@@ -193,6 +193,11 @@ pub fn now_iso() -> String {
     iso(web_time::SystemTime::now())
 }
 
+/// An instant given in ms since the epoch, as ISO 8601 in UTC.
+pub fn iso_from_ms(ms: u64) -> String {
+    iso(web_time::SystemTime::UNIX_EPOCH + web_time::Duration::from_millis(ms))
+}
+
 fn iso(t: web_time::SystemTime) -> String {
     let millis = t.duration_since(web_time::SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default();
     chrono::DateTime::from_timestamp_millis(millis)

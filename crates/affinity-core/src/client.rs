@@ -90,17 +90,37 @@ struct Inner<T> {
     clock: Arc<dyn Clock>,
     in_flight: Mutex<HashMap<String, SharedResponse>>,
     requests_sent: AtomicU64,
+    /// Cached answers stored before this instant (ms since the epoch) are not fresh: they
+    /// are asked again, and stand in only if Affinity cannot be reached.
+    fresh_after_ms: AtomicU64,
 }
 
 /// An Affinity API v1 client. Cheap to clone: clones share the limiter, cache and
 /// in-flight requests.
 pub struct Client<T = DefaultTransport> {
     inner: Arc<Inner<T>>,
+    /// Set by [`Client::observed`]: what this clone's answers were.
+    observed: Option<Arc<Observation>>,
 }
 
 impl<T> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Client { inner: self.inner.clone() }
+        Client { inner: self.inner.clone(), observed: self.observed.clone() }
+    }
+}
+
+/// What the answers of one task (a lookup) were: whether any was a stale stand-in, and
+/// the oldest of those.
+#[derive(Debug, Default)]
+pub struct Observation {
+    stale: std::sync::atomic::AtomicBool,
+    oldest_stale_ms: AtomicU64,
+}
+
+impl Observation {
+    /// When the oldest stale answer was stored (ms since the epoch), if any answer was stale.
+    pub fn stale_since_ms(&self) -> Option<u64> {
+        self.stale.load(Ordering::SeqCst).then(|| self.oldest_stale_ms.load(Ordering::SeqCst))
     }
 }
 
@@ -144,6 +164,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
     /// The client.
     pub fn build(self) -> Client<T> {
         Client {
+            observed: None,
             inner: Arc::new(Inner {
                 config: self.config,
                 transport: self.transport,
@@ -153,6 +174,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 in_flight: Mutex::new(HashMap::new()),
                 requests_sent: AtomicU64::new(0),
+                fresh_after_ms: AtomicU64::new(0),
             }),
         }
     }
@@ -211,6 +233,31 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         Ok(url.into())
     }
 
+    /// A clone (same cache, limiter and requests in flight) that records whether its
+    /// answers came from the stale cache: a lookup marks its card stale with it.
+    pub fn observed(&self) -> (Client<T>, Arc<Observation>) {
+        let observation = Arc::new(Observation { oldest_stale_ms: AtomicU64::new(u64::MAX), ..Default::default() });
+        (Client { inner: self.inner.clone(), observed: Some(observation.clone()) }, observation)
+    }
+
+    /// Makes every cached answer stale: the next reads ask Affinity again, and the cached
+    /// answers stand in only if it cannot be reached (a card's refresh; after a write).
+    pub fn invalidate(&self) {
+        let now_ms = self.inner.clock.now().as_millis() as u64;
+        self.inner.fresh_after_ms.fetch_max(now_ms + 1, Ordering::SeqCst);
+    }
+
+    /// Since when (ms since the epoch) cached answers count as fresh: to persist with the
+    /// cache, and give back to [`Client::restore_fresh_after`] after a restart.
+    pub fn fresh_after_ms(&self) -> u64 {
+        self.inner.fresh_after_ms.load(Ordering::SeqCst)
+    }
+
+    /// See [`Client::fresh_after_ms`].
+    pub fn restore_fresh_after(&self, ms: u64) {
+        self.inner.fresh_after_ms.fetch_max(ms, Ordering::SeqCst);
+    }
+
     /// Sends one request and decodes a 2xx answer. The future owns what it needs, so
     /// endpoints built in place can be awaited together.
     pub fn execute<R: DeserializeOwned>(
@@ -237,8 +284,9 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
                 method => {
                     let response = this.send_limited(this.request(method, url, body)).await?;
                     let response = check_status(response)?;
-                    // The write changes what reads return: forget what was cached.
-                    this.inner.cache.clear();
+                    // The write changes what reads return: nothing cached is fresh any more
+                    // (it still stands in for an outage).
+                    this.invalidate();
                     (response.body, Source::Network)
                 }
             };
@@ -263,6 +311,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         let cached = self.inner.cache.get(&url);
         if let Some(entry) = &cached
             && now_ms.saturating_sub(entry.stored_at_ms) < self.inner.policy.fresh_for.as_millis() as u64
+            && entry.stored_at_ms >= self.inner.fresh_after_ms.load(Ordering::SeqCst)
         {
             return Ok((entry.body.clone(), Source::Fresh));
         }
@@ -298,6 +347,10 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
                 Some(entry)
                     if now_ms.saturating_sub(entry.stored_at_ms) < self.inner.policy.stale_for.as_millis() as u64 =>
                 {
+                    if let Some(o) = &self.observed {
+                        o.stale.store(true, Ordering::SeqCst);
+                        o.oldest_stale_ms.fetch_min(entry.stored_at_ms, Ordering::SeqCst);
+                    }
                     Ok((entry.body, Source::Stale))
                 }
                 _ => Err(Error::Unavailable { status, message }),
@@ -311,9 +364,13 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         let inner = &self.inner;
         let mut attempt = 0;
         loop {
+            let max_wait = inner.limiter.config().max_wait;
             loop {
                 match inner.limiter.check(inner.clock.now()) {
                     Decision::Go => break,
+                    Decision::Wait(d) if max_wait.is_some_and(|m| d > m) => {
+                        return Err(Error::RateLimited { retry_after: Some(d) });
+                    }
                     Decision::Wait(d) => inner.clock.sleep(d).await,
                 }
             }
@@ -331,7 +388,8 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
             let jitter = Duration::from_millis(u64::from(now.subsec_nanos() % 500));
             inner.limiter.rate_limited(now, retry_after, jitter);
             attempt += 1;
-            if attempt > inner.limiter.config().max_retries {
+            let too_long = max_wait.is_some_and(|m| retry_after.is_none_or(|d| d + jitter > m));
+            if too_long || attempt > inner.limiter.config().max_retries {
                 return Err(Error::RateLimited { retry_after });
             }
         }

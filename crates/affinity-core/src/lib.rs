@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod actions;
 pub mod cache;
 pub mod card;
 pub mod client;

@@ -32,11 +32,15 @@ pub struct LimiterConfig {
     pub concurrency: u32,
     /// How many times a 429 is retried before the error is returned.
     pub max_retries: u32,
+    /// The longest a request waits for the limiter (or a 429's reset) before it fails
+    /// with the time to retry instead. `None`: as long as it takes (batch callers); a
+    /// card someone is waiting for sets a few seconds.
+    pub max_wait: Option<Duration>,
 }
 
 impl Default for LimiterConfig {
     fn default() -> Self {
-        LimiterConfig { per_minute: 900, concurrency: 6, max_retries: 3 }
+        LimiterConfig { per_minute: 900, concurrency: 6, max_retries: 3, max_wait: None }
     }
 }
 

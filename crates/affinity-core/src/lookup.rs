@@ -63,10 +63,17 @@ pub async fn lookup_card_hinted<T: Transport + MaybeSend + MaybeSync + 'static>(
     hints: &PageHints,
     mut on_partial: impl FnMut(&Card),
 ) -> Card {
-    match try_lookup(client, query, hints, &mut on_partial).await {
+    let (client, observation) = client.observed();
+    let mut card = match try_lookup(&client, query, hints, &mut on_partial).await {
         Ok(card) => card,
         Err(e) => Card::from_error(query.clone(), &e),
+    };
+    // Affinity could not be reached and the cache stood in: say so, and as of when.
+    if let Some(ms) = observation.stale_since_ms() {
+        card.stale = true;
+        card.fetched_at = crate::card::iso_from_ms(ms);
     }
+    card
 }
 
 /// What every lookup needs and the cache keeps for long.

@@ -185,7 +185,7 @@ async fn pages_follow_tokens_with_every_other_parameter_unchanged() {
 }
 
 #[tokio::test]
-async fn a_write_clears_the_cache_so_later_reads_see_it() {
+async fn a_write_makes_the_cache_stale_so_later_reads_see_it() {
     let clock = start();
     let t = Scripted::new(
         &clock,
@@ -237,4 +237,46 @@ async fn rate_limit_feeds_the_monthly_budget() {
     c.rate_limit().await.unwrap();
     let monthly = c.limiter().monthly().unwrap();
     assert_eq!((monthly.limit, monthly.remaining), (Some(100_000), Some(250)));
+}
+
+/// A card someone waits for: past `max_wait`, a 429 is reported at once with its retry
+/// time, and later requests fail fast until the reset instead of hanging.
+#[tokio::test]
+async fn with_a_wait_limit_a_long_429_fails_at_once_with_its_retry_time() {
+    use affinity_core::limiter::{LimiterConfig, RateLimiter};
+    let clock = start();
+    let t = Scripted::new(&clock, vec![status(429, &[("Retry-After", "60")], "{}"), ok(WHOAMI)]);
+    let config = LimiterConfig { max_wait: Some(Duration::from_secs(5)), ..LimiterConfig::default() };
+    let c = Client::builder(ClientConfig::new("https://api.test", "secret"), t.clone())
+        .clock(Arc::new(clock.clone()))
+        .limiter(Arc::new(RateLimiter::new(config)))
+        .build();
+    let t0 = clock.now();
+    let err = c.whoami().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(60)), "{err:?}");
+    assert_eq!(clock.now(), t0, "no waiting");
+    // Blocked until the reset: the next call fails without a request.
+    let err = c.whoami().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { retry_after: Some(d) } if d > Duration::from_secs(59)), "{err:?}");
+    assert_eq!(t.calls(), 1);
+    // After the reset it goes through.
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(c.whoami().await.unwrap().user.id, 2);
+}
+
+/// A refresh (`invalidate`) asks again, and when Affinity is down the old answer stands in.
+#[tokio::test]
+async fn after_invalidate_answers_are_asked_again_but_still_stand_in_for_an_outage() {
+    let clock = start();
+    let t =
+        Scripted::new(&clock, vec![ok(WHOAMI), Err(Error::Unavailable { status: Some(503), message: "down".into() })]);
+    let c = client(&clock, t.clone());
+    c.whoami().await.unwrap();
+    clock.advance(Duration::from_millis(10));
+    c.invalidate();
+    let (observed, observation) = c.observed();
+    let again = observed.fetch(&endpoints::whoami()).await.unwrap();
+    assert_eq!(again.source, Source::Stale);
+    assert_eq!(t.calls(), 2);
+    assert_eq!(observation.stale_since_ms(), Some(1_700_000_000_000));
 }

@@ -5,6 +5,8 @@ use affinity_core::models::Timestamp;
 use affinity_core::{Card, CardStatus};
 use leptos::prelude::*;
 
+use crate::actions::{ActionProps, actions_view, status_select, target_of};
+
 /// What the card shows: still loading, a card, or a failure before any card existed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CardState {
@@ -46,11 +48,34 @@ const STYLE: &str = r#"
 .lens-foot button { font: inherit; border: 1px solid #d8dde6; background: transparent; color: inherit; border-radius: 6px; padding: 2px 8px; cursor: pointer; }
 .lens-foot button:focus-visible { outline: 2px solid #4f46e5; outline-offset: 1px; }
 .lens-stale { color: #b54708; }
+.lens-tools { display: flex; gap: 2px; flex: none; }
+.lens-tools button { border: 0; background: transparent; color: inherit; font: 16px/1 system-ui, sans-serif; width: 22px; height: 22px; border-radius: 4px; cursor: pointer; padding: 0; }
+.lens-tools button:hover { background: rgba(127,127,127,.15); }
+button:focus-visible, select:focus-visible, summary:focus-visible, textarea:focus-visible, input:focus-visible { outline: 2px solid #4f46e5; outline-offset: 1px; }
+.lens-select { font: inherit; font-size: 11px; max-width: 120px; border: 1px solid #d8dde6; border-radius: 6px; background: transparent; color: inherit; }
+.lens-actions details { margin: 4px 0; }
+.lens-actions summary { cursor: pointer; color: #4f46e5; font-weight: 500; }
+.lens-actions form { display: flex; flex-direction: column; gap: 6px; margin: 6px 0 2px; }
+.lens-actions form .lens-select { max-width: none; font-size: 12px; padding: 3px; }
+.lens-actions textarea, .lens-actions input { font: inherit; border: 1px solid #d8dde6; border-radius: 6px; padding: 4px 6px; background: transparent; color: inherit; resize: vertical; }
+.lens-actions button { align-self: flex-start; font: inherit; border: 1px solid #4f46e5; background: #4f46e5; color: #fff; border-radius: 6px; padding: 3px 10px; cursor: pointer; }
+.lens-actions button:disabled { opacity: .5; cursor: default; }
+.lens-notice { margin-top: 6px; font-size: 12px; color: #5b6577; }
+.lens-notice.lens-ok { color: #1a7f37; } .lens-notice.lens-fail { color: #b42318; }
+.lens-candidate-pick { font: inherit; font-size: 11px; border: 1px solid #d8dde6; background: transparent; color: inherit; border-radius: 6px; cursor: pointer; }
+.lens-pill-button { font: 12px/1.2 var(--affinity-card-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  display: inline-flex; align-items: center; gap: 6px; border: 1px solid #d8dde6; border-radius: 16px; padding: 6px 12px;
+  background: #fff; color: #1d2433; box-shadow: 0 2px 8px rgba(0,0,0,.15); cursor: pointer; white-space: nowrap; max-width: 320px; overflow: hidden; text-overflow: ellipsis; }
+.lens-dot { width: 8px; height: 8px; border-radius: 4px; background: #8a93a6; flex: none; }
+.lens-dot[data-status="matched"] { background: #1a7f37; } .lens-dot[data-status="error"] { background: #b42318; }
+.lens-dot[data-status="ambiguous"] { background: #b54708; }
 @media (prefers-color-scheme: dark) {
   .lens-card { background: var(--affinity-card-background, #1e222b); color: var(--affinity-card-color, #e6e9ef); border-color: #3a4150; }
   .lens-status, .lens-sub, .lens-section h3, .lens-num { color: #a3acbd; }
   .lens-bar { background: #3a4150; } .lens-pill { background: #2d3340; color: #e6e9ef; }
-  .lens-foot button { border-color: #3a4150; }
+  .lens-foot button, .lens-select, .lens-actions textarea, .lens-actions input, .lens-candidate-pick { border-color: #3a4150; }
+  .lens-pill-button { background: #1e222b; color: #e6e9ef; border-color: #3a4150; }
+  .lens-actions summary { color: #a5b4fc; }
 }
 "#;
 
@@ -81,7 +106,13 @@ pub fn error_text(kind: &str, message: &str, retry_at: Option<&str>) -> String {
         "forbidden" => "Your Affinity account may not see this.".to_owned(),
         "rate_limited" => match retry_at.and_then(Timestamp::parse) {
             Some(t) => {
-                format!("Affinity's rate limit was reached. The Lens tries again at {}.", t.0.format("%H:%M:%S"))
+                let now = web_time::SystemTime::now()
+                    .duration_since(web_time::SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or_default();
+                let secs = (t.0.timestamp() - now).max(1);
+                let utc = t.0.with_timezone(&chrono::Utc).format("%H:%M:%S UTC");
+                format!("Affinity's rate limit was reached. Try again in {secs} s (at {utc}).")
             }
             None => "Affinity's rate limit was reached. The Lens will try again shortly.".to_owned(),
         },
@@ -130,7 +161,7 @@ fn connection_row(c: Connection) -> impl IntoView {
     }
 }
 
-fn list_row(l: CardListEntry) -> impl IntoView {
+fn list_row(l: CardListEntry, write: Option<(ActionProps, affinity_core::actions::Target)>) -> impl IntoView {
     let status = l.status.clone().map(|s| {
         let color = s.color.to_string();
         view! { <span class="lens-pill" data-testid="lens-list-status" data-color=color>{s.text}</span> }
@@ -146,9 +177,19 @@ fn list_row(l: CardListEntry) -> impl IntoView {
         details.push(compact_amount(a));
     }
     let added = l.added_at.as_deref().map(|d| format!("added {}", date_only(d))).unwrap_or_default();
+    let select = write.map(|(props, target)| {
+        status_select(
+            props,
+            target,
+            l.list_id,
+            l.entry_id,
+            l.status.as_ref().map(|s| s.text.clone()),
+            l.list_name.clone(),
+        )
+    });
     view! {
         <div data-testid="lens-list-entry" title=added>
-            <div class="lens-row"><span class="lens-grow">{l.list_name}</span>{status}</div>
+            <div class="lens-row"><span class="lens-grow">{l.list_name}</span>{status}{select}</div>
             <div class="lens-sub">{details.join(" · ")}</div>
         </div>
     }
@@ -171,24 +212,45 @@ pub fn CardView(
     #[prop(into)]
     state: Signal<CardState>,
     /// Called by the refresh button; without it there is no button.
-    #[prop(optional, into)]
+    #[prop(default = None, into)]
     on_refresh: Option<Callback<()>>,
+    /// Writes and picks from the card; without them the card is read-only.
+    #[prop(default = None, into)]
+    actions: Option<ActionProps>,
+    /// In the overlay: a button that folds the card back into the pill.
+    #[prop(default = None, into)]
+    on_collapse: Option<Callback<()>>,
+    /// In the overlay: a button that closes it for this page.
+    #[prop(default = None, into)]
+    on_close: Option<Callback<()>>,
 ) -> impl IntoView {
+    let tools = move || {
+        let collapse = on_collapse.map(|cb| {
+            view! { <button type="button" data-testid="lens-collapse" title="Fold into the pill" aria-label="Fold the card" on:click=move |_| cb.run(())>"–"</button> }
+        });
+        let close = on_close.map(|cb| {
+            view! { <button type="button" data-testid="lens-close" title="Close for this page" aria-label="Close" on:click=move |_| cb.run(())>"×"</button> }
+        });
+        (on_collapse.is_some() || on_close.is_some())
+            .then(|| view! { <span class="lens-tools">{collapse}{close}</span> })
+    };
     let body = move || match state.get() {
         CardState::Loading => view! {
             <div class="lens-head">
                 <span class="lens-status" data-testid="lens-status" data-status="loading">"Looking up…"</span>
+                {tools}
             </div>
         }
         .into_any(),
         CardState::Failed(message) => view! {
             <div class="lens-head">
                 <span class="lens-status" data-testid="lens-status" data-status="error">"Error"</span>
+                {tools}
             </div>
             <div class="lens-error" data-testid="lens-error" role="alert">{message}</div>
         }
         .into_any(),
-        CardState::Ready(card) => ready_view(*card, on_refresh).into_any(),
+        CardState::Ready(card) => ready_view(*card, on_refresh, actions, tools).into_any(),
     };
     view! {
         <style>{STYLE}</style>
@@ -196,7 +258,13 @@ pub fn CardView(
     }
 }
 
-fn ready_view(card: Card, on_refresh: Option<Callback<()>>) -> impl IntoView {
+fn ready_view(
+    card: Card,
+    on_refresh: Option<Callback<()>>,
+    actions: Option<ActionProps>,
+    tools: impl IntoView + 'static,
+) -> impl IntoView {
+    let write = actions.zip(target_of(&card));
     let name = card.entity.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| card.query.value.clone());
     let link = card.entity.as_ref().and_then(|e| e.affinity_url.clone());
     let name_view = match link {
@@ -222,7 +290,7 @@ fn ready_view(card: Card, on_refresh: Option<Callback<()>>) -> impl IntoView {
         }
     });
     let lists = (!card.lists.is_empty()).then(|| {
-        let rows = card.lists.clone().into_iter().map(list_row).collect_view();
+        let rows = card.lists.clone().into_iter().map(|l| list_row(l, write)).collect_view();
         view! { <div class="lens-section"><h3>"Lists"</h3>{rows}</div> }
     });
     let a = card.activity.clone();
@@ -257,7 +325,13 @@ fn ready_view(card: Card, on_refresh: Option<Callback<()>>) -> impl IntoView {
             .into_iter()
             .map(|c| {
                 let detail = if c.domains.is_empty() { c.emails.join(", ") } else { c.domains.join(", ") };
-                view! { <div class="lens-row" data-testid="lens-candidate"><span class="lens-grow">{c.name}</span><span class="lens-num">{detail}</span></div> }
+                let pick = actions.map(|a| {
+                    let target = affinity_core::actions::Target { kind: c.kind, id: c.id };
+                    let label = format!("Show {}", c.name);
+                    view! { <button type="button" class="lens-candidate-pick" aria-label=label
+                        on:click=move |_| a.on_action.run(crate::CardAction::Pick { pick: target })>"Show"</button> }
+                });
+                view! { <div class="lens-row" data-testid="lens-candidate"><span class="lens-grow">{c.name}</span><span class="lens-num">{detail}</span>{pick}</div> }
             })
             .collect_view();
         view! { <div class="lens-section"><h3>"Which one?"</h3>{rows}</div> }
@@ -267,6 +341,7 @@ fn ready_view(card: Card, on_refresh: Option<Callback<()>>) -> impl IntoView {
     } else {
         view! { <span>{format!("Fetched {}", card.fetched_at.get(11..16).unwrap_or(""))}</span> }.into_any()
     };
+    let action_forms = actions.map(|a| actions_view(&card, a));
     let refresh = on_refresh.map(|cb| {
         view! { <button type="button" data-testid="lens-refresh" on:click=move |_| cb.run(())>"Refresh"</button> }
     });
@@ -276,6 +351,7 @@ fn ready_view(card: Card, on_refresh: Option<Callback<()>>) -> impl IntoView {
             <span class="lens-status" data-testid="lens-status" data-status=status_key(card.status)>
                 {status_label(card.status)}
             </span>
+            {tools}
         </div>
         <div class="lens-sub">{sub}</div>
         {error.map(|m| view! { <div class="lens-error" data-testid="lens-error" role="alert">{m}</div> })}
@@ -284,7 +360,60 @@ fn ready_view(card: Card, on_refresh: Option<Callback<()>>) -> impl IntoView {
         {lists}
         {activity}
         {opportunities}
+        {action_forms}
         <div class="lens-foot">{fetched}{refresh}</div>
+    }
+}
+
+/// What the folded overlay says: the match state and the best connection.
+pub fn pill_text(state: &CardState) -> String {
+    match state {
+        CardState::Loading => "Affinity: looking up…".to_owned(),
+        CardState::Failed(_) => "Affinity: error".to_owned(),
+        CardState::Ready(card) => match (card.status, card.connections.first()) {
+            (CardStatus::Matched, Some(c)) => {
+                let first = c.colleague.name.split_whitespace().next().unwrap_or(&c.colleague.name);
+                format!("In Affinity · {} {:.2} ({first})", strength_word(c.strength), c.strength)
+            }
+            (CardStatus::Error, _) => format!("Affinity: {}", status_label(card.status).to_lowercase()),
+            (status, _) => status_label(status).to_owned(),
+        },
+    }
+}
+
+/// Affinity's own words for a strength.
+fn strength_word(strength: f64) -> &'static str {
+    if strength >= 0.66 {
+        "Strong"
+    } else if strength >= 0.33 {
+        "Medium"
+    } else {
+        "Weak"
+    }
+}
+
+/// The folded overlay: one button that says the match state and opens the card.
+#[component]
+pub fn PillView(
+    /// The same state as the card's.
+    #[prop(into)]
+    state: Signal<CardState>,
+    /// Opens the card.
+    #[prop(into)]
+    on_expand: Callback<()>,
+) -> impl IntoView {
+    let status = move || match state.get() {
+        CardState::Loading => "loading",
+        CardState::Failed(_) => "error",
+        CardState::Ready(card) => status_key(card.status),
+    };
+    view! {
+        <style>{STYLE}</style>
+        <button type="button" class="lens-pill-button" data-testid="lens-pill" aria-expanded="false"
+            title="Affinity Lens: open the card" on:click=move |_| on_expand.run(())>
+            <span class="lens-dot" data-status=status aria-hidden="true"></span>
+            <span>{move || pill_text(&state.get())}</span>
+        </button>
     }
 }
 
@@ -297,6 +426,24 @@ mod tests {
         for (a, want) in [(7_625_000.0, "7.6M"), (250_000.0, "250K"), (900.0, "900"), (2.5e9, "2.5B")] {
             assert_eq!(compact_amount(a), want);
         }
+    }
+
+    #[test]
+    fn the_pill_names_the_best_connection() {
+        use affinity_core::card::PersonRef;
+        let person = |name: &str| PersonRef { id: 1, name: name.to_owned(), email: None };
+        let mut card = Card::new(
+            affinity_core::Query { kind: affinity_core::QueryKind::Domain, value: "acme.com".into() },
+            CardStatus::Matched,
+        );
+        card.connections.push(Connection {
+            colleague: person("Alice Doe"),
+            contact: person("Bob Smith"),
+            strength: 0.82,
+        });
+        assert_eq!(pill_text(&CardState::Ready(Box::new(card.clone()))), "In Affinity · Strong 0.82 (Alice)");
+        card.status = CardStatus::NotFound;
+        assert_eq!(pill_text(&CardState::Ready(Box::new(card))), "Not in Affinity");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! leptos::mount::mount_to(element, move || view! { <CardView state=state /> });
 //! ```
 
+mod actions;
 mod card;
 
-pub use card::{CardState, CardView};
+pub use actions::{ActionProps, CardAction, Notice};
+pub use card::{CardState, CardView, PillView, error_text, pill_text};

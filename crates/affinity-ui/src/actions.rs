@@ -1,0 +1,237 @@
+//! What the user can do from the card: add to a list, set Status, add a note, create the
+//! organization, pick one of several matches. The card only asks (a [`CardAction`] to its
+//! `on_action`); whoever mounted it performs the write and answers with a [`Notice`].
+
+use affinity_core::actions::{Action, ListChoice, Target};
+use affinity_core::{Card, CardStatus, EntityKind, QueryKind};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the card asks its host to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CardAction {
+    /// A write, about the card's entity (`target`, none for creating one).
+    Write { target: Option<Target>, action: Action },
+    /// Show the card of this candidate of an ambiguous match.
+    Pick { pick: Target },
+}
+
+/// The answer to an action: in progress, done, or failed; shown under the card's actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub ok: bool,
+    pub text: String,
+    /// While the write runs (the action buttons are disabled meanwhile).
+    #[serde(default)]
+    pub pending: bool,
+}
+
+/// How the card reaches its host and hears back.
+#[derive(Clone, Copy)]
+pub struct ActionProps {
+    pub on_action: Callback<CardAction>,
+    pub choices: Signal<Vec<ListChoice>>,
+    pub notice: Signal<Option<Notice>>,
+}
+
+impl ActionProps {
+    fn busy(self) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+        let notice = self.notice;
+        move || notice.get().is_some_and(|n| n.pending)
+    }
+}
+
+pub(crate) fn target_of(card: &Card) -> Option<Target> {
+    card.entity.as_ref().map(|e| Target { kind: e.kind, id: e.id })
+}
+
+/// A name to offer for a domain nobody has added: "unknown-startup.io" → "Unknown Startup".
+fn name_from_domain(domain: &str) -> String {
+    let label = domain.split('.').next().unwrap_or(domain);
+    label
+        .split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The Status select of one list entry (only for lists with a Status field).
+pub(crate) fn status_select(
+    props: ActionProps,
+    target: Target,
+    list_id: i64,
+    entry_id: i64,
+    current: Option<String>,
+    list_name: String,
+) -> impl IntoView {
+    let busy = props.busy();
+    move || {
+        let choice = props.choices.get().into_iter().find(|c| c.id == list_id)?;
+        if choice.statuses.is_empty() {
+            return None;
+        }
+        let current = current.clone();
+        let options = choice
+            .statuses
+            .into_iter()
+            .map(|s| {
+                let selected = current.as_deref() == Some(s.text.as_str());
+                view! { <option value=s.text.clone() selected=selected>{s.text.clone()}</option> }
+            })
+            .collect_view();
+        let label = format!("Status in {list_name}");
+        let on_change = move |ev: leptos::ev::Event| {
+            let status = event_target_value(&ev);
+            if !status.is_empty() {
+                props.on_action.run(CardAction::Write {
+                    target: Some(target),
+                    action: Action::SetStatus { list_id, entry_id, status },
+                });
+            }
+        };
+        Some(view! {
+            <select class="lens-select" data-testid="lens-set-status" aria-label=label
+                prop:disabled=busy on:change=on_change>
+                {current.is_none().then(|| view! { <option value="" selected=true>"Set status…"</option> })}
+                {options}
+            </select>
+        })
+    }
+}
+
+/// The card's action forms, after its content.
+pub(crate) fn actions_view(card: &Card, props: ActionProps) -> impl IntoView + use<> {
+    let busy = props.busy();
+    let notice = move || {
+        props.notice.get().map(|n| {
+            let class = if n.pending {
+                "lens-notice"
+            } else if n.ok {
+                "lens-notice lens-ok"
+            } else {
+                "lens-notice lens-fail"
+            };
+            view! { <div class=class data-testid="lens-notice" role="status">{n.text}</div> }
+        })
+    };
+    let forms = match (card.status, target_of(card)) {
+        (CardStatus::Matched, Some(target)) => {
+            Some(matched_forms(target, card.lists.iter().map(|l| l.list_id).collect(), props, busy).into_any())
+        }
+        (CardStatus::NotFound, _) if card.query.kind == QueryKind::Domain => {
+            Some(create_form(card.query.value.clone(), props, busy).into_any())
+        }
+        _ => None,
+    };
+    forms.map(|forms| view! { <div class="lens-section lens-actions">{forms}{notice}</div> })
+}
+
+fn matched_forms(
+    target: Target,
+    on_lists: Vec<i64>,
+    props: ActionProps,
+    busy: impl Fn() -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let list_ref: NodeRef<leptos::html::Select> = NodeRef::new();
+    let note_ref: NodeRef<leptos::html::Textarea> = NodeRef::new();
+    let lists = move || {
+        props
+            .choices
+            .get()
+            .into_iter()
+            .filter(|c| c.kind == target.kind)
+            .map(|c| {
+                let label = if on_lists.contains(&c.id) { format!("{} (already on it)", c.name) } else { c.name };
+                view! { <option value=c.id.to_string()>{label}</option> }
+            })
+            .collect_view()
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(list_id) = list_ref.get().and_then(|s| s.value().parse::<i64>().ok()) else { return };
+        props.on_action.run(CardAction::Write { target: Some(target), action: Action::AddToList { list_id } });
+    };
+    let note = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let content = note_ref.get().map(|t| t.value()).unwrap_or_default();
+        if !content.trim().is_empty() {
+            props.on_action.run(CardAction::Write { target: Some(target), action: Action::AddNote { content } });
+        }
+    };
+    let kind = if target.kind == EntityKind::Person { "person" } else { "organization" };
+    view! {
+        <details class="lens-form" data-testid="lens-add-to-list">
+            <summary>"Add to list"</summary>
+            <form on:submit=add>
+                <select class="lens-select" node_ref=list_ref aria-label=format!("List to add this {kind} to")>{lists}</select>
+                <button type="submit" prop:disabled=busy>"Add"</button>
+            </form>
+        </details>
+        <details class="lens-form" data-testid="lens-add-note">
+            <summary>"Add a note"</summary>
+            <form on:submit=note>
+                <textarea node_ref=note_ref rows="3" aria-label="Note" placeholder="What happened?"></textarea>
+                <button type="submit" prop:disabled=busy>"Save note"</button>
+            </form>
+        </details>
+    }
+}
+
+fn create_form(
+    domain: String,
+    props: ActionProps,
+    busy: impl Fn() -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let name_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    let domain_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = name_ref.get().map(|i| i.value()).unwrap_or_default();
+        let domain = domain_ref.get().map(|i| i.value()).unwrap_or_default();
+        if !name.trim().is_empty() {
+            props
+                .on_action
+                .run(CardAction::Write { target: None, action: Action::CreateOrganization { name, domain } });
+        }
+    };
+    view! {
+        <details class="lens-form" data-testid="lens-create" open=true>
+            <summary>"Add to Affinity"</summary>
+            <form on:submit=create>
+                <input node_ref=name_ref aria-label="Organization name" value=name_from_domain(&domain) required=true />
+                <input node_ref=domain_ref aria-label="Domain" value=domain />
+                <button type="submit" prop:disabled=busy>"Create organization"</button>
+            </form>
+        </details>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_domain_suggests_a_name() {
+        assert_eq!(name_from_domain("unknown-startup.io"), "Unknown Startup");
+        assert_eq!(name_from_domain("acme.co.uk"), "Acme");
+    }
+
+    #[test]
+    fn actions_reach_javascript_in_the_shapes_the_background_reads() {
+        let w = CardAction::Write {
+            target: Some(Target { kind: EntityKind::Organization, id: 7 }),
+            action: Action::AddToList { list_id: 10 },
+        };
+        assert_eq!(
+            serde_json::to_value(&w).unwrap(),
+            serde_json::json!({"target": {"kind": "organization", "id": 7}, "action": {"action": "add_to_list", "list_id": 10}})
+        );
+        let p = CardAction::Pick { pick: Target { kind: EntityKind::Person, id: 3 } };
+        assert_eq!(serde_json::to_value(&p).unwrap(), serde_json::json!({"pick": {"kind": "person", "id": 3}}));
+    }
+}

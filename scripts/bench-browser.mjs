@@ -1,0 +1,131 @@
+// Time from navigation to a visible Lens card in headless Chromium with the built extension,
+// against the sandbox with `--latency-ms 100`. Used by scripts/bench.mjs; also runs alone:
+//
+//   node scripts/bench-browser.mjs [--runs N]     prints the markdown table
+//
+// Each run launches a fresh Chromium profile (nothing cached: no HTTP cache, an empty
+// background cache, no compiled-wasm cache; the background worker itself is already running
+// when the clock starts), configures the extension for the sandbox, then
+//   cold: opens http://acme.test:PORT/ in a new tab (the first visit of the company site);
+//   warm: closes that tab and opens the same site again in a new tab (the background
+//         answers from its cache).
+// The clock starts just before page.goto and stops when, inside the overlay frame,
+// [data-testid="lens-entity-name"] shows 'Acme Corporation' or [data-testid="lens-pill"]
+// is visible (a collapsed card); the table says which one was seen.
+// The extension is read from LENS_EXTENSION_DIST (default extension/dist), like the e2e tests.
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import {
+  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, chromeDist,
+} from '../tests/e2e/harness.mjs';
+
+export const LATENCY_MS = 100;
+const HOST = 'acme.test';
+const EXPECTED = 'Acme Corporation';
+const TIMEOUT_MS = 30000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The overlay frame, polled every 5 ms (the harness's overlayFrame polls every 100 ms,
+ * too coarse for a measurement).
+ */
+async function findOverlay(page, extensionId, deadline) {
+  const prefix = `chrome-extension://${extensionId}/overlay.html`;
+  while (performance.now() < deadline) {
+    const frame = page.frames().find((f) => f.url().startsWith(prefix));
+    if (frame) return frame;
+    await sleep(5);
+  }
+  throw new Error('no overlay frame appeared');
+}
+
+/** Sandbox requests counted against the month so far (GET /rate-limit itself is exempt). */
+async function apiRequestsUsed(sandbox) {
+  const res = await fetch(`${sandbox.url}/rate-limit`, { headers: { authorization: `Bearer ${sandbox.key}` } });
+  return (await res.json()).rate.org_monthly.used;
+}
+
+/** One visit in a new tab: ms from just before goto to the card (or pill) being visible. */
+async function visit(browser, sandbox, url) {
+  const before = await apiRequestsUsed(sandbox);
+  const page = await browser.context.newPage();
+  const t0 = performance.now();
+  const deadline = t0 + TIMEOUT_MS;
+  // 'commit': do not wait for the load event; the card may come first.
+  await page.goto(url, { waitUntil: 'commit' });
+  const frame = await findOverlay(page, browser.extensionId, deadline);
+  const frameMs = performance.now() - t0;
+  const name = frame.getByTestId('lens-entity-name').filter({ hasText: EXPECTED });
+  const pill = frame.getByTestId('lens-pill');
+  await name.or(pill).first().waitFor({ state: 'visible', timeout: Math.max(1, deadline - performance.now()) });
+  const ms = performance.now() - t0;
+  const seen = (await name.isVisible()) ? 'card' : 'pill';
+  // Let the lookup finish, then count what this visit asked of the sandbox.
+  await sleep(1500);
+  const requests = (await apiRequestsUsed(sandbox)) - before;
+  await page.close();
+  return { ms, frameMs, seen, requests };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Runs the measurement; returns { cold, warm, markdown }. */
+export async function runBrowserBench({ runs = 5, log = () => {} } = {}) {
+  const sandbox = await startSandbox(['--latency-ms', String(LATENCY_MS)]);
+  const site = await startSite();
+  const url = `http://${HOST}:${site.port}/`;
+  const cold = [];
+  const warm = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const browser = await launchChromiumWithExtension([HOST]);
+      try {
+        await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
+        const c = await visit(browser, sandbox, url);
+        const w = await visit(browser, sandbox, url);
+        cold.push(c);
+        warm.push(w);
+        const say = (x) => `${x.ms.toFixed(0)} ms (${x.seen}; frame at ${x.frameMs.toFixed(0)} ms; ${x.requests} requests)`;
+        log(`run ${i + 1}/${runs}: cold ${say(c)}, warm ${say(w)}`);
+      } finally {
+        await browser.context.close();
+      }
+    }
+  } finally {
+    await site.stop();
+    sandbox.stop();
+  }
+  return { cold, warm, markdown: table(cold, warm, runs) };
+}
+
+function table(cold, warm, runs) {
+  const seen = (xs) => [...new Set(xs.map((x) => x.seen))]
+    .map((s) => (s === 'card' ? `card ("${EXPECTED}")` : 'pill')).join(', ');
+  const reqs = (xs) => {
+    const r = [...new Set(xs.map((x) => x.requests))].sort((a, b) => a - b);
+    return r.length === 1 ? `${r[0]}` : `${r[0]}–${r[r.length - 1]}`;
+  };
+  const row = (how, xs) => `| ${how} | ${xs.length} | ${median(xs.map((x) => x.ms)).toFixed(0)} `
+    + `| ${Math.max(...xs.map((x) => x.ms)).toFixed(0)} | ${seen(xs)} `
+    + `| ${median(xs.map((x) => x.frameMs)).toFixed(0)} | ${reqs(xs)} |`;
+  return [
+    `Time from navigation to the visible card: headless Chromium, extension loaded, sandbox latency ${LATENCY_MS} ms per request, ${runs} runs`,
+    '',
+    '| visit | runs | median (ms) | max (ms) | what became visible | overlay frame appeared, median (ms) | API requests per visit |',
+    '|---|---:|---:|---:|---|---:|---:|',
+    row(`cold: first visit of ${HOST} in a fresh browser profile`, cold),
+    row(`warm: ${HOST} again in a new tab, same profile (background cache)`, warm),
+  ].join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--runs');
+  const runs = i > 0 ? Number(process.argv[i + 1]) : 5;
+  console.error(`extension: ${chromeDist}`);
+  const { markdown } = await runBrowserBench({ runs, log: (l) => console.error(l) });
+  console.log(markdown);
+}
