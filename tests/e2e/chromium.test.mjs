@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  root, startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame,
+  root, startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, openCard,
 } from './harness.mjs';
 
 let sandbox, site, browser;
@@ -25,7 +25,7 @@ after(async () => {
 test('a company site shows the overlay with the organization name', async () => {
   const page = await browser.context.newPage();
   await page.goto(`http://acme.test:${site.port}/`);
-  const frame = await overlayFrame(page, browser.extensionId);
+  const frame = await openCard(page, browser.extensionId);
   await frame.getByTestId('lens-card').waitFor();
   await assert.doesNotReject(frame.getByTestId('lens-entity-name').filter({ hasText: 'Acme Corporation' }).waitFor());
   assert.equal(await frame.getByTestId('lens-status').textContent(), 'In Affinity');
@@ -41,7 +41,7 @@ test('the overlay works on a page whose CSP forbids WebAssembly', async () => {
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
   const response = await page.goto(`http://acme.test:${site.port}/strict-csp`);
   assert.match(response.headers()['content-security-policy'], /script-src 'self'/);
-  const frame = await overlayFrame(page, browser.extensionId);
+  const frame = await openCard(page, browser.extensionId);
   await frame.getByTestId('lens-entity-name').filter({ hasText: 'Acme Corporation' }).waitFor();
   assert.deepEqual(cspErrors, []);
   await page.close();
@@ -50,7 +50,7 @@ test('the overlay works on a page whose CSP forbids WebAssembly', async () => {
 test('an unknown company shows "not in Affinity"', async () => {
   const page = await browser.context.newPage();
   await page.goto(`http://unknown-startup.test:${site.port}/`);
-  const frame = await overlayFrame(page, browser.extensionId);
+  const frame = await openCard(page, browser.extensionId);
   await frame.getByTestId('lens-status').filter({ hasText: 'Not in Affinity' }).waitFor();
   assert.equal(await frame.getByTestId('lens-entity-name').textContent(), 'unknown-startup.test');
   await page.close();
@@ -74,7 +74,7 @@ test('the page never sees the API key', async () => {
 test('the full card shows connections and lists, and refresh fetches it again', async () => {
   const page = await browser.context.newPage();
   await page.goto(`http://acme.test:${site.port}/`);
-  const frame = await overlayFrame(page, browser.extensionId);
+  const frame = await openCard(page, browser.extensionId);
   await frame.getByTestId('lens-entity-name').filter({ hasText: 'Acme Corporation' }).waitFor();
   await frame.getByTestId('lens-connection').first().waitFor();
   assert.match(await frame.getByTestId('lens-connection').first().textContent(), /Alice Doe knows Bob Smith\s*0\.82/);

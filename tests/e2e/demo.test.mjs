@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { root, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, freePort } from './harness.mjs';
+import { root, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, openCard, freePort } from './harness.mjs';
 
 
 test('the demo serves company sites on which the extension shows the card; Ctrl-C stops it', async () => {
@@ -30,7 +30,7 @@ test('the demo serves company sites on which the extension shows the card; Ctrl-
     await configureChromiumExtension(browser.context, browser.extensionId, { url: `http://127.0.0.1:${sandboxPort}`, key: 'demo-key' });
     const page = await browser.context.newPage();
     await page.goto(`http://acme.localhost:${demoPort}/`); // *.localhost is loopback in Chromium
-    const frame = await overlayFrame(page, browser.extensionId);
+    const frame = await openCard(page, browser.extensionId);
     await frame.getByTestId('lens-entity-name').filter({ hasText: 'Acme Corporation' }).waitFor();
   } finally {
     await browser.context.close();

@@ -66,6 +66,8 @@ async function openCard(host, context = browser.context, extensionId = browser.e
   const page = await context.newPage();
   await page.goto(`http://${host}:${site.port}/`);
   const frame = await overlayFrame(page, extensionId);
+  // The overlay starts as the pill: open the card, as a user would.
+  await frame.getByTestId('lens-pill').click();
   await frame.getByTestId('lens-card').waitFor();
   return { page, frame };
 }

@@ -124,3 +124,14 @@ export async function freePort() {
   await new Promise((r) => srv.close(r));
   return port;
 }
+
+/**
+ * The overlay frame with its card open: the overlay starts as the pill, which is clicked
+ * (as a user would) once it is there.
+ */
+export async function openCard(page, extensionId, timeout = 15000) {
+  const frame = await overlayFrame(page, extensionId, timeout);
+  await frame.getByTestId('lens-pill').click({ timeout });
+  await frame.getByTestId('lens-card').waitFor({ timeout });
+  return frame;
+}
