@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { firefoxDist, startSandbox, startSite, freePort } from './harness.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
@@ -109,13 +111,81 @@ test('Firefox: the options page saves the key and a company site shows the overl
 
   await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
   // The overlay is the page's first frame (inside a closed shadow root, so found by index).
-  const name = await waitFor('the overlay card', async () => {
+  // It starts as the pill, which says the match state once the lookup is done.
+  let pillText = '';
+  const pill = await waitFor('the overlay pill', async () => {
     await wd('POST', s('/frame'), { id: null });
     await wd('POST', s('/frame'), { id: 0 });
+    const el = await find('[data-testid="lens-pill"]');
+    pillText = await wd('GET', s(`/element/${el}/text`));
+    return pillText.includes('In Affinity') ? el : null;
+  }).catch((e) => { throw new Error(`${e.message}; the pill said ${JSON.stringify(pillText)}`); });
+  assert.match(pillText, /^In Affinity\b/);
+  // Clicked, as a user would, it opens the card in the same frame.
+  await wd('POST', s(`/element/${pill}/click`), {});
+  await waitFor('the overlay card', async () => find('[data-testid="lens-card"]'));
+  const name = await waitFor('the organization name', async () => {
     const text = await textOf('[data-testid="lens-entity-name"]');
     return text === 'Acme Corporation' ? text : null;
   });
   assert.equal(name, 'Acme Corporation');
   // WebDriver returns rendered text: the status is shown in capitals.
   assert.equal((await textOf('[data-testid="lens-status"]')).toLowerCase(), 'in affinity');
+  await wd('POST', s('/frame'), { id: null });
+});
+
+test('Firefox: the toolbar popup shows the card of the company site in a tab', async () => {
+  // The built Firefox extension declares the popup as its toolbar button's.
+  const manifest = JSON.parse(readFileSync(join(firefoxDist, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.action?.default_popup, 'popup.html');
+
+  // WebDriver cannot click the toolbar button: the popup is opened as a page in a tab of its
+  // own, with `?tab=` naming the site's tab. The site is (re)loaded in the first tab (the
+  // key was saved by the test above).
+  const siteTab = await wd('GET', s('/window'));
+  await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
+  // Once the overlay is there, the content script has reported the page to the background.
+  await waitFor('the overlay on the site', async () => {
+    await wd('POST', s('/frame'), { id: null });
+    await wd('POST', s('/frame'), { id: 0 });
+    return find('[data-testid="lens-pill"]');
+  });
+  await wd('POST', s('/frame'), { id: null });
+
+  const { handle: popupTab } = await wd('POST', s('/window/new'), { type: 'tab' });
+  await wd('POST', s('/window'), { handle: popupTab });
+  try {
+    await openExtensionPage('popup.html');
+    // Without `?tab=` the popup is about its own tab (an extension page: nothing to look
+    // up). From the extension page, the WebExtension API names the site's tab.
+    await waitFor('the popup page', async () => (await wd('POST', s('/execute/sync'), {
+      script: 'return location.protocol === "moz-extension:" && document.readyState === "complete";',
+      args: [],
+    })));
+    const tabId = await wd('POST', s('/execute/async'), {
+      script: `const done = arguments[arguments.length - 1];
+        const api = (window.wrappedJSObject ?? window).browser;
+        api.tabs.query({ url: arguments[0] }).then(
+          (tabs) => done(tabs.length === 1 ? tabs[0].id : { found: tabs.length }),
+          (e) => done({ error: String(e) }));`,
+      args: [`*://acme.test/*`],
+    });
+    assert.ok(Number.isSafeInteger(tabId), `the site's tab id: ${JSON.stringify(tabId)}`);
+    await openExtensionPage(`popup.html?tab=${tabId}`);
+
+    const name = await waitFor('the popup card', async () => {
+      const url = await wd('GET', s('/url'));
+      if (!url.endsWith(`popup.html?tab=${tabId}`)) return null;
+      const text = await textOf('[data-testid="lens-entity-name"]');
+      return text === 'Acme Corporation' ? text : null;
+    });
+    assert.equal(name, 'Acme Corporation');
+    assert.equal((await textOf('[data-testid="lens-status"]')).toLowerCase(), 'in affinity');
+    // The popup shows the card itself, not the pill.
+    const pills = await wd('POST', s('/elements'), { using: 'css selector', value: '[data-testid="lens-pill"]' });
+    assert.equal(pills.length, 0);
+  } finally {
+    await wd('DELETE', s('/window')).catch(() => {});
+    await wd('POST', s('/window'), { handle: siteTab }).catch(() => {});
+  }
 });

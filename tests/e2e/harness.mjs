@@ -72,8 +72,11 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--disable-features=Translate,MediaRouter',
 ];
 
-/** Chromium (Debian's) with the built extension loaded; `hosts` resolve to 127.0.0.1. */
-export async function launchChromiumWithExtension(hosts = []) {
+/**
+ * Chromium (Debian's) with the built extension loaded; `hosts` resolve to 127.0.0.1.
+ * `extraArgs` are added to the command line (e.g. a site's `chromiumArgs`).
+ */
+export async function launchChromiumWithExtension(hosts = [], extraArgs = []) {
   const { chromium } = await import('playwright-core');
   const userDataDir = mkdtempSync(join(tmpdir(), 'lens-chromium-'));
   const args = [
@@ -82,6 +85,7 @@ export async function launchChromiumWithExtension(hosts = []) {
     `--load-extension=${chromeDist}`,
   ];
   if (hosts.length) args.push(`--host-resolver-rules=${hosts.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`);
+  args.push(...extraArgs);
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -134,4 +138,67 @@ export async function openCard(page, extensionId, timeout = 15000) {
   await frame.getByTestId('lens-pill').click({ timeout });
   await frame.getByTestId('lens-card').waitFor({ timeout });
   return frame;
+}
+
+/**
+ * A site served over HTTPS as `hostname` (default www.linkedin.com) on a free port of
+ * 127.0.0.1, with a throwaway self-signed certificate made at test time (the key is read
+ * into memory and its files deleted at once: nothing is ever written to the repository).
+ * Serves `dir` (default tests/site/linkedin) like a single-page app: the shell `index.html`
+ * for `/`, `/feed/…`, `/in/…` and `/company/…`, and `/static/NAME.js|css` from `dir`;
+ * anything else is 404. Chromium trusts this certificate, and only it, with `chromiumArgs`
+ * (`--ignore-certificate-errors-spki-list` with the SHA-256 of its public key).
+ * `requests` lists the paths asked for, so a test can tell that a page did not reload.
+ */
+export async function startHttpsSite({ hostname = 'www.linkedin.com', dir = join(root, 'tests', 'site', 'linkedin') } = {}) {
+  const { createServer: createHttpsServer } = await import('node:https');
+  const { X509Certificate, createHash } = await import('node:crypto');
+  const { execFileSync } = await import('node:child_process');
+  const { rmSync } = await import('node:fs');
+  const tmp = mkdtempSync(join(tmpdir(), 'lens-cert-'));
+  let key, cert;
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-keyout', join(tmp, 'key.pem'), '-out', join(tmp, 'cert.pem'), '-subj', `/CN=${hostname}`,
+      '-addext', `subjectAltName=DNS:${hostname}`, '-addext', 'extendedKeyUsage=serverAuth',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    key = readFileSync(join(tmp, 'key.pem'));
+    cert = readFileSync(join(tmp, 'cert.pem'));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const x509 = new X509Certificate(cert);
+  const spki = createHash('sha256').update(x509.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+
+  const requests = [];
+  const server = createHttpsServer({ key, cert }, (req, res) => {
+    const path = new URL(req.url, 'https://x').pathname;
+    requests.push(path);
+    let file = null;
+    const asset = path.match(/^\/static\/([\w-]+\.(?:js|css))$/);
+    if (asset) file = asset[1];
+    else if (path === '/' || /^\/(feed|in|company)(\/|$)/.test(path)) file = 'index.html';
+    const full = file && join(dir, file);
+    if (!full || !existsSync(full)) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
+    res.writeHead(200, {
+      'content-type': TYPES[extname(full)] ?? 'application/octet-stream',
+      // Like LinkedIn: no inline or foreign scripts.
+      'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:",
+      'cache-control': 'no-store',
+    });
+    res.end(readFileSync(full));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return {
+    port,
+    hostname,
+    origin: `https://${hostname}:${port}`,
+    spki,
+    certificate: x509,
+    chromiumArgs: [`--ignore-certificate-errors-spki-list=${spki}`],
+    requests,
+    stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
 }
