@@ -5,12 +5,13 @@
 // Messages (every one typed and checked against its sender):
 //   from the content script (a tab's top frame):
 //     lens:page {url, hints}        -> {show, token, expanded, position} | {show: false}
-//     lens:size {token, width, height}, lens:position {side, top}, lens:closed {token}
+//     lens:position {side, top}
 //   from the extension's own pages (overlay iframe, popup, options):
 //     lens:card {token, refresh?, pick?}  -> {card} | {error, message}
 //     lens:act {token, target, action}    -> {ok, changed, message, target} | {ok: false, kind, message}
 //     lens:choices {token}                -> {ok, lists}
-//     lens:expand {token, expanded}, lens:close {token}  (relayed to the content script)
+//     lens:size {token, width, height}, lens:expand {token, expanded}, lens:close {token}
+//                                         (relayed to the tab's content script)
 //     lens:tab {tabId}                    -> {token, url} (the popup)
 //     lens:pause {site, paused}           -> {ok}
 //     lens:whoami {apiKey, baseUrl}, lens:usage {}  (the options page)
@@ -246,13 +247,11 @@ const isToken = (t) => typeof t === 'string' && /^[0-9a-f]{32}$/.test(t);
 const isTarget = (t) => t === null || t === undefined
   || (t && (t.kind === 'organization' || t.kind === 'person') && Number.isSafeInteger(t.id));
 
-// Relays between a tab's content script and its overlay frame, so that neither uses
-// postMessage (which the page could read).
+// The overlay frame reaches its tab's content script through here, never by postMessage
+// (which the page could read); the content script reaches the frame through its URL's
+// fragment.
 function toContent(tabId, msg) {
   api.tabs.sendMessage(tabId, msg, { frameId: 0 }).catch(() => {});
-}
-function toOverlay(msg) {
-  api.runtime.sendMessage(msg).catch(() => {});
 }
 
 function handle(msg, sender) {
@@ -272,9 +271,6 @@ function handle(msg, sender) {
       if (fromExtensionPage && sender.tab && isToken(msg.token)) {
         toContent(sender.tab.id, { type: msg.type, token: msg.token, expanded: msg.expanded === true });
       }
-      break;
-    case 'lens:toggle':
-      if (fromContent && isToken(msg.token)) toOverlay({ type: 'lens:toggle', token: msg.token });
       break;
     case 'lens:position':
       if (fromContent && (msg.side === 'left' || msg.side === 'right') && Number.isFinite(msg.top)) {

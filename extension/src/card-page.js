@@ -31,7 +31,10 @@ export async function mountLensCard(root, token, overlay = null) {
   };
   if (overlay) {
     options.expanded = overlay.expanded === true;
-    options.onExpand = (expanded) => api.runtime.sendMessage({ type: 'lens:expand', token, expanded }).catch(() => {});
+    options.onExpand = (expanded) => {
+      overlay.expanded = expanded;
+      api.runtime.sendMessage({ type: 'lens:expand', token, expanded }).catch(() => {});
+    };
     options.onClose = () => api.runtime.sendMessage({ type: 'lens:close', token }).catch(() => {});
   }
   const handle = mountCard(root, options);
@@ -91,14 +94,13 @@ export async function mountLensCard(root, token, overlay = null) {
     handle.setNotice({ ok: true, text: reply.message });
   }
 
-  api.runtime.onMessage.addListener((msg, sender) => {
-    if (sender.id !== api.runtime.id || msg?.token !== token) return;
-    if (msg.type === 'lens:toggle' && overlay) {
-      overlay.expanded = !overlay.expanded;
+  if (overlay) {
+    // The keyboard shortcut: the content script changes this frame's fragment.
+    window.addEventListener('hashchange', () => {
+      overlay.expanded = new URLSearchParams(location.hash.slice(1)).get('expanded') === '1';
       handle.setExpanded(overlay.expanded);
-      api.runtime.sendMessage({ type: 'lens:expand', token, expanded: overlay.expanded }).catch(() => {});
-    }
-  });
+    });
+  }
 
   await load();
   return handle;

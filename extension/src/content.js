@@ -69,6 +69,8 @@
     }
   }
 
+  const frameUrl = (t, expanded, n) => `${api.runtime.getURL('overlay.html')}#t=${t}&expanded=${expanded ? 1 : 0}&n=${n}`;
+
   function remove() {
     overlay?.host.remove();
     overlay = null;
@@ -85,13 +87,13 @@
     grip.style.cssText = 'width: 10px; align-self: stretch; cursor: grab; opacity: .35; touch-action: none;'
       + 'background: radial-gradient(circle, #8a93a6 1px, transparent 1.5px) 0 0 / 5px 5px;';
     const frame = document.createElement('iframe');
-    frame.src = `${api.runtime.getURL('overlay.html')}#t=${token}&expanded=${expanded ? 1 : 0}`;
+    frame.src = frameUrl(token, expanded, 0);
     frame.title = 'Affinity Lens';
     frame.setAttribute('allowtransparency', 'true');
     frame.style.cssText = 'border: 0; width: 180px; height: 44px; background: transparent; color-scheme: normal; display: block;';
     root.append(grip, frame);
     (document.body ?? document.documentElement).append(host);
-    overlay = { host, frame, token };
+    overlay = { host, frame, token, expanded, toggles: 0 };
     place();
     drag(grip, host);
   }
@@ -132,12 +134,18 @@
       overlay.frame.style.height = `${height}px`;
       overlay.frame.style.width = `${width}px`;
       place();
+    } else if (msg.type === 'lens:expand' && overlay && msg.token === overlay.token) {
+      overlay.expanded = msg.expanded === true;
     } else if (msg.type === 'lens:close' && overlay && msg.token === overlay.token) {
       remove();
     } else if (msg.type === 'lens:toggle') {
       // The keyboard shortcut: a closed overlay comes back open; an open one folds or unfolds.
+      // The frame hears it as a change of its URL's fragment (no reload, no postMessage).
       if (!overlay && token) inject(true);
-      else if (overlay) api.runtime.sendMessage({ type: 'lens:toggle', token: overlay.token }).catch(() => {});
+      else if (overlay) {
+        overlay.expanded = !overlay.expanded;
+        overlay.frame.src = frameUrl(overlay.token, overlay.expanded, ++overlay.toggles);
+      }
     } else if (msg.type === 'lens:navigated' && location.href !== lastUrl) {
       report().catch(() => {});
     }
