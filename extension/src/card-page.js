@@ -22,7 +22,6 @@ function pendingText(action) {
  */
 export async function mountLensCard(root, token, overlay = null) {
   await init({ module_or_path: new URL('./wasm/affinity_web_bg.wasm', import.meta.url) });
-  let current = null; // the card on show
   let choicesAsked = false;
 
   const options = {
@@ -57,7 +56,6 @@ export async function mountLensCard(root, token, overlay = null) {
       const reply = await api.runtime.sendMessage({ type: 'lens:card', token, refresh, pick });
       settled = true;
       if (reply && reply.card) {
-        current = reply.card;
         handle.setCard(reply.card);
         if (reply.card.status === 'matched' || reply.card.status === 'not_found') choices();
       } else {
@@ -89,9 +87,9 @@ export async function mountLensCard(root, token, overlay = null) {
       return;
     }
     handle.setNotice({ ok: true, text: reply.message });
-    // Show what Affinity has now: a created organization is found by its domain.
-    await load({ refresh: true, quiet: true, pick: current?.status === 'matched' ? null : null });
-    handle.setNotice({ ok: true, text: reply.message });
+    // Show what Affinity has now (a created organization is found by its domain); the
+    // notice stays.
+    await load({ refresh: true, quiet: true });
   }
 
   if (overlay) {
