@@ -7,7 +7,7 @@
 //     lens:page {url, hints}        -> {show, token, expanded, position} | {show: false}
 //     lens:position {side, top}
 //   from the extension's own pages (overlay iframe, popup, options):
-//     lens:card {token, refresh?, pick?}  -> {card} | {error, message}
+//     lens:card {token, refresh?, lookup?, pick?}  -> {card} | {onDemand, message} | {error, message}
 //     lens:act {token, target, action}    -> {ok, changed, message, target} | {ok: false, kind, message}
 //     lens:choices {token}                -> {ok, lists}
 //     lens:size {token, width, height}, lens:expand {token, expanded}, lens:close {token}
@@ -16,7 +16,7 @@
 //     lens:pause {site, paused}           -> {ok}
 //     lens:whoami {apiKey, baseUrl}, lens:usage {}  (the options page)
 import init, {
-  lookupCard, pageQuery, performAction, listChoices, whoami, usage, exportState, importState, registrableDomain,
+  lookupCard, pageQuery, performAction, listChoices, whoami, usage, budget, exportState, importState, registrableDomain,
 } from './wasm/affinity_web.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -34,7 +34,7 @@ const ready = (async () => {
 const lookups = new Map(); // token -> Promise<{card} | {error, message}>
 
 async function settings() {
-  const s = await api.storage.local.get(['apiKey', 'baseUrl', 'ignored', 'paused', 'overlay', 'position']);
+  const s = await api.storage.local.get(['apiKey', 'baseUrl', 'ignored', 'paused', 'overlay', 'position', 'onDemandBelow']);
   return {
     apiKey: s.apiKey ?? '',
     baseUrl: s.baseUrl || DEFAULT_BASE_URL,
@@ -42,7 +42,18 @@ async function settings() {
     paused: Array.isArray(s.paused) ? s.paused : [],
     overlay: s.overlay !== false,
     position: s.position ?? null,
+    // Below this share (%) of the month's budget left, pages are looked up on demand only.
+    onDemandBelow: Number.isFinite(s.onDemandBelow) ? s.onDemandBelow : 5,
   };
+}
+
+/** When the month's budget (as Affinity's last answer said) is low: a sentence saying so. */
+function budgetLow(s) {
+  if (!s.apiKey) return null;
+  const b = budget(s);
+  if (!b || b.percentLeft == null || b.percentLeft >= s.onDemandBelow) return null;
+  const fmt = (n) => Number(n).toLocaleString('en-US');
+  return `This month's Affinity budget is low (${fmt(b.remaining)} of ${fmt(b.limit)} requests left), so pages are looked up only when you ask.`;
 }
 
 // ---- persistence: the cache and the limiter outlive the worker -------------------------
@@ -146,10 +157,12 @@ async function onPage(msg, sender) {
     return { show: false };
   }
   const token = newToken();
-  const page = { url: msg.url, hints, tabId };
+  const low = budgetLow(s);
+  const page = { url: msg.url, hints, tabId, onDemand: low };
   await savePage(token, page);
   await api.storage.session.set({ [`tab:${tabId}`]: token });
-  start(token, page);
+  if (low) await api.action.setBadgeText({ tabId, text: '' });
+  else start(token, page);
   const site = siteOf(msg.url);
   return { show: s.overlay && !s.paused.includes(site), token, position: s.position };
 }
@@ -163,7 +176,10 @@ async function onCard(msg) {
     return start(msg.token, page, { refresh: msg.refresh === true });
   }
   const pending = msg.refresh === true ? undefined : lookups.get(msg.token);
-  return pending ?? start(msg.token, page, { refresh: msg.refresh === true });
+  if (pending) return pending;
+  // On demand (the budget is low): only when the user asks (`lookup`, or a refresh).
+  if (page.onDemand && msg.lookup !== true && msg.refresh !== true) return { onDemand: true, message: page.onDemand };
+  return start(msg.token, page, { refresh: msg.refresh === true });
 }
 
 async function onAct(msg) {

@@ -23,9 +23,10 @@ function pendingText(action) {
 export async function mountLensCard(root, token, overlay = null) {
   await init({ module_or_path: new URL('./wasm/affinity_web_bg.wasm', import.meta.url) });
   let choicesAsked = false;
+  let idle = false; // not looked up yet: the budget is low
 
   const options = {
-    onRefresh: () => load({ refresh: true }),
+    onRefresh: () => (idle ? load({ lookup: true, visible: true }) : load({ refresh: true })),
     onAction: (a) => act(a),
   };
   if (overlay) {
@@ -46,16 +47,19 @@ export async function mountLensCard(root, token, overlay = null) {
     else choicesAsked = false;
   }
 
-  async function load({ refresh = false, pick = null, quiet = false } = {}) {
-    if (refresh && !quiet) handle.setLoading();
+  async function load({ refresh = false, lookup = false, pick = null, quiet = false, visible = false } = {}) {
+    if ((refresh && !quiet) || visible) handle.setLoading();
     let settled = false;
     const timer = setTimeout(() => {
       if (!settled) handle.setError('Affinity did not answer in time. Try again later.');
     }, TIME_LIMIT_MS);
     try {
-      const reply = await api.runtime.sendMessage({ type: 'lens:card', token, refresh, pick });
+      const reply = await api.runtime.sendMessage({ type: 'lens:card', token, refresh, lookup, pick });
       settled = true;
-      if (reply && reply.card) {
+      idle = reply?.onDemand === true;
+      if (idle) {
+        handle.setIdle(reply.message);
+      } else if (reply && reply.card) {
         handle.setCard(reply.card);
         if (reply.card.status === 'matched' || reply.card.status === 'not_found') choices();
       } else {

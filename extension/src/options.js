@@ -21,14 +21,15 @@ function baseUrlOrError() {
   }
 }
 
-const stored = await api.storage.local.get(['apiKey', 'baseUrl', 'ignored', 'paused', 'overlay']);
+const stored = await api.storage.local.get(['apiKey', 'baseUrl', 'ignored', 'paused', 'overlay', 'onDemandBelow']);
 $('api-key').value = stored.apiKey ?? '';
 $('base-url').value = stored.baseUrl ?? DEFAULT_BASE_URL;
 $('ignored').value = (stored.ignored ?? []).join('\n');
 $('paused').value = (stored.paused ?? []).join('\n');
 $('overlay').checked = stored.overlay !== false;
+$('on-demand-below').value = String(stored.onDemandBelow ?? 5);
 // Enabled only now, so that what the user types is never overwritten by the stored values.
-for (const id of ['api-key', 'base-url', 'ignored', 'paused', 'overlay', 'test']) $(id).disabled = false;
+for (const id of ['api-key', 'base-url', 'ignored', 'paused', 'overlay', 'on-demand-below', 'test']) $(id).disabled = false;
 document.querySelector('[data-testid="save"]').disabled = false;
 
 $('form').addEventListener('submit', async (event) => {
@@ -37,9 +38,14 @@ $('form').addEventListener('submit', async (event) => {
   const { baseUrl, error } = baseUrlOrError();
   if (error) return show('status', error, 'error');
   if (!apiKey) return show('status', 'Enter your Affinity API key (Affinity: Settings → API).', 'error');
+  const onDemandBelow = Number($('on-demand-below').value);
+  if (!Number.isFinite(onDemandBelow) || onDemandBelow < 0 || onDemandBelow > 100) {
+    return show('status', 'The budget share must be a number from 0 to 100.', 'error');
+  }
   try {
     await api.storage.local.set({
       apiKey, baseUrl, ignored: lines('ignored').map(site), paused: lines('paused').map(site), overlay: $('overlay').checked,
+      onDemandBelow,
     });
     show('status', 'Saved.', 'ok');
     refreshUsage();

@@ -63,6 +63,17 @@ pub struct MonthlyBudget {
     pub resets_at_ms: Option<u64>,
 }
 
+impl MonthlyBudget {
+    /// The share of the month's budget still left, in percent; `None` when unlimited or
+    /// not known.
+    pub fn percent_left(&self) -> Option<f64> {
+        match (self.unlimited, self.limit, self.remaining) {
+            (false, Some(limit), Some(remaining)) if limit > 0 => Some(100.0 * remaining.max(0) as f64 / limit as f64),
+            _ => None,
+        }
+    }
+}
+
 /// The limiter's state, serialisable so that a restarted service worker keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LimiterState {
@@ -347,5 +358,14 @@ mod tests {
         let saved = serde_json::to_string(&limiter.snapshot()).unwrap();
         let restarted = RateLimiter::with_state(limiter.config(), serde_json::from_str(&saved).unwrap());
         assert_eq!(restarted.check(t0 + Duration::from_secs(1)), Decision::Wait(Duration::from_secs(59)));
+    }
+
+    #[test]
+    fn the_share_of_the_month_left_is_known_only_for_a_limited_budget() {
+        let b = |limit, remaining, unlimited| MonthlyBudget { limit, remaining, unlimited, resets_at_ms: None };
+        assert_eq!(b(Some(100_000), Some(4_000), false).percent_left(), Some(4.0));
+        assert_eq!(b(Some(100), Some(-3), false).percent_left(), Some(0.0));
+        assert_eq!(b(None, Some(10), false).percent_left(), None);
+        assert_eq!(b(Some(100), Some(10), true).percent_left(), None);
     }
 }

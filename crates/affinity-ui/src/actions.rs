@@ -75,18 +75,21 @@ pub(crate) fn status_select(
         if choice.statuses.is_empty() {
             return None;
         }
-        let current = current.clone();
+        // The current Status shows in its pill beside this; here it cannot be chosen again.
         let options = choice
             .statuses
             .into_iter()
             .map(|s| {
-                let selected = current.as_deref() == Some(s.text.as_str());
-                view! { <option value=s.text.clone() selected=selected>{s.text.clone()}</option> }
+                let current = current.as_deref() == Some(s.text.as_str());
+                view! { <option value=s.text.clone() disabled=current>{s.text.clone()}</option> }
             })
             .collect_view();
-        let label = format!("Status in {list_name}");
+        let label = format!("Change the Status in {list_name}");
+        let prompt = if current.is_some() { "Change…" } else { "Set status…" };
         let on_change = move |ev: leptos::ev::Event| {
             let status = event_target_value(&ev);
+            // Back to the prompt: the pill shows the Status once Affinity has it.
+            event_target::<leptos::web_sys::HtmlSelectElement>(&ev).set_value("");
             if !status.is_empty() {
                 props.on_action.run(CardAction::Write {
                     target: Some(target),
@@ -97,7 +100,7 @@ pub(crate) fn status_select(
         Some(view! {
             <select class="lens-select" data-testid="lens-set-status" aria-label=label
                 prop:disabled=busy on:change=on_change>
-                {current.is_none().then(|| view! { <option value="" selected=true>"Set status…"</option> })}
+                <option value="" selected=true>{prompt}</option>
                 {options}
             </select>
         })

@@ -16,6 +16,9 @@ pub enum CardState {
     Ready(Box<Card>),
     /// No card could be had (the extension could not reach its background, say).
     Failed(String),
+    /// Not looked up, on purpose (the month's budget is low): the message says why; the
+    /// refresh callback looks it up.
+    Idle(String),
 }
 
 /// The card's own styles: inside its view, so they land in whichever shadow root or
@@ -250,6 +253,19 @@ pub fn CardView(
             <div class="lens-error" data-testid="lens-error" role="alert">{message}</div>
         }
         .into_any(),
+        CardState::Idle(message) => view! {
+            <div class="lens-head">
+                <span class="lens-status" data-testid="lens-status" data-status="idle">"Not looked up"</span>
+                {tools}
+            </div>
+            <div class="lens-sub">{message}</div>
+            {on_refresh.map(|cb| view! {
+                <div class="lens-foot"><span></span>
+                    <button type="button" data-testid="lens-lookup" on:click=move |_| cb.run(())>"Look up"</button>
+                </div>
+            })}
+        }
+        .into_any(),
         CardState::Ready(card) => ready_view(*card, on_refresh, actions, tools).into_any(),
     };
     view! {
@@ -370,6 +386,7 @@ pub fn pill_text(state: &CardState) -> String {
     match state {
         CardState::Loading => "Affinity: looking up…".to_owned(),
         CardState::Failed(_) => "Affinity: error".to_owned(),
+        CardState::Idle(_) => "Affinity: look up?".to_owned(),
         CardState::Ready(card) => match (card.status, card.connections.first()) {
             (CardStatus::Matched, Some(c)) => {
                 let first = c.colleague.name.split_whitespace().next().unwrap_or(&c.colleague.name);
@@ -405,6 +422,7 @@ pub fn PillView(
     let status = move || match state.get() {
         CardState::Loading => "loading",
         CardState::Failed(_) => "error",
+        CardState::Idle(_) => "idle",
         CardState::Ready(card) => status_key(card.status),
     };
     view! {

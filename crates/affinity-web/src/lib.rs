@@ -284,6 +284,31 @@ pub async fn usage_js(settings: JsValue) -> Result<JsValue, JsValue> {
     answer(client.rate_limit().await)
 }
 
+/// `budget(settings)`: the month's budget as last seen in Affinity's headers
+/// (`{limit, remaining, unlimited, percentLeft}`), or `null` before any answer. No request.
+#[wasm_bindgen(js_name = budget)]
+pub fn budget_js(settings: JsValue) -> Result<JsValue, JsValue> {
+    let settings = settings_from(settings)?;
+    let (client, _) = shared_client(&settings.base_url, &settings.api_key);
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Budget {
+        limit: Option<i64>,
+        remaining: Option<i64>,
+        unlimited: bool,
+        percent_left: Option<f64>,
+    }
+    match client.limiter().monthly() {
+        Some(m) => to_js(&Budget {
+            limit: m.limit,
+            remaining: m.remaining,
+            unlimited: m.unlimited,
+            percent_left: m.percent_left(),
+        }),
+        None => Ok(JsValue::NULL),
+    }
+}
+
 /// `registrableDomain(host)`: the eTLD+1 of a host, or `null`.
 #[wasm_bindgen(js_name = registrableDomain)]
 pub fn registrable_domain(host: &str) -> Option<String> {
@@ -315,6 +340,12 @@ impl CardHandle {
     #[wasm_bindgen(js_name = setError)]
     pub fn set_error(&self, message: String) {
         self.set_state.set(CardState::Failed(message));
+    }
+
+    /// Not looked up on purpose (`message` says why); the refresh callback looks it up.
+    #[wasm_bindgen(js_name = setIdle)]
+    pub fn set_idle(&self, message: String) {
+        self.set_state.set(CardState::Idle(message));
     }
 
     /// Back to the loading state (before a refresh).

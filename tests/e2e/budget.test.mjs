@@ -1,0 +1,54 @@
+// When the month's Affinity budget runs low, pages are looked up only when the user asks.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame } from './harness.mjs';
+
+let sandbox, site, browser;
+
+before(async () => {
+  // A month of 100 requests: one company card (~30 requests) leaves 70% of it.
+  sandbox = await startSandbox(['--monthly-budget', '100']);
+  site = await startSite();
+  browser = await launchChromiumWithExtension(['acme.test', 'globex.test']);
+  await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
+});
+
+after(async () => {
+  await browser?.context.close();
+  await site?.stop();
+  sandbox?.stop();
+});
+
+const used = async () => (await (await fetch(`${sandbox.url}/rate-limit`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json())
+  .rate.org_monthly.used;
+
+test('below the chosen share of the month left, the pill offers a look-up instead of spending the budget', async () => {
+  const options = await browser.context.newPage();
+  await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+  await options.getByTestId('on-demand-below').fill('80');
+  await options.getByTestId('save').click();
+  await options.getByTestId('options-status').filter({ hasText: 'Saved.' }).waitFor();
+  await options.close();
+
+  // The first company is looked up as usual; Affinity's answers say how much is left.
+  const first = await browser.context.newPage();
+  await first.goto(`http://acme.test:${site.port}/`);
+  await (await overlayFrame(first, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity' }).waitFor();
+  await first.close();
+  const spent = await used();
+  assert.ok(spent > 20 && spent < 80, `the first card spent ${spent} of 100`);
+
+  // The next one waits to be asked, and costs nothing until then.
+  const page = await browser.context.newPage();
+  await page.goto(`http://globex.test:${site.port}/`);
+  const frame = await overlayFrame(page, browser.extensionId);
+  await frame.getByTestId('lens-pill').filter({ hasText: 'look up?' }).waitFor();
+  await page.waitForTimeout(500);
+  assert.equal(await used(), spent, 'no request before the user asks');
+  await frame.getByTestId('lens-pill').click();
+  assert.match(await frame.getByTestId('lens-card').textContent(), /budget is low \(\d+ of 100 requests left\)/);
+  await frame.getByTestId('lens-lookup').click();
+  await frame.getByTestId('lens-entity-name').filter({ hasText: 'Globex' }).waitFor();
+  assert.ok((await used()) > spent, 'the look-up asked Affinity');
+  await page.close();
+});
