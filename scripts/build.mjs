@@ -1,4 +1,4 @@
-// Release build: the wasm module (cargo → wasm-bindgen → wasm-opt -Oz), then
+// Release build: the wasm modules (cargo → wasm-bindgen → wasm-opt -Oz), then
 // extension/dist/{chrome,firefox} with manifests generated from one source, and a zip of
 // each. Never downloads anything: scripts/bootstrap.sh installs the tools first.
 import { execFileSync } from 'node:child_process';
@@ -26,19 +26,24 @@ function wasmOptPath() {
 // 0. The native command-line tool (sandbox, gateway, CLI), built for speed.
 run('cargo', ['build', '--profile', 'native', '-p', 'affinity-lens']);
 
-// 1. The wasm module.
-run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'affinity-web']);
+// 1. Two wasm modules from affinity-web, so that each context loads only what it runs:
+//    lens_worker (the background: the client, lookups, writes) and lens_pages (the
+//    Leptos card: overlay, popup, web component).
 rmSync(wasmOut, { recursive: true, force: true });
 mkdirSync(wasmOut, { recursive: true });
-run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--out-dir', wasmOut,
-  join(root, 'target', 'wasm32-unknown-unknown', 'release', 'affinity_web.wasm')]);
-const bg = join(wasmOut, 'affinity_web_bg.wasm');
-const before = statSync(bg).size;
-run(wasmOptPath(), ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-  '--enable-reference-types', '--enable-multivalue', '--enable-mutable-globals', bg, '-o', bg]);
-const after = statSync(bg).size;
-const gz = gzipSync(readFileSync(bg)).length;
-console.log(`wasm: ${(before / 1024).toFixed(0)} KiB → ${(after / 1024).toFixed(0)} KiB after wasm-opt -Oz, ${(gz / 1024).toFixed(0)} KiB gzipped`);
+for (const [feature, name] of [['worker', 'lens_worker'], ['pages', 'lens_pages']]) {
+  run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'affinity-web',
+    '--no-default-features', '--features', feature]);
+  run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--out-dir', wasmOut, '--out-name', name,
+    join(root, 'target', 'wasm32-unknown-unknown', 'release', 'affinity_web.wasm')]);
+  const bg = join(wasmOut, `${name}_bg.wasm`);
+  const before = statSync(bg).size;
+  run(wasmOptPath(), ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+    '--enable-reference-types', '--enable-multivalue', '--enable-mutable-globals', bg, '-o', bg]);
+  const after = statSync(bg).size;
+  const gz = gzipSync(readFileSync(bg)).length;
+  console.log(`${name}.wasm: ${(before / 1024).toFixed(0)} KiB → ${(after / 1024).toFixed(0)} KiB after wasm-opt -Oz, ${(gz / 1024).toFixed(0)} KiB gzipped`);
+}
 
 // 2. One manifest source, two manifests.
 const source = JSON.parse(readFileSync(join(ext, 'manifest.source.json'), 'utf8'));
@@ -59,7 +64,9 @@ const www = join(root, 'www', 'dist');
 rmSync(www, { recursive: true, force: true });
 mkdirSync(www, { recursive: true });
 cpSync(join(root, 'www', 'src'), www, { recursive: true });
-cpSync(wasmOut, join(www, 'wasm'), { recursive: true });
+// The web component only renders cards (the gateway looks them up): the pages module only.
+mkdirSync(join(www, 'wasm'), { recursive: true });
+for (const f of ['lens_pages.js', 'lens_pages_bg.wasm']) cpSync(join(wasmOut, f), join(www, 'wasm', f));
 console.log(`web component: ${relative(root, www)}/affinity-card.js`);
 console.log(`extension: ${relative(root, join(dist, 'chrome'))} and ${relative(root, join(dist, 'firefox'))}, zipped beside them`);
 

@@ -17,7 +17,7 @@
 //     lens:whoami {apiKey, baseUrl}, lens:usage {}  (the options page)
 import init, {
   lookupCard, pageQuery, performAction, listChoices, whoami, usage, budget, exportState, importState, registrableDomain,
-} from './wasm/affinity_web.js';
+} from './wasm/lens_worker.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const DEFAULT_BASE_URL = 'https://api.affinity.co';
@@ -26,7 +26,7 @@ const STATE_KEY = 'lensState';
 
 // The wasm, then the cache and limiter a previous worker left (persisted below).
 const ready = (async () => {
-  await init({ module_or_path: new URL('./wasm/affinity_web_bg.wasm', import.meta.url) });
+  await init({ module_or_path: new URL('./wasm/lens_worker_bg.wasm', import.meta.url) });
   const { [STATE_KEY]: saved } = await api.storage.local.get(STATE_KEY);
   if (typeof saved === 'string') importState(saved);
 })();

@@ -1,6 +1,6 @@
 // The card in an extension page (the overlay iframe, the toolbar popup): mounts the Leptos
 // card and wires it to the background, which holds the key and does every request.
-import init, { mountCard } from './wasm/affinity_web.js';
+import init, { mountCard } from './wasm/lens_pages.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 /** The card leaves "Looking up…" after this long, whatever happens. */
@@ -21,7 +21,7 @@ function pendingText(action) {
  * (`overlay.expanded` says otherwise) and reports expand/close through the background.
  */
 export async function mountLensCard(root, token, overlay = null) {
-  await init({ module_or_path: new URL('./wasm/affinity_web_bg.wasm', import.meta.url) });
+  await init({ module_or_path: new URL('./wasm/lens_pages_bg.wasm', import.meta.url) });
   let choicesAsked = false;
   let idle = false; // not looked up yet: the budget is low
 

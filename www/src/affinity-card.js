@@ -9,7 +9,7 @@
 // endpoint (the gateway's URL; default: this origin's /affinity), token (the gateway's
 // client token, if it asks for one). Events: affinity-card-load and affinity-card-error,
 // with the Card as detail. Theming: --affinity-card-* custom properties and ::part(card).
-import init, { mountCard } from './wasm/affinity_web.js';
+import init, { mountCard } from './wasm/lens_pages.js';
 
 const QUERY_ATTRIBUTES = ['domain', 'email', 'linkedin', 'organization-id', 'person-id'];
 const TIME_LIMIT_MS = 20000;
@@ -17,7 +17,7 @@ const REMEMBER_MS = 60000;
 
 // One wasm instance for every card on the page, started on first use.
 let ready;
-const wasm = () => (ready ??= init({ module_or_path: new URL('./wasm/affinity_web_bg.wasm', import.meta.url) }));
+const wasm = () => (ready ??= init({ module_or_path: new URL('./wasm/lens_pages_bg.wasm', import.meta.url) }));
 
 // One request per distinct query, shared by every card that asks for it.
 const requests = new Map();

@@ -1,0 +1,157 @@
+//! The card in a page: the overlay, the popup and the web component mount it and feed it.
+
+use affinity_core::Card;
+use affinity_core::actions::ListChoice;
+use affinity_ui::{ActionProps, CardAction, CardState, CardView, Notice, PillView};
+use leptos::prelude::*;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::{from_js, to_js};
+
+/// A mounted card. JS must keep it: dropping it unmounts the view.
+#[wasm_bindgen]
+pub struct CardHandle {
+    set_state: WriteSignal<CardState>,
+    set_choices: WriteSignal<Vec<ListChoice>>,
+    set_notice: WriteSignal<Option<Notice>>,
+    set_expanded: WriteSignal<bool>,
+    _mount: leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>,
+}
+
+#[wasm_bindgen]
+impl CardHandle {
+    /// Shows a Card (the JSON object of the contract).
+    #[wasm_bindgen(js_name = setCard)]
+    pub fn set_card(&self, card: JsValue) -> Result<(), JsValue> {
+        let card: Card =
+            serde_wasm_bindgen::from_value(card).map_err(|e| JsValue::from_str(&format!("not a Card: {e}")))?;
+        self.set_state.set(CardState::Ready(Box::new(card)));
+        Ok(())
+    }
+
+    /// Shows an error that happened before any card existed.
+    #[wasm_bindgen(js_name = setError)]
+    pub fn set_error(&self, message: String) {
+        self.set_state.set(CardState::Failed(message));
+    }
+
+    /// Not looked up on purpose (`message` says why); the refresh callback looks it up.
+    #[wasm_bindgen(js_name = setIdle)]
+    pub fn set_idle(&self, message: String) {
+        self.set_state.set(CardState::Idle(message));
+    }
+
+    /// Back to the loading state (before a refresh).
+    #[wasm_bindgen(js_name = setLoading)]
+    pub fn set_loading(&self) {
+        self.set_state.set(CardState::Loading);
+    }
+
+    /// The lists the card offers (`listChoices(...).lists`).
+    #[wasm_bindgen(js_name = setChoices)]
+    pub fn set_choices(&self, lists: JsValue) -> Result<(), JsValue> {
+        self.set_choices.set(from_js(lists, "lists")?);
+        Ok(())
+    }
+
+    /// `{ok, text, pending}` under the card's actions, or `null` to clear it.
+    #[wasm_bindgen(js_name = setNotice)]
+    pub fn set_notice(&self, notice: JsValue) -> Result<(), JsValue> {
+        let notice = if notice.is_null() || notice.is_undefined() { None } else { Some(from_js(notice, "notice")?) };
+        self.set_notice.set(notice);
+        Ok(())
+    }
+
+    /// Overlay only: the card (`true`) or the pill (`false`).
+    #[wasm_bindgen(js_name = setExpanded)]
+    pub fn set_expanded(&self, expanded: bool) {
+        self.set_expanded.set(expanded);
+    }
+}
+
+/// The callbacks of `mountCard`, all optional.
+struct MountOptions {
+    on_refresh: Option<js_sys::Function>,
+    on_action: Option<js_sys::Function>,
+    /// Overlay mode: a pill that expands to the card; called with the new state.
+    on_expand: Option<js_sys::Function>,
+    on_close: Option<js_sys::Function>,
+    expanded: bool,
+}
+
+fn function(options: &JsValue, name: &str) -> Option<js_sys::Function> {
+    js_sys::Reflect::get(options, &JsValue::from_str(name)).ok()?.dyn_into().ok()
+}
+
+fn callback<T: Serialize + 'static>(f: Option<js_sys::Function>) -> Option<Callback<T>> {
+    f.map(|f| {
+        let f = send_wrapper::SendWrapper::new(f);
+        Callback::new(move |arg: T| {
+            let arg = to_js(&arg).unwrap_or(JsValue::NULL);
+            let _ = f.call1(&JsValue::NULL, &arg);
+        })
+    })
+}
+
+/// `mountCard(element, {onRefresh, onAction, onExpand, onClose, expanded})`: renders the
+/// card (loading) into `element`. With `onRefresh` the card has a refresh button; with
+/// `onAction` its writes (called with the action object; answer with `setNotice`); with
+/// `onExpand` it is the overlay: a pill (`expanded: false`) that opens to the card, which
+/// folds back, and a close button with `onClose`. A function instead of the object is
+/// `onRefresh`.
+#[wasm_bindgen(js_name = mountCard)]
+pub fn mount_card(element: web_sys::HtmlElement, options: JsValue) -> CardHandle {
+    let options = if let Some(f) = options.dyn_ref::<js_sys::Function>() {
+        MountOptions { on_refresh: Some(f.clone()), on_action: None, on_expand: None, on_close: None, expanded: true }
+    } else {
+        MountOptions {
+            on_refresh: function(&options, "onRefresh"),
+            on_action: function(&options, "onAction"),
+            on_expand: function(&options, "onExpand"),
+            on_close: function(&options, "onClose"),
+            expanded: js_sys::Reflect::get(&options, &JsValue::from_str("expanded"))
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+        }
+    };
+    let (state, set_state) = signal(CardState::Loading);
+    let (choices, set_choices) = signal(Vec::<ListChoice>::new());
+    let (notice, set_notice) = signal(None::<Notice>);
+    let overlay = options.on_expand.is_some();
+    let (expanded, set_expanded) = signal(!overlay || options.expanded);
+    let on_refresh = callback::<()>(options.on_refresh);
+    let actions = callback::<CardAction>(options.on_action).map(|on_action| ActionProps {
+        on_action,
+        choices: choices.into(),
+        notice: notice.into(),
+    });
+    let on_expand = callback::<bool>(options.on_expand);
+    let expand = on_expand.map(|cb| {
+        Callback::new(move |open: bool| {
+            set_expanded.set(open);
+            cb.run(open);
+        })
+    });
+    let on_close = callback::<()>(options.on_close);
+    let collapse = expand.map(|cb| Callback::new(move |_: ()| cb.run(false)));
+    let mount = leptos::mount::mount_to(element, move || {
+        let card = move || {
+            view! { <CardView state=state on_refresh=on_refresh actions=actions on_collapse=collapse on_close=on_close /> }
+                .into_any()
+        };
+        match expand {
+            Some(expand) => (move || {
+                if expanded.get() {
+                    card()
+                } else {
+                    view! { <PillView state=state on_expand=Callback::new(move |_| expand.run(true)) /> }.into_any()
+                }
+            })
+            .into_any(),
+            None => card(),
+        }
+    });
+    CardHandle { set_state, set_choices, set_notice, set_expanded, _mount: mount }
+}
