@@ -57,6 +57,10 @@ async function visit(browser, sandbox, url) {
   await page.goto(url, { waitUntil: 'commit' });
   const frame = await findOverlay(page, browser.extensionId, deadline);
   const frameMs = performance.now() - t0;
+  // First: the pill says the company is in Affinity (the lookup's first round).
+  await frame.getByTestId('lens-pill').filter({ hasText: 'In Affinity' }).first()
+    .waitFor({ state: 'visible', timeout: Math.max(1, deadline - performance.now()) });
+  const firstMs = performance.now() - t0;
   const name = frame.getByTestId('lens-entity-name').filter({ hasText: EXPECTED });
   const pill = frame.getByTestId('lens-pill').filter({ hasText: 'In Affinity ·' });
   await name.or(pill).first().waitFor({ state: 'visible', timeout: Math.max(1, deadline - performance.now()) });
@@ -66,7 +70,7 @@ async function visit(browser, sandbox, url) {
   await sleep(1500);
   const requests = (await apiRequestsUsed(sandbox)) - before;
   await page.close();
-  return { ms, frameMs, seen, requests };
+  return { ms, firstMs, frameMs, seen, requests };
 }
 
 const median = (xs) => {
@@ -91,7 +95,7 @@ export async function runBrowserBench({ runs = 5, log = () => {} } = {}) {
         const w = await visit(browser, sandbox, url);
         cold.push(c);
         warm.push(w);
-        const say = (x) => `${x.ms.toFixed(0)} ms (${x.seen}; frame at ${x.frameMs.toFixed(0)} ms; ${x.requests} requests)`;
+        const say = (x) => `${x.firstMs.toFixed(0)}/${x.ms.toFixed(0)} ms (${x.seen}; frame at ${x.frameMs.toFixed(0)} ms; ${x.requests} requests)`;
         log(`run ${i + 1}/${runs}: cold ${say(c)}, warm ${say(w)}`);
       } finally {
         await browser.context.close();
@@ -111,14 +115,16 @@ function table(cold, warm, runs) {
     const r = [...new Set(xs.map((x) => x.requests))].sort((a, b) => a - b);
     return r.length === 1 ? `${r[0]}` : `${r[0]}–${r[r.length - 1]}`;
   };
-  const row = (how, xs) => `| ${how} | ${xs.length} | ${median(xs.map((x) => x.ms)).toFixed(0)} `
+  const row = (how, xs) => `| ${how} | ${xs.length} | ${median(xs.map((x) => x.firstMs)).toFixed(0)} | ${median(xs.map((x) => x.ms)).toFixed(0)} `
     + `| ${Math.max(...xs.map((x) => x.ms)).toFixed(0)} | ${seen(xs)} `
     + `| ${median(xs.map((x) => x.frameMs)).toFixed(0)} | ${reqs(xs)} |`;
   return [
     `Time from navigation to the visible card: headless Chromium, extension loaded, sandbox latency ${LATENCY_MS} ms per request, ${runs} runs`,
     '',
-    '| visit | runs | median (ms) | max (ms) | what became visible | overlay frame appeared, median (ms) | API requests per visit |',
-    '|---|---:|---:|---:|---|---:|---:|',
+    '"In Affinity" is the pill as soon as the lookup found the company (its first round); the card is complete when the pill also names the best connection.',
+    '',
+    '| visit | runs | "In Affinity" shown, median (ms) | complete, median (ms) | complete, max (ms) | what became visible | overlay frame appeared, median (ms) | API requests per visit |',
+    '|---|---:|---:|---:|---:|---|---:|---:|',
     row(`cold: first visit of ${HOST} in a fresh browser profile`, cold),
     row(`warm: ${HOST} again in a new tab, same profile (background cache)`, warm),
   ].join('\n');

@@ -32,7 +32,10 @@ fi
 
 # 3. Cargo-installed tools, at exact versions.
 have_version() { # cmd expected
-  command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"
+  # The output is read whole first: `cmd | grep -q` under pipefail fails when grep stops
+  # reading early and cmd gets SIGPIPE (geckodriver prints several lines).
+  local out
+  command -v "$1" >/dev/null 2>&1 && out=$("$1" --version 2>/dev/null) && grep -q "$2" <<<"$out"
 }
 if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"

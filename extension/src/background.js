@@ -7,7 +7,8 @@
 //     lens:page {url, hints}        -> {show, token, expanded, position} | {show: false}
 //     lens:position {side, top}
 //   from the extension's own pages (overlay iframe, popup, options):
-//     lens:card {token, refresh?, lookup?, pick?}  -> {card} | {onDemand, message} | {error, message}
+//     lens:card {token, first?, refresh?, lookup?, pick?}
+//                                         -> {card, partial?} | {onDemand, message} | {error, message}
 //     lens:act {token, target, action}    -> {ok, changed, message, target} | {ok: false, kind, message}
 //     lens:choices {token}                -> {ok, lists}
 //     lens:size {token, width, height}, lens:expand {token, expanded}, lens:close {token}
@@ -84,7 +85,7 @@ function siteOf(url) {
   }
 }
 
-async function lookup(page, options = {}) {
+async function lookup(page, options = {}, onPartial = undefined) {
   await ready;
   const s = await settings();
   if (!s.apiKey) return { error: 'no-key', message: 'Add your Affinity API key in the Lens options.' };
@@ -94,7 +95,9 @@ async function lookup(page, options = {}) {
     return { card: paused(query ?? { kind: 'domain', value: site }), paused: true };
   }
   try {
-    const card = await lookupCard(page.url, s, { refresh: options.refresh === true, hints: page.hints ?? {}, pick: page.pick ?? null });
+    const card = await lookupCard(
+      page.url, s, { refresh: options.refresh === true, hints: page.hints ?? {}, pick: page.pick ?? null }, onPartial,
+    );
     persistSoon();
     return card ? { card } : { error: 'unsupported', message: 'Nothing to look up on this page.' };
   } catch (e) {
@@ -125,8 +128,15 @@ async function savePage(token, page) {
   await api.storage.session.set({ [`page:${token}`]: page });
 }
 
+// token -> Promise of the first thing to show: the identity as soon as the first round
+// found it ({card, partial: true}), or the whole answer if that comes first.
+const firsts = new Map();
+
 function start(token, page, options) {
-  const pending = lookup(page, options).then((reply) => {
+  let first;
+  firsts.set(token, new Promise((resolve) => { first = resolve; }));
+  const pending = lookup(page, options, (card) => first({ card, partial: true })).then((reply) => {
+    first(reply);
     if (page.tabId !== undefined) badge(page.tabId, reply).catch(() => {});
     return reply;
   });
@@ -151,9 +161,9 @@ async function onPage(msg, sender) {
   const s = await settings();
   const hints = sanitizeHints(msg.hints);
   const query = pageQuery(msg.url, s.ignored, hints);
+  await forgetTab(tabId);
   if (!query || query.ignored) {
     await api.action.setBadgeText({ tabId, text: '' });
-    await api.storage.session.set({ [`tab:${tabId}`]: null });
     return { show: false };
   }
   const token = newToken();
@@ -167,6 +177,17 @@ async function onPage(msg, sender) {
   return { show: s.overlay && !s.paused.includes(site), token, position: s.position };
 }
 
+// A tab's previous page (navigated away from, or closed): its card is no longer shown.
+async function forgetTab(tabId) {
+  const key = `tab:${tabId}`;
+  const old = (await api.storage.session.get(key))[key];
+  if (!old) return;
+  lookups.delete(old);
+  firsts.delete(old);
+  await api.storage.session.remove([key, `page:${old}`]);
+}
+api.tabs.onRemoved.addListener((tabId) => { forgetTab(tabId).catch(() => {}); });
+
 async function onCard(msg) {
   let page = await pageOf(msg.token);
   if (!page) return { error: 'expired', message: 'This card has expired: reload the page.' };
@@ -175,6 +196,7 @@ async function onCard(msg) {
     await savePage(msg.token, page);
     return start(msg.token, page, { refresh: msg.refresh === true });
   }
+  if (msg.first === true && firsts.has(msg.token)) return firsts.get(msg.token);
   const pending = msg.refresh === true ? undefined : lookups.get(msg.token);
   if (pending) return pending;
   // On demand (the budget is low): only when the user asks (`lookup`, or a refresh).

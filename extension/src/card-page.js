@@ -53,8 +53,19 @@ export async function mountLensCard(root, token, overlay = null) {
     const timer = setTimeout(() => {
       if (!settled) handle.setError('Affinity did not answer in time. Try again later.');
     }, TIME_LIMIT_MS);
+    const ask = (extra) => api.runtime.sendMessage({ type: 'lens:card', token, ...extra });
     try {
-      const reply = await api.runtime.sendMessage({ type: 'lens:card', token, refresh, lookup, pick });
+      let reply;
+      if (!refresh && !lookup && !pick) {
+        // The name first (the first round of the lookup), then the whole card.
+        reply = await ask({ first: true });
+        if (reply?.partial && reply.card) {
+          handle.setCard(reply.card);
+          reply = await ask({});
+        }
+      } else {
+        reply = await ask({ refresh, lookup, pick });
+      }
       settled = true;
       idle = reply?.onDemand === true;
       if (idle) {

@@ -33,7 +33,7 @@ test('below the chosen share of the month left, the pill offers a look-up instea
   // The first company is looked up as usual; Affinity's answers say how much is left.
   const first = await browser.context.newPage();
   await first.goto(`http://acme.test:${site.port}/`);
-  await (await overlayFrame(first, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity' }).waitFor();
+  await (await overlayFrame(first, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity ·' }).waitFor();
   await first.close();
   const spent = await used();
   assert.ok(spent > 20 && spent < 80, `the first card spent ${spent} of 100`);

@@ -51,7 +51,8 @@ test('the pill says the match and the best connection, opens to the card, folds 
   await page.goto(url('acme.test'));
   const frame = await overlayFrame(page, browser.extensionId);
   const pill = frame.getByTestId('lens-pill');
-  await pill.filter({ hasText: 'In Affinity' }).waitFor();
+  // First "In Affinity" (the company is found), then the best connection once it is known.
+  await pill.filter({ hasText: 'In Affinity ·' }).waitFor();
   assert.equal((await pill.textContent()).trim(), 'In Affinity · Strong 0.82 (Alice)');
   const small = await overlayBox(page, frame);
   assert.ok(small.width < 300 && small.height < 60, `the pill is small: ${JSON.stringify(small)}`);
@@ -124,7 +125,7 @@ test('the overlay can be moved, and its place is remembered on the next page', a
 test('the badge says whether the site is known, and the popup shows the same card', async () => {
   const page = await browser.context.newPage();
   await page.goto(url('globex.test'));
-  await (await overlayFrame(page, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity' }).waitFor();
+  await (await overlayFrame(page, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity ·' }).waitFor();
   assert.equal(await badgeOf(page), '✓');
   const unknown = await browser.context.newPage();
   await unknown.goto(url('brand-new-co.test'));

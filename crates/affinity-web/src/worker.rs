@@ -139,11 +139,17 @@ struct LookupOptions {
     pick: Option<Target>,
 }
 
-/// `lookupCard(pageUrl, {apiKey, baseUrl, ignored}, {refresh, hints, pick})`: the Card for
-/// the page, or `null` when the page has nothing to look up (an IP address, a browser
-/// page). Every call shares one client: one cache and one rate limiter for all tabs.
+/// `lookupCard(pageUrl, {apiKey, baseUrl, ignored}, {refresh, hints, pick}, onPartial?)`:
+/// the Card for the page, or `null` when the page has nothing to look up (an IP address, a
+/// browser page). `onPartial(card)` gets the identity as soon as the first round found it.
+/// Every call shares one client: one cache and one rate limiter for all tabs.
 #[wasm_bindgen(js_name = lookupCard)]
-pub async fn lookup_card(page_url: String, settings: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+pub async fn lookup_card(
+    page_url: String,
+    settings: JsValue,
+    options: JsValue,
+    on_partial: Option<js_sys::Function>,
+) -> Result<JsValue, JsValue> {
     let settings = settings_from(settings)?;
     let options: LookupOptions = if options.is_undefined() || options.is_null() {
         LookupOptions::default()
@@ -165,7 +171,12 @@ pub async fn lookup_card(page_url: String, settings: JsValue, options: JsValue) 
     if options.refresh {
         client.invalidate();
     }
-    let card = lookup_card_hinted(&client, &query, &options.hints, |_| {}).await;
+    let card = lookup_card_hinted(&client, &query, &options.hints, |partial| {
+        if let (Some(f), Ok(partial)) = (&on_partial, to_js(partial)) {
+            let _ = f.call1(&JsValue::NULL, &partial);
+        }
+    })
+    .await;
     to_js(&card)
 }
 
@@ -239,7 +250,21 @@ pub async fn list_choices_js(settings: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = whoami)]
 pub async fn whoami_js(settings: JsValue) -> Result<JsValue, JsValue> {
     let settings = settings_from(settings)?;
-    let (client, _) = shared_client(&settings.base_url, &settings.api_key);
+    // Testing a key typed in the options must not replace the client (and drop the cache)
+    // of the key in use: an other key gets a client of its own for this one call.
+    let in_use = SHARED.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .filter(|s| s.base_url == settings.base_url && s.api_key == settings.api_key)
+            .map(|s| s.client.clone())
+    });
+    let client = in_use.unwrap_or_else(|| {
+        Client::builder(
+            ClientConfig::new(&settings.base_url, &settings.api_key),
+            affinity_core::transport::FetchTransport::new(),
+        )
+        .build()
+    });
     client.invalidate();
     #[derive(Serialize)]
     struct Me {
@@ -294,4 +319,3 @@ pub fn budget_js(settings: JsValue) -> Result<JsValue, JsValue> {
 pub fn registrable_domain(host: &str) -> Option<String> {
     affinity_core::page::registrable_domain(host)
 }
-

@@ -1,0 +1,40 @@
+// The pill says "In Affinity" as soon as the lookup's first round found the company, before
+// the rest of the card (connections, lists) has arrived.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame } from './harness.mjs';
+
+let sandbox, site, browser;
+
+before(async () => {
+  // Slow answers, so that the rounds are far apart.
+  sandbox = await startSandbox(['--latency-ms', '400']);
+  site = await startSite();
+  browser = await launchChromiumWithExtension(['acme.test']);
+  await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
+});
+
+after(async () => {
+  await browser?.context.close();
+  await site?.stop();
+  sandbox?.stop();
+});
+
+test('the company is named in the pill before the whole card has arrived', async () => {
+  const page = await browser.context.newPage();
+  const t0 = Date.now();
+  await page.goto(`http://acme.test:${site.port}/`);
+  const frame = await overlayFrame(page, browser.extensionId);
+  const pill = frame.getByTestId('lens-pill');
+  await pill.filter({ hasText: 'In Affinity' }).waitFor();
+  const first = { text: (await pill.textContent()).trim(), at: Date.now() - t0 };
+  await pill.filter({ hasText: 'In Affinity ·' }).waitFor();
+  const complete = Date.now() - t0;
+  assert.equal(first.text, 'In Affinity', 'first the match alone');
+  assert.ok(complete - first.at > 400, `then, at least a round later, the best connection (${first.at} ms, then ${complete} ms)`);
+  // Opened early, the card shows the name and fills in.
+  await pill.click();
+  await frame.getByTestId('lens-entity-name').filter({ hasText: 'Acme Corporation' }).waitFor();
+  await frame.getByTestId('lens-connection').first().waitFor();
+  await page.close();
+});
