@@ -97,7 +97,14 @@ test('the overlay can be moved, and its place is remembered on the next page', a
   await page.goto(url('solo.test'));
   const frame = await overlayFrame(page, browser.extensionId);
   await frame.getByTestId('lens-pill').waitFor();
-  const box = await overlayBox(page, frame);
+  // The pill grows as the card fills in: wait until it stands still before grabbing it.
+  let box = await overlayBox(page, frame);
+  for (let i = 0; i < 50; i++) {
+    await page.waitForTimeout(200);
+    const next = await overlayBox(page, frame);
+    if (JSON.stringify(next) === JSON.stringify(box)) break;
+    box = next;
+  }
   assert.ok(box.x > 600, 'it starts at the right edge');
   // The grip is just left of the iframe: drag it to the left half, near the top.
   await page.mouse.move(box.x - 5, box.y + box.height / 2);

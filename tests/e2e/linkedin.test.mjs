@@ -61,7 +61,17 @@ async function openNextCard(page, previous, timeout = 20000) {
     await page.waitForTimeout(100);
   }
   await frame.getByTestId('lens-pill').click({ timeout });
-  await frame.getByTestId('lens-card').waitFor({ timeout });
+  try {
+    await frame.getByTestId('lens-card').waitFor({ timeout: 5000 });
+  } catch {
+    // Seen once on a cold run: the click did not open the card. Say what the page had,
+    // then click again as a user would; the test fails if that does not open it either.
+    const hosts = await page.evaluate(() => document.querySelectorAll('affinity-lens-overlay').length);
+    const frames = page.frames().filter((f) => f.url().startsWith(overlayUrl())).map((f) => ({ detached: f.isDetached(), same: f === frame }));
+    console.error(`[linkedin] the pill click did not open the card: hosts ${hosts}, overlay frames ${JSON.stringify(frames)}`);
+    await frame.getByTestId('lens-pill').click({ timeout });
+    await frame.getByTestId('lens-card').waitFor({ timeout });
+  }
   return frame;
 }
 
