@@ -63,7 +63,12 @@ test('the pill says the match and the best connection, opens to the card, folds 
   await page.waitForFunction(() => true);
   const big = await overlayBox(page, frame);
   assert.ok(big.height > small.height + 100, `the card is bigger than the pill: ${JSON.stringify(big)}`);
-  // Fold back to the pill, then close: the overlay leaves the page.
+  // Escape folds it back to the pill, and so does the fold button; close: the overlay
+  // leaves the page.
+  await frame.getByTestId('lens-refresh').focus();
+  await page.keyboard.press('Escape');
+  await frame.getByTestId('lens-pill').waitFor();
+  await frame.getByTestId('lens-pill').click();
   await frame.getByTestId('lens-collapse').click();
   await frame.getByTestId('lens-pill').waitFor();
   await frame.getByTestId('lens-pill').click();

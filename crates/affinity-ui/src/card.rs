@@ -237,6 +237,14 @@ pub fn CardView(
         (on_collapse.is_some() || on_close.is_some())
             .then(|| view! { <span class="lens-tools">{collapse}{close}</span> })
     };
+    // Escape folds the overlay's card back into the pill.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape"
+            && let Some(cb) = on_collapse
+        {
+            cb.run(());
+        }
+    };
     let body = move || match state.get() {
         CardState::Loading => view! {
             <div class="lens-head">
@@ -270,7 +278,7 @@ pub fn CardView(
     };
     view! {
         <style>{STYLE}</style>
-        <section class="lens-card" data-testid="lens-card" aria-live="polite">{body}</section>
+        <section class="lens-card" data-testid="lens-card" aria-live="polite" on:keydown=on_key>{body}</section>
     }
 }
 
