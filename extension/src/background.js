@@ -69,6 +69,7 @@ function persistSoon() {
 api.storage.onChanged.addListener((changes, area) => {
   // A new key or base URL: nothing cached for the old one may be shown.
   if (area === 'local' && (changes.apiKey || changes.baseUrl)) {
+    clearTimeout(saveTimer);
     api.storage.local.remove(STATE_KEY).catch(() => {});
     lookups.clear();
   }
@@ -137,7 +138,8 @@ function start(token, page, options) {
   firsts.set(token, new Promise((resolve) => { first = resolve; }));
   const pending = lookup(page, options, (card) => first({ card, partial: true })).then((reply) => {
     first(reply);
-    if (page.tabId !== undefined) badge(page.tabId, reply).catch(() => {});
+    // Only the tab's current page sets its badge (not a slow lookup of a page left since).
+    if (page.tabId !== undefined && lookups.get(token) === pending) badge(page.tabId, reply).catch(() => {});
     return reply;
   });
   lookups.set(token, pending);
@@ -237,7 +239,7 @@ async function onTab(msg) {
     const query = tab.url ? pageQuery(tab.url, s.ignored, null) : null;
     if (!query || query.ignored) return { token: null, url: tab.url ?? '', ignored: !!query?.ignored };
     token = newToken();
-    const page = { url: tab.url, hints: {}, tabId: msg.tabId };
+    const page = { url: tab.url, hints: {}, tabId: msg.tabId, onDemand: budgetLow(s) };
     await savePage(token, page);
     await api.storage.session.set({ [key]: token });
   }
@@ -366,8 +368,3 @@ async function onCommand(command) {
 api.commands.onCommand.addListener((command) => { onCommand(command).catch(() => {}); });
 // For the end-to-end tests, which cannot press a browser-level shortcut in headless mode.
 globalThis.lensCommand = onCommand;
-
-// LinkedIn changes page without a reload: tell the tab's content script to look again.
-api.webNavigation.onHistoryStateUpdated.addListener((details) => {
-  if (details.frameId === 0) toContent(details.tabId, { type: 'lens:navigated', url: details.url });
-}, { url: [{ hostSuffix: 'linkedin.com' }] });

@@ -146,30 +146,45 @@
         overlay.expanded = !overlay.expanded;
         overlay.frame.src = frameUrl(overlay.token, overlay.expanded, ++overlay.toggles);
       }
-    } else if (msg.type === 'lens:navigated' && location.href !== lastUrl) {
-      report().catch(() => {});
     }
   });
 
+  // The page as the Lens sees it: without the fragment (an in-page #anchor is the same page).
+  const here = () => location.href.split('#')[0];
+  let generation = 0;
+
   async function report() {
-    lastUrl = location.href;
+    const mine = ++generation;
+    lastUrl = here();
     let hints = {};
-    if (/(^|\.)linkedin\.com$/.test(location.hostname)) {
+    if (isLinkedin) {
       hints = await waitForLinkedin();
-      lastName = hints.name ?? null;
+      // Still the previous profile's heading at the deadline: look the URL up, not that name.
+      if (hints.name && hints.name === lastName) delete hints.name;
+      lastName = hints.name ?? lastName;
     }
+    if (mine !== generation) return; // a later navigation took over
     remove();
     token = null;
-    const reply = await api.runtime.sendMessage({ type: 'lens:page', url: location.href, hints });
-    if (!reply || typeof reply.token !== 'string') return;
+    const url = location.href;
+    const reply = await api.runtime.sendMessage({ type: 'lens:page', url, hints });
+    if (mine !== generation || !reply || typeof reply.token !== 'string') return;
     token = reply.token;
     position = reply.position ?? null;
     if (reply.show) inject(false);
   }
 
-  // Page changes the background does not see (same-document navigations elsewhere).
-  window.addEventListener('popstate', () => {
-    if (location.href !== lastUrl) report().catch(() => {});
+  const changed = () => {
+    if (here() !== lastUrl) report().catch(() => {});
+  };
+  // Same-document navigations: Back and Forward; and on LinkedIn, which changes page with
+  // history.pushState (invisible to this isolated world), a look at the URL twice a second.
+  window.addEventListener('popstate', changed);
+  const isLinkedin = /(^|\.)linkedin\.com$/.test(location.hostname);
+  if (isLinkedin) setInterval(changed, 500);
+  // Back to a page kept in the back/forward cache: its card was forgotten meanwhile.
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted) report().catch(() => {});
   });
   window.addEventListener('resize', place);
 

@@ -147,7 +147,7 @@ test('not allowed (403): the card says the account may not see this', async () =
 
 /** Seconds since midnight of an "HH:MM:SS" text, and of a Date in this machine's zone. */
 const secondsOfDay = (hms) => { const [h, m, s] = hms.split(':').map(Number); return h * 3600 + m * 60 + s; };
-const localSecondsOfDay = (d) => d.getHours() * 3600 + d.getMinutes() * 60 + d.getSeconds();
+const utcSecondsOfDay = (d) => d.getUTCHours() * 3600 + d.getUTCMinutes() * 60 + d.getUTCSeconds();
 
 test('rate limited (429): the card says so and when the Lens tries again', async () => {
   // Two requests a minute: the first lookup runs into the limit at once, and the
@@ -159,12 +159,13 @@ test('rate limited (429): the card says so and when the Lens tries again', async
     const { page, frame } = await openCard(HOSTS.rateLimited);
     await settled(frame, PROMPT_MS, '429');
     const text = await expectError(frame, /rate limit/i, '429');
-    const at = text.match(/\b(\d{2}:\d{2}:\d{2})\b/);
-    assert.ok(at, `429: the message says when it tries again (HH:MM:SS): "${text}"`);
+    const at = text.match(/\b(\d{2}:\d{2}:\d{2}) UTC\b/);
+    assert.ok(at, `429: the message says when it tries again (HH:MM:SS UTC): "${text}"`);
+    assert.match(text, /Try again in \d+ s/, '429: and in how many seconds');
     // The sandbox's minute ends at most 60 s after the first request (plus retries'
-    // jitter): the time shown is the user's clock, within the next couple of minutes.
-    const ahead = (secondsOfDay(at[1]) - localSecondsOfDay(new Date(opened)) + 86400) % 86400;
-    assert.ok(ahead <= 180, `429: the retry time ${at[1]} is within the next minutes of the user's clock (${new Date(opened).toTimeString()})`);
+    // jitter): the time shown is within the next couple of minutes, in UTC.
+    const ahead = (secondsOfDay(at[1]) - utcSecondsOfDay(new Date(opened)) + 86400) % 86400;
+    assert.ok(ahead <= 180, `429: the retry time ${at[1]} UTC is within the next minutes (${new Date(opened).toISOString()})`);
     await expectErrorCardFor(frame, HOSTS.rateLimited, '429');
     await page.close();
   } finally {

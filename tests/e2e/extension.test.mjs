@@ -137,12 +137,18 @@ test('the overlay can be moved, and its place is remembered on the next page', a
 test('the badge says whether the site is known, and the popup shows the same card', async () => {
   const page = await browser.context.newPage();
   await page.goto(url('globex.test'));
-  await (await overlayFrame(page, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity ·' }).waitFor();
+  const knownFrame = await overlayFrame(page, browser.extensionId);
+  await knownFrame.getByTestId('lens-pill').filter({ hasText: 'In Affinity ·' }).waitFor();
   assert.equal(await badgeOf(page), '✓');
   const unknown = await browser.context.newPage();
   await unknown.goto(url('brand-new-co.test'));
-  await (await overlayFrame(unknown, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'Not in Affinity' }).waitFor();
+  const unknownFrame = await overlayFrame(unknown, browser.extensionId);
+  await unknownFrame.getByTestId('lens-pill').filter({ hasText: 'Not in Affinity' }).waitFor();
   assert.equal(await badgeOf(unknown), '');
+  // The page can measure the overlay's iframe: the pill has one size whatever it says.
+  await page.waitForTimeout(300);
+  const [a, b] = [await overlayBox(page, knownFrame), await overlayBox(unknown, unknownFrame)];
+  assert.deepEqual([a.width, a.height], [b.width, b.height], 'the pill tells the page nothing by its size');
   await unknown.close();
 
   const tabId = await browser.worker.evaluate(async (u) => (await chrome.tabs.query({ url: `${u}*` }))[0].id, url('globex.test'));
@@ -215,8 +221,9 @@ test('writes from the card: create the organization, add it to a list, set its S
   await page.goto(url('brand-new-co.test'));
   let frame = await openCard(page, browser.extensionId);
   await frame.getByTestId('lens-status').filter({ hasText: 'Not in Affinity' }).waitFor();
-  // Create: the name is offered from the domain.
+  // Create (the form opens on a click): the name is offered from the domain.
   const create = frame.getByTestId('lens-create');
+  await create.click();
   assert.equal(await create.getByLabel('Organization name').inputValue(), 'Brand New Co');
   assert.equal(await create.getByLabel('Domain').inputValue(), 'brand-new-co.test');
   await create.getByRole('button', { name: 'Create organization' }).click();

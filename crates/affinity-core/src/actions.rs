@@ -1,7 +1,7 @@
 //! Writes from the card: add to a list, set Status, add a note, create the organization.
 //!
 //! Affinity v1 has no idempotency keys, so every write first reads whether its effect is
-//! already there (read from Affinity, not the cache) and only then writes. A write retried
+//! already there (from Affinity itself: [`Client::uncached`]) and only then writes. A write retried
 //! after a lost answer, a double click or a worker restart finds its earlier effect and
 //! reports it instead of creating a duplicate.
 
@@ -119,8 +119,9 @@ pub async fn perform<T: Transport + MaybeSend + MaybeSync + 'static>(
     target: Option<Target>,
     action: &Action,
 ) -> Result<Outcome, Error> {
-    // Checks read what Affinity has now, not what was cached before this write.
-    client.invalidate();
+    // Checks read what Affinity has now: never a cached answer (an old "not there yet"
+    // would mean a duplicate), and they fail when Affinity cannot be reached.
+    let client = &client.uncached();
     let need_target =
         || target.ok_or_else(|| Error::Invalid { status: 0, message: "this action needs a matched entity".to_owned() });
     match action {

@@ -101,11 +101,14 @@ pub struct Client<T = DefaultTransport> {
     inner: Arc<Inner<T>>,
     /// Set by [`Client::observed`]: what this clone's answers were.
     observed: Option<Arc<Observation>>,
+    /// Set by [`Client::uncached`]: every GET goes to Affinity, alone, and fails rather
+    /// than fall back to a cached answer.
+    uncached: bool,
 }
 
 impl<T> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Client { inner: self.inner.clone(), observed: self.observed.clone() }
+        Client { inner: self.inner.clone(), observed: self.observed.clone(), uncached: self.uncached }
     }
 }
 
@@ -165,6 +168,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
     pub fn build(self) -> Client<T> {
         Client {
             observed: None,
+            uncached: false,
             inner: Arc::new(Inner {
                 config: self.config,
                 transport: self.transport,
@@ -237,7 +241,17 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     /// answers came from the stale cache: a lookup marks its card stale with it.
     pub fn observed(&self) -> (Client<T>, Arc<Observation>) {
         let observation = Arc::new(Observation { oldest_stale_ms: AtomicU64::new(u64::MAX), ..Default::default() });
-        (Client { inner: self.inner.clone(), observed: Some(observation.clone()) }, observation)
+        (
+            Client { inner: self.inner.clone(), observed: Some(observation.clone()), uncached: self.uncached },
+            observation,
+        )
+    }
+
+    /// A clone whose GETs always ask Affinity, share no request in flight, and fail
+    /// instead of answering from the cache: for the reads a write decides on (is it done
+    /// already?), where an old answer would mean a duplicate. Answers still refresh the cache.
+    pub fn uncached(&self) -> Client<T> {
+        Client { inner: self.inner.clone(), observed: self.observed.clone(), uncached: true }
     }
 
     /// Makes every cached answer stale: the next reads ask Affinity again, and the cached
@@ -307,6 +321,12 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
 
     /// A cached, coalesced GET.
     async fn get(&self, url: String) -> Result<(String, Source), Error> {
+        if self.uncached {
+            let response = check_status(self.send_limited(self.request(Method::Get, url.clone(), None)).await?)?;
+            let stored_at_ms = self.inner.clock.now().as_millis() as u64;
+            self.inner.cache.put(&url, CacheEntry { body: response.body.clone(), stored_at_ms });
+            return Ok((response.body, Source::Network));
+        }
         let now_ms = self.inner.clock.now().as_millis() as u64;
         let cached = self.inner.cache.get(&url);
         if let Some(entry) = &cached

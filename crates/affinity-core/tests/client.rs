@@ -280,3 +280,22 @@ async fn after_invalidate_answers_are_asked_again_but_still_stand_in_for_an_outa
     assert_eq!(t.calls(), 2);
     assert_eq!(observation.stale_since_ms(), Some(1_700_000_000_000));
 }
+
+/// The reads a write decides on: an outage is an error, never yesterday's answer (which
+/// could say "not there yet" about something the lost first attempt already wrote).
+#[tokio::test]
+async fn an_uncached_read_fails_in_an_outage_instead_of_answering_from_the_cache() {
+    let clock = start();
+    let down = || Err(Error::Unavailable { status: Some(503), message: "down".into() });
+    let t = Scripted::new(&clock, vec![ok(WHOAMI), down(), down()]);
+    let c = client(&clock, t.clone());
+    c.whoami().await.unwrap();
+    assert_eq!(c.uncached().whoami().await.unwrap_err().kind(), "unavailable");
+    assert_eq!(t.calls(), 2, "it asked Affinity although the answer was cached and fresh");
+    clock.advance(CachePolicy::default().fresh_for + Duration::from_secs(1));
+    assert_eq!(
+        c.fetch(&endpoints::whoami()).await.unwrap().source,
+        Source::Stale,
+        "the cache is still there for cards"
+    );
+}

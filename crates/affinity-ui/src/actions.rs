@@ -203,7 +203,9 @@ fn create_form(
         }
     };
     view! {
-        <details class="lens-form" data-testid="lens-create" open=true>
+        // Closed until the user opens it: a page that hides the overlay must not get a
+        // write from two clicks on a decoy.
+        <details class="lens-form" data-testid="lens-create">
             <summary>"Add to Affinity"</summary>
             <form on:submit=create>
                 <input node_ref=name_ref aria-label="Organization name" value=name_from_domain(&domain) required=true />

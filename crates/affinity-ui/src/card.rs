@@ -66,9 +66,12 @@ button:focus-visible, select:focus-visible, summary:focus-visible, textarea:focu
 .lens-notice { margin-top: 6px; font-size: 12px; color: #5b6577; }
 .lens-notice.lens-ok { color: #1a7f37; } .lens-notice.lens-fail { color: #b42318; }
 .lens-candidate-pick { font: inherit; font-size: 11px; border: 1px solid #d8dde6; background: transparent; color: inherit; border-radius: 6px; cursor: pointer; }
-.lens-pill-button { font: 12px/1.2 var(--affinity-card-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
-  display: inline-flex; align-items: center; gap: 6px; border: 1px solid #d8dde6; border-radius: 16px; padding: 6px 12px;
-  background: #fff; color: #1d2433; box-shadow: 0 2px 8px rgba(0,0,0,.15); cursor: pointer; white-space: nowrap; max-width: 320px; overflow: hidden; text-overflow: ellipsis; }
+/* One size whatever it says: the page can measure the iframe, and must not learn the match from it. */
+.lens-pill-button { font: 12px/16px var(--affinity-card-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  display: flex; align-items: center; gap: 6px; border: 1px solid #d8dde6; border-radius: 16px; padding: 6px 12px;
+  background: #fff; color: #1d2433; box-shadow: 0 2px 8px rgba(0,0,0,.15); cursor: pointer; white-space: nowrap;
+  width: 260px; height: 30px; box-sizing: border-box; overflow: hidden; }
+.lens-pill-button > span:last-child { overflow: hidden; text-overflow: ellipsis; min-width: 0; }
 .lens-dot { width: 8px; height: 8px; border-radius: 4px; background: #8a93a6; flex: none; }
 .lens-dot[data-status="matched"] { background: #1a7f37; } .lens-dot[data-status="error"] { background: #b42318; }
 .lens-dot[data-status="ambiguous"] { background: #b54708; }

@@ -50,6 +50,10 @@ thread_local! {
 /// Never the key: the background drops this state when the key or base URL changes.
 #[derive(Serialize, Deserialize, Default)]
 struct PersistedState {
+    /// Whose state this is ([`account`] of the base URL and key): another key's cache must
+    /// never be shown.
+    #[serde(default)]
+    account: u64,
     #[serde(default)]
     cache: HashMap<String, CacheEntry>,
     #[serde(default)]
@@ -61,6 +65,14 @@ struct PersistedState {
 /// At most this much cached JSON is persisted (newest first): extension storage is small.
 const PERSIST_BUDGET_BYTES: usize = 4 * 1024 * 1024;
 
+/// A fingerprint of the base URL and key (not the key: it cannot be read back from it).
+fn account(base_url: &str, api_key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (base_url, api_key).hash(&mut h);
+    h.finish()
+}
+
 fn shared_client(base_url: &str, api_key: &str) -> (Client, Arc<MemoryCache>) {
     SHARED.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -70,7 +82,10 @@ fn shared_client(base_url: &str, api_key: &str) -> (Client, Arc<MemoryCache>) {
         {
             return (s.client.clone(), s.cache.clone());
         }
-        let restored = RESTORED.with(|r| r.borrow_mut().take()).unwrap_or_default();
+        let restored = RESTORED
+            .with(|r| r.borrow_mut().take())
+            .filter(|r| r.account == account(base_url, api_key))
+            .unwrap_or_default();
         let cache = Arc::new(MemoryCache::default());
         cache.restore(restored.cache);
         // Someone is waiting for the card: past a few seconds' wait, say when to retry instead.
@@ -111,8 +126,12 @@ pub fn export_state() -> Option<String> {
                 fits
             })
             .collect();
-        let state =
-            PersistedState { cache, limiter: s.client.limiter().snapshot(), fresh_after_ms: s.client.fresh_after_ms() };
+        let state = PersistedState {
+            account: account(&s.base_url, &s.api_key),
+            cache,
+            limiter: s.client.limiter().snapshot(),
+            fresh_after_ms: s.client.fresh_after_ms(),
+        };
         serde_json::to_string(&state).ok()
     })
 }
@@ -265,7 +284,8 @@ pub async fn whoami_js(settings: JsValue) -> Result<JsValue, JsValue> {
         )
         .build()
     });
-    client.invalidate();
+    // Asked of Affinity itself, without making every cached card stale.
+    let client = client.uncached();
     #[derive(Serialize)]
     struct Me {
         user: String,
