@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, chromeDist,
+  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, chromeDist, monthlyUsed,
 } from '../tests/e2e/harness.mjs';
 
 export const LATENCY_MS = 100;
@@ -41,15 +41,10 @@ async function findOverlay(page, extensionId, deadline) {
   throw new Error('no overlay frame appeared');
 }
 
-/** Sandbox requests counted against the month so far (GET /rate-limit itself is exempt). */
-async function apiRequestsUsed(sandbox) {
-  const res = await fetch(`${sandbox.url}/rate-limit`, { headers: { authorization: `Bearer ${sandbox.key}` } });
-  return (await res.json()).rate.org_monthly.used;
-}
 
 /** One visit in a new tab: ms from just before goto to the card (or pill) being visible. */
 async function visit(browser, sandbox, url) {
-  const before = await apiRequestsUsed(sandbox);
+  const before = await monthlyUsed(sandbox);
   const page = await browser.context.newPage();
   const t0 = performance.now();
   const deadline = t0 + TIMEOUT_MS;
@@ -68,7 +63,7 @@ async function visit(browser, sandbox, url) {
   const seen = (await name.isVisible()) ? 'card' : 'pill with the match';
   // Let the lookup finish, then count what this visit asked of the sandbox.
   await sleep(1500);
-  const requests = (await apiRequestsUsed(sandbox)) - before;
+  const requests = (await monthlyUsed(sandbox)) - before;
   await page.close();
   return { ms, firstMs, frameMs, seen, requests };
 }

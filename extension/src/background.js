@@ -90,28 +90,19 @@ async function lookup(page, options = {}, onPartial = undefined) {
   await ready;
   const s = await settings();
   if (!s.apiKey) return { error: 'no-key', message: 'Add your Affinity API key in the Lens options.' };
+  // A paused site is, for the lookup, one more site never looked up: its card says so.
   const site = siteOf(page.url);
-  if (site && s.paused.includes(site) && !page.pick) {
-    const query = pageQuery(page.url, [], page.hints ?? null);
-    return { card: paused(query ?? { kind: 'domain', value: site }), paused: true };
-  }
+  const ignored = site && s.paused.includes(site) ? [...s.ignored, site] : s.ignored;
   try {
     const card = await lookupCard(
-      page.url, s, { refresh: options.refresh === true, hints: page.hints ?? {}, pick: page.pick ?? null }, onPartial,
+      page.url, { ...s, ignored },
+      { refresh: options.refresh === true, hints: page.hints ?? {}, pick: page.pick ?? null }, onPartial,
     );
     persistSoon();
     return card ? { card } : { error: 'unsupported', message: 'Nothing to look up on this page.' };
   } catch (e) {
     return { error: 'internal', message: String(e) };
   }
-}
-
-function paused(query) {
-  return {
-    query: { kind: query.kind, value: query.value }, status: 'ignored', entity: null, candidates: [], connections: [],
-    lists: [], activity: { first_email: null, last_email: null, last_event: null, next_event: null, last_interaction: null },
-    opportunities: [], fetched_at: new Date().toISOString(), stale: false, error: null,
-  };
 }
 
 function newToken() {

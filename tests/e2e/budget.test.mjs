@@ -1,28 +1,14 @@
 // When the month's Affinity budget runs low, pages are looked up only when the user asks.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame } from './harness.mjs';
+import { useExtension, overlayFrame, monthlyUsed } from './harness.mjs';
 
-let sandbox, site, browser;
-
-before(async () => {
-  // A month of 100 requests: one company card (~30 requests) leaves 70% of it.
-  sandbox = await startSandbox(['--monthly-budget', '100']);
-  site = await startSite();
-  browser = await launchChromiumWithExtension(['acme.test', 'globex.test']);
-  await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
-});
-
-after(async () => {
-  await browser?.context.close();
-  await site?.stop();
-  sandbox?.stop();
-});
-
-const used = async () => (await (await fetch(`${sandbox.url}/rate-limit`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json())
-  .rate.org_monthly.used;
+// A month of 100 requests: one company card (~30 requests) leaves 70% of it.
+const env = useExtension(['acme.test', 'globex.test'], ['--monthly-budget', '100']);
+const used = () => monthlyUsed(env.sandbox);
 
 test('below the chosen share of the month left, the pill offers a look-up instead of spending the budget', async () => {
+  const { site, browser } = env;
   const options = await browser.context.newPage();
   await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
   await options.getByTestId('on-demand-below').fill('80');

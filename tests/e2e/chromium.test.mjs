@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  root, startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, openCard,
+  root, startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, openCard, monthlyUsed,
 } from './harness.mjs';
 
 let sandbox, site, browser;
@@ -81,8 +81,7 @@ test('the full card shows connections and lists, and refresh fetches it again', 
   assert.ok(await frame.getByTestId('lens-list-entry').count() >= 2);
   assert.ok(await frame.getByTestId('lens-list-status').count() >= 1);
   // Refresh forgets the cached answers: the sandbox sees the lookup's requests again.
-  const used = async () => (await (await fetch(`${sandbox.url}/rate-limit`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json())
-    .rate.org_monthly.used;
+  const used = () => monthlyUsed(sandbox);
   const before = await used();
   await frame.getByTestId('lens-refresh').click();
   await frame.getByTestId('lens-status').filter({ hasText: 'In Affinity' }).waitFor();

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, freePort,
+  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, freePort, setFaults,
 } from './harness.mjs';
 
 const HOSTS = {
@@ -51,15 +51,6 @@ async function useAffinity(url, key) {
   current = { url, key };
 }
 
-/** Changes the sandbox's faults while it runs; `{}` clears them. */
-async function setFaults(sb, faults) {
-  const res = await fetch(`${sb.url}/_sandbox/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sb.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(faults),
-  });
-  assert.equal(res.status, 200, `the sandbox took the faults: ${await res.text()}`);
-}
 
 /** Opens `host` in a new tab of `context` and returns the page and its overlay frame. */
 async function openCard(host, context = browser.context, extensionId = browser.extensionId) {

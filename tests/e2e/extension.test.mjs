@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, openCard,
+  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, openCard, setFaults,
 } from './harness.mjs';
 
 let sandbox, site, browser;
@@ -273,11 +273,7 @@ test('writes from the card: create the organization, add it to a list, set its S
 });
 
 test('a write that fails says so clearly', async () => {
-  await fetch(`${sandbox.url}/_sandbox/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sandbox.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ endpoints: { '/notes': { status: 403 } } }),
-  });
+  await setFaults(sandbox, { endpoints: { '/notes': { status: 403 } } });
   try {
     const page = await browser.context.newPage();
     await page.goto(url('acme.test'));
@@ -289,11 +285,7 @@ test('a write that fails says so clearly', async () => {
     assert.match(await frame.getByTestId('lens-notice').textContent(), /403/);
     await page.close();
   } finally {
-    await fetch(`${sandbox.url}/_sandbox/faults`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${sandbox.key}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
+    await setFaults(sandbox, {});
   }
 });
 

@@ -1,26 +1,14 @@
 // The pill says "In Affinity" as soon as the lookup's first round found the company, before
 // the rest of the card (connections, lists) has arrived.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame } from './harness.mjs';
+import { useExtension, overlayFrame } from './harness.mjs';
 
-let sandbox, site, browser;
-
-before(async () => {
-  // Slow answers, so that the rounds are far apart.
-  sandbox = await startSandbox(['--latency-ms', '400']);
-  site = await startSite();
-  browser = await launchChromiumWithExtension(['acme.test']);
-  await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
-});
-
-after(async () => {
-  await browser?.context.close();
-  await site?.stop();
-  sandbox?.stop();
-});
+// Slow answers, so that the rounds are far apart.
+const env = useExtension(['acme.test'], ['--latency-ms', '400']);
 
 test('the company is named in the pill before the whole card has arrived', async () => {
+  const { site, browser } = env;
   const page = await browser.context.newPage();
   const t0 = Date.now();
   await page.goto(`http://acme.test:${site.port}/`);

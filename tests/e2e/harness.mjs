@@ -1,6 +1,7 @@
 // Shared pieces of the end-to-end tests: the sandbox, a site served under any host name,
 // and browsers that load the built extension.
 import { spawn } from 'node:child_process';
+import { before, after } from 'node:test';
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -207,4 +208,41 @@ export async function startHttpsSite({ hostname = 'www.linkedin.com', dir = join
     requests,
     stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
   };
+}
+
+/** Requests the sandbox has counted against the month so far (GET /rate-limit is exempt). */
+export async function monthlyUsed(sandbox) {
+  const res = await fetch(`${sandbox.url}/rate-limit`, { headers: { authorization: `Bearer ${sandbox.key}` } });
+  return (await res.json()).rate.org_monthly.used;
+}
+
+/** Changes the sandbox's faults while it runs; `{}` clears them. Throws if it refused them. */
+export async function setFaults(sandbox, faults) {
+  const res = await fetch(`${sandbox.url}/_sandbox/faults`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${sandbox.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (res.status !== 200) throw new Error(`the sandbox refused the faults (${res.status}): ${await res.text()}`);
+}
+
+/**
+ * For a test file: a sandbox (with `sandboxArgs`), the test site, and Chromium with the
+ * extension configured for that sandbox (`hosts` map to the site), started before the
+ * file's tests and stopped after them. The returned object is filled in by then.
+ */
+export function useExtension(hosts, sandboxArgs = []) {
+  const env = {};
+  before(async () => {
+    env.sandbox = await startSandbox(sandboxArgs);
+    env.site = await startSite();
+    env.browser = await launchChromiumWithExtension(hosts);
+    await configureChromiumExtension(env.browser.context, env.browser.extensionId, env.sandbox);
+  });
+  after(async () => {
+    await env.browser?.context.close();
+    await env.site?.stop();
+    env.sandbox?.stop();
+  });
+  return env;
 }

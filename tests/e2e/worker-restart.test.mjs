@@ -1,31 +1,15 @@
 // The service worker stopped mid-session (as Chrome does after 30 s idle): the card still
 // works, from the cache and limiter the stopped worker left in storage.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, openCard,
-} from './harness.mjs';
+import { useExtension, openCard, monthlyUsed } from './harness.mjs';
 
-let sandbox, site, browser;
-
-before(async () => {
-  sandbox = await startSandbox();
-  site = await startSite();
-  browser = await launchChromiumWithExtension(['acme.test']);
-  await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
-});
-
-after(async () => {
-  await browser?.context.close();
-  await site?.stop();
-  sandbox?.stop();
-});
-
-const used = async () => (await (await fetch(`${sandbox.url}/rate-limit`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json())
-  .rate.org_monthly.used;
+const env = useExtension(['acme.test']);
+const used = () => monthlyUsed(env.sandbox);
 
 /** Stops the extension's service worker the way a user can: chrome://serviceworker-internals. */
 async function stopWorker() {
+  const { browser } = env;
   const page = await browser.context.newPage();
   await page.goto('chrome://serviceworker-internals/');
   const registration = page.locator('.serviceworker-registration').filter({ hasText: `chrome-extension://${browser.extensionId}/` });
@@ -36,6 +20,7 @@ async function stopWorker() {
 }
 
 test('with the service worker stopped mid-session, the card still works from the persisted cache', async () => {
+  const { site, browser } = env;
   const page = await browser.context.newPage();
   await page.goto(`http://acme.test:${site.port}/`);
   const frame = await openCard(page, browser.extensionId);

@@ -86,10 +86,11 @@ pub fn resolve_page(page_url: &str, user_ignored: &[String]) -> Result<Query, Pa
     };
     let domain = registrable_domain(&host).ok_or_else(|| PageError::Unsupported(page_url.to_owned()))?;
 
+    let user_ignores = |site: &str| user_ignored.iter().any(|i| is_same_site(site, i));
     if domain == "linkedin.com" {
         let segments: Vec<&str> =
             url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
-        return match segments.as_slice() {
+        let query = match segments.as_slice() {
             ["in", slug, ..] => Ok(Query {
                 kind: QueryKind::LinkedinPerson,
                 value: format!("https://www.linkedin.com/in/{}", slug.to_ascii_lowercase()),
@@ -98,16 +99,17 @@ pub fn resolve_page(page_url: &str, user_ignored: &[String]) -> Result<Query, Pa
                 kind: QueryKind::LinkedinCompany,
                 value: format!("https://www.linkedin.com/company/{}", slug.to_ascii_lowercase()),
             }),
-            _ => Err(PageError::Ignored(Query { kind: QueryKind::Domain, value: domain })),
+            _ => Err(PageError::Ignored(Query { kind: QueryKind::Domain, value: domain.clone() })),
+        };
+        // The user can switch LinkedIn off too (never look up, or pause).
+        return match query {
+            Ok(q) if user_ignores(&domain) => Err(PageError::Ignored(q)),
+            other => other,
         };
     }
 
     let query = Query { kind: QueryKind::Domain, value: domain };
-    let ignored = NEVER_LOOK_UP
-        .iter()
-        .copied()
-        .chain(user_ignored.iter().map(String::as_str))
-        .any(|i| is_same_site(&query.value, i));
+    let ignored = NEVER_LOOK_UP.iter().any(|i| is_same_site(&query.value, i)) || user_ignores(&query.value);
     if ignored { Err(PageError::Ignored(query)) } else { Ok(query) }
 }
 
@@ -229,6 +231,10 @@ mod tests {
         let mine = vec!["intranet.example".to_owned()];
         assert!(matches!(resolve_page("https://wiki.intranet.example/", &mine), Err(PageError::Ignored(_))));
         assert!(resolve_page("https://wiki.intranet.example/", &[]).is_ok());
+        // LinkedIn is looked up unless the user says otherwise.
+        let profile = "https://www.linkedin.com/in/amorgan";
+        assert!(resolve_page(profile, &[]).is_ok());
+        assert!(matches!(resolve_page(profile, &["linkedin.com".to_owned()]), Err(PageError::Ignored(_))));
     }
 
     #[test]
