@@ -113,10 +113,12 @@ pub fn resolve_page(page_url: &str, user_ignored: &[String]) -> Result<Query, Pa
     if ignored { Err(PageError::Ignored(query)) } else { Ok(query) }
 }
 
-/// The registrable domain (eTLD+1) of a host name, if it has one.
+/// The registrable domain (eTLD+1) of a host name, if it has one. A trailing dot (the
+/// fully qualified form) is ignored; a host with an empty label (`.example.com`,
+/// `a..example.com`) is not a host name and has none, as the Public Suffix List's tests say.
 pub fn registrable_domain(host: &str) -> Option<String> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+    if host.is_empty() || host.split('.').any(str::is_empty) || host.parse::<std::net::IpAddr>().is_ok() {
         return None;
     }
     // IDN hosts become punycode, as the URL standard says and as domains are stored.
