@@ -3,18 +3,19 @@
 //!
 //! - GETs are cached ([`CachePolicy`]): a fresh answer makes no request; a stale one
 //!   stands in when Affinity is unreachable ([`Source::Stale`]).
-//! - Concurrent identical GETs share one request.
-//! - Every request waits for the [`RateLimiter`]; a 429 blocks it until the reset and is
-//!   retried a bounded number of times.
+//! - Concurrent identical GETs share one request ([`Coalescer`]); when every caller has
+//!   left, the request is dropped.
+//! - Every request waits for the [`RateLimiter`] and holds one of its slots while in
+//!   flight; the slot is a guard, given back even when the request's future is dropped.
+//!   A 429 blocks the limiter until the reset (at most an hour) and is retried a bounded
+//!   number of times.
 //! - A successful write clears the cache, so that later reads see it.
 
-use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use futures::future::{FutureExt, Shared};
 use futures::stream::{self, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use web_time::Duration;
@@ -22,8 +23,9 @@ use web_time::Duration;
 use crate::Error;
 use crate::cache::{CacheEntry, CachePolicy, CacheStore, MemoryCache, Source};
 use crate::clock::{BoxFuture, Clock, SystemClock};
+use crate::coalesce::Coalescer;
 use crate::endpoints::{self, DetailOptions, Endpoint};
-use crate::limiter::{Decision, LimiterConfig, RateLimiter};
+use crate::limiter::{LimiterConfig, RateLimiter};
 use crate::models::{Organization, Page, RateLimit, WhoAmI};
 use crate::transport::{DefaultTransport, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, Transport};
 
@@ -79,8 +81,6 @@ pub struct Fetched<R> {
     pub source: Source,
 }
 
-type SharedResponse = Shared<BoxFuture<'static, Result<HttpResponse, Error>>>;
-
 struct Inner<T> {
     config: ClientConfig,
     transport: T,
@@ -88,7 +88,7 @@ struct Inner<T> {
     cache: Arc<dyn CacheStore>,
     policy: CachePolicy,
     clock: Arc<dyn Clock>,
-    in_flight: Mutex<HashMap<String, SharedResponse>>,
+    in_flight: Coalescer<Result<HttpResponse, Error>>,
     requests_sent: AtomicU64,
     /// Cached answers stored before this instant (ms since the epoch) are not fresh: they
     /// are asked again, and stand in only if Affinity cannot be reached.
@@ -176,7 +176,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
                 cache: self.cache.unwrap_or_else(|| Arc::new(MemoryCache::default())),
                 policy: self.policy,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                in_flight: Mutex::new(HashMap::new()),
+                in_flight: Coalescer::default(),
                 requests_sent: AtomicU64::new(0),
                 fresh_after_ms: AtomicU64::new(0),
             }),
@@ -215,6 +215,11 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     /// How many requests have gone to the transport (retries included).
     pub fn requests_sent(&self) -> u64 {
         self.inner.requests_sent.load(Ordering::SeqCst)
+    }
+
+    /// How many distinct GETs are in flight (shared by their callers) now.
+    pub fn gets_in_flight(&self) -> usize {
+        self.inner.in_flight.len()
     }
 
     fn authorization(&self) -> String {
@@ -335,28 +340,15 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         {
             return Ok((entry.body.clone(), Source::Fresh));
         }
-        let shared = {
-            let mut in_flight = self.inner.in_flight.lock().expect("in-flight lock");
-            match in_flight.get(&url) {
-                Some(f) => f.clone(),
-                None => {
-                    let this = self.clone();
-                    let request = self.request(Method::Get, url.clone(), None);
-                    let fut: BoxFuture<'static, Result<HttpResponse, Error>> =
-                        Box::pin(async move { this.send_limited(request).await });
-                    let shared = fut.shared();
-                    in_flight.insert(url.clone(), shared.clone());
-                    shared
-                }
-            }
-        };
-        let result = shared.clone().await;
-        {
-            let mut in_flight = self.inner.in_flight.lock().expect("in-flight lock");
-            if in_flight.get(&url).is_some_and(|f| f.ptr_eq(&shared)) {
-                in_flight.remove(&url);
-            }
-        }
+        let this = self.clone();
+        let request = self.request(Method::Get, url.clone(), None);
+        let result = self
+            .inner
+            .in_flight
+            .run(&url, move || -> BoxFuture<'static, Result<HttpResponse, Error>> {
+                Box::pin(async move { this.send_limited(request).await })
+            })
+            .await;
         match result.and_then(check_status) {
             Ok(response) => {
                 let stored_at_ms = self.inner.clock.now().as_millis() as u64;
@@ -385,25 +377,27 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         let mut attempt = 0;
         loop {
             let max_wait = inner.limiter.config().max_wait;
-            loop {
-                match inner.limiter.check(inner.clock.now()) {
-                    Decision::Go => break,
-                    Decision::Wait(d) if max_wait.is_some_and(|m| d > m) => {
+            let slot = loop {
+                match inner.limiter.acquire(inner.clock.now()) {
+                    Ok(slot) => break slot,
+                    Err(d) if max_wait.is_some_and(|m| d > m) => {
                         return Err(Error::RateLimited { retry_after: Some(d) });
                     }
-                    Decision::Wait(d) => inner.clock.sleep(d).await,
+                    Err(d) => inner.clock.sleep(d).await,
                 }
-            }
+            };
             inner.requests_sent.fetch_add(1, Ordering::SeqCst);
+            // The slot is held across the send and given back when it ends, or when this
+            // future is dropped mid-send.
             let result = inner.transport.send(request.clone()).await;
-            inner.limiter.finish();
+            drop(slot);
             let response = result?;
             let now = inner.clock.now();
             inner.limiter.observe(now, &response);
             if response.status != 429 {
                 return Ok(response);
             }
-            let retry_after = retry_after(&response, now);
+            let retry_after = crate::limiter::retry_after(&response, now);
             // Jitter (up to 0.5 s) so that many tabs or callers do not return at once.
             let jitter = Duration::from_millis(u64::from(now.subsec_nanos() % 500));
             inner.limiter.rate_limited(now, retry_after, jitter);
@@ -468,24 +462,6 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         self.inner.limiter.set_monthly(self.inner.clock.now(), &rate.rate.org_monthly);
         Ok(rate)
     }
-}
-
-/// When to retry after a 429: `Retry-After` (seconds or an HTTP date), else the per-minute
-/// reset header.
-fn retry_after(response: &HttpResponse, now: Duration) -> Option<Duration> {
-    if let Some(v) = response.header("retry-after") {
-        if let Ok(secs) = v.trim().parse::<f64>() {
-            return Some(Duration::from_secs_f64(secs.max(0.0)));
-        }
-        if let Ok(at) = chrono::DateTime::parse_from_rfc2822(v.trim()) {
-            let at_ms = at.timestamp_millis().max(0) as u64;
-            return Some(Duration::from_millis(at_ms.saturating_sub(now.as_millis() as u64)));
-        }
-    }
-    response
-        .header("x-ratelimit-limit-user-reset")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|s| Duration::from_secs_f64(s.max(0.0)))
 }
 
 fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {

@@ -19,6 +19,7 @@ pub mod cache;
 pub mod card;
 pub mod client;
 pub mod clock;
+pub mod coalesce;
 pub mod endpoints;
 pub mod error;
 pub mod limiter;

@@ -9,8 +9,14 @@
 //! - after a 429, nothing is sent before the reset (`Retry-After` or the reset header),
 //!   plus jitter.
 //!
-//! [`RateLimiter::check`] is a pure decision (go now, or wait this long); callers do the
-//! waiting with their clock. Like governor, it never sleeps itself.
+//! [`RateLimiter::acquire`] is a pure decision (go now with a [`Slot`], or wait this
+//! long); callers do the waiting with their clock. Like governor, it never sleeps itself.
+//! A slot is a guard: it is given back when the request ends *or when its future is
+//! dropped* (an aborted page, a closed tab), so that no abandoned request holds one.
+//!
+//! What a server sends is read defensively: rate-limit and `Retry-After` values that are
+//! not finite, negative or absurd are clamped ([`MAX_WAIT`]), never trusted to block the
+//! Lens for years or to overflow.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -22,6 +28,39 @@ use crate::models::RateLimitValue;
 use crate::transport::HttpResponse;
 
 const WINDOW: Duration = Duration::from_secs(60);
+
+/// The longest wait a server's header can impose: an hour. A `Retry-After` of a year, or
+/// of `inf`, is read as this.
+pub const MAX_WAIT: Duration = Duration::from_secs(3600);
+/// The longest a monthly reset can be away.
+const MAX_MONTHLY_RESET: Duration = Duration::from_secs(32 * 24 * 3600);
+
+/// Reads a header's number of seconds: finite, at least 0, at most `cap`. `None` when it
+/// is not a number at all.
+pub fn header_seconds(value: &str, cap: Duration) -> Option<Duration> {
+    let secs = value.trim().parse::<f64>().ok()?;
+    if secs.is_nan() {
+        return None;
+    }
+    // +inf and anything past the cap are the cap; -inf and negatives are 0.
+    Some(Duration::from_secs_f64(secs.clamp(0.0, cap.as_secs_f64())))
+}
+
+/// When to retry after a 429 received at `now` (since the epoch): `Retry-After` in
+/// seconds or as an HTTP date, else the per-minute reset header; at most [`MAX_WAIT`].
+pub fn retry_after(response: &HttpResponse, now: Duration) -> Option<Duration> {
+    if let Some(v) = response.header("retry-after") {
+        if let Some(d) = header_seconds(v, MAX_WAIT) {
+            return Some(d);
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc2822(v.trim()) {
+            let at_ms = at.timestamp_millis().max(0) as u64;
+            let wait = Duration::from_millis(at_ms.saturating_sub(ms(now)));
+            return Some(wait.min(MAX_WAIT));
+        }
+    }
+    response.header("x-ratelimit-limit-user-reset").and_then(|v| header_seconds(v, MAX_WAIT))
+}
 
 /// The limits to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +90,20 @@ pub enum Decision {
     Go,
     /// Try again after this long.
     Wait(Duration),
+}
+
+/// A concurrency slot: held while a request is in flight, given back when dropped,
+/// whether the request completed or its future was abandoned.
+#[derive(Debug)]
+#[must_use = "the slot is given back as soon as it is dropped"]
+pub struct Slot<'a> {
+    limiter: &'a RateLimiter,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.limiter.finish();
+    }
 }
 
 /// The monthly account budget, as last seen in headers or `/rate-limit`.
@@ -128,8 +181,23 @@ impl RateLimiter {
         state.server_limit.map_or(self.config.per_minute, |s| s.min(self.config.per_minute)).max(1)
     }
 
+    /// Decides about one request at `now` (since the epoch): a [`Slot`] to send it now,
+    /// given back when dropped, or how long to wait.
+    pub fn acquire(&self, now: Duration) -> Result<Slot<'_>, Duration> {
+        match self.check(now) {
+            Decision::Go => Ok(Slot { limiter: self }),
+            Decision::Wait(d) => Err(d),
+        }
+    }
+
+    /// Requests holding a concurrency slot now.
+    pub fn in_flight(&self) -> u32 {
+        self.state.lock().expect("limiter lock").in_flight
+    }
+
     /// Decides about one request at `now` (since the epoch). On [`Decision::Go`] the
     /// request is counted and holds a concurrency slot until [`RateLimiter::finish`].
+    /// Prefer [`RateLimiter::acquire`], whose slot cannot be lost.
     pub fn check(&self, now: Duration) -> Decision {
         let now_ms = ms(now);
         let mut s = self.state.lock().expect("limiter lock");
@@ -173,15 +241,20 @@ impl RateLimiter {
     /// Reads the `X-Ratelimit-*` headers of a response received at `now`.
     pub fn observe(&self, now: Duration, response: &HttpResponse) {
         let now_ms = ms(now);
-        let num = |name: &str| response.header(name).and_then(|v| v.trim().parse::<f64>().ok());
+        // Counts: finite numbers only (a float-to-int cast saturates; NaN is dropped).
+        let count =
+            |name: &str| response.header(name).and_then(|v| v.trim().parse::<f64>().ok()).filter(|n| n.is_finite());
         let mut s = self.state.lock().expect("limiter lock");
-        if let Some(limit) = num("x-ratelimit-limit-user") {
+        if let Some(limit) = count("x-ratelimit-limit-user") {
             s.server_limit = Some(limit.max(1.0) as u32);
         }
-        let reset_ms = num("x-ratelimit-limit-user-reset").map(|secs| now_ms + (secs.max(0.0) * 1000.0) as u64);
-        if let Some(remaining) = num("x-ratelimit-limit-user-remaining") {
+        let reset_ms = response
+            .header("x-ratelimit-limit-user-reset")
+            .and_then(|v| header_seconds(v, MAX_WAIT))
+            .map(|d| now_ms.saturating_add(ms(d)));
+        if let Some(remaining) = count("x-ratelimit-limit-user-remaining") {
             s.server_remaining = Some(remaining.max(0.0) as u32);
-            s.server_reset_ms = reset_ms.or(Some(now_ms + ms(WINDOW)));
+            s.server_reset_ms = reset_ms.or(Some(now_ms.saturating_add(ms(WINDOW))));
         }
         let org_limit = response.header("x-ratelimit-limit-org").and_then(RateLimitValue::parse);
         let org_remaining = response.header("x-ratelimit-limit-org-remaining").and_then(RateLimitValue::parse);
@@ -195,7 +268,10 @@ impl RateLimiter {
                 remaining: value(org_remaining),
                 unlimited: matches!(org_limit, Some(RateLimitValue::Unlimited))
                     || matches!(org_remaining, Some(RateLimitValue::Unlimited)),
-                resets_at_ms: num("x-ratelimit-limit-org-reset").map(|secs| now_ms + (secs * 1000.0) as u64),
+                resets_at_ms: response
+                    .header("x-ratelimit-limit-org-reset")
+                    .and_then(|v| header_seconds(v, MAX_MONTHLY_RESET))
+                    .map(|d| now_ms.saturating_add(ms(d))),
             });
         }
     }
@@ -203,8 +279,8 @@ impl RateLimiter {
     /// Records a 429 at `now`: nothing is sent before the reset, plus `jitter`.
     pub fn rate_limited(&self, now: Duration, retry_after: Option<Duration>, jitter: Duration) {
         let mut s = self.state.lock().expect("limiter lock");
-        let wait = retry_after.unwrap_or(Duration::from_secs(60));
-        let until = ms(now + wait + jitter);
+        let wait = retry_after.unwrap_or(Duration::from_secs(60)).min(MAX_WAIT);
+        let until = ms(now).saturating_add(ms(wait)).saturating_add(ms(jitter.min(WINDOW)));
         s.blocked_until_ms = Some(s.blocked_until_ms.map_or(until, |b| b.max(until)));
     }
 
@@ -229,7 +305,9 @@ impl RateLimiter {
             limit: value(window.limit),
             remaining: value(window.remaining),
             unlimited: window.limit == RateLimitValue::Unlimited,
-            resets_at_ms: Some(ms(now) + (window.reset.max(0) as u64) * 1000),
+            resets_at_ms: Some(
+                ms(now).saturating_add((window.reset.clamp(0, MAX_MONTHLY_RESET.as_secs() as i64) as u64) * 1000),
+            ),
         });
     }
 }
