@@ -1,4 +1,5 @@
-//! Writes from the card: add to a list, set Status, add a note, create the organization.
+//! Writes from the card: add to a list, set Status, add a note, create the organization or
+//! the person.
 //!
 //! Affinity v1 has no idempotency keys, so every write first reads whether its effect is
 //! already there (from Affinity itself: [`Client::uncached`]) and only then writes. A write retried
@@ -42,6 +43,14 @@ pub enum Action {
     AddNote { content: String },
     /// Creates an organization (when the card found none for the domain).
     CreateOrganization { name: String, domain: String },
+    /// Creates a person (when the card found nobody of the profile's name), linked to
+    /// their company's organization when `organization_id` is given.
+    CreatePerson {
+        first_name: String,
+        last_name: String,
+        #[serde(default)]
+        organization_id: Option<i64>,
+    },
 }
 
 /// What a write did.
@@ -131,6 +140,9 @@ pub async fn perform<T: Transport + MaybeSend + MaybeSync + 'static>(
         }
         Action::AddNote { content } => add_note(client, need_target()?, content).await,
         Action::CreateOrganization { name, domain } => create_organization(client, name, domain).await,
+        Action::CreatePerson { first_name, last_name, organization_id } => {
+            create_person(client, first_name, last_name, *organization_id).await
+        }
     }
 }
 
@@ -291,6 +303,56 @@ async fn create_organization<T: Transport + MaybeSend + MaybeSync + 'static>(
     })
 }
 
+/// Pages of a name search read to find an earlier attempt of a create.
+const MAX_PERSON_PAGES: usize = 3;
+
+async fn create_person<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    first_name: &str,
+    last_name: &str,
+    organization_id: Option<i64>,
+) -> Result<Outcome, Error> {
+    let (first, last) = (first_name.trim(), last_name.trim());
+    if first.is_empty() || last.is_empty() {
+        return Err(Error::Invalid { status: 0, message: "the person needs a first and a last name".to_owned() });
+    }
+    let name = format!("{first} {last}");
+    // Already there: a person of this name (at this organization, when one is given). The
+    // card offered to create them because it found nobody of that name, so one found now
+    // is an earlier attempt (a double click, a retry after a lost answer, another tab).
+    let pages = client.pages(endpoints::search_persons(&SearchQuery::term(&name))).take(MAX_PERSON_PAGES);
+    let mut pages = std::pin::pin!(pages);
+    let mut namesakes = Vec::new();
+    while let Some(page) = pages.next().await {
+        namesakes.extend(page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).map(|p| p.id));
+    }
+    for id in namesakes {
+        let there = match organization_id {
+            None => true,
+            Some(org) => client
+                .execute(&endpoints::person(id, DetailOptions::default()))
+                .await?
+                .organization_ids
+                .unwrap_or_default()
+                .contains(&org),
+        };
+        if there {
+            return Ok(Outcome {
+                changed: false,
+                message: format!("{name} is already in Affinity."),
+                target: Some(Target { kind: EntityKind::Person, id }),
+            });
+        }
+    }
+    let orgs: Vec<i64> = organization_id.into_iter().collect();
+    let person = client.execute(&endpoints::create_person(first, last, &[], &orgs)).await?;
+    Ok(Outcome {
+        changed: true,
+        message: format!("{} was added to Affinity.", person.name()),
+        target: Some(Target { kind: EntityKind::Person, id: person.id }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +367,14 @@ mod tests {
         let a: Action =
             serde_json::from_value(json!({"action": "add_note", "content": "Met at the conference"})).unwrap();
         assert_eq!(a, Action::AddNote { content: "Met at the conference".into() });
+        let a: Action = serde_json::from_value(
+            json!({"action": "create_person", "first_name": "Quinn", "last_name": "Harlow", "organization_id": 7}),
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            Action::CreatePerson { first_name: "Quinn".into(), last_name: "Harlow".into(), organization_id: Some(7) }
+        );
     }
 
     #[test]

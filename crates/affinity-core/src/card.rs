@@ -116,11 +116,42 @@ pub struct CardOpportunity {
     pub status: Option<String>,
 }
 
+/// What a match rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchBasis {
+    /// The site's domain is one of the organization's.
+    Domain,
+    /// The email address is the person's.
+    Email,
+    /// The id was given.
+    Id,
+    /// The name the page shows, and the current company it names (the person's
+    /// organization, or their email domain).
+    NameAndCompany,
+    /// The name the page shows, and nothing else: the only one of that name.
+    NameOnly,
+}
+
+/// On a LinkedIn profile: who the page shows. Lets a card that found nobody offer to add
+/// them, linked to their company's organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PagePerson {
+    /// The name on the page.
+    pub name: String,
+    /// The current company the page names (`null` when it names none).
+    pub company: Option<String>,
+    /// That company's organization in Affinity, when the person was not found and the
+    /// company was (exactly one organization of that name).
+    pub organization: Option<CardEntity>,
+}
+
 /// Why a card could not be made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardError {
     /// `unauthorized` | `forbidden` | `not_found` | `invalid` | `rate_limited` |
-    /// `unavailable` | `bad_response`.
+    /// `unavailable` | `bad_response`; from the gateway also `budget_reserve` (the
+    /// month's budget is down to the firm's reserve: only cards looked up before are served).
     pub kind: String,
     /// For people.
     pub message: String,
@@ -150,6 +181,17 @@ pub struct Card {
     pub people_total: Option<usize>,
     #[serde(default)]
     pub people_checked: Option<usize>,
+    /// What the match rests on: `domain` | `email` | `id` | `name_and_company` |
+    /// `name_only`; `null` unless `status` is `matched`.
+    #[serde(default)]
+    pub matched_on: Option<MatchBasis>,
+    /// On a LinkedIn profile: the name and company the page shows; `null` elsewhere.
+    #[serde(default)]
+    pub page_person: Option<PagePerson>,
+    /// The card is incomplete: its lookup was cut short by the gateway's deadline, and
+    /// what the first round found is all it holds.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 impl Card {
@@ -169,6 +211,9 @@ impl Card {
             error: None,
             people_total: None,
             people_checked: None,
+            matched_on: None,
+            page_person: None,
+            partial: false,
         }
     }
 
@@ -225,6 +270,8 @@ mod tests {
             "fetched_at",
             "stale",
             "error",
+            "matched_on",
+            "page_person",
         ] {
             assert!(json.get(key).is_some(), "missing key {key}");
         }

@@ -26,7 +26,7 @@ use crate::endpoints::{self, DetailOptions, EntityRef, FieldsQuery, SearchQuery}
 use crate::models::{
     Field, FieldValue, FieldValueData, List, Organization, Person, PersonType, Timestamp, ValueType, WhoAmI,
 };
-use crate::page::PageHints;
+use crate::page::{CompanyHint, PageHints};
 use crate::transport::{MaybeSend, MaybeSync, Transport};
 
 /// How many pages of search results to read before giving up on an exact match.
@@ -109,8 +109,11 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
             match found.as_slice() {
                 [] => Ok(Card::new(query.clone(), CardStatus::NotFound)),
                 [one] => {
-                    let partial =
-                        Card { entity: Some(org_entity(one, &ctx)), ..Card::new(query.clone(), CardStatus::Matched) };
+                    let partial = Card {
+                        entity: Some(org_entity(one, &ctx)),
+                        matched_on: Some(MatchBasis::Domain),
+                        ..Card::new(query.clone(), CardStatus::Matched)
+                    };
                     on_partial(&partial);
                     organization_card(client, partial, one.id, &ctx, people).await
                 }
@@ -128,8 +131,11 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                 Err(Error::NotFound { .. }) => return Ok(Card::new(query.clone(), CardStatus::NotFound)),
                 Err(e) => return Err(e),
             };
-            let partial =
-                Card { entity: Some(org_entity(&org, &ctx)), ..Card::new(query.clone(), CardStatus::Matched) };
+            let partial = Card {
+                entity: Some(org_entity(&org, &ctx)),
+                matched_on: Some(MatchBasis::Id),
+                ..Card::new(query.clone(), CardStatus::Matched)
+            };
             on_partial(&partial);
             let domain = org.all_domains().into_iter().next();
             let people = people_at(client, domain.as_deref()).await;
@@ -146,13 +152,13 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                 .into_iter()
                 .filter(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(&query.value)))
                 .collect();
-            person_result(client, query, exact, &ctx, on_partial).await
+            person_result(client, query, exact, &ctx, on_partial, MatchBasis::Email, None).await
         }
         QueryKind::PersonId => {
             let id = parse_id(&query.value)?;
             let ctx = context(client).await?;
             match client.execute(&endpoints::person(id, DetailOptions::default())).await {
-                Ok(p) => person_result(client, query, vec![p], &ctx, on_partial).await,
+                Ok(p) => person_result(client, query, vec![p], &ctx, on_partial, MatchBasis::Id, None).await,
                 Err(Error::NotFound { .. }) => Ok(Card::new(query.clone(), CardStatus::NotFound)),
                 Err(e) => Err(e),
             }
@@ -176,6 +182,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                     [one] => {
                         let partial = Card {
                             entity: Some(org_entity(one, &ctx)),
+                            matched_on: Some(MatchBasis::NameOnly),
                             ..Card::new(query.clone(), CardStatus::Matched)
                         };
                         on_partial(&partial);
@@ -191,49 +198,67 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
             }
             let search = SearchQuery { with_current_organizations: true, ..SearchQuery::term(&name) };
             let page = client.execute(&endpoints::search_persons(&search)).await?;
-            let mut exact: Vec<Person> =
-                page.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
-            if exact.len() > 1
-                && let Some(company) = hints.company()
-            {
-                let by_company = at_company(client, &exact, &company).await;
-                if by_company.len() == 1 {
-                    exact = by_company;
+            let exact: Vec<Person> = page.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
+            let employer = hints.employer();
+            let mut page_person = PagePerson {
+                name: name.clone(),
+                company: employer.as_ref().map(|e| e.name.clone()),
+                organization: None,
+            };
+            // The company the page names picks one of several namesakes (or vouches for the
+            // only one).
+            let (found, basis) = match &employer {
+                Some(company) if !exact.is_empty() => {
+                    let at = at_company(client, &exact, company).await;
+                    match at.len() {
+                        0 => (exact, MatchBasis::NameOnly),
+                        _ => (at, MatchBasis::NameAndCompany),
+                    }
                 }
+                _ => (exact, MatchBasis::NameOnly),
+            };
+            if found.is_empty()
+                && let Some(company) = &employer
+            {
+                page_person.organization = organization_named(client, company).await?.map(|o| org_entity(&o, &ctx));
             }
-            person_result(client, query, exact, &ctx, on_partial).await
+            person_result(client, query, found, &ctx, on_partial, basis, Some(page_person)).await
         }
     }
 }
 
-/// Lower-case letters and digits only: "Acme, Inc." → "acmeinc".
-fn squash(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
-}
-
-/// The candidates who work at `company`: by their current organizations' names, or by an
-/// email domain that spells the company's name.
+/// The candidates who work at `company`: by their current organizations (name, domains
+/// or LinkedIn slug, see [`CompanyHint::is_organization`]), or by a work email at a domain
+/// that spells the company's name.
 async fn at_company<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     candidates: &[Person],
-    company: &str,
+    company: &CompanyHint,
 ) -> Vec<Person> {
-    let want = squash(company);
-    let want_first = company.split_whitespace().next().map(squash).unwrap_or_default();
-    let mut out = Vec::new();
-    for p in candidates {
-        let by_email = p.emails.iter().filter_map(|e| e.rsplit_once('@')).any(|(_, d)| {
-            let label = squash(d.split('.').next().unwrap_or_default());
-            !label.is_empty() && (label == want || label == want_first)
-        });
-        let org_ids = p.current_organization_ids.clone().or(p.organization_ids.clone()).unwrap_or_default();
-        let names = join_all(org_ids.iter().map(|id| client.get_organization(*id))).await;
-        let by_org = names.into_iter().filter_map(Result::ok).any(|o| squash(&o.name) == want);
-        if by_email || by_org {
-            out.push(p.clone());
+    let checks = candidates.iter().map(|p| async move {
+        let by_email = p.emails.iter().filter_map(|e| e.rsplit_once('@')).any(|(_, d)| company.owns_email_domain(d));
+        if by_email {
+            return true;
         }
-    }
-    out
+        let org_ids = p.current_organization_ids.clone().or(p.organization_ids.clone()).unwrap_or_default();
+        let orgs = join_all(org_ids.iter().map(|id| client.get_organization(*id))).await;
+        orgs.into_iter().filter_map(Result::ok).any(|o| company.is_organization(&o.name, &o.all_domains()))
+    });
+    let works_there = join_all(checks).await;
+    candidates.iter().zip(works_there).filter(|(_, yes)| *yes).map(|(p, _)| p.clone()).collect()
+}
+
+/// The one organization that is `company` (searched by its name), if there is exactly one.
+async fn organization_named<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    company: &CompanyHint,
+) -> Result<Option<Organization>, Error> {
+    let page = client.execute(&endpoints::search_organizations(&SearchQuery::term(company.core_name()))).await?;
+    let mut named = page.items.into_iter().filter(|o| company.is_organization(&o.name, &o.all_domains()));
+    Ok(match (named.next(), named.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    })
 }
 
 fn parse_id(value: &str) -> Result<i64, Error> {
@@ -254,19 +279,21 @@ async fn person_result<T: Transport + MaybeSend + MaybeSync + 'static>(
     found: Vec<Person>,
     ctx: &Context,
     on_partial: &mut impl FnMut(&Card),
+    basis: MatchBasis,
+    page_person: Option<PagePerson>,
 ) -> Result<Card, Error> {
+    let card = |status| Card { page_person: page_person.clone(), ..Card::new(query.clone(), status) };
     match found.as_slice() {
-        [] => Ok(Card::new(query.clone(), CardStatus::NotFound)),
+        [] => Ok(card(CardStatus::NotFound)),
         [one] => {
             let partial =
-                Card { entity: Some(person_entity(one, ctx)), ..Card::new(query.clone(), CardStatus::Matched) };
+                Card { entity: Some(person_entity(one, ctx)), matched_on: Some(basis), ..card(CardStatus::Matched) };
             on_partial(&partial);
             person_card(client, partial, one.id, ctx).await
         }
-        many => Ok(Card {
-            candidates: many.iter().map(|p| person_entity(p, ctx)).collect(),
-            ..Card::new(query.clone(), CardStatus::Ambiguous)
-        }),
+        many => {
+            Ok(Card { candidates: many.iter().map(|p| person_entity(p, ctx)).collect(), ..card(CardStatus::Ambiguous) })
+        }
     }
 }
 

@@ -43,22 +43,170 @@ pub struct PageHints {
     pub name: Option<String>,
     /// A LinkedIn profile's headline ("CTO at Acme").
     pub headline: Option<String>,
-    /// The person's current company, where the page shows it.
+    /// The person's current company, where the page shows it (the profile's top card or
+    /// its structured data).
     pub company: Option<String>,
+    /// The current company's LinkedIn page, where the profile links it
+    /// (`https://www.linkedin.com/company/acme`).
+    pub company_url: Option<String>,
     /// A LinkedIn company page's website.
     pub website: Option<String>,
 }
 
 impl PageHints {
-    /// The company: the hint, else what follows " at " in the headline.
+    /// The company: the hint, else what the headline names after " at " or " @ "
+    /// ([`company_in_headline`]).
     pub fn company(&self) -> Option<String> {
-        self.company.clone().filter(|c| !c.trim().is_empty()).or_else(|| {
-            let h = self.headline.as_deref()?;
-            let at = h.rfind(" at ").or_else(|| h.rfind(" @ "))?;
-            let company = h[at + 4..].trim();
-            (!company.is_empty()).then(|| company.to_owned())
-        })
+        self.company
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .or_else(|| company_in_headline(self.headline.as_deref()?))
     }
+
+    /// The current company as a [`CompanyHint`]: its name ([`PageHints::company`]) and, when
+    /// the page links it, its LinkedIn page's slug.
+    pub fn employer(&self) -> Option<CompanyHint> {
+        let name = self.company()?;
+        let slug = self.company_url.as_deref().and_then(linkedin_company_slug);
+        Some(CompanyHint { name, slug })
+    }
+}
+
+/// The company a headline names: in the first of its parts (split at `|`, `·`, `•`) that
+/// says "… at X" or "… @ X", the text after the last such marker, without the emoji or
+/// punctuation around it. "SAFe certified Scrum Master @ Swedbank | Pega Senior System
+/// Architect" → "Swedbank".
+pub fn company_in_headline(headline: &str) -> Option<String> {
+    headline.split(['|', '·', '•']).find_map(|part| {
+        // The markers are ASCII: the byte after one is always a character boundary.
+        let start = [" at ", " @ "].iter().filter_map(|m| part.rfind(m).map(|i| i + m.len())).max()?;
+        let company = part[start..].trim_matches(|c: char| !c.is_alphanumeric());
+        (!company.is_empty()).then(|| company.to_owned())
+    })
+}
+
+/// The slug of a LinkedIn company page URL (`https://uk.linkedin.com/company/acme/?trk=x` →
+/// `acme`; numeric ids too), lower-case.
+pub fn linkedin_company_slug(url: &str) -> Option<String> {
+    let url = url::Url::parse(url.trim()).ok()?;
+    let host = url.host_str()?;
+    if host != "linkedin.com" && !host.ends_with(".linkedin.com") {
+        return None;
+    }
+    let mut segments = url.path_segments()?.filter(|s| !s.is_empty());
+    match (segments.next(), segments.next()) {
+        (Some("company"), Some(slug)) => Some(slug.to_lowercase()),
+        _ => None,
+    }
+}
+
+/// A person's current company as a page names it, to tell namesakes apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyHint {
+    /// As the page writes it: "Insighture - We're hiring", "Recruitjob.se".
+    pub name: String,
+    /// The slug of its LinkedIn page, when linked: "insighture", or a numeric id.
+    pub slug: Option<String>,
+}
+
+impl CompanyHint {
+    /// The name without what LinkedIn pages add after a separator ("Insighture - We're
+    /// hiring" → "Insighture", "Acme (YC W21)" → "Acme").
+    pub fn core_name(&self) -> &str {
+        let cut = [" - ", " – ", " | ", " (", ", "].iter().filter_map(|sep| self.name.find(sep)).min();
+        let core = cut.map_or(self.name.as_str(), |i| &self.name[..i]).trim();
+        if core.is_empty() { self.name.trim() } else { core }
+    }
+
+    /// Whether an organization with this name and these domains is this company: the same
+    /// name (ignoring case, spaces, punctuation and a legal form such as "Inc" or
+    /// "Corporation", with or without what follows a separator), a name that is one of its
+    /// domains ("Recruitjob.se"), or a LinkedIn slug that spells its name or its domain's
+    /// first label.
+    pub fn is_organization(&self, org_name: &str, domains: &[String]) -> bool {
+        let org = squash(org_name);
+        if org.is_empty() {
+            return false;
+        }
+        if org == squash(&self.name) || org == squash(self.core_name()) || company_key(org_name) == self.key() {
+            return true;
+        }
+        let name = self.name.trim();
+        if domains.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+            return true;
+        }
+        self.slug
+            .as_deref()
+            .map(squash)
+            .filter(|s| !s.is_empty() && !s.chars().all(|c| c.is_ascii_digit()))
+            .is_some_and(|slug| {
+                slug == org || domains.iter().any(|d| squash(d.split('.').next().unwrap_or_default()) == slug)
+            })
+    }
+
+    /// Whether an email at `domain` is a work address at this company: the domain is the
+    /// company's name ("Recruitjob.se"), or its first label spells the name without its
+    /// legal form ("acme.com" for "Acme Corporation", "initech.io" for "Initech").
+    pub fn owns_email_domain(&self, domain: &str) -> bool {
+        let label = squash(domain.split('.').next().unwrap_or_default());
+        !label.is_empty()
+            && (label == squash(&self.name)
+                || label == self.key()
+                || self.name.trim().eq_ignore_ascii_case(domain.trim()))
+    }
+
+    fn key(&self) -> String {
+        company_key(self.core_name())
+    }
+}
+
+/// Legal forms and the like, dropped from the end of a company's name to compare it.
+const LEGAL_FORMS: &[&str] = &[
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "llc",
+    "llp",
+    "plc",
+    "gmbh",
+    "ag",
+    "ab",
+    "sa",
+    "sas",
+    "bv",
+    "nv",
+    "oy",
+    "as",
+    "aps",
+    "srl",
+    "spa",
+    "pty",
+    "pte",
+    "kk",
+    "group",
+    "holdings",
+];
+
+/// A company's name for comparing: letters and digits only, without a trailing legal
+/// form ("Acme Corporation" → "acme", "Work&Coaching i Sverige AB" → "workcoachingisverige").
+fn company_key(name: &str) -> String {
+    let mut words: Vec<String> = name.split_whitespace().map(squash).filter(|w| !w.is_empty()).collect();
+    while words.len() > 1 && words.last().is_some_and(|w| LEGAL_FORMS.contains(&w.as_str())) {
+        words.pop();
+    }
+    words.concat()
+}
+
+/// Lower-case letters and digits only: "Acme, Inc." → "acmeinc".
+pub(crate) fn squash(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// Why a page gives nothing to look up.
@@ -159,6 +307,77 @@ mod tests {
             PageHints { company: Some("Globex".into()), headline: Some("CEO at Initech".into()), ..Default::default() };
         assert_eq!(h.company().as_deref(), Some("Globex"));
         assert_eq!(PageHints::default().company(), None);
+        let h = PageHints { company: Some("  ".into()), headline: Some("CEO at Initech".into()), ..Default::default() };
+        assert_eq!(h.company().as_deref(), Some("Initech"));
+    }
+
+    #[test]
+    fn headlines_of_real_profiles_name_their_company() {
+        let cases = [
+            ("SAFe certified Scrum Master @ Swedbank | Pega Senior System Architect", Some("Swedbank")),
+            (
+                "Senior Software Engineer at Insighture | 2x AWS | AWS SAA | AWS DVA | Serverless Enthusiast",
+                Some("Insighture"),
+            ),
+            ("Tech Education Lead, Tech Expert & Frontend Dev at Novare Potential", Some("Novare Potential")),
+            (
+                "Building businesses on the Internet | AI/ ML Experimenter 🔬 | Web3 Degen 🧪 | Co-Founder @ Aristotle 🧠 | Helping Founders",
+                Some("Aristotle"),
+            ),
+            ("Board member of Mobvilla AB", None),
+            ("Analytics Solutions | Data Architect & Engineer | Data Analytics Expert | Cloud Platform guru", None),
+            ("Researcher.", None),
+            // A multi-byte character right after the marker.
+            ("Founder @ Ünïcødé Straße", Some("Ünïcødé Straße")),
+            ("CTO @ 株式会社", Some("株式会社")),
+            ("Engineer @ 🚀", None),
+            ("at", None),
+            (" @ ", None),
+        ];
+        for (headline, want) in cases {
+            assert_eq!(company_in_headline(headline).as_deref(), want, "{headline}");
+        }
+    }
+
+    #[test]
+    fn linkedin_company_links_give_their_slug() {
+        let cases = [
+            ("https://lk.linkedin.com/company/aristotlehq?trk=ppro_cprof", Some("aristotlehq")),
+            ("https://www.linkedin.com/company/5049/", Some("5049")),
+            ("https://se.linkedin.com/company/Novare-Potential", Some("novare-potential")),
+            ("https://www.linkedin.com/school/kth/", None),
+            ("https://example.com/company/acme", None),
+            ("not a url", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(linkedin_company_slug(url).as_deref(), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_company_hint_recognises_its_organization() {
+        let hint = |name: &str, slug: Option<&str>| CompanyHint { name: name.into(), slug: slug.map(str::to_owned) };
+        let domains = |d: &[&str]| d.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cases = [
+            (hint("Initech", None), "Initech", domains(&["initech.test"]), true),
+            (hint("Acme", None), "Acme Corporation", domains(&[]), true),
+            (hint("ACME, Inc.", None), "Acme Corporation", domains(&[]), true),
+            (hint("Insighture - We're hiring", Some("insighture")), "Insighture", domains(&[]), true),
+            (hint("Recruitjob.se", None), "Recruit Job", domains(&["recruitjob.se"]), true),
+            (hint("Aristotle - Co-Pilot for Cold Sales", Some("aristotlehq")), "Aristotle HQ", domains(&[]), true),
+            (hint("Big Co", Some("5049")), "Swedbank", domains(&["swedbank.se"]), false),
+            (hint("Globex", None), "Initech", domains(&["initech.test"]), false),
+            (hint("Acme Corporation", None), "Acme Anvils (unrelated)", domains(&["acmeanvils.test"]), false),
+            (hint("Group", None), "", domains(&[]), false),
+        ];
+        for (h, org, doms, want) in cases {
+            assert_eq!(h.is_organization(org, &doms), want, "{h:?} vs {org}");
+        }
+        assert!(hint("Initech", None).owns_email_domain("initech.test"));
+        assert!(hint("Acme Corporation", None).owns_email_domain("acme.com"));
+        assert!(hint("Recruitjob.se", None).owns_email_domain("recruitjob.se"));
+        assert!(!hint("Globex", None).owns_email_domain("initech.test"));
+        assert!(!hint("Acme Corporation", None).owns_email_domain("gmail.test"));
     }
 
     #[test]
