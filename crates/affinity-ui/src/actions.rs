@@ -1,8 +1,9 @@
 //! What the user can do from the card: add to a list, set Status, add a note, create the
-//! organization, pick one of several matches. The card only asks (a [`CardAction`] to its
+//! organization or the person, pick one of several matches. The card only asks (a [`CardAction`] to its
 //! `on_action`); whoever mounted it performs the write and answers with a [`Notice`].
 
 use affinity_core::actions::{Action, ListChoice, Target};
+use affinity_core::card::PagePerson;
 use affinity_core::{Card, CardStatus, EntityKind, QueryKind};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -129,6 +130,9 @@ pub(crate) fn actions_view(card: &Card, props: ActionProps) -> impl IntoView + u
         (CardStatus::NotFound, _) if card.query.kind == QueryKind::Domain => {
             Some(create_form(card.query.value.clone(), props, busy).into_any())
         }
+        (CardStatus::NotFound, _) if card.query.kind == QueryKind::LinkedinPerson => {
+            card.page_person.clone().map(|person| create_person_form(person, props, busy).into_any())
+        }
         _ => None,
     };
     forms.map(|forms| view! { <div class="lens-section lens-actions">{forms}{notice}</div> })
@@ -216,9 +220,63 @@ fn create_form(
     }
 }
 
+/// "Sri Lalitha Jeevanige" → ("Sri", "Lalitha Jeevanige"): a suggestion the user can change.
+fn split_name(name: &str) -> (String, String) {
+    let mut words = name.split_whitespace();
+    let first = words.next().unwrap_or_default().to_owned();
+    (first, words.collect::<Vec<_>>().join(" "))
+}
+
+fn create_person_form(
+    person: PagePerson,
+    props: ActionProps,
+    busy: impl Fn() -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let first_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    let last_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    let (first, last) = split_name(&person.name);
+    let organization = person.organization.clone();
+    let organization_id = organization.as_ref().map(|o| o.id);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let first_name = first_ref.get().map(|i| i.value()).unwrap_or_default();
+        let last_name = last_ref.get().map(|i| i.value()).unwrap_or_default();
+        if !first_name.trim().is_empty() && !last_name.trim().is_empty() {
+            props.on_action.run(CardAction::Write {
+                target: None,
+                action: Action::CreatePerson { first_name, last_name, organization_id },
+            });
+        }
+    };
+    let at = match (&organization, &person.company) {
+        (Some(org), _) => format!("At {} (in Affinity)", org.name),
+        (None, Some(company)) => format!("{company} is not in Affinity: the person is added without it"),
+        (None, None) => String::new(),
+    };
+    view! {
+        // Closed until the user opens it, like the organization's.
+        <details class="lens-form" data-testid="lens-create-person">
+            <summary>"Add to Affinity"</summary>
+            <form on:submit=create>
+                <input node_ref=first_ref aria-label="First name" value=first required=true />
+                <input node_ref=last_ref aria-label="Last name" value=last required=true />
+                {(!at.is_empty()).then(|| view! { <div class="lens-sub" data-testid="lens-create-person-organization">{at}</div> })}
+                <button type="submit" prop:disabled=busy>"Create person"</button>
+            </form>
+        </details>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_suggests_first_and_last() {
+        assert_eq!(split_name("Sri Lalitha Jeevanige"), ("Sri".into(), "Lalitha Jeevanige".into()));
+        assert_eq!(split_name("  Ottoline   Varga "), ("Ottoline".into(), "Varga".into()));
+        assert_eq!(split_name("Madonna"), ("Madonna".into(), String::new()));
+    }
 
     #[test]
     fn a_domain_suggests_a_name() {

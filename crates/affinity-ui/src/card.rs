@@ -1,6 +1,6 @@
 //! The card and its states.
 
-use affinity_core::card::{ActivityItem, CardListEntry, Connection};
+use affinity_core::card::{ActivityItem, CardListEntry, Connection, MatchBasis, PagePerson};
 use affinity_core::models::Timestamp;
 use affinity_core::{Card, CardStatus};
 use leptos::prelude::*;
@@ -126,6 +126,19 @@ pub fn error_text(kind: &str, message: &str, retry_at: Option<&str>) -> String {
         "bad_response" => format!("Affinity answered something the Lens could not read ({message})."),
         "no_key" => "Add your Affinity API key in the Lens options.".to_owned(),
         _ => message.to_owned(),
+    }
+}
+
+/// What a match by name rests on, in words: "Matched on name and company (Initech)",
+/// "Matched on name only". Matches by domain, email or id say nothing (they are exact).
+pub fn match_basis_text(basis: MatchBasis, person: Option<&PagePerson>) -> Option<String> {
+    match basis {
+        MatchBasis::NameAndCompany => Some(match person.and_then(|p| p.company.as_deref()) {
+            Some(company) => format!("Matched on name and company ({company})"),
+            None => "Matched on name and company".to_owned(),
+        }),
+        MatchBasis::NameOnly => Some("Matched on name only".to_owned()),
+        MatchBasis::Domain | MatchBasis::Email | MatchBasis::Id => None,
     }
 }
 
@@ -292,7 +305,13 @@ fn ready_view(
     tools: impl IntoView + 'static,
 ) -> impl IntoView {
     let write = actions.zip(target_of(&card));
-    let name = card.entity.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| card.query.value.clone());
+    // Nobody found on a profile: the name the page shows, not its URL.
+    let name = card
+        .entity
+        .as_ref()
+        .map(|e| e.name.clone())
+        .or_else(|| card.page_person.as_ref().map(|p| p.name.clone()))
+        .unwrap_or_else(|| card.query.value.clone());
     let link = card.entity.as_ref().and_then(|e| e.affinity_url.clone());
     let name_view = match link {
         Some(href) => view! { <a href=href target="_blank" rel="noopener noreferrer">{name}</a> }.into_any(),
@@ -304,6 +323,9 @@ fn ready_view(
         .map(|e| if e.domains.is_empty() { e.emails.join(", ") } else { e.domains.join(", ") })
         .unwrap_or_default();
     let error = card.error.as_ref().map(|e| error_text(&e.kind, &e.message, e.retry_at.as_deref()));
+    let basis = card.matched_on.and_then(|b| match_basis_text(b, card.page_person.as_ref())).map(|t| {
+        view! { <div class="lens-sub" data-testid="lens-match-basis">{t}</div> }
+    });
     let capped = match (card.people_checked, card.people_total) {
         (Some(c), Some(t)) if c < t => Some(format!("From {c} of {t} people, the most recently in touch")),
         _ => None,
@@ -381,6 +403,7 @@ fn ready_view(
             {tools}
         </div>
         <div class="lens-sub">{sub}</div>
+        {basis}
         {error.map(|m| view! { <div class="lens-error" data-testid="lens-error" role="alert">{m}</div> })}
         {candidates}
         {connections}
@@ -473,6 +496,17 @@ mod tests {
         assert_eq!(pill_text(&CardState::Ready(Box::new(card.clone()))), "In Affinity · Strong 0.82 (Alice)");
         card.status = CardStatus::NotFound;
         assert_eq!(pill_text(&CardState::Ready(Box::new(card))), "Not in Affinity");
+    }
+
+    #[test]
+    fn a_match_by_name_says_what_it_rests_on() {
+        let person = PagePerson { name: "Alex Morgan".into(), company: Some("Initech".into()), organization: None };
+        assert_eq!(
+            match_basis_text(MatchBasis::NameAndCompany, Some(&person)).as_deref(),
+            Some("Matched on name and company (Initech)")
+        );
+        assert_eq!(match_basis_text(MatchBasis::NameOnly, Some(&person)).as_deref(), Some("Matched on name only"));
+        assert_eq!(match_basis_text(MatchBasis::Domain, None), None);
     }
 
     #[test]
