@@ -274,7 +274,14 @@ async fn responses_have_the_key_sets_of_the_recorded_fixtures() {
         ),
         ("/auth/whoami".into(), None, "whoami/whoami.affinity-node.json", None, &[]),
         (format!("/field-values?organization_id={}", ids::ACME), None, "field-values/location_value.docs.json", None, &["entity_type", "value_type"]),
-        ("/field-value-changes?field_id=STATUS".into(), None, "field-value-changes/all.affinity-node.json", None, &[]),
+        // The older keys are in the reference's own example (shared/seed), not in this fixture.
+        (
+            "/field-value-changes?field_id=STATUS".into(),
+            None,
+            "field-value-changes/all.affinity-node.json",
+            None,
+            &["entity_attribute_id", "person", "company", "opp"],
+        ),
         ("/opportunities?term=acme".into(), Some("opportunities"), "opportunities/opportunity.docs.json", None, &[]),
         ("/interactions?type=3&organization_id=7133202&start_time=2026-01-01T00:00:00Z&end_time=2026-12-01T00:00:00Z".into(), Some("emails"), "interactions/list_emails.docs.json", Some("emails"), &[]),
         ("/rate-limit".into(), None, "rate-limit/rate_limit.docs.json", None, &[]),

@@ -5,15 +5,16 @@
 // error variant costs nothing that matters here.
 #![allow(clippy::result_large_err)]
 
+mod input;
 mod render;
 pub mod seed;
-mod world;
+pub mod world;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +24,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use input::{Input, Params};
 use render::With;
 pub use world::World;
 
@@ -127,7 +129,6 @@ enum Access {
 }
 
 type Ctx = State<Arc<Shared>>;
-type Params = Query<HashMap<String, String>>;
 
 impl Sandbox {
     /// A sandbox over the default generated world (seed 1).
@@ -189,6 +190,7 @@ impl Sandbox {
             .route("/_sandbox/faults", post(set_faults).get(get_faults))
             .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
             .layer(middleware::from_fn_with_state(self.shared.clone(), gatekeeper))
+            .layer(middleware::map_response(json_errors))
             .with_state(self.shared.clone())
     }
 
@@ -206,6 +208,34 @@ fn error(status: StatusCode, message: &str) -> Response {
 
 fn invalid(message: &str) -> Response {
     error(StatusCode::UNPROCESSABLE_ENTITY, message)
+}
+
+/// Every error in Affinity's JSON shape, including those the router itself gives (a method
+/// a path does not serve, a path that cannot be read): they come as plain text or empty.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let message = match text.trim() {
+        "" => status.canonical_reason().unwrap_or("Error").to_owned(),
+        t => t.to_owned(),
+    };
+    let mut fixed = error(status, &message);
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fixed.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    fixed
 }
 
 /// The key sent with a request, from Basic (empty user, key as password) or Bearer auth.
@@ -347,8 +377,8 @@ fn required(params: &HashMap<String, String>, key: &str) -> Result<i64, Response
     int(params, key)?.ok_or_else(|| invalid(&format!("{key} is required")))
 }
 
-fn flag(params: &HashMap<String, String>, key: &str) -> bool {
-    params.get(key).is_some_and(|v| v == "true" || v == "1")
+fn flag(params: &HashMap<String, String>, key: &str) -> Result<bool, Response> {
+    input::boolean(params.get(key).map(String::as_str), key)
 }
 
 fn path_id(raw: &str) -> Result<i64, Response> {
@@ -407,13 +437,51 @@ fn decode_token(token: &str) -> Option<PageToken> {
     serde_json::from_slice(&bytes).ok()
 }
 
-fn with_from(params: &HashMap<String, String>, detail: bool) -> With {
-    With {
+fn with_from(params: &HashMap<String, String>, detail: bool) -> Result<With, Response> {
+    let interaction_dates = flag(params, "with_interaction_dates")?;
+    Ok(With {
         detail,
-        interaction_dates: flag(params, "with_interaction_dates"),
-        interaction_persons: flag(params, "with_interaction_dates") && flag(params, "with_interaction_persons"),
-        opportunities: flag(params, "with_opportunities"),
-        current_organizations: flag(params, "with_current_organizations"),
+        interaction_dates,
+        interaction_persons: flag(params, "with_interaction_persons")? && interaction_dates,
+        opportunities: flag(params, "with_opportunities")?,
+        current_organizations: flag(params, "with_current_organizations")?,
+    })
+}
+
+/// The `min_<t>_date` / `max_<t>_date` filters of a person or organization search: each
+/// keeps only those whose date `<t>` is within the bound (and so has one).
+struct DateFilters(Vec<(&'static str, bool, chrono::DateTime<chrono::FixedOffset>)>);
+
+impl DateFilters {
+    const DATES: [&'static str; 6] =
+        ["first_email", "last_email", "last_interaction", "last_event", "first_event", "next_event"];
+
+    fn from(params: &HashMap<String, String>) -> Result<DateFilters, Response> {
+        let mut filters = Vec::new();
+        for date in Self::DATES {
+            for (is_min, bound) in [(true, "min"), (false, "max")] {
+                let key = format!("{bound}_{date}_date");
+                if let Some(v) = params.get(&key) {
+                    filters.push((date, is_min, input::datetime(v, &key)?));
+                }
+            }
+        }
+        Ok(DateFilters(filters))
+    }
+
+    fn keep(&self, activity: &world::Activity) -> bool {
+        self.0.iter().all(|(date, is_min, bound)| {
+            let touch = match *date {
+                "first_email" => &activity.first_email,
+                "last_email" => &activity.last_email,
+                "last_interaction" => &activity.last_interaction,
+                "last_event" => &activity.last_event,
+                "first_event" => &activity.first_event,
+                _ => &activity.next_event,
+            };
+            let at = touch.as_ref().and_then(|t| chrono::DateTime::parse_from_rfc3339(&t.date).ok());
+            at.is_some_and(|at| if *is_min { at >= *bound } else { at <= *bound })
+        })
     }
 }
 
@@ -456,6 +524,7 @@ async fn list(State(s): Ctx, axum::Extension(access): axum::Extension<Access>, P
     let l = try_r!(readable_list(&w, id, access));
     let mut v = render::list(l);
     v["list_size"] = json!(w.list_entries.iter().filter(|e| e.list_id == id).count());
+    v["additional_permissions"] = json!([]);
     v["fields"] = json!(w.fields.iter().filter(|f| f.list_id == Some(id)).map(render::field).collect::<Vec<_>>());
     Json(v).into_response()
 }
@@ -464,7 +533,7 @@ async fn list_entries(
     State(s): Ctx,
     axum::Extension(access): axum::Extension<Access>,
     Path(id): Path<String>,
-    Query(p): Params,
+    Params(p): Params,
 ) -> Response {
     let id = try_r!(path_id(&id));
     let w = s.world.read().expect("world lock");
@@ -492,10 +561,12 @@ async fn list_entry(
     }
 }
 
-async fn fields(State(s): Ctx, Query(p): Params) -> Response {
+async fn fields(State(s): Ctx, Params(p): Params) -> Response {
     let list_id = try_r!(int(&p, "list_id"));
     let value_type = try_r!(int(&p, "value_type"));
     let entity_type = try_r!(int(&p, "entity_type"));
+    let modified_names = try_r!(flag(&p, "with_modified_names"));
+    let without_options = try_r!(flag(&p, "exclude_dropdown_options"));
     let w = s.world.read().expect("world lock");
     let out: Vec<Value> = w
         .fields
@@ -503,7 +574,16 @@ async fn fields(State(s): Ctx, Query(p): Params) -> Response {
         .filter(|f| list_id.is_none_or(|l| f.list_id == Some(l)))
         .filter(|f| value_type.is_none_or(|t| f.value_type == t))
         .filter(|f| entity_type.is_none_or(|t| f.entity_type == t))
-        .map(render::field)
+        .map(|f| {
+            let mut v = render::field(f);
+            if modified_names && let Some(list) = f.list_id.and_then(|id| w.list(id)) {
+                v["name"] = json!(format!("[{}] {}", list.name, f.name));
+            }
+            if without_options {
+                v["dropdown_options"] = json!([]);
+            }
+            v
+        })
         .collect();
     Json(out).into_response()
 }
@@ -523,7 +603,7 @@ async fn organization_fields(State(s): Ctx) -> Response {
     global_fields(&s, 1)
 }
 
-async fn field_values(State(s): Ctx, Query(p): Params) -> Response {
+async fn field_values(State(s): Ctx, Params(p): Params) -> Response {
     let keys = ["person_id", "organization_id", "opportunity_id", "list_entry_id"];
     let given: Vec<&str> = keys.iter().copied().filter(|k| p.contains_key(*k)).collect();
     if given.len() != 1 {
@@ -545,9 +625,21 @@ async fn field_values(State(s): Ctx, Query(p): Params) -> Response {
     Json(out).into_response()
 }
 
-async fn field_value_changes(State(s): Ctx, Query(p): Params) -> Response {
+async fn field_value_changes(State(s): Ctx, Params(p): Params) -> Response {
     let field_id = try_r!(required(&p, "field_id"));
     let action_type = try_r!(int(&p, "action_type"));
+    if action_type.is_some_and(|a| !(0..=2).contains(&a)) {
+        return invalid("action_type must be 0 (create), 1 (delete) or 2 (update)");
+    }
+    let keys = ["person_id", "organization_id", "opportunity_id", "list_entry_id"];
+    let given: Vec<&str> = keys.iter().copied().filter(|k| p.contains_key(*k)).collect();
+    if given.len() > 1 {
+        return invalid("At most one of person_id, organization_id, opportunity_id or list_entry_id may be given");
+    }
+    let filter = match given.first() {
+        Some(k) => Some((*k, try_r!(required(&p, k)))),
+        None => None,
+    };
     let w = s.world.read().expect("world lock");
     let Some(field) = w.fields.iter().find(|f| f.id == field_id) else {
         return error(StatusCode::NOT_FOUND, "Field not found");
@@ -555,23 +647,21 @@ async fn field_value_changes(State(s): Ctx, Query(p): Params) -> Response {
     if !field.track_changes {
         return invalid("Tracking changes for this entity attribute is not yet supported");
     }
-    let entity = [("person_id", 0), ("organization_id", 1), ("opportunity_id", 8)]
-        .iter()
-        .find_map(|(k, _)| p.get(*k).map(|v| v.parse::<i64>()));
-    let entity = match entity {
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => return invalid("the entity id must be an integer"),
-        None => None,
+    // A list entry stands for its entity: its changes, and those of its entity's global values.
+    let filter = match filter {
+        Some(("list_entry_id", id)) => match w.list_entries.iter().find(|e| e.id == id) {
+            Some(e) => Some(e.entity_id),
+            None => return error(StatusCode::NOT_FOUND, "List entry not found"),
+        },
+        other => other.map(|(_, id)| id),
     };
-    let entry = try_r!(int(&p, "list_entry_id"));
     let out: Vec<Value> = w
         .field_value_changes
         .iter()
         .filter(|c| c.field_id == field_id)
-        .filter(|c| entity.is_none_or(|e| c.entity_id == e))
-        .filter(|c| entry.is_none_or(|e| c.list_entry_id == Some(e)))
+        .filter(|c| filter.is_none_or(|e| c.entity_id == e))
         .filter(|c| action_type.is_none_or(|a| c.action_type == a))
-        .map(|c| render::field_value_change(&w, c))
+        .map(|c| render::field_value_change(&w, field, c))
         .collect();
     Json(out).into_response()
 }
@@ -580,9 +670,10 @@ fn matches_term(term: &str, haystacks: &[&str]) -> bool {
     term.is_empty() || haystacks.iter().any(|h| h.to_lowercase().contains(term))
 }
 
-async fn search_persons(State(s): Ctx, Query(p): Params) -> Response {
+async fn search_persons(State(s): Ctx, Params(p): Params) -> Response {
     let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
-    let with = with_from(&p, false);
+    let with = try_r!(with_from(&p, false));
+    let dates = try_r!(DateFilters::from(&p));
     let w = s.world.read().expect("world lock");
     let out: Vec<&world::Person> = w
         .persons
@@ -595,22 +686,25 @@ async fn search_persons(State(s): Ctx, Query(p): Params) -> Response {
         })
         // With interaction dates, persons without any interaction are left out.
         .filter(|x| !with.interaction_dates || !x.activity.is_empty())
+        .filter(|x| dates.keep(&x.activity))
         .collect();
     paged(out, |x| render::person(&w, x, with), "persons", &p, 500, 500)
 }
 
-async fn get_person(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
+async fn get_person(State(s): Ctx, Path(id): Path<String>, Params(p): Params) -> Response {
     let id = try_r!(path_id(&id));
     let w = s.world.read().expect("world lock");
+    let with = try_r!(with_from(&p, true));
     match w.person(id) {
-        Some(x) => Json(render::person(&w, x, with_from(&p, true))).into_response(),
+        Some(x) => Json(render::person(&w, x, with)).into_response(),
         None => error(StatusCode::NOT_FOUND, "Person not found"),
     }
 }
 
-async fn search_organizations(State(s): Ctx, Query(p): Params) -> Response {
+async fn search_organizations(State(s): Ctx, Params(p): Params) -> Response {
     let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
-    let with = with_from(&p, false);
+    let with = try_r!(with_from(&p, false));
+    let dates = try_r!(DateFilters::from(&p));
     let w = s.world.read().expect("world lock");
     let out: Vec<&world::Organization> = w
         .organizations
@@ -622,20 +716,22 @@ async fn search_organizations(State(s): Ctx, Query(p): Params) -> Response {
             matches_term(&term, &hay)
         })
         .filter(|o| !with.interaction_dates || !o.activity.is_empty())
+        .filter(|o| dates.keep(&o.activity))
         .collect();
     paged(out, |o| render::organization(&w, o, with), "organizations", &p, 500, 500)
 }
 
-async fn get_organization(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
+async fn get_organization(State(s): Ctx, Path(id): Path<String>, Params(p): Params) -> Response {
     let id = try_r!(path_id(&id));
     let w = s.world.read().expect("world lock");
+    let with = try_r!(with_from(&p, true));
     match w.organization(id) {
-        Some(o) => Json(render::organization(&w, o, with_from(&p, true))).into_response(),
+        Some(o) => Json(render::organization(&w, o, with)).into_response(),
         None => error(StatusCode::NOT_FOUND, "Organization not found"),
     }
 }
 
-async fn search_opportunities(State(s): Ctx, Query(p): Params) -> Response {
+async fn search_opportunities(State(s): Ctx, Params(p): Params) -> Response {
     let term = p.get("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
     let w = s.world.read().expect("world lock");
     let out: Vec<&world::Opportunity> =
@@ -652,7 +748,7 @@ async fn get_opportunity(State(s): Ctx, Path(id): Path<String>) -> Response {
     }
 }
 
-async fn relationship_strengths(State(s): Ctx, Query(p): Params) -> Response {
+async fn relationship_strengths(State(s): Ctx, Params(p): Params) -> Response {
     let external = try_r!(required(&p, "external_id"));
     let internal = try_r!(int(&p, "internal_id"));
     let w = s.world.read().expect("world lock");
@@ -669,7 +765,7 @@ async fn relationship_strengths(State(s): Ctx, Query(p): Params) -> Response {
     Json(out).into_response()
 }
 
-async fn interactions(State(s): Ctx, Query(p): Params) -> Response {
+async fn interactions(State(s): Ctx, Params(p): Params) -> Response {
     let kind = try_r!(required(&p, "type"));
     if !(0..=3).contains(&kind) {
         return invalid("type must be 0, 1, 2 or 3");
@@ -677,25 +773,50 @@ async fn interactions(State(s): Ctx, Query(p): Params) -> Response {
     let (Some(start), Some(end)) = (p.get("start_time"), p.get("end_time")) else {
         return invalid("start_time and end_time are required");
     };
-    let parse = |t: &str| {
-        chrono::DateTime::parse_from_rfc3339(t).map_err(|_| invalid("start_time and end_time must be ISO 8601"))
-    };
-    let (start, end) = (try_r!(parse(start)), try_r!(parse(end)));
+    let (start, end) = (try_r!(input::datetime(start, "start_time")), try_r!(input::datetime(end, "end_time")));
     if end <= start || end - start > chrono::Duration::days(366) {
         return invalid("end_time must be after start_time, within one year");
     }
+    let internal = try_r!(int(&p, "internal_person_id"));
+    let direction = try_r!(int(&p, "direction"));
+    if direction.is_some_and(|d| d != 0 && d != 1) {
+        return invalid("direction must be 0 (sent) or 1 (received)");
+    }
+    let manual_only = match try_r!(int(&p, "logging_type")) {
+        None | Some(0) => false,
+        Some(1) => true,
+        Some(_) => return invalid("logging_type must be 0 (all) or 1 (manual)"),
+    };
     let w = s.world.read().expect("world lock");
-    let members: Vec<i64> = if let Some(id) = try_r!(int(&p, "person_id")) {
-        vec![id]
-    } else if let Some(id) = try_r!(int(&p, "organization_id")) {
-        w.organization(id).map(|o| o.person_ids.clone()).unwrap_or_default()
-    } else {
-        return invalid("one of person_id, organization_id or opportunity_id is required");
+    let entity_keys = ["person_id", "organization_id", "opportunity_id"];
+    let given: Vec<&str> = entity_keys.iter().copied().filter(|k| p.contains_key(*k)).collect();
+    if given.len() != 1 {
+        return invalid("Exactly one of person_id, organization_id or opportunity_id is required");
+    }
+    let id = try_r!(required(&p, given[0]));
+    let members: Vec<i64> = match given[0] {
+        "person_id" => match w.person(id) {
+            None => return error(StatusCode::NOT_FOUND, "Person not found"),
+            Some(x) if x.person_type == 1 => return invalid("person_id must be an external person"),
+            Some(_) => vec![id],
+        },
+        "organization_id" => match w.organization(id) {
+            None => return error(StatusCode::NOT_FOUND, "Organization not found"),
+            Some(o) => o.person_ids.clone(),
+        },
+        _ => match w.opportunities.iter().find(|o| o.id == id) {
+            None => return error(StatusCode::NOT_FOUND, "Opportunity not found"),
+            Some(o) => o.person_ids.clone(),
+        },
     };
     let out: Vec<Value> = w
         .interactions
         .iter()
         .filter(|i| i.interaction_type == kind && i.person_ids.iter().any(|id| members.contains(id)))
+        .filter(|i| internal.is_none_or(|id| i.person_ids.contains(&id)))
+        .filter(|i| direction.is_none_or(|d| (kind == 2 || kind == 3) && i.direction == d))
+        // Every interaction in the sandbox was logged automatically.
+        .filter(|_| !manual_only)
         .filter(|i| chrono::DateTime::parse_from_rfc3339(&i.date).is_ok_and(|d| d >= start && d < end))
         .map(|i| render::interaction(&w, i))
         .collect();
@@ -707,9 +828,12 @@ async fn interactions(State(s): Ctx, Query(p): Params) -> Response {
     paged(out, Value::clone, key, &p, 100, 100)
 }
 
-async fn get_interaction(State(s): Ctx, Path(id): Path<String>, Query(p): Params) -> Response {
+async fn get_interaction(State(s): Ctx, Path(id): Path<String>, Params(p): Params) -> Response {
     let id = try_r!(path_id(&id));
     let kind = try_r!(required(&p, "type"));
+    if !(0..=3).contains(&kind) {
+        return invalid("type must be 0, 1, 2 or 3");
+    }
     let w = s.world.read().expect("world lock");
     match w.interactions.iter().find(|i| i.id == id && i.interaction_type == kind) {
         Some(i) => Json(render::interaction(&w, i)).into_response(),
@@ -717,7 +841,7 @@ async fn get_interaction(State(s): Ctx, Path(id): Path<String>, Query(p): Params
     }
 }
 
-async fn notes(State(s): Ctx, Query(p): Params) -> Response {
+async fn notes(State(s): Ctx, Params(p): Params) -> Response {
     let person = try_r!(int(&p, "person_id"));
     let org = try_r!(int(&p, "organization_id"));
     let opp = try_r!(int(&p, "opportunity_id"));
@@ -782,7 +906,11 @@ async fn rate_limit(State(s): Ctx, headers: HeaderMap) -> Response {
     .into_response()
 }
 
-async fn set_faults(State(s): Ctx, Json(faults): Json<Faults>) -> Response {
+async fn set_faults(State(s): Ctx, body: axum::body::Bytes) -> Response {
+    let faults: Faults = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => return invalid(&format!("faults must be a JSON object like GET /_sandbox/faults returns: {e}")),
+    };
     *s.faults.write().expect("faults lock") = faults.clone();
     Json(faults).into_response()
 }
@@ -797,24 +925,35 @@ fn now_iso() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn body_int(body: &Value, key: &str) -> Result<Option<i64>, Response> {
+type Body = serde_json::Map<String, Value>;
+
+fn body_int(body: &Body, key: &str) -> Result<Option<i64>, Response> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .map(Some)
-            .ok_or_else(|| invalid(&format!("{key} must be an integer"))),
+        Some(v) => input::integer(v).map(Some).ok_or_else(|| invalid(&format!("{key} must be an integer"))),
     }
 }
 
-fn body_ids(body: &Value, key: &str) -> Result<Vec<i64>, Response> {
+/// Ids sent as a JSON array, a form array (`person_ids[]=1&person_ids[]=2`) or one value.
+fn body_ids(body: &Body, key: &str) -> Result<Vec<i64>, Response> {
+    let items = match body.get(key) {
+        None | Some(Value::Null) => return Ok(vec![]),
+        Some(Value::Array(items)) => items.clone(),
+        Some(one @ (Value::Number(_) | Value::String(_))) => vec![one.clone()],
+        Some(_) => return Err(invalid(&format!("{key} must be an array of integers"))),
+    };
+    items
+        .iter()
+        // An empty form array (`person_ids[]=`) is sent as one empty value.
+        .filter(|v| v.as_str().is_none_or(|s| !s.trim().is_empty()))
+        .map(|v| input::integer(v).ok_or_else(|| invalid(&format!("{key} must hold integers"))))
+        .collect()
+}
+
+fn body_text(body: &Body, key: &str) -> String {
     match body.get(key) {
-        None | Some(Value::Null) => Ok(vec![]),
-        Some(Value::Array(items)) => {
-            items.iter().map(|v| v.as_i64().ok_or_else(|| invalid(&format!("{key} must hold integers")))).collect()
-        }
-        Some(_) => Err(invalid(&format!("{key} must be an array of integers"))),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        _ => String::new(),
     }
 }
 
@@ -822,12 +961,14 @@ async fn create_list_entry(
     State(s): Ctx,
     axum::Extension(access): axum::Extension<Access>,
     Path(id): Path<String>,
-    Json(body): Json<Value>,
+    Input(body): Input,
 ) -> Response {
     let id = try_r!(path_id(&id));
     let Some(entity_id) = try_r!(body_int(&body, "entity_id")) else { return invalid("entity_id is required") };
+    let creator_id = try_r!(body_int(&body, "creator_id"));
     let mut w = s.world.write().expect("world lock");
     let list_type = try_r!(readable_list(&w, id, access)).list_type;
+    let creator_id = try_r!(internal_person(&w, creator_id));
     let ok = match list_type {
         0 => w.person(entity_id).is_some(),
         1 => w.organization(entity_id).is_some(),
@@ -839,7 +980,7 @@ async fn create_list_entry(
     let entry = world::ListEntry {
         id: w.new_id(),
         list_id: id,
-        creator_id: w.tenant.user_id,
+        creator_id,
         entity_id,
         entity_type: list_type,
         created_at: now_iso(),
@@ -865,45 +1006,30 @@ async fn delete_list_entry(
     Json(json!({ "success": true })).into_response()
 }
 
+/// Who a write says made it (`creator_id`): a colleague, by default the key's user.
+fn internal_person(w: &World, id: Option<i64>) -> Result<i64, Response> {
+    match id {
+        None => Ok(w.tenant.user_id),
+        Some(id) if w.person(id).is_some_and(|p| p.person_type == 1) => Ok(id),
+        Some(_) => Err(invalid("creator_id must be an internal person")),
+    }
+}
+
 /// Checks a value against its field and stores it as Affinity returns it (a ranked
-/// dropdown is sent as the option id and stored as the option).
+/// dropdown is sent as the option id and stored as the option). Numbers and ids may come
+/// as text (a form body or the query string).
 fn stored_value(field: &world::Field, value: &Value) -> Result<Value, Response> {
-    let bad = || Err(invalid(&format!("value does not fit the field {:?}", field.name)));
+    let bad = || invalid(&format!("value does not fit the field {:?}", field.name));
     match field.value_type {
-        0 | 1 => {
-            if value.is_i64() {
-                Ok(value.clone())
-            } else {
-                bad()
-            }
+        0 | 1 => input::integer(value).map(Value::from).ok_or_else(bad),
+        3 => input::number(value).ok_or_else(bad),
+        2 | 6 | 10 | 17 => value.is_string().then(|| value.clone()).ok_or_else(bad),
+        4 => {
+            value.as_str().and_then(affinity_core::models::Timestamp::parse).map(|t| json!(t.to_iso())).ok_or_else(bad)
         }
-        3 => {
-            if value.is_number() {
-                Ok(value.clone())
-            } else {
-                bad()
-            }
-        }
-        2 | 6 | 10 | 17 => {
-            if value.is_string() {
-                Ok(value.clone())
-            } else {
-                bad()
-            }
-        }
-        4 => match value.as_str().map(chrono::DateTime::parse_from_rfc3339) {
-            Some(Ok(_)) => Ok(value.clone()),
-            _ => bad(),
-        },
-        5 => {
-            if value.is_object() {
-                Ok(value.clone())
-            } else {
-                bad()
-            }
-        }
+        5 => value.is_object().then(|| value.clone()).ok_or_else(bad),
         7 => {
-            let id = value.as_i64().or_else(|| value.get("id").and_then(Value::as_i64));
+            let id = input::integer(value).or_else(|| value.get("id").and_then(input::integer));
             match id.and_then(|id| field.dropdown_options.iter().find(|o| o.id == id)) {
                 Some(o) => Ok(json!({ "id": o.id, "text": o.text, "rank": o.rank, "color": o.color })),
                 None => Err(invalid("value must be the id of one of the field's dropdown options")),
@@ -913,7 +1039,7 @@ fn stored_value(field: &world::Field, value: &Value) -> Result<Value, Response> 
     }
 }
 
-async fn create_field_value(State(s): Ctx, Json(body): Json<Value>) -> Response {
+async fn create_field_value(State(s): Ctx, Input(body): Input) -> Response {
     let Some(field_id) = try_r!(body_int(&body, "field_id")) else { return invalid("field_id is required") };
     let Some(entity_id) = try_r!(body_int(&body, "entity_id")) else { return invalid("entity_id is required") };
     let list_entry_id = try_r!(body_int(&body, "list_entry_id"));
@@ -959,7 +1085,7 @@ async fn create_field_value(State(s): Ctx, Json(body): Json<Value>) -> Response 
     (StatusCode::CREATED, Json(render::field_value(&w, &v))).into_response()
 }
 
-async fn update_field_value(State(s): Ctx, Path(id): Path<String>, Json(body): Json<Value>) -> Response {
+async fn update_field_value(State(s): Ctx, Path(id): Path<String>, Input(body): Input) -> Response {
     let id = try_r!(path_id(&id));
     let Some(value) = body.get("value") else { return invalid("value is required") };
     let mut w = s.world.write().expect("world lock");
@@ -1016,48 +1142,75 @@ async fn delete_field_value(State(s): Ctx, Path(id): Path<String>) -> Response {
     Json(json!({ "success": true })).into_response()
 }
 
-async fn create_note(State(s): Ctx, Json(body): Json<Value>) -> Response {
-    let content = body.get("content").and_then(Value::as_str).unwrap_or_default().to_owned();
-    if content.trim().is_empty() {
+async fn create_note(State(s): Ctx, Input(body): Input) -> Response {
+    let content = body_text(&body, "content");
+    if content.is_empty() {
         return invalid("content is required");
     }
-    let person_ids = try_r!(body_ids(&body, "person_ids"));
-    let organization_ids = try_r!(body_ids(&body, "organization_ids"));
-    let opportunity_ids = try_r!(body_ids(&body, "opportunity_ids"));
-    if person_ids.is_empty() && organization_ids.is_empty() && opportunity_ids.is_empty() {
-        return invalid("At least one of person_ids, organization_ids or opportunity_ids is required");
+    let parent_id = try_r!(body_int(&body, "parent_id"));
+    let (mut person_ids, mut organization_ids, mut opportunity_ids) = (
+        try_r!(body_ids(&body, "person_ids")),
+        try_r!(body_ids(&body, "organization_ids")),
+        try_r!(body_ids(&body, "opportunity_ids")),
+    );
+    if parent_id.is_none() && person_ids.is_empty() && organization_ids.is_empty() && opportunity_ids.is_empty() {
+        return invalid("At least one of person_ids, organization_ids, opportunity_ids or parent_id is required");
     }
     let note_type = try_r!(body_int(&body, "type")).unwrap_or(0);
     if note_type != 0 && note_type != 2 {
         return invalid("type must be 0 (plain text) or 2 (HTML)");
     }
+    let created_at = match body.get("created_at").and_then(Value::as_str).filter(|t| !t.trim().is_empty()) {
+        None => now_iso(),
+        Some(t) => {
+            let at = try_r!(input::datetime(t, "created_at"));
+            if at > chrono::Utc::now() {
+                return invalid("created_at cannot be in the future");
+            }
+            at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        }
+    };
+    let creator_id = try_r!(body_int(&body, "creator_id"));
     let mut w = s.world.write().expect("world lock");
+    let creator_id = try_r!(internal_person(&w, creator_id));
+    if let Some(parent) = parent_id {
+        match w.notes.iter().find(|n| n.id == parent) {
+            None => return error(StatusCode::NOT_FOUND, &format!("Note {parent} not found")),
+            Some(n) if n.parent_id.is_some() => return invalid("A reply cannot be replied to"),
+            // A reply belongs to its parent: the entity ids sent with it are ignored.
+            Some(_) => (person_ids, organization_ids, opportunity_ids) = (vec![], vec![], vec![]),
+        }
+    }
     if let Some(missing) = organization_ids.iter().find(|id| w.organization(**id).is_none()) {
         return error(StatusCode::NOT_FOUND, &format!("Organization {missing} not found"));
     }
     if let Some(missing) = person_ids.iter().find(|id| w.person(**id).is_none()) {
         return error(StatusCode::NOT_FOUND, &format!("Person {missing} not found"));
     }
+    if let Some(missing) = opportunity_ids.iter().find(|id| !w.opportunities.iter().any(|o| o.id == **id)) {
+        return error(StatusCode::NOT_FOUND, &format!("Opportunity {missing} not found"));
+    }
     let note = world::Note {
         id: w.new_id(),
-        creator_id: w.tenant.user_id,
+        creator_id,
         person_ids,
         organization_ids,
         opportunity_ids,
+        parent_id,
         content,
         note_type,
-        created_at: now_iso(),
+        created_at,
     };
     w.notes.push(note.clone());
     (StatusCode::CREATED, Json(render::note(&note))).into_response()
 }
 
-async fn create_organization(State(s): Ctx, Json(body): Json<Value>) -> Response {
-    let name = body.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default().to_owned();
+async fn create_organization(State(s): Ctx, Input(body): Input) -> Response {
+    let name = body_text(&body, "name");
     if name.is_empty() {
         return invalid("name is required");
     }
-    let domain = body.get("domain").and_then(Value::as_str).map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty());
+    let domain = Some(body_text(&body, "domain").to_lowercase()).filter(|d| !d.is_empty());
     let person_ids = try_r!(body_ids(&body, "person_ids"));
     let mut w = s.world.write().expect("world lock");
     let org = world::Organization {
@@ -1074,14 +1227,20 @@ async fn create_organization(State(s): Ctx, Json(body): Json<Value>) -> Response
         .into_response()
 }
 
-async fn create_person(State(s): Ctx, Json(body): Json<Value>) -> Response {
-    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::trim).unwrap_or_default().to_owned();
-    let (first_name, last_name) = (text("first_name"), text("last_name"));
+async fn create_person(State(s): Ctx, Input(body): Input) -> Response {
+    let (first_name, last_name) = (body_text(&body, "first_name"), body_text(&body, "last_name"));
     if first_name.is_empty() || last_name.is_empty() {
         return invalid("first_name and last_name are required");
     }
     let emails: Vec<String> = match body.get("emails") {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(|e| e.trim().to_lowercase()).collect(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|e| e.trim().to_lowercase())
+            // An empty form array (`emails[]=`) is sent as one empty value.
+            .filter(|e| !e.is_empty())
+            .collect(),
+        Some(Value::String(one)) => Some(one.trim().to_lowercase()).filter(|e| !e.is_empty()).into_iter().collect(),
         None => return invalid("emails is required (it may be empty)"),
         _ => return invalid("emails must be an array of strings"),
     };

@@ -150,10 +150,27 @@ pub fn field_value(world: &World, v: &FieldValue) -> Value {
             "created_at": v.created_at, "updated_at": v.updated_at })
 }
 
-pub fn field_value_change(world: &World, c: &FieldValueChange) -> Value {
-    json!({ "id": c.id, "field_id": c.field_id, "entity_id": c.entity_id, "list_entry_id": c.list_entry_id,
-            "action_type": c.action_type, "changer": world.person(c.changer_id).map(person_summary),
-            "changed_at": c.changed_at, "value": c.value })
+/// A change, with the older keys Affinity still sends beside the current ones (the
+/// reference's example): `entity_attribute_id` (the field's id) and the entity as `person`,
+/// `company` or `opp`, the other two `null`.
+pub fn field_value_change(world: &World, field: &Field, c: &FieldValueChange) -> Value {
+    let (mut person, mut company, mut opp) = (Value::Null, Value::Null, Value::Null);
+    match field.entity_type {
+        0 => person = world.person(c.entity_id).map(person_summary).unwrap_or(Value::Null),
+        1 => company = world.organization(c.entity_id).map(organization_summary).unwrap_or(Value::Null),
+        _ => {
+            opp = world
+                .opportunities
+                .iter()
+                .find(|o| o.id == c.entity_id)
+                .map(|o| json!({ "id": o.id, "name": o.name }))
+                .unwrap_or(Value::Null)
+        }
+    }
+    json!({ "id": c.id, "field_id": c.field_id, "entity_attribute_id": c.field_id, "entity_id": c.entity_id,
+            "list_entry_id": c.list_entry_id, "action_type": c.action_type,
+            "changer": world.person(c.changer_id).map(person_summary), "changed_at": c.changed_at,
+            "value": c.value, "person": person, "company": company, "opp": opp })
 }
 
 pub fn opportunity(world: &World, o: &Opportunity) -> Value {
@@ -176,6 +193,9 @@ pub fn interaction(world: &World, i: &Interaction) -> Value {
         let from = people.first().cloned().unwrap_or(Value::Null);
         json!({ "id": i.id, "type": 3, "date": i.date, "subject": i.subject, "from": from,
                 "to": people.iter().skip(1).cloned().collect::<Vec<_>>(), "cc": [], "direction": i.direction })
+    } else if i.interaction_type == 2 {
+        json!({ "id": i.id, "type": 2, "date": i.date, "persons": people, "manual_creator_id": null, "notes": [],
+                "direction": i.direction })
     } else {
         let attendees: Vec<Value> =
             people.iter().filter_map(|p| p["primary_email"].as_str().map(|e| json!(e))).collect();
@@ -189,6 +209,6 @@ pub fn note(n: &Note) -> Value {
     json!({ "id": n.id, "creator_id": n.creator_id, "person_ids": n.person_ids,
             "associated_person_ids": n.person_ids, "interaction_person_ids": [], "interaction_id": null,
             "interaction_type": null, "is_meeting": false, "mentioned_person_ids": [],
-            "organization_ids": n.organization_ids, "opportunity_ids": n.opportunity_ids, "parent_id": null,
+            "organization_ids": n.organization_ids, "opportunity_ids": n.opportunity_ids, "parent_id": n.parent_id,
             "content": n.content, "type": n.note_type, "created_at": n.created_at, "updated_at": null })
 }

@@ -346,6 +346,7 @@ impl Gen {
             person_ids,
             organization_ids,
             opportunity_ids: vec![],
+            parent_id: None,
             content: content.to_owned(),
             note_type: 0,
             created_at: date(days),

@@ -209,6 +209,9 @@ pub struct Note {
     pub organization_ids: Vec<i64>,
     #[serde(default)]
     pub opportunity_ids: Vec<i64>,
+    /// The note this one replies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<i64>,
     pub content: String,
     #[serde(rename = "type")]
     pub note_type: i64,
