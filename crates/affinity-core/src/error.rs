@@ -26,6 +26,19 @@ pub enum Error {
     /// The API answered something we could not read; `path` names the field that failed.
     #[error("unexpected response from Affinity at `{path}`: {message}")]
     BadResponse { path: String, message: String },
+    /// The answer's body was longer than the transport accepts (see
+    /// [`crate::transport::MAX_RESPONSE_BYTES`]); it was not read further.
+    #[error("Affinity's answer was larger than {}", size(*limit_bytes))]
+    TooLarge { limit_bytes: usize },
+}
+
+/// A size as people read it: `32 MiB`, `64 KiB`, `100 bytes`.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
 }
 
 impl Error {
@@ -38,7 +51,8 @@ impl Error {
             Error::Invalid { .. } => "invalid",
             Error::RateLimited { .. } => "rate_limited",
             Error::Unavailable { .. } => "unavailable",
-            Error::BadResponse { .. } => "bad_response",
+            // The card says Affinity answered something the Lens could not read.
+            Error::BadResponse { .. } | Error::TooLarge { .. } => "bad_response",
         }
     }
 
@@ -107,6 +121,15 @@ mod tests {
         for (body, want) in cases {
             assert_eq!(error_message(body).as_deref(), want, "body {body}");
         }
+    }
+
+    #[test]
+    fn a_too_large_answer_says_how_large_it_may_be() {
+        let e = Error::TooLarge { limit_bytes: crate::transport::MAX_RESPONSE_BYTES };
+        assert_eq!(e.to_string(), "Affinity's answer was larger than 32 MiB");
+        assert_eq!(e.kind(), "bad_response");
+        assert_eq!(Error::TooLarge { limit_bytes: 2048 }.to_string(), "Affinity's answer was larger than 2 KiB");
+        assert_eq!(Error::TooLarge { limit_bytes: 1000 }.to_string(), "Affinity's answer was larger than 1000 bytes");
     }
 
     #[test]

@@ -47,6 +47,12 @@ pub trait MaybeSync {}
 #[cfg(target_arch = "wasm32")]
 impl<T> MaybeSync for T {}
 
+/// The largest answer a transport reads by default (32 MiB). Affinity's largest answers (a
+/// page of 500 persons with their interaction dates, a list's every entry) are a few MiB:
+/// past this something is wrong, and reading on would only use up the memory of a browser's
+/// background worker. Past it, a transport fails with [`Error::TooLarge`].
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
 /// HTTP methods the Affinity API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {

@@ -163,3 +163,42 @@ async fn the_cache_and_coalescing_spare_requests_in_the_browser() {
     assert_eq!(again.source, Source::Fresh);
     assert_eq!(*calls.borrow(), 1, "a fresh answer makes no request");
 }
+
+/// A GET of `url` (a `blob:` or `data:` URL made in this page) through `fetch`.
+fn fetch_request(url: String) -> HttpRequest {
+    HttpRequest {
+        method: affinity_core::transport::Method::Get,
+        url,
+        headers: vec![],
+        body: None,
+        timeout: web_time::Duration::from_secs(10),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_fetch_transport_refuses_an_answer_announced_past_its_limit() {
+    use affinity_core::transport::FetchTransport;
+    // A blob's answer carries its Content-Length.
+    let bytes = js_sys::Uint8Array::new_with_length(4096);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes)).unwrap();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let transport = FetchTransport::new().with_max_body_bytes(2048);
+    let err = transport.send(fetch_request(url.clone())).await.unwrap_err();
+    assert_eq!(err, Error::TooLarge { limit_bytes: 2048 });
+    assert_eq!(err.to_string(), "Affinity's answer was larger than 2 KiB");
+    let whole = FetchTransport::new().with_max_body_bytes(4096).send(fetch_request(url)).await.unwrap();
+    assert_eq!(whole.body.len(), 4096);
+}
+
+#[wasm_bindgen_test]
+async fn the_fetch_transport_stops_reading_an_answer_that_streams_past_its_limit() {
+    use affinity_core::transport::FetchTransport;
+    // A data: URL's answer has no Content-Length: only counting the stream can tell.
+    let url = format!("data:application/json,[{}0]", "0,".repeat(1500));
+    let transport = FetchTransport::new().with_max_body_bytes(2048);
+    let response = transport.send(fetch_request(url.clone())).await;
+    assert_eq!(response.unwrap_err(), Error::TooLarge { limit_bytes: 2048 });
+    let whole = FetchTransport::new().send(fetch_request(url)).await.unwrap();
+    assert_eq!(whole.header("content-length"), None, "the limit was found by counting");
+    assert_eq!(whole.body.len(), 3003);
+}

@@ -4,18 +4,34 @@
 
 use futures::future::{Either, select};
 use gloo_net::http::{Headers, RequestBuilder};
+use wasm_bindgen::{JsCast, JsValue};
 
-use super::{HttpRequest, HttpResponse, Transport};
+use super::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport};
 use crate::Error;
 
-/// Sends requests with the global `fetch`, aborting them at their timeout.
-#[derive(Debug, Clone, Default)]
-pub struct FetchTransport;
+/// Sends requests with the global `fetch`, aborting them at their timeout, and reads at
+/// most [`MAX_RESPONSE_BYTES`] of an answer.
+#[derive(Debug, Clone)]
+pub struct FetchTransport {
+    max_body_bytes: usize,
+}
+
+impl Default for FetchTransport {
+    fn default() -> Self {
+        FetchTransport { max_body_bytes: MAX_RESPONSE_BYTES }
+    }
+}
 
 impl FetchTransport {
     /// The transport of the current global scope.
     pub fn new() -> Self {
-        FetchTransport
+        Self::default()
+    }
+
+    /// The same, reading at most `bytes` of an answer.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
     }
 }
 
@@ -44,11 +60,12 @@ impl Transport for FetchTransport {
         .map_err(|e| Error::Unavailable { status: None, message: e.to_string() })?;
 
         let timeout_ms = u32::try_from(request.timeout.as_millis()).unwrap_or(u32::MAX);
+        let limit = self.max_body_bytes;
         let send = Box::pin(async move {
             let response = built.send().await.map_err(network_error)?;
             let status = response.status();
             let headers = response.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
-            let body = response.text().await.map_err(network_error)?;
+            let body = read_body(&response, limit).await?;
             Ok(HttpResponse { status, headers, body })
         });
         let timer = gloo_timers::future::TimeoutFuture::new(timeout_ms);
@@ -62,6 +79,42 @@ impl Transport for FetchTransport {
             }
         }
     }
+}
+
+/// Reads the body as it streams in, and stops (cancelling the rest) once it is longer than
+/// `limit`. A `Content-Length` past the limit fails before anything is read.
+async fn read_body(response: &gloo_net::http::Response, limit: usize) -> Result<String, Error> {
+    let too_large = Error::TooLarge { limit_bytes: limit };
+    let announced = response.headers().get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(too_large);
+    }
+    let Some(stream) = response.body() else { return Ok(String::new()) };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::new();
+    loop {
+        let read = wasm_bindgen_futures::JsFuture::from(reader.read()).await.map_err(stream_error)?;
+        let field = |name: &str| js_sys::Reflect::get(&read, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+        if field("done").as_bool().unwrap_or(true) {
+            break;
+        }
+        let chunk: js_sys::Uint8Array = field("value").dyn_into().map_err(stream_error)?;
+        let length = chunk.length() as usize;
+        if body.len() + length > limit {
+            // Stops the download; its outcome does not matter.
+            let _ = reader.cancel();
+            return Err(too_large);
+        }
+        let start = body.len();
+        body.resize(start + length, 0);
+        chunk.copy_to(&mut body[start..]);
+    }
+    Ok(String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+fn stream_error(e: JsValue) -> Error {
+    let message = e.as_string().or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()));
+    Error::Unavailable { status: None, message: format!("network error: {}", message.unwrap_or_default()) }
 }
 
 fn network_error(e: gloo_net::Error) -> Error {

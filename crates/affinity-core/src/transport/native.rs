@@ -1,18 +1,32 @@
 //! The native transport, on reqwest.
 
-use super::{HttpRequest, HttpResponse, Method, Transport};
+use super::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Method, Transport};
 use crate::Error;
 
-/// Sends requests with a shared reqwest client (connection pooling, rustls).
-#[derive(Debug, Clone, Default)]
+/// Sends requests with a shared reqwest client (connection pooling, rustls), and reads at
+/// most [`MAX_RESPONSE_BYTES`] of an answer.
+#[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    max_body_bytes: usize,
+}
+
+impl Default for ReqwestTransport {
+    fn default() -> Self {
+        ReqwestTransport { client: reqwest::Client::default(), max_body_bytes: MAX_RESPONSE_BYTES }
+    }
 }
 
 impl ReqwestTransport {
     /// A transport with its own connection pool.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same, reading at most `bytes` of an answer.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
     }
 }
 
@@ -31,14 +45,26 @@ impl Transport for ReqwestTransport {
         if let Some(body) = request.body {
             builder = builder.body(body);
         }
-        let response = builder.send().await.map_err(unavailable)?;
+        let mut response = builder.send().await.map_err(unavailable)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
             .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_owned()))
             .collect();
-        let body = response.text().await.map_err(unavailable)?;
+        let limit = self.max_body_bytes;
+        let too_large = Error::TooLarge { limit_bytes: limit };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unavailable)? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok(HttpResponse { status, headers, body })
     }
 }
