@@ -51,7 +51,8 @@ const demo = createServer((req, res) => {
   }
   if (!site && path === '/pipeline.html') {
     const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8')
-      .replaceAll('{{GATEWAY}}', `http://127.0.0.1:${GATEWAY_PORT}/affinity`);
+      .replaceAll('{{GATEWAY}}', `http://127.0.0.1:${GATEWAY_PORT}/affinity`)
+      .replaceAll('{{TOKEN}}', '');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(page);
     return;
@@ -91,8 +92,9 @@ sandbox.stdout.on('data', (d) => {
   out += d;
   if (!out.includes('listening on')) return;
   sandbox.stdout.removeAllListeners('data');
-  // The gateway holds the key for the intranet page's cards.
-  const gateway = spawn(binary, ['gateway', '--listen', `127.0.0.1:${GATEWAY_PORT}`, '--allow-origin', INTRANET,
+  // The gateway holds the key for the intranet page's cards. On loopback, for the demo
+  // only, it needs no caller identity (a firm's gateway takes tokens or its SSO proxy).
+  const gateway = spawn(binary, ['gateway', '--listen', `127.0.0.1:${GATEWAY_PORT}`, '--allow-origin', INTRANET, '--no-auth',
     '--base-url', `http://127.0.0.1:${SANDBOX_PORT}`], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AFFINITY_API_KEY: DEMO_KEY } });
   children.push(gateway);
   gateway.on('exit', (code) => {

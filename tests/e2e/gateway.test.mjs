@@ -6,30 +6,18 @@ import { createServer } from 'node:http';
 import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { root, startSandbox, freePort, CHROMIUM_ARGS } from './harness.mjs';
+import { root, startSandbox, startGateway, freePort, CHROMIUM_ARGS, GATEWAY_TOKEN } from './harness.mjs';
 
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8' };
-let sandbox, gateway, gatewayLog = '', gatewayUrl, intranet, browser;
-
-function startGateway(port, extra = []) {
-  const child = spawn(join(root, 'target', 'native', 'affinity-lens'),
-    ['gateway', '--listen', `127.0.0.1:${port}`, '--base-url', sandbox.url, ...extra],
-    { env: { ...process.env, AFFINITY_API_KEY: sandbox.key }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stderr.on('data', (d) => { gatewayLog += d; });
-    child.stdout.on('data', (d) => { out += d; gatewayLog += d; if (out.includes('listening on')) resolve(child); });
-    child.on('exit', (code) => reject(new Error(`gateway exited ${code}: ${gatewayLog}`)));
-  });
-}
+let sandbox, gateway, gatewayUrl, intranet, browser;
+const auth = { authorization: `Bearer ${GATEWAY_TOKEN}` };
 
 before(async () => {
   sandbox = await startSandbox();
   const pagePort = await freePort();
   const origin = `http://localhost:${pagePort}`;
-  const gwPort = await freePort();
-  gatewayUrl = `http://127.0.0.1:${gwPort}`;
-  gateway = await startGateway(gwPort, ['--allow-origin', origin]);
+  gateway = await startGateway(sandbox, ['--allow-origin', origin]);
+  gatewayUrl = gateway.url;
   // The intranet: www/dist under /affinity-lens/ and the demo page, on any host name.
   intranet = createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
@@ -40,7 +28,8 @@ before(async () => {
       res.end(readFileSync(file));
       return;
     }
-    const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8').replaceAll('{{GATEWAY}}', `${gatewayUrl}/affinity`);
+    const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8').replaceAll('{{GATEWAY}}', `${gatewayUrl}/affinity`)
+      .replaceAll('{{TOKEN}}', GATEWAY_TOKEN);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(path === '/twice.html' ? page.replace('</body>', '<script type="module" src="/affinity-lens/affinity-card.js"></script></body>') : page);
   });
@@ -54,7 +43,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   intranet?.close();
-  gateway?.kill('SIGTERM');
+  gateway?.stop();
   sandbox?.stop();
 });
 
@@ -108,40 +97,43 @@ test('the element is defined once even if the script is included twice', async (
   await page.close();
 });
 
-test('a page from an origin that is not allowed gets no card', async () => {
+test('a page from an origin that is not allowed gets no card, and no look-up is made for it', async () => {
   const page = await browser.newPage();
   await page.goto(`${intranet.other}/pipeline.html`);
   await page.locator('#lead [data-testid="lens-error"]').waitFor();
-  const direct = await fetch(`${gatewayUrl}/affinity/card?domain=acme.test`, { headers: { origin: intranet.other } });
+  const before = await affinityCalls();
+  const direct = await fetch(`${gatewayUrl}/affinity/card?domain=never-looked-up.test`, { headers: { ...auth, origin: intranet.other } });
+  assert.equal(direct.status, 403);
   assert.equal(direct.headers.get('access-control-allow-origin'), null);
-  const allowed = await fetch(`${gatewayUrl}/affinity/card?domain=acme.test`, { headers: { origin: intranet.origin } });
+  assert.equal(await affinityCalls(), before, 'a refused origin cost an Affinity call');
+  const allowed = await fetch(`${gatewayUrl}/affinity/card?domain=acme.test`, { headers: { ...auth, origin: intranet.origin } });
+  assert.equal(allowed.status, 200);
   assert.equal(allowed.headers.get('access-control-allow-origin'), intranet.origin);
   await page.close();
 });
 
-test('the gateway answers cards and health only, and never shows the key', async () => {
+/** Requests the gateway has sent to Affinity, from its /metrics. */
+async function affinityCalls() {
+  const text = await (await fetch(`${gatewayUrl}/metrics`, { headers: auth })).text();
+  return Number(text.match(/^lens_gateway_affinity_requests_total (\d+)/m)[1]);
+}
+
+test('the gateway answers cards, health and metrics only, and never shows the key', async () => {
   for (const path of ['/organizations?term=acme', '/affinity/organizations', '/affinity/lists', '/auth/whoami', '/affinity/card/../../lists']) {
-    const r = await fetch(`${gatewayUrl}${path}`);
+    const r = await fetch(`${gatewayUrl}${path}`, { headers: auth });
     assert.equal(r.status, 404, path);
   }
-  assert.equal((await fetch(`${gatewayUrl}/affinity/card`, { method: 'POST' })).status, 405);
-  assert.equal((await fetch(`${gatewayUrl}/affinity/card?domain=acme.test&email=a@b.co`)).status, 400);
-  assert.equal((await fetch(`${gatewayUrl}/affinity/card?domain=not%20a%20domain`)).status, 400);
-  assert.equal(await (await fetch(`${gatewayUrl}/healthz`)).text(), 'ok');
-  const card = await (await fetch(`${gatewayUrl}/affinity/card?organization_id=7133202`)).json();
+  assert.equal((await fetch(`${gatewayUrl}/affinity/card`, { method: 'POST', headers: auth })).status, 405);
+  assert.equal((await fetch(`${gatewayUrl}/affinity/card?domain=acme.test&email=a@b.co`, { headers: auth })).status, 400);
+  assert.equal((await fetch(`${gatewayUrl}/affinity/card?domain=not%20a%20domain`, { headers: auth })).status, 400);
+  const health = await (await fetch(`${gatewayUrl}/healthz`)).json();
+  assert.equal(health.status, 'ok');
+  const card = await (await fetch(`${gatewayUrl}/affinity/card?organization_id=7133202`, { headers: auth })).json();
   assert.equal(card.entity.name, 'Acme Corporation');
-  assert.ok(gatewayLog.includes('/affinity/card'), 'requests are logged');
-  assert.ok(!gatewayLog.includes(sandbox.key), 'the key is in the log');
-});
-
-test('with a client token, callers without it are refused', async () => {
-  const port = await freePort();
-  const guarded = await startGateway(port, ['--client-token', 'intranet-secret']);
-  try {
-    assert.equal((await fetch(`http://127.0.0.1:${port}/affinity/card?domain=acme.test`)).status, 401);
-    const ok = await fetch(`http://127.0.0.1:${port}/affinity/card?domain=acme.test`, { headers: { authorization: 'Bearer intranet-secret' } });
-    assert.equal(ok.status, 200);
-  } finally {
-    guarded.kill('SIGTERM');
-  }
+  await fetch(`${gatewayUrl}/affinity/card?email=bob.smith@acme.test`, { headers: auth });
+  const log = gateway.log();
+  assert.ok(log.includes('/affinity/card'), 'requests are logged');
+  assert.ok(!log.includes(sandbox.key), 'the key is in the log');
+  assert.ok(!log.includes(GATEWAY_TOKEN), 'the client token is in the log');
+  assert.ok(!log.includes('bob.smith'), 'a looked-up email is in the log');
 });

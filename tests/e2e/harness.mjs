@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { before, after } from 'node:test';
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,39 @@ export async function startSandbox(extraArgs = []) {
   });
   return { url, key: SANDBOX_KEY, stop: () => child.kill('SIGTERM') };
 }
+
+/** A client token for the gateway tests (at least 16 characters, as the gateway asks). */
+export const GATEWAY_TOKEN = 'e2e-intranet-token-0001';
+
+/**
+ * Starts `affinity-lens gateway` in front of `sandbox` on a free port, with a client token
+ * file holding `tokens` (unless `args` choose another way), and resolves once it listens.
+ * `log()` is everything it printed so far.
+ */
+export async function startGateway(sandbox, args = [], { tokens = [GATEWAY_TOKEN] } = {}) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'lens-gateway-'));
+  const tokenFile = join(dir, 'tokens');
+  writeFileSync(tokenFile, tokens.join('\n') + '\n');
+  const auth = tokens.length === 0 ? [] : ['--client-token-file', tokenFile];
+  const child = spawn(lensBinary(), ['gateway', '--listen', `127.0.0.1:${port}`, '--base-url', sandbox.url, ...auth, ...args], {
+    env: { ...process.env, AFFINITY_API_KEY: sandbox.key }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${log}`)), 15000);
+    child.stdout.on('data', (d) => { log += d; if (log.includes('listening on')) { clearTimeout(timer); resolve(); } });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited ${code}: ${log}`)); });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`, port, pid: child.pid, log: () => log,
+    stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+/** `lensBinary()` for the tests that run the CLI themselves. */
+export { lensBinary };
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' };
 
@@ -116,11 +149,17 @@ export async function configureChromiumExtension(context, extensionId, sandbox) 
   await page.close();
 }
 
+/**
+ * Whether `url` is the overlay's. In Chromium the overlay is web-accessible only through
+ * a dynamic URL (`use_dynamic_url`): a per-session id, not the extension's id.
+ */
+export const isOverlayUrl = (url) => /^chrome-extension:\/\/[^/]+\/overlay\.html(#|$)/.test(url);
+
 /** The overlay frame of a page (an extension-origin iframe inside a closed shadow root). */
 export async function overlayFrame(page, extensionId, timeout = 15000) {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
-    const frame = page.frames().find((f) => f.url().startsWith(`chrome-extension://${extensionId}/overlay.html`));
+    const frame = page.frames().find((f) => isOverlayUrl(f.url()));
     if (frame) return frame;
     await page.waitForTimeout(100);
   }

@@ -6,8 +6,9 @@
 //   <affinity-card domain="stripe.com"></affinity-card>
 //
 // Attributes: domain | email | linkedin | organization-id | person-id (one of them),
-// endpoint (the gateway's URL; default: this origin's /affinity), token (the gateway's
-// client token, if it asks for one). Events: affinity-card-load and affinity-card-error,
+// endpoint (the gateway's URL; default: this origin's /affinity), token (a client token
+// of the gateway's), credentials (`include` for a gateway on another origin behind the
+// firm's sign-in proxy; by default cookies go only to a gateway on this page's origin). Events: affinity-card-load and affinity-card-error,
 // with the Card as detail. Theming: --affinity-card-* custom properties and ::part(card).
 import init, { mountCard } from './wasm/lens_pages.js';
 
@@ -21,14 +22,14 @@ const wasm = () => (ready ??= init({ module_or_path: new URL('./wasm/lens_pages_
 
 // One request per distinct query, shared by every card that asks for it.
 const requests = new Map();
-function fetchCard(url, token) {
-  const key = `${url} ${token ?? ''}`;
+function fetchCard(url, token, credentials) {
+  const key = `${url} ${token ?? ''} ${credentials}`;
   if (!requests.has(key)) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIME_LIMIT_MS);
     const request = fetch(url, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
-      credentials: 'omit',
+      credentials,
       signal: controller.signal,
     })
       .then(async (response) => {
@@ -49,7 +50,7 @@ function fetchCard(url, token) {
 }
 
 class AffinityCard extends HTMLElement {
-  static observedAttributes = [...QUERY_ATTRIBUTES, 'endpoint', 'token'];
+  static observedAttributes = [...QUERY_ATTRIBUTES, 'endpoint', 'token', 'credentials'];
   #mountPoint;
   #handle; // keeps the Leptos view alive for the element's life
   #generation = 0;
@@ -91,7 +92,9 @@ class AffinityCard extends HTMLElement {
     const url = new URL(`${endpoint}/card`, document.baseURI);
     url.searchParams.set(attribute.replace('-', '_'), this.getAttribute(attribute).trim());
     try {
-      const card = await fetchCard(url.href, this.getAttribute('token'));
+      const token = this.getAttribute('token') || null;
+      const credentials = this.getAttribute('credentials') === 'include' ? 'include' : token ? 'omit' : 'same-origin';
+      const card = await fetchCard(url.href, token, credentials);
       if (generation !== this.#generation) return;
       this.#handle.setCard(card);
       this.#emit(card.status === 'error' ? 'affinity-card-error' : 'affinity-card-load', card);

@@ -53,22 +53,48 @@ pub enum Source {
     Stale,
 }
 
-/// An in-memory store with a bounded number of entries (the oldest go first).
+/// An in-memory store bounded in entries and in bytes (keys plus bodies); the oldest
+/// entries go first, in O(log n).
 #[derive(Debug)]
 pub struct MemoryCache {
     capacity: usize,
-    entries: Mutex<HashMap<String, CacheEntry>>,
+    max_bytes: usize,
+    inner: Mutex<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, (CacheEntry, u64)>,
+    /// (stored_at_ms, sequence) → key: the eviction order.
+    order: std::collections::BTreeMap<(u64, u64), String>,
+    bytes: usize,
+    next_seq: u64,
+}
+
+impl Entries {
+    fn remove(&mut self, key: &str) {
+        if let Some((entry, seq)) = self.map.remove(key) {
+            self.order.remove(&(entry.stored_at_ms, seq));
+            self.bytes -= key.len() + entry.body.len();
+        }
+    }
 }
 
 impl MemoryCache {
-    /// A store of at most `capacity` entries.
+    /// A store of at most `capacity` entries (and 64 MiB).
     pub fn new(capacity: usize) -> Self {
-        MemoryCache { capacity: capacity.max(1), entries: Mutex::new(HashMap::new()) }
+        MemoryCache::bounded(capacity, 64 << 20)
+    }
+
+    /// A store of at most `capacity` entries and `max_bytes` of keys and bodies.
+    pub fn bounded(capacity: usize, max_bytes: usize) -> Self {
+        MemoryCache { capacity: capacity.max(1), max_bytes, inner: Mutex::new(Entries::default()) }
     }
 
     /// All entries, to persist.
     pub fn snapshot(&self) -> HashMap<String, CacheEntry> {
-        self.entries.lock().expect("cache lock").clone()
+        let inner = self.inner.lock().expect("cache lock");
+        inner.map.iter().map(|(k, (e, _))| (k.clone(), e.clone())).collect()
     }
 
     /// Adds persisted entries back.
@@ -80,12 +106,22 @@ impl MemoryCache {
 
     /// How many entries are held.
     pub fn len(&self) -> usize {
-        self.entries.lock().expect("cache lock").len()
+        self.inner.lock().expect("cache lock").map.len()
+    }
+
+    /// How many bytes of keys and bodies are held.
+    pub fn bytes(&self) -> usize {
+        self.inner.lock().expect("cache lock").bytes
     }
 
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Forgets one entry.
+    pub fn remove(&self, key: &str) {
+        self.inner.lock().expect("cache lock").remove(key);
     }
 }
 
@@ -97,22 +133,31 @@ impl Default for MemoryCache {
 
 impl CacheStore for MemoryCache {
     fn get(&self, key: &str) -> Option<CacheEntry> {
-        self.entries.lock().expect("cache lock").get(key).cloned()
+        self.inner.lock().expect("cache lock").map.get(key).map(|(e, _)| e.clone())
     }
 
     fn put(&self, key: &str, entry: CacheEntry) {
-        let mut entries = self.entries.lock().expect("cache lock");
-        if entries.len() >= self.capacity && !entries.contains_key(key) {
-            let oldest = entries.iter().min_by_key(|(_, e)| e.stored_at_ms).map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                entries.remove(&oldest);
+        let size = key.len() + entry.body.len();
+        let mut inner = self.inner.lock().expect("cache lock");
+        inner.remove(key);
+        if size > self.max_bytes {
+            return; // larger than the whole store: not kept
+        }
+        while inner.map.len() >= self.capacity || inner.bytes + size > self.max_bytes {
+            let Some((_, oldest)) = inner.order.pop_first() else { break };
+            if let Some((e, _)) = inner.map.remove(&oldest) {
+                inner.bytes -= oldest.len() + e.body.len();
             }
         }
-        entries.insert(key.to_owned(), entry);
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.order.insert((entry.stored_at_ms, seq), key.to_owned());
+        inner.bytes += size;
+        inner.map.insert(key.to_owned(), (entry, seq));
     }
 
     fn clear(&self) {
-        self.entries.lock().expect("cache lock").clear();
+        *self.inner.lock().expect("cache lock") = Entries::default();
     }
 }
 
@@ -129,5 +174,25 @@ mod tests {
         assert_eq!(cache.get("a"), None);
         assert_eq!(cache.get("c").unwrap().body, "3");
         assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn a_store_full_in_bytes_drops_its_oldest_entries_and_never_keeps_more() {
+        let cache = MemoryCache::bounded(100, 30);
+        for (i, key) in ["a", "b", "c", "d"].iter().enumerate() {
+            cache.put(key, CacheEntry { body: "x".repeat(9), stored_at_ms: i as u64 });
+            assert!(cache.bytes() <= 30);
+        }
+        // Each entry is 10 bytes: three fit, the oldest went.
+        assert_eq!(cache.get("a"), None);
+        assert_eq!(cache.len(), 3);
+        // Replacing an entry does not count it twice; one larger than the store is not kept.
+        cache.put("d", CacheEntry { body: "y".repeat(9), stored_at_ms: 9 });
+        assert_eq!(cache.bytes(), 30);
+        cache.put("huge", CacheEntry { body: "z".repeat(100), stored_at_ms: 10 });
+        assert_eq!(cache.get("huge"), None);
+        assert_eq!(cache.len(), 3);
+        cache.remove("d");
+        assert_eq!((cache.len(), cache.bytes()), (2, 20));
     }
 }

@@ -90,6 +90,7 @@ struct Inner<T> {
     clock: Arc<dyn Clock>,
     in_flight: Coalescer<Result<HttpResponse, Error>>,
     requests_sent: AtomicU64,
+    responses_429: AtomicU64,
     /// Cached answers stored before this instant (ms since the epoch) are not fresh: they
     /// are asked again, and stand in only if Affinity cannot be reached.
     fresh_after_ms: AtomicU64,
@@ -178,6 +179,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 in_flight: Coalescer::default(),
                 requests_sent: AtomicU64::new(0),
+                responses_429: AtomicU64::new(0),
                 fresh_after_ms: AtomicU64::new(0),
             }),
         }
@@ -215,6 +217,11 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     /// How many requests have gone to the transport (retries included).
     pub fn requests_sent(&self) -> u64 {
         self.inner.requests_sent.load(Ordering::SeqCst)
+    }
+
+    /// How many answers were 429s (Affinity's rate limit was hit).
+    pub fn rate_limited_responses(&self) -> u64 {
+        self.inner.responses_429.load(Ordering::SeqCst)
     }
 
     /// How many distinct GETs are in flight (shared by their callers) now.
@@ -397,6 +404,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
             if response.status != 429 {
                 return Ok(response);
             }
+            inner.responses_429.fetch_add(1, Ordering::SeqCst);
             let retry_after = crate::limiter::retry_after(&response, now);
             // Jitter (up to 0.5 s) so that many tabs or callers do not return at once.
             let jitter = Duration::from_millis(u64::from(now.subsec_nanos() % 500));

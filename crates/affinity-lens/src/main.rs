@@ -38,19 +38,139 @@ enum Command {
     /// Run the Affinity-compatible sandbox API on loopback.
     Sandbox(SandboxArgs),
     /// Serve cards to `<affinity-card>` on intranet pages, keeping the key on the server.
-    Gateway {
-        /// Address to listen on, e.g. 127.0.0.1:8790.
-        #[arg(long, default_value = "127.0.0.1:8790")]
-        listen: String,
-        /// An origin whose pages may call the gateway, e.g. https://intranet.example (repeatable).
-        #[arg(long = "allow-origin", value_name = "ORIGIN")]
-        allow_origins: Vec<String>,
-        /// A token callers must send as `Authorization: Bearer <token>`.
-        #[arg(long)]
-        client_token: Option<String>,
-        #[command(flatten)]
-        api: ApiArgs,
-    },
+    Gateway(Box<GatewayArgs>),
+}
+
+/// The gateway's flags. Callers must be identified: give `--client-token-file`, or
+/// `--trusted-user-header` with `--trusted-proxy`, or (a loopback demo only) `--no-auth`.
+#[derive(Args)]
+struct GatewayArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8790.
+    #[arg(long, default_value = "127.0.0.1:8790")]
+    listen: String,
+    /// A host name (with its port, unless 80/443) under which callers reach the gateway,
+    /// e.g. lens.intranet.example (repeatable). Other Host headers get 421.
+    #[arg(long = "public-host", value_name = "HOST")]
+    public_hosts: Vec<String>,
+    /// An origin whose pages may call the gateway, e.g. https://intranet.example (repeatable).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
+    /// A file of client tokens, one a line: callers send one as `Authorization: Bearer <token>`.
+    #[arg(long, value_name = "FILE")]
+    client_token_file: Option<std::path::PathBuf>,
+    /// The header in which the firm's SSO proxy names the user, e.g. X-Forwarded-Email.
+    #[arg(long, value_name = "NAME", requires = "trusted_proxies")]
+    trusted_user_header: Option<String>,
+    /// An address of the SSO proxy, whose user header is believed (repeatable).
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// No caller identity needed: only for a demo on a loopback address.
+    #[arg(long)]
+    no_auth: bool,
+    /// Cold look-ups (not answered from the card cache) one caller may start a minute.
+    #[arg(long, default_value_t = 60)]
+    caller_per_min: u32,
+    /// Below this share of the month's Affinity budget (percent), serve cached cards only.
+    #[arg(long, default_value_t = 10.0)]
+    reserve_percent: f64,
+    /// A list that is not public in Affinity but may show on cards (repeatable).
+    #[arg(long = "show-list", value_name = "NAME")]
+    show_lists: Vec<String>,
+    /// The longest a card may take, in seconds; then a partial card is answered.
+    #[arg(long, default_value_t = 8.0)]
+    card_deadline_secs: f64,
+    /// Seconds a connection has to send a request head (also the idle keep-alive limit).
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout_secs: f64,
+    /// Connections open at once.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// MiB of Affinity answers to keep in memory.
+    #[arg(long, default_value_t = 64)]
+    cache_mib: usize,
+    /// Affinity's per-minute limit for the key.
+    #[arg(long, default_value_t = 900)]
+    rate_limit_per_min: u32,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+impl GatewayArgs {
+    async fn run(self) -> Result<(), String> {
+        use affinity_server::gateway::{CallerAuth, Gateway, GatewayConfig};
+        let client = self.api.client()?;
+        for origin in &self.allow_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
+                return Err(format!("--allow-origin wants an origin like https://intranet.example, got {origin:?}"));
+            }
+        }
+        let seconds = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 && v <= 3600.0 {
+                Ok(std::time::Duration::from_secs_f64(v))
+            } else {
+                Err(format!("--{name} must be a number of seconds between 0 and 3600, got {v}"))
+            }
+        };
+        if !(0.0..=100.0).contains(&self.reserve_percent) {
+            return Err(format!("--reserve-percent must be between 0 and 100, got {}", self.reserve_percent));
+        }
+        let listener = tokio::net::TcpListener::bind(&self.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", self.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+        let mut auth = CallerAuth { trusted_proxies: self.trusted_proxies.clone(), ..CallerAuth::default() };
+        if let Some(path) = &self.client_token_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the client token file {}: {e}", path.display()))?;
+            auth.tokens = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(String::from)
+                .collect();
+            if auth.tokens.is_empty() {
+                return Err(format!("{} holds no client token", path.display()));
+            }
+            if let Some(short) = auth.tokens.iter().position(|t| t.len() < 16) {
+                return Err(format!("client token {} in {} is shorter than 16 characters", short + 1, path.display()));
+            }
+        }
+        if let Some(name) = &self.trusted_user_header {
+            auth.trusted_user_header = Some(
+                name.parse::<affinity_server::gateway::HeaderName>()
+                    .map_err(|_| format!("{name:?} is not a header name"))?,
+            );
+        }
+        if self.no_auth {
+            if auth.tokens.is_empty() && auth.trusted_user_header.is_none() && !addr.ip().is_loopback() {
+                return Err("--no-auth is only for a demo on a loopback address (127.0.0.1 or ::1)".into());
+            }
+            auth.no_auth = true;
+            eprintln!(
+                "gateway: WARNING: --no-auth: anyone who can reach {addr} can look things up with the firm's key. For a demo on this machine only."
+            );
+        } else if auth.tokens.is_empty() && auth.trusted_user_header.is_none() {
+            return Err("the gateway needs to know who is asking: give --client-token-file FILE, or --trusted-user-header NAME with --trusted-proxy IP (or --no-auth for a loopback demo)".into());
+        }
+
+        let mut config = GatewayConfig::new(&client.config().base_url, &client.config().api_key, addr);
+        config.public_hosts = self.public_hosts;
+        config.allow_origins = self.allow_origins;
+        config.auth = auth;
+        config.caller_per_min = self.caller_per_min.max(1);
+        config.reserve_percent = self.reserve_percent;
+        config.show_lists = self.show_lists;
+        config.card_deadline = seconds("card-deadline-secs", self.card_deadline_secs)?;
+        config.header_timeout = seconds("header-timeout-secs", self.header_timeout_secs)?;
+        config.max_connections = self.max_connections.max(1);
+        config.cache_bytes = self.cache_mib.max(1) << 20;
+        config.rate_limit_per_min = self.rate_limit_per_min.max(1);
+        let gateway = Gateway::new(config);
+        gateway.prepare().await;
+        println!("listening on http://{addr}");
+        gateway.serve(listener).await.map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Args)]
@@ -322,28 +442,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Sandbox(args) => args.run().await,
-        Command::Gateway { listen, allow_origins, client_token, api } => {
-            use affinity_server::gateway::{Gateway, GatewayConfig};
-            let client = api.client()?;
-            for origin in &allow_origins {
-                if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
-                    return Err(format!(
-                        "--allow-origin wants an origin like https://intranet.example, got {origin:?}"
-                    ));
-                }
-            }
-            let config = GatewayConfig {
-                base_url: client.config().base_url.clone(),
-                api_key: client.config().api_key.clone(),
-                allow_origins,
-                client_token,
-            };
-            let listener =
-                tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-            let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            println!("listening on http://{addr}");
-            Gateway::new(config).serve(listener).await.map_err(|e| e.to_string())
-        }
+        Command::Gateway(args) => args.run().await,
     }
 }
 
