@@ -269,9 +269,11 @@ pub fn registrable_domain(host: &str) -> Option<String> {
     if host.is_empty() || host.split('.').any(str::is_empty) || host.parse::<std::net::IpAddr>().is_ok() {
         return None;
     }
-    // IDN hosts become punycode, as the URL standard says and as domains are stored.
-    let ascii = url::Url::parse(&format!("http://{host}/")).ok()?.host_str()?.to_owned();
-    let domain = psl::domain_str(&ascii)?;
+    // IDN hosts become punycode, as the URL standard says and as domains are stored. The
+    // standard also reads some numbers as IPv4 addresses (`0`, `127.1`, `0x7f.1`): no domain.
+    let url = url::Url::parse(&format!("http://{host}/")).ok()?;
+    let Some(url::Host::Domain(ascii)) = url.host() else { return None };
+    let domain = psl::domain_str(ascii)?;
     Some(domain.to_owned())
 }
 

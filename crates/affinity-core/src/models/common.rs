@@ -104,7 +104,8 @@ impl PersonType {
 
 /// One page of a paged endpoint. Reads `{"<resource>": [...], "next_page_token": ...}`
 /// whatever the resource key is (`persons`, `emails`, `list_entries`, …), and also a bare
-/// array (a single, final page), which some endpoints return against their docs.
+/// array (a single, final page), which some endpoints return against their docs. Other keys
+/// are ignored wherever they come, as in every model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -116,6 +117,23 @@ impl<T> Default for Page<T> {
         Page { items: Vec::new(), next_page_token: None }
     }
 }
+
+/// The keys v1 (and v2, `data`) pages keep their items under.
+const PAGE_KEYS: &[&str] = &[
+    "persons",
+    "organizations",
+    "opportunities",
+    "notes",
+    "reminders",
+    "entity_files",
+    "emails",
+    "events",
+    "chat_messages",
+    "interactions",
+    "list_entries",
+    "field_value_changes",
+    "data",
+];
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Page<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -134,20 +152,29 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Page<T> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page<T>, A::Error> {
                 let mut items: Option<Vec<T>> = None;
+                // An array under a key we do not know, read as items if it reads as them.
+                let mut guess: Option<Vec<T>> = None;
                 let mut next_page_token = None;
                 while let Some(key) = map.next_key::<String>()? {
                     if key == "next_page_token" {
-                        next_page_token = map.next_value::<Option<String>>()?;
-                    } else if items.is_none() {
-                        // The one array of the page, whatever its key; `null` is empty.
+                        next_page_token = match map.next_value::<serde_json::Value>()? {
+                            serde_json::Value::String(t) => Some(t),
+                            _ => None,
+                        };
+                    } else if items.is_none() && PAGE_KEYS.contains(&key.as_str()) {
+                        // `null` is empty. Errors name the item that failed.
                         let value: Option<Vec<T>> = map.next_value()?;
                         items = Some(value.unwrap_or_default());
+                    } else if items.is_none() && guess.is_none() {
+                        if let serde_json::Value::Array(raw) = map.next_value::<serde_json::Value>()? {
+                            guess = serde_json::from_value(serde_json::Value::Array(raw)).ok();
+                        }
                     } else {
                         map.next_value::<de::IgnoredAny>()?;
                     }
                 }
                 Ok(Page {
-                    items: items.unwrap_or_default(),
+                    items: items.or(guess).unwrap_or_default(),
                     next_page_token: next_page_token.filter(|t| !t.is_empty()),
                 })
             }
