@@ -23,6 +23,10 @@ import init, {
 const api = globalThis.browser ?? globalThis.chrome;
 const DEFAULT_BASE_URL = 'https://api.affinity.co';
 const EXTENSION_ORIGIN = new URL(api.runtime.getURL('')).origin;
+// The overlay is web-accessible only through a URL a page cannot guess (Chrome's
+// use_dynamic_url: a per-session id; Firefox: the per-install UUID). Chrome serves the
+// frame from the extension's own origin; its dynamic origin is accepted as the same.
+const OVERLAY_ORIGIN = new URL(api.runtime.getURL('overlay.html')).origin;
 const STATE_KEY = 'lensState';
 
 // The wasm, then the cache and limiter a previous worker left (persisted below).
@@ -268,7 +272,7 @@ async function onUsage() {
 function sanitizeHints(h) {
   const out = {};
   if (!h || typeof h !== 'object') return out;
-  for (const k of ['title', 'name', 'headline', 'company', 'website']) {
+  for (const k of ['title', 'name', 'headline', 'company', 'company_url', 'website']) {
     if (typeof h[k] === 'string' && h[k].trim()) out[k] = h[k].trim().slice(0, 300);
   }
   return out;
@@ -286,8 +290,10 @@ function toContent(tabId, msg) {
 }
 
 function handle(msg, sender) {
-  const fromContent = sender.tab?.id !== undefined && sender.frameId === 0 && !sender.url?.startsWith(EXTENSION_ORIGIN);
-  const fromExtensionPage = typeof sender.url === 'string' && sender.url.startsWith(`${EXTENSION_ORIGIN}/`);
+  const fromOwnOrigin = (url) => typeof url === 'string'
+    && (url.startsWith(`${EXTENSION_ORIGIN}/`) || url.startsWith(`${OVERLAY_ORIGIN}/`));
+  const fromContent = sender.tab?.id !== undefined && sender.frameId === 0 && !fromOwnOrigin(sender.url);
+  const fromExtensionPage = fromOwnOrigin(sender.url);
   switch (msg.type) {
     case 'lens:page':
       if (fromContent && typeof msg.url === 'string' && sameOrigin(msg.url, sender.url)) return onPage(msg, sender);

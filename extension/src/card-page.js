@@ -12,6 +12,7 @@ function pendingText(action) {
     case 'set_status': return `Setting the Status to ${action.status}…`;
     case 'add_note': return 'Saving the note…';
     case 'create_organization': return `Adding ${action.name} to Affinity…`;
+    case 'create_person': return `Adding ${action.first_name} ${action.last_name} to Affinity…`;
     default: return 'Working…';
   }
 }
@@ -102,8 +103,8 @@ export async function mountLensCard(root, token, overlay = null) {
       return;
     }
     handle.setNotice({ ok: true, text: reply.message });
-    // Show what Affinity has now (a created organization is found by its domain); the
-    // notice stays.
+    // Show what Affinity has now (a created organization is found by its domain, a created
+    // person by the profile's name); the notice stays.
     await load({ refresh: true, quiet: true });
   }
 

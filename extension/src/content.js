@@ -1,5 +1,5 @@
 // Content script: plain JS, no wasm, never sees the key. It reports the page (and, on
-// LinkedIn, the name and headline it shows) to the background and, when there is
+// LinkedIn, the name, headline and company it shows) to the background and, when there is
 // something to show, adds the overlay: an extension-origin iframe inside a closed shadow
 // root, so neither the page's CSS nor its scripts reach it. The iframe shows the pill or
 // the card; this script only places and sizes it.
@@ -15,28 +15,12 @@
   let lastUrl = null;
   let lastName = null;
 
-  const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
-
-  // What a LinkedIn page shows: a person's name and headline, a company's name and website.
+  // What a LinkedIn page shows (linkedin-page.js, loaded before this script): a person's
+  // name, headline and current company, a company's name and website. Null until the
+  // page shows a name.
   function linkedinHints() {
-    const path = location.pathname;
-    const name = text(document.querySelector('main h1, h1'));
-    if (!name) return null;
-    if (path.startsWith('/in/')) {
-      const headline = text(document.querySelector('[data-lens-headline], .text-body-medium'));
-      return { name, headline, title: document.title };
-    }
-    if (path.startsWith('/company/')) {
-      const link = [...document.querySelectorAll('main a[href^="http"], a[href^="http"]')].find((a) => {
-        try {
-          return !/(^|\.)(linkedin\.com|licdn\.com)$/.test(new URL(a.href).hostname);
-        } catch {
-          return false;
-        }
-      });
-      return { name, website: link?.href, title: document.title };
-    }
-    return { title: document.title };
+    const hints = globalThis.affinityLensReadLinkedin?.(document, location) ?? {};
+    return hints.name ? hints : null;
   }
 
   // LinkedIn renders after the URL changes: wait (briefly) for a heading that is not the

@@ -150,8 +150,9 @@ export async function configureChromiumExtension(context, extensionId, sandbox) 
 }
 
 /**
- * Whether `url` is the overlay's. In Chromium the overlay is web-accessible only through
- * a dynamic URL (`use_dynamic_url`): a per-session id, not the extension's id.
+ * Whether `url` is the overlay's. In Chromium the content script asks for the overlay at
+ * its dynamic URL (`use_dynamic_url`, a per-session id); the frame then shows the
+ * extension's own URL. Either is the overlay.
  */
 export const isOverlayUrl = (url) => /^chrome-extension:\/\/[^/]+\/overlay\.html(#|$)/.test(url);
 

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startSandbox, startHttpsSite, launchChromiumWithExtension, configureChromiumExtension, openCard,
+  startSandbox, startHttpsSite, launchChromiumWithExtension, configureChromiumExtension, openCard, isOverlayUrl,
 } from './harness.mjs';
 
 let sandbox, site, browser;
@@ -22,8 +22,6 @@ after(async () => {
   await site?.stop();
   sandbox?.stop();
 });
-
-const overlayUrl = () => `chrome-extension://${browser.extensionId}/overlay.html`;
 
 /** Opens `path` on the LinkedIn-like site, checking that it came over HTTPS with the test certificate. */
 async function openLinkedin(path) {
@@ -52,7 +50,7 @@ async function openNextCard(page, previous, timeout = 20000) {
   const deadline = Date.now() + timeout;
   let frame = null;
   while (!frame) {
-    frame = page.frames().find((f) => f !== previous && !f.isDetached() && f.url().startsWith(overlayUrl())) ?? null;
+    frame = page.frames().find((f) => f !== previous && !f.isDetached() && isOverlayUrl(f.url())) ?? null;
     if (frame) break;
     if (Date.now() > deadline) {
       const hosts = await page.evaluate(() => document.querySelectorAll('affinity-lens-overlay').length);
@@ -67,7 +65,7 @@ async function openNextCard(page, previous, timeout = 20000) {
     // Seen once on a cold run: the click did not open the card. Say what the page had,
     // then click again as a user would; the test fails if that does not open it either.
     const hosts = await page.evaluate(() => document.querySelectorAll('affinity-lens-overlay').length);
-    const frames = page.frames().filter((f) => f.url().startsWith(overlayUrl())).map((f) => ({ detached: f.isDetached(), same: f === frame }));
+    const frames = page.frames().filter((f) => isOverlayUrl(f.url())).map((f) => ({ detached: f.isDetached(), same: f === frame }));
     console.error(`[linkedin] the pill click did not open the card: hosts ${hosts}, overlay frames ${JSON.stringify(frames)}`);
     await frame.getByTestId('lens-pill').click({ timeout });
     await frame.getByTestId('lens-card').waitFor({ timeout });
@@ -102,6 +100,68 @@ test('a profile shows the card of that person, told apart from a namesake by the
   assert.equal(await subLine(frame).textContent(), 'alex.morgan@globex.test');
   assert.equal(await frame.getByTestId('lens-candidate').count(), 0);
   await page.close();
+});
+
+test('the top card\'s current company picks one of two namesakes, and the card says the match is by name and company', async () => {
+  // The headline names no company; the top card's "Current company" button does.
+  const page = await openLinkedin('/in/alex-morgan-initech');
+  assert.equal(await page.locator('.text-body-medium').first().textContent(), 'Operations | Process, people and TPS reports');
+  assert.equal(await page.getByRole('button', { name: /^Current company: Initech\./ }).count(), 1);
+  const frame = await openCard(page, browser.extensionId, 20000);
+  await frame.getByTestId('lens-status').filter({ hasText: /^(In Affinity|Not in Affinity|Several matches|Error)$/ }).waitFor();
+  assert.equal(await frame.getByTestId('lens-status').textContent(), 'In Affinity');
+  assert.equal(await frame.getByTestId('lens-entity-name').textContent(), 'Alex Morgan');
+  assert.equal(await subLine(frame).textContent(), 'alex.morgan@initech.test');
+  assert.equal(await frame.getByTestId('lens-candidate').count(), 0);
+  await frame.getByTestId('lens-match-basis').waitFor();
+  assert.equal(await frame.getByTestId('lens-match-basis').textContent(), 'Matched on name and company (Initech)');
+  await page.close();
+});
+
+/** GET from the sandbox's API (as the test, not the extension). */
+async function affinity(path) {
+  const res = await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } });
+  assert.equal(res.status, 200, `${path}: ${res.status}`);
+  return res.json();
+}
+
+test('Create person from a profile not in Affinity: created once, linked to the company, even when clicked twice', async () => {
+  const ACME = 7133202;
+  // Two tabs on the same profile, both before the person exists.
+  const first = await openLinkedin('/in/ottoline-varga');
+  const second = await openLinkedin('/in/ottoline-varga');
+  const a = await openCard(first, browser.extensionId, 20000);
+  const b = await openCard(second, browser.extensionId, 20000);
+  for (const frame of [a, b]) {
+    await frame.getByTestId('lens-status').filter({ hasText: 'Not in Affinity' }).waitFor();
+    assert.equal(await frame.getByTestId('lens-entity-name').textContent(), 'Ottoline Varga');
+  }
+  assert.equal((await affinity('/persons?term=Ottoline%20Varga')).persons.length, 0);
+
+  // The form opens on a click, filled in from the page, linked to Acme (in Affinity).
+  const form = a.getByTestId('lens-create-person');
+  await form.click();
+  assert.equal(await form.getByLabel('First name').inputValue(), 'Ottoline');
+  assert.equal(await form.getByLabel('Last name').inputValue(), 'Varga');
+  assert.equal(await form.getByTestId('lens-create-person-organization').textContent(), 'At Acme Corporation (in Affinity)');
+  await form.getByRole('button', { name: 'Create person' }).dblclick();
+  await a.getByTestId('lens-notice').filter({ hasText: 'Ottoline Varga was added to Affinity.' }).waitFor();
+  await a.getByTestId('lens-status').filter({ hasText: 'In Affinity' }).waitFor();
+  await a.getByTestId('lens-match-basis').filter({ hasText: 'Matched on name and company (Acme Corporation)' }).waitFor();
+
+  // The other tab still offers it: its click finds the person instead of adding another.
+  const again = b.getByTestId('lens-create-person');
+  await again.click();
+  await again.getByRole('button', { name: 'Create person' }).click();
+  await b.getByTestId('lens-notice').filter({ hasText: 'Ottoline Varga is already in Affinity.' }).waitFor();
+  await b.getByTestId('lens-status').filter({ hasText: 'In Affinity' }).waitFor();
+
+  const found = await affinity('/persons?term=Ottoline%20Varga');
+  assert.equal(found.persons.length, 1, 'created once');
+  const person = await affinity(`/persons/${found.persons[0].id}`);
+  assert.deepEqual(person.organization_ids, [ACME]);
+  await first.close();
+  await second.close();
 });
 
 test('a company page shows the card of the organization at its website', async () => {

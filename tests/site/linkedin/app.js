@@ -6,6 +6,7 @@ const PROFILES = {
   amorgan: {
     name: 'Alex Morgan',
     headline: 'VP Sales at Globex',
+    company: 'Globex',
     location: 'Springfield',
     about: 'Building the Globex sales team.',
     also: [['/in/bob-smith', 'Bob Smith', 'CTO at Acme Corporation']],
@@ -13,9 +14,28 @@ const PROFILES = {
   'bob-smith': {
     name: 'Bob Smith',
     headline: 'CTO at Acme Corporation',
+    company: 'Acme Corporation',
     location: 'Phoenix, Arizona',
     about: 'Anvils, rockets, roller skates.',
     also: [['/company/acme-corp', 'Acme Corporation', 'Company'], ['/in/amorgan', 'Alex Morgan', 'VP Sales at Globex']],
+  },
+  // The other Alex Morgan: the headline names no company, only the top card does.
+  'alex-morgan-initech': {
+    name: 'Alex Morgan',
+    headline: 'Operations | Process, people and TPS reports',
+    company: 'Initech',
+    location: 'Austin, Texas',
+    about: 'Keeping the printers running.',
+    also: [['/in/amorgan', 'Alex Morgan', 'VP Sales at Globex']],
+  },
+  // Nobody of this name is in Affinity; her company is.
+  'ottoline-varga': {
+    name: 'Ottoline Varga',
+    headline: 'Head of Anvils',
+    company: 'Acme Corporation',
+    location: 'Phoenix, Arizona',
+    about: 'Anvils that land where they should.',
+    also: [['/in/bob-smith', 'Bob Smith', 'CTO at Acme Corporation']],
   },
 };
 const COMPANIES = {
@@ -47,10 +67,16 @@ function peopleCard(title, rows) {
 }
 
 function profilePage(p) {
+  // Like the member view's top card: the headline, then the current company as a button
+  // that skips to the experience section.
+  const company = p.company ? el('ul', { class: 'pv-text-details__right-panel' }, el('li', {},
+    el('button', { type: 'button', 'aria-label': `Current company: ${p.company}. Click to skip to experience card` },
+      el('span', { class: 'text-body-small' }, p.company)))) : '';
   return [
     el('section', { class: 'artdeco-card pv-top-card' },
       el('h1', { class: 'text-heading-xlarge' }, p.name),
       el('div', { class: 'text-body-medium break-words' }, p.headline),
+      company,
       el('span', { class: 'text-body-small' }, p.location)),
     el('section', { class: 'artdeco-card' }, el('h2', {}, 'About'), el('p', {}, p.about)),
     peopleCard('People also viewed', p.also),
