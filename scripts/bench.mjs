@@ -5,6 +5,7 @@
 //   node scripts/bench.mjs --only size            just the download sizes (seconds)
 //   node scripts/bench.mjs --only browser         just the Chromium time-to-card (about a minute)
 //   node scripts/bench.mjs --only lookup          just the cargo example (lookup and gateway)
+//   node scripts/bench.mjs --only gateway         the gateway binary under 50 clients, and its memory
 //   node scripts/bench.mjs --only size,browser    several parts, comma-separated
 //   --runs N                                      browser runs (default 5)
 //   --no-write                                    print only; leave docs/benchmarks.md alone
@@ -13,6 +14,7 @@
 //   lookup   `cargo run --profile native -q -p affinity-lens --example bench -- --latency-ms 100`
 //   size     raw and gzipped (level 9) size of every *.wasm that ships, and of each zipped extension
 //   browser  scripts/bench-browser.mjs: navigation to visible card in headless Chromium
+//   gateway  scripts/bench-gateway.mjs: cards/s and p99 with 50 authenticated clients, memory after 10,000 domains
 // With --only, docs/benchmarks.md is rewritten with the parts that ran and keeps the other
 // parts' sections as they were (each section is between <!-- bench:NAME --> markers).
 //
@@ -31,7 +33,7 @@ const flag = (name) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const PARTS = ['lookup', 'size', 'browser'];
+const PARTS = ['lookup', 'size', 'browser', 'gateway'];
 const only = flag('--only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? PARTS;
 for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part "${p}" (use ${PARTS.join(', ')})`);
 const runs = Number(flag('--runs') ?? 5);
@@ -173,13 +175,31 @@ const TITLES = {
   lookup: 'Lookup and gateway (native)',
   size: 'Download size',
   browser: 'Time to the card in Chromium',
+  gateway: 'The gateway under load',
 };
+
+async function gatewayPart() {
+  ensureBuilt();
+  const { runGatewayBench } = await import('./bench-gateway.mjs');
+  const { markdown } = await runGatewayBench({ log: (l) => console.log(l) });
+  console.log(`\n${markdown}\n`);
+  return `Produced by \`node scripts/bench.mjs --only gateway\` (the code is \`scripts/bench-gateway.mjs\`)
+on ${today}, ${machine}: the native \`affinity-lens gateway\` with a client token file, in front of
+the sandbox, both on loopback; the load comes from Node's fetch in one process on the same
+machine (so the figures are a floor). Warm: 8 known companies already in the card cache;
+cold: a new unknown domain for every request, the sandbox answering after 100 ms. Memory:
+the gateway's RSS from /proc before and after 10,000 distinct unknown domains (24 clients,
+no latency).
+
+${markdown}`;
+}
 const sections = {};
 for (const part of PARTS) {
   if (!only.includes(part)) continue;
   if (part === 'lookup') sections.lookup = lookupPart();
   if (part === 'size') sections.size = sizePart();
   if (part === 'browser') sections.browser = await browserPart();
+  if (part === 'gateway') sections.gateway = await gatewayPart();
 }
 
 if (write) {

@@ -16,12 +16,14 @@ use futures::future::{Shared, WeakShared};
 use crate::clock::BoxFuture;
 
 type Work<V> = Shared<BoxFuture<'static, V>>;
+/// A map entry: an id and the shared future, held weakly.
+type Entry<V> = (u64, WeakShared<BoxFuture<'static, V>>);
 
 /// Futures in flight by key.
 pub struct Coalescer<V: Clone> {
     /// Each entry: an id (so that a caller removes only the entry it joined) and the
     /// shared future, held weakly.
-    map: Mutex<HashMap<String, (u64, WeakShared<BoxFuture<'static, V>>)>>,
+    map: Mutex<HashMap<String, Entry<V>>>,
     next_id: AtomicU64,
     max_entries: usize,
 }

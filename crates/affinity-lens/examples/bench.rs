@@ -167,17 +167,19 @@ async fn main() {
 /// The gateway: cached cards under 50 concurrent clients, and what 1,000 card requests
 /// over 100 distinct domains cost in Affinity requests.
 async fn gateway_bench(sandbox_url: &str) {
-    use affinity_server::gateway::{Gateway, GatewayConfig};
-    let gateway = Gateway::new(GatewayConfig {
-        base_url: sandbox_url.to_owned(),
-        api_key: "bench-key".into(),
-        allow_origins: vec![],
-        client_token: None,
-    });
+    use affinity_server::gateway::{CallerAuth, Gateway, GatewayConfig};
+    const TOKEN: &str = "bench-client-token-0001";
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let addr = listener.local_addr().unwrap();
+    let mut config = GatewayConfig::new(sandbox_url, "bench-key", addr);
+    config.auth = CallerAuth { tokens: vec![TOKEN.into()], ..CallerAuth::default() };
+    config.caller_per_min = 1_000_000;
+    let gateway = Gateway::new(config);
+    let url = format!("http://{addr}");
     tokio::spawn(gateway.clone().serve(listener));
-    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let mut auth = reqwest::header::HeaderMap::new();
+    auth.insert(reqwest::header::AUTHORIZATION, format!("Bearer {TOKEN}").parse().unwrap());
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).default_headers(auth).build().unwrap();
 
     // 1,000 requests over 100 distinct domains, 50 at a time, from cold.
     let domains: Vec<String> = {

@@ -380,7 +380,7 @@ async fn check_host(State(shared): State<Arc<GatewayState>>, request: Request, n
         .or_else(|| request.uri().authority().map(|a| a.as_str()))
         .map(str::to_ascii_lowercase);
     match host {
-        Some(h) if shared.hosts.iter().any(|allowed| *allowed == h) => next.run(request).await,
+        Some(h) if shared.hosts.contains(&h) => next.run(request).await,
         _ => {
             shared.metrics.count(Outcome::WrongHost);
             refuse(StatusCode::MISDIRECTED_REQUEST, "this gateway does not answer for that host name")
