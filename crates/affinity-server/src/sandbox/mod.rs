@@ -667,7 +667,18 @@ async fn field_value_changes(State(s): Ctx, Params(p): Params) -> Response {
 }
 
 fn matches_term(term: &str, haystacks: &[&str]) -> bool {
-    term.is_empty() || haystacks.iter().any(|h| h.to_lowercase().contains(term))
+    term.is_empty() || haystacks.iter().any(|h| contains_lowercase(h, term))
+}
+
+/// Whether `hay`, lower-cased, contains `term` (already lower case). Allocates only for
+/// text that is not ASCII: a search scans every person, and this keeps it fast.
+fn contains_lowercase(hay: &str, term: &str) -> bool {
+    if hay.is_ascii() && term.is_ascii() {
+        let (h, t) = (hay.as_bytes(), term.as_bytes());
+        t.len() <= h.len() && h.windows(t.len()).any(|w| w.eq_ignore_ascii_case(t))
+    } else {
+        hay.to_lowercase().contains(term)
+    }
 }
 
 async fn search_persons(State(s): Ctx, Params(p): Params) -> Response {
@@ -679,10 +690,9 @@ async fn search_persons(State(s): Ctx, Params(p): Params) -> Response {
         .persons
         .iter()
         .filter(|x| {
-            let mut hay = vec![x.first_name.as_str(), x.last_name.as_str()];
-            hay.extend(x.emails.iter().map(String::as_str));
-            let full = format!("{} {}", x.first_name, x.last_name);
-            matches_term(&term, &hay) || full.to_lowercase().contains(&term)
+            matches_term(&term, &[x.first_name.as_str(), x.last_name.as_str()])
+                || x.emails.iter().any(|e| contains_lowercase(e, &term))
+                || (term.contains(' ') && contains_lowercase(&format!("{} {}", x.first_name, x.last_name), &term))
         })
         // With interaction dates, persons without any interaction are left out.
         .filter(|x| !with.interaction_dates || !x.activity.is_empty())
