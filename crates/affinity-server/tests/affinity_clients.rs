@@ -18,8 +18,24 @@ async fn start_world(world: World) -> String {
     url
 }
 
+/// One sandbox over the seeded world for every test that does not need a world of its own
+/// (generating it takes a second or two). It runs on its own thread: each test has its own
+/// runtime. Tests that write make their own records, so they do not disturb each other.
 async fn start() -> String {
-    start_world(seed::generate(1)).await
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(format!("http://{}", listener.local_addr().unwrap())).unwrap();
+                Sandbox::new(SandboxConfig::new(KEY)).serve(listener).await.unwrap();
+            });
+        });
+        rx.recv().unwrap()
+    })
+    .clone()
 }
 
 /// An answer: status, content type and the body as JSON (`Null` when it is not JSON).
