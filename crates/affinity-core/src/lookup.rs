@@ -55,8 +55,10 @@ pub async fn lookup_card_with<T: Transport + MaybeSend + MaybeSync + 'static>(
 
 /// Like [`lookup_card_with`], with what the page showed: a LinkedIn profile's name is
 /// searched instead of its URL's slug, and several persons of that name are told apart
-/// by their current company (the hint, or the headline's "… at Company") matched against
-/// their organizations' names and their email domains.
+/// by their current company (the hint, with its LinkedIn slug, or the headline's "… at
+/// Company"; see [`CompanyHint`]) matched against their organizations and their email
+/// domains. The card says what the match rests on (`matched_on`) and who the profile shows
+/// (`page_person`).
 pub async fn lookup_card_hinted<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     query: &Query,
