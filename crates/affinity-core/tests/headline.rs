@@ -49,7 +49,7 @@ proptest! {
             let CompanyHint { name, .. } = &employer;
             prop_assert!(!name.trim().is_empty());
             let _ = employer.core_name();
-            let _ = employer.is_organization(&org, &[org.clone()]);
+            let _ = employer.is_organization(&org, std::slice::from_ref(&org));
             let _ = employer.owns_email_domain(&org);
         }
     }
