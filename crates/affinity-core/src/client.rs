@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use web_time::Duration;
 
 use crate::Error;
+use crate::account::Account;
 use crate::cache::{CacheEntry, CachePolicy, CacheStore, MemoryCache, Source};
 use crate::clock::{BoxFuture, Clock, SystemClock};
 use crate::coalesce::Coalescer;
@@ -91,6 +92,8 @@ struct Inner<T> {
     in_flight: Coalescer<Result<HttpResponse, Error>>,
     requests_sent: AtomicU64,
     responses_429: AtomicU64,
+    /// What is remembered about the key's account (v2 capabilities, context, usage).
+    account: Arc<Account>,
     /// Cached answers stored before this instant (ms since the epoch) are not fresh: they
     /// are asked again, and stand in only if Affinity cannot be reached.
     fresh_after_ms: AtomicU64,
@@ -142,9 +145,15 @@ pub struct ClientBuilder<T> {
     cache: Option<Arc<dyn CacheStore>>,
     policy: CachePolicy,
     clock: Option<Arc<dyn Clock>>,
+    account: Option<Arc<Account>>,
 }
 
 impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
+    /// Uses this account memory (restored from storage, or shared by clients of a key).
+    pub fn account(mut self, account: Arc<Account>) -> Self {
+        self.account = Some(account);
+        self
+    }
     /// Uses this limiter (share one among every client of a key).
     pub fn limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
         self.limiter = Some(limiter);
@@ -180,6 +189,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
                 in_flight: Coalescer::default(),
                 requests_sent: AtomicU64::new(0),
                 responses_429: AtomicU64::new(0),
+                account: self.account.unwrap_or_default(),
                 fresh_after_ms: AtomicU64::new(0),
             }),
         }
@@ -201,7 +211,15 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
 
     /// Starts building a client over `transport`.
     pub fn builder(config: ClientConfig, transport: T) -> ClientBuilder<T> {
-        ClientBuilder { config, transport, limiter: None, cache: None, policy: CachePolicy::default(), clock: None }
+        ClientBuilder {
+            config,
+            transport,
+            limiter: None,
+            cache: None,
+            policy: CachePolicy::default(),
+            clock: None,
+            account: None,
+        }
     }
 
     /// The configuration in use.
@@ -212,6 +230,11 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     /// The limiter (for its monthly budget, or to persist its state).
     pub fn limiter(&self) -> &Arc<RateLimiter> {
         &self.inner.limiter
+    }
+
+    /// What is remembered about the key's account: v2 capabilities, context, usage.
+    pub fn account(&self) -> &Arc<Account> {
+        &self.inner.account
     }
 
     /// How many requests have gone to the transport (retries included).
@@ -303,10 +326,12 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         let method = endpoint.method;
         let body = endpoint.body.as_ref().map(|b| b.to_string());
         let url = self.url(&endpoint.path, &endpoint.query);
+        let read = endpoint.is_read();
+        let key = url.as_ref().map(|u| endpoint.cache_key(u)).unwrap_or_default();
         async move {
             let url = url?;
             let (body, source) = match method {
-                Method::Get => this.get(url).await?,
+                _ if read => this.get(key, this.request(method, url, body)).await?,
                 method => {
                     let response = this.send_limited(this.request(method, url, body)).await?;
                     let response = check_status(response)?;
@@ -321,20 +346,27 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     }
 
     fn request(&self, method: Method, url: String, body: Option<String>) -> HttpRequest {
-        let mut headers = vec![
-            ("authorization".to_owned(), self.authorization()),
-            ("accept".to_owned(), "application/json".to_owned()),
-        ];
+        // API v2 takes Bearer only, at the version our models follow.
+        let v2 = url.strip_prefix(&self.inner.config.base_url).is_some_and(crate::v2::is_v2_path);
+        let authorization = match v2 {
+            true => format!("Bearer {}", self.inner.config.api_key),
+            false => self.authorization(),
+        };
+        let mut headers =
+            vec![("authorization".to_owned(), authorization), ("accept".to_owned(), "application/json".to_owned())];
+        if v2 {
+            headers.push(("x-affinity-api-version".to_owned(), crate::v2::API_VERSION.to_owned()));
+        }
         if body.is_some() {
             headers.push(("content-type".to_owned(), "application/json".to_owned()));
         }
         HttpRequest { method, url, headers, body, timeout: self.inner.config.timeout }
     }
 
-    /// A cached, coalesced GET.
-    async fn get(&self, url: String) -> Result<(String, Source), Error> {
+    /// A cached, coalesced read (a GET, or a v2 search), cached under `url` (its key).
+    async fn get(&self, url: String, request: HttpRequest) -> Result<(String, Source), Error> {
         if self.uncached {
-            let response = check_status(self.send_limited(self.request(Method::Get, url.clone(), None)).await?)?;
+            let response = check_status(self.send_limited(request).await?)?;
             let stored_at_ms = self.inner.clock.now().as_millis() as u64;
             self.inner.cache.put(&url, CacheEntry { body: response.body.clone(), stored_at_ms });
             return Ok((response.body, Source::Network));
@@ -348,7 +380,6 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
             return Ok((entry.body.clone(), Source::Fresh));
         }
         let this = self.clone();
-        let request = self.request(Method::Get, url.clone(), None);
         let result = self
             .inner
             .in_flight
@@ -394,6 +425,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
                 }
             };
             inner.requests_sent.fetch_add(1, Ordering::SeqCst);
+            inner.account.count_call(inner.clock.now().as_millis() as u64);
             // The slot is held across the send and given back when it ends, or when this
             // future is dropped mid-send.
             let result = inner.transport.send(request.clone()).await;

@@ -16,6 +16,9 @@ pub struct Endpoint<R> {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// A POST that only reads (API v2's searches): cached and shared like a GET, and it
+    /// leaves the cache fresh.
+    read_only_post: bool,
     _returns: PhantomData<fn() -> R>,
 }
 
@@ -26,29 +29,67 @@ impl<R> Clone for Endpoint<R> {
             path: self.path.clone(),
             query: self.query.clone(),
             body: self.body.clone(),
+            read_only_post: self.read_only_post,
             _returns: PhantomData,
         }
     }
 }
 
 impl<R> Endpoint<R> {
-    fn new(method: Method, path: impl Into<String>) -> Self {
-        Endpoint { method, path: path.into(), query: Vec::new(), body: None, _returns: PhantomData }
+    pub(crate) fn new(method: Method, path: impl Into<String>) -> Self {
+        Endpoint {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            read_only_post: false,
+            _returns: PhantomData,
+        }
     }
-    fn get(path: impl Into<String>) -> Self {
+    pub(crate) fn get(path: impl Into<String>) -> Self {
         Self::new(Method::Get, path)
+    }
+    /// A POST that only reads (a v2 search).
+    pub(crate) fn search(path: impl Into<String>) -> Self {
+        Endpoint { read_only_post: true, ..Self::new(Method::Post, path) }
     }
     fn query(mut self, params: &impl Serialize) -> Self {
         self.query.extend(query_pairs(params));
         self
     }
-    fn param(mut self, key: &str, value: impl ToString) -> Self {
+    pub(crate) fn param(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_owned(), value.to_string()));
         self
     }
-    fn body(mut self, body: Value) -> Self {
+    pub(crate) fn body(mut self, body: Value) -> Self {
         self.body = Some(body);
         self
+    }
+
+    /// Whether it only reads: a GET, or a v2 search. Reads are cached and shared; the
+    /// others are writes, after which nothing cached is fresh.
+    pub fn is_read(&self) -> bool {
+        self.method == Method::Get || self.read_only_post
+    }
+
+    /// The key a read's answer is cached under: its URL, and for a search its body too.
+    pub fn cache_key(&self, url: &str) -> String {
+        match (&self.body, self.read_only_post) {
+            (Some(body), true) => format!("{url} {body}"),
+            _ => url.to_owned(),
+        }
+    }
+
+    /// The same request for a v2 page's `pagination.nextUrl`: its path and query (the
+    /// cursor), sent to the configured base URL only (the key never follows a link to
+    /// another host); method and body unchanged.
+    pub fn with_next_url(&self, next_url: &str) -> Option<Self> {
+        let url = url::Url::parse(next_url).ok()?;
+        let at = url.path().find("/v2/")?;
+        let mut next = self.clone();
+        next.path = url.path()[at..].to_owned();
+        next.query = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        Some(next)
     }
 
     /// The same request for the page after `token`: every other parameter unchanged, as

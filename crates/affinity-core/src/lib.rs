@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod account;
 pub mod actions;
 pub mod cache;
 pub mod card;
@@ -27,6 +28,7 @@ pub mod lookup;
 pub mod models;
 pub mod page;
 pub mod transport;
+pub mod v2;
 
 pub use card::{Card, CardEntity, CardError, CardStatus, EntityKind, Query, QueryKind};
 pub use client::{Auth, Client, ClientBuilder, ClientConfig, Fetched};

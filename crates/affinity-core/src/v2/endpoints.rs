@@ -1,0 +1,92 @@
+//! The v2 requests the Lens makes, as data (paths, parameters and bodies of the 2026-07-15
+//! OpenAPI document). Follow a page's `nextUrl` with [`super::items`].
+
+use serde_json::json;
+
+use super::models::*;
+use crate::endpoints::Endpoint;
+
+/// `GET /v2/auth/whoami`.
+pub fn whoami() -> Endpoint<WhoAmI> {
+    Endpoint::get("/v2/auth/whoami")
+}
+
+/// `POST /v2/companies/search?fieldTypes=relationship-intelligence` for `term` (BETA; needs
+/// "Export All Organizations directory"): the companies whose name or primary domain match,
+/// with their last email, last and next meeting. The term must have 3 characters or more.
+pub fn search_companies(term: &str) -> Endpoint<Paged<Company>> {
+    Endpoint::search("/v2/companies/search")
+        .param("fieldTypes", "relationship-intelligence")
+        .body(json!({ "search": { "term": term } }))
+}
+
+/// `GET /v2/companies/{id}?fieldTypes=relationship-intelligence`.
+pub fn company(company_id: i64) -> Endpoint<Company> {
+    Endpoint::get(format!("/v2/companies/{company_id}")).param("fieldTypes", "relationship-intelligence")
+}
+
+/// `GET /v2/companies/{id}/relationships?limit=`: the team's relationships with its people,
+/// strongest first.
+pub fn company_relationships(company_id: i64, limit: u32) -> Endpoint<Paged<Relationship>> {
+    Endpoint::get(format!("/v2/companies/{company_id}/relationships")).param("limit", limit)
+}
+
+/// `GET /v2/companies/{id}/list-entries?limit=100`: every list row with all its fields.
+pub fn company_list_entries(company_id: i64) -> Endpoint<Paged<ListEntry>> {
+    Endpoint::get(format!("/v2/companies/{company_id}/list-entries")).param("limit", 100)
+}
+
+/// `GET /v2/persons/{id}/relationships?limit=`.
+pub fn person_relationships(person_id: i64, limit: u32) -> Endpoint<Paged<Relationship>> {
+    Endpoint::get(format!("/v2/persons/{person_id}/relationships")).param("limit", limit)
+}
+
+/// `GET /v2/persons/{id}/list-entries?limit=100`.
+pub fn person_list_entries(person_id: i64) -> Endpoint<Paged<ListEntry>> {
+    Endpoint::get(format!("/v2/persons/{person_id}/list-entries")).param("limit", 100)
+}
+
+/// `GET /v2/users?limit=100` (BETA): the firm's users (a user's id is their person id).
+pub fn users() -> Endpoint<Paged<UserData>> {
+    Endpoint::get("/v2/users").param("limit", 100)
+}
+
+/// `GET /v2/opportunities?ids=…` (at most 100).
+pub fn opportunities(ids: &[i64]) -> Endpoint<Paged<Opportunity>> {
+    ids.iter().take(100).fold(Endpoint::get("/v2/opportunities"), |e, id| e.param("ids", id)).param("limit", 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::Method;
+
+    #[test]
+    fn a_search_is_a_read_keyed_by_its_body() {
+        let e = search_companies("acme.com");
+        assert_eq!(e.method, Method::Post);
+        assert!(e.is_read());
+        assert_eq!(e.query, vec![("fieldTypes".to_owned(), "relationship-intelligence".to_owned())]);
+        assert_ne!(e.cache_key("u"), search_companies("globex.com").cache_key("u"));
+    }
+
+    #[test]
+    fn the_next_page_is_asked_of_the_configured_host_only() {
+        let first = company_relationships(7, 20);
+        let next = first
+            .with_next_url("https://evil.example/v2/companies/7/relationships?limit=20&cursor=abc")
+            .expect("a v2 next URL");
+        assert_eq!(next.path, "/v2/companies/7/relationships");
+        assert_eq!(next.query, vec![("limit".to_owned(), "20".to_owned()), ("cursor".into(), "abc".into())]);
+        assert!(first.with_next_url("not a url").is_none());
+    }
+
+    #[test]
+    fn opportunity_ids_repeat_their_key() {
+        let e = opportunities(&[1, 2]);
+        assert_eq!(
+            e.query,
+            vec![("ids".to_owned(), "1".to_owned()), ("ids".into(), "2".into()), ("limit".into(), "100".into())]
+        );
+    }
+}
