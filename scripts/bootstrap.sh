@@ -23,6 +23,7 @@ missing=()
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || missing+=(firefox-esr)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the LinkedIn e2e test makes a throwaway certificate
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)   # the gateway replicas share state through it
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -53,8 +53,8 @@ export const GATEWAY_TOKEN = 'e2e-intranet-token-0001';
  * file holding `tokens` (unless `args` choose another way), and resolves once it listens.
  * `log()` is everything it printed so far.
  */
-export async function startGateway(sandbox, args = [], { tokens = [GATEWAY_TOKEN] } = {}) {
-  const port = await freePort();
+export async function startGateway(sandbox, args = [], { tokens = [GATEWAY_TOKEN], port: wanted } = {}) {
+  const port = wanted ?? await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lens-gateway-'));
   const tokenFile = join(dir, 'tokens');
   writeFileSync(tokenFile, tokens.join('\n') + '\n');

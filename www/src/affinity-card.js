@@ -8,8 +8,15 @@
 // Attributes: domain | email | linkedin | organization-id | person-id (one of them),
 // endpoint (the gateway's URL; default: this origin's /affinity), token (a client token
 // of the gateway's), credentials (`include` for a gateway on another origin behind the
-// firm's sign-in proxy; by default cookies go only to a gateway on this page's origin). Events: affinity-card-load and affinity-card-error,
-// with the Card as detail. Theming: --affinity-card-* custom properties and ::part(card).
+// firm's sign-in proxy; by default cookies go only to a gateway on this page's origin),
+// live (`off`: do not update the card when it changes in Affinity). Events:
+// affinity-card-load and affinity-card-error, with the Card as detail. Theming:
+// --affinity-card-* custom properties and ::part(card).
+//
+// Live cards: the page keeps one connection to each gateway's /events (server-sent
+// events, read with fetch so that the token can be sent), whatever the number of cards,
+// and reconnects by itself. When a change names a card's query or entity, that card is
+// fetched again.
 import init, { mountCard } from './wasm/lens_pages.js';
 
 const QUERY_ATTRIBUTES = ['domain', 'email', 'linkedin', 'organization-id', 'person-id'];
@@ -22,8 +29,9 @@ const wasm = () => (ready ??= init({ module_or_path: new URL('./wasm/lens_pages_
 
 // One request per distinct query, shared by every card that asks for it.
 const requests = new Map();
-function fetchCard(url, token, credentials) {
+function fetchCard(url, token, credentials, fresh = false) {
   const key = `${url} ${token ?? ''} ${credentials}`;
+  if (fresh) requests.delete(key);
   if (!requests.has(key)) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIME_LIMIT_MS);
@@ -31,6 +39,7 @@ function fetchCard(url, token, credentials) {
       headers: token ? { authorization: `Bearer ${token}` } : {},
       credentials,
       signal: controller.signal,
+      cache: fresh ? 'no-cache' : 'default',
     })
       .then(async (response) => {
         const body = await response.json().catch(() => null);
@@ -49,9 +58,78 @@ function fetchCard(url, token, credentials) {
   return requests.get(key);
 }
 
+// ---- live updates: one server-sent-events stream per gateway, shared by its cards ----
+const streams = new Map();
+
+/** Reads `text/event-stream` from a fetch body; calls `on(event, data)` for each event. */
+async function readEvents(body, on) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      }
+      if (data.length) on(event, data.join('\n'));
+    }
+  }
+}
+
+function follow(element, endpoint, token, credentials) {
+  const key = `${endpoint} ${token ?? ''} ${credentials}`;
+  let stream = streams.get(key);
+  if (!stream) {
+    stream = { cards: new Set([element]), controller: null, delay: 1000 };
+    streams.set(key, stream);
+    const connect = async () => {
+      if (!stream.cards.size) { streams.delete(key); return; }
+      stream.controller = new AbortController();
+      try {
+        const response = await fetch(`${endpoint}/events`, {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          credentials,
+          signal: stream.controller.signal,
+          cache: 'no-store',
+        });
+        if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
+        await readEvents(response.body, (event, data) => {
+          if (event === 'ready') stream.delay = 1000;
+          if (event !== 'change') return;
+          let change;
+          try { change = JSON.parse(data); } catch { return; }
+          for (const card of stream.cards) card.changed(change);
+        });
+      } catch (e) {
+        if (e.name === 'AbortError' && !stream.cards.size) return;
+      }
+      // The stream ended or failed: come back, a little later each time (at most 30 s).
+      if (!stream.cards.size) { streams.delete(key); return; }
+      setTimeout(connect, stream.delay);
+      stream.delay = Math.min(stream.delay * 2, 30000);
+    };
+    connect();
+  }
+  stream.cards.add(element);
+  return () => {
+    stream.cards.delete(element);
+    if (!stream.cards.size) { stream.controller?.abort(); streams.delete(key); }
+  };
+}
+
 class AffinityCard extends HTMLElement {
-  static observedAttributes = [...QUERY_ATTRIBUTES, 'endpoint', 'token', 'credentials'];
+  static observedAttributes = [...QUERY_ATTRIBUTES, 'endpoint', 'token', 'credentials', 'live'];
   #mountPoint;
+  #card; // the card shown
+  #unfollow; // stops following live changes
   #handle; // keeps the Leptos view alive for the element's life
   #generation = 0;
 
@@ -69,6 +147,20 @@ class AffinityCard extends HTMLElement {
     this.#update();
   }
 
+  disconnectedCallback() {
+    this.#unfollow?.();
+    this.#unfollow = undefined;
+  }
+
+  /** A change from the gateway: fetch this card again if the change names it. */
+  changed(change) {
+    const card = this.#card;
+    if (!card) return;
+    const key = `${card.query.kind}:${card.query.value}`;
+    const ids = [card.entity?.id, ...(card.candidates ?? []).map((c) => c.id)].filter((id) => id != null);
+    if (change.cards?.includes(key) || ids.some((id) => change.entities?.includes(id))) this.#update(true);
+  }
+
   attributeChangedCallback(_name, oldValue, newValue) {
     if (this.isConnected && oldValue !== newValue) this.#update();
   }
@@ -77,7 +169,7 @@ class AffinityCard extends HTMLElement {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
-  async #update() {
+  async #update(fresh = false) {
     const generation = ++this.#generation;
     await wasm();
     if (generation !== this.#generation) return;
@@ -87,19 +179,23 @@ class AffinityCard extends HTMLElement {
       this.#handle.setError('Give the card a domain, email, linkedin, organization-id or person-id.');
       return;
     }
-    this.#handle.setLoading();
+    if (!fresh) this.#handle.setLoading();
     const endpoint = (this.getAttribute('endpoint') || '/affinity').replace(/\/+$/, '');
     const url = new URL(`${endpoint}/card`, document.baseURI);
     url.searchParams.set(attribute.replace('-', '_'), this.getAttribute(attribute).trim());
     try {
       const token = this.getAttribute('token') || null;
       const credentials = this.getAttribute('credentials') === 'include' ? 'include' : token ? 'omit' : 'same-origin';
-      const card = await fetchCard(url.href, token, credentials);
+      const card = await fetchCard(url.href, token, credentials, fresh);
       if (generation !== this.#generation) return;
+      this.#card = card;
       this.#handle.setCard(card);
+      this.#unfollow?.();
+      this.#unfollow = ['off', 'false'].includes(this.getAttribute('live')) ? undefined : follow(this, endpoint, token, credentials);
       this.#emit(card.status === 'error' ? 'affinity-card-error' : 'affinity-card-load', card);
     } catch (e) {
-      if (generation !== this.#generation) return;
+      // A refresh that fails keeps the card shown; a later change or reload tries again.
+      if (generation !== this.#generation || fresh) return;
       const message = `The card could not be loaded: ${e.message}`;
       this.#handle.setError(message);
       this.#emit('affinity-card-error', { error: { kind: 'unavailable', message } });

@@ -25,6 +25,10 @@ pub trait CacheStore: MaybeSend + MaybeSync + 'static {
     fn put(&self, key: &str, entry: CacheEntry);
     /// Forgets everything (after a write, or when the key changes).
     fn clear(&self);
+    /// Forgets one entry (an answer that a webhook says has changed).
+    fn remove(&self, key: &str);
+    /// The keys held, for finding the ones an event touches.
+    fn keys(&self) -> Vec<String>;
 }
 
 /// How long answers stay fresh, and how long a stale one may stand in for an outage.
@@ -118,11 +122,6 @@ impl MemoryCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// Forgets one entry.
-    pub fn remove(&self, key: &str) {
-        self.inner.lock().expect("cache lock").remove(key);
-    }
 }
 
 impl Default for MemoryCache {
@@ -158,6 +157,14 @@ impl CacheStore for MemoryCache {
 
     fn clear(&self) {
         *self.inner.lock().expect("cache lock") = Entries::default();
+    }
+
+    fn remove(&self, key: &str) {
+        self.inner.lock().expect("cache lock").remove(key);
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.inner.lock().expect("cache lock").map.keys().cloned().collect()
     }
 }
 

@@ -27,6 +27,7 @@ use crate::clock::{BoxFuture, Clock, SystemClock};
 use crate::coalesce::Coalescer;
 use crate::endpoints::{self, DetailOptions, Endpoint};
 use crate::limiter::{LimiterConfig, RateLimiter};
+use crate::shared::SharedState;
 use crate::models::{Organization, Page, RateLimit, WhoAmI};
 use crate::transport::{DefaultTransport, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, Transport};
 
@@ -94,6 +95,8 @@ struct Inner<T> {
     responses_429: AtomicU64,
     /// What is remembered about the key's account (v2 capabilities, context, usage).
     account: Arc<Account>,
+    /// The cache and window shared with other clients of the key, if any.
+    shared: Option<Arc<dyn SharedState>>,
     /// Cached answers stored before this instant (ms since the epoch) are not fresh: they
     /// are asked again, and stand in only if Affinity cannot be reached.
     fresh_after_ms: AtomicU64,
@@ -145,6 +148,7 @@ pub struct ClientBuilder<T> {
     cache: Option<Arc<dyn CacheStore>>,
     policy: CachePolicy,
     clock: Option<Arc<dyn Clock>>,
+    shared: Option<Arc<dyn SharedState>>,
     account: Option<Arc<Account>>,
 }
 
@@ -152,6 +156,11 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
     /// Uses this account memory (restored from storage, or shared by clients of a key).
     pub fn account(mut self, account: Arc<Account>) -> Self {
         self.account = Some(account);
+        self
+    }
+    /// Shares answers and the per-minute window with the key's other clients.
+    pub fn shared(mut self, shared: Arc<dyn SharedState>) -> Self {
+        self.shared = Some(shared);
         self
     }
     /// Uses this limiter (share one among every client of a key).
@@ -190,6 +199,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
                 requests_sent: AtomicU64::new(0),
                 responses_429: AtomicU64::new(0),
                 account: self.account.unwrap_or_default(),
+                shared: self.shared,
                 fresh_after_ms: AtomicU64::new(0),
             }),
         }
@@ -218,6 +228,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
             cache: None,
             policy: CachePolicy::default(),
             clock: None,
+            shared: None,
             account: None,
         }
     }
@@ -240,6 +251,26 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     /// How many requests have gone to the transport (retries included).
     pub fn requests_sent(&self) -> u64 {
         self.inner.requests_sent.load(Ordering::SeqCst)
+    }
+
+    /// Forgets the cached answers (in this client's own store) for which `drop` says yes:
+    /// a webhook said what they hold has changed. Returns how many went.
+    pub fn forget(&self, drop: impl Fn(&str) -> bool) -> usize {
+        let keys: Vec<String> = self.inner.cache.keys().into_iter().filter(|k| drop(k)).collect();
+        for key in &keys {
+            self.inner.cache.remove(key);
+        }
+        keys.len()
+    }
+
+    /// The cache store (to find what an event touches in it).
+    pub fn cache(&self) -> &Arc<dyn CacheStore> {
+        &self.inner.cache
+    }
+
+    /// The cache policy in force.
+    pub fn cache_policy(&self) -> CachePolicy {
+        self.inner.policy
     }
 
     /// How many answers were 429s (Affinity's rate limit was hit).
@@ -373,11 +404,26 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         }
         let now_ms = self.inner.clock.now().as_millis() as u64;
         let cached = self.inner.cache.get(&url);
-        if let Some(entry) = &cached
-            && now_ms.saturating_sub(entry.stored_at_ms) < self.inner.policy.fresh_for.as_millis() as u64
-            && entry.stored_at_ms >= self.inner.fresh_after_ms.load(Ordering::SeqCst)
-        {
-            return Ok((entry.body.clone(), Source::Fresh));
+        let fresh_after = self.inner.fresh_after_ms.load(Ordering::SeqCst);
+        let fresh = |entry: &CacheEntry| {
+            now_ms.saturating_sub(entry.stored_at_ms) < self.inner.policy.fresh_for.as_millis() as u64
+                && entry.stored_at_ms >= fresh_after
+        };
+        // While a shared store answers it is the one trusted: another client of the key
+        // may have dropped an answer there that this one still holds.
+        let shared = self.inner.shared.as_ref().filter(|s| s.available());
+        match shared {
+            None => {
+                if let Some(entry) = cached.as_ref().filter(|e| fresh(e)) {
+                    return Ok((entry.body.clone(), Source::Fresh));
+                }
+            }
+            Some(shared) => {
+                if let Some(entry) = shared.cache_get(&url).await.filter(|e| fresh(e)) {
+                    self.inner.cache.put(&url, entry.clone());
+                    return Ok((entry.body, Source::Fresh));
+                }
+            }
         }
         let this = self.clone();
         let result = self
@@ -390,7 +436,11 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         match result.and_then(check_status) {
             Ok(response) => {
                 let stored_at_ms = self.inner.clock.now().as_millis() as u64;
-                self.inner.cache.put(&url, CacheEntry { body: response.body.clone(), stored_at_ms });
+                let entry = CacheEntry { body: response.body.clone(), stored_at_ms };
+                if let Some(shared) = &self.inner.shared {
+                    shared.cache_put(&url, entry.clone(), self.inner.policy.fresh_for).await;
+                }
+                self.inner.cache.put(&url, entry);
                 Ok((response.body, Source::Network))
             }
             Err(Error::Unavailable { status, message }) => match cached {
@@ -416,13 +466,21 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         loop {
             let max_wait = inner.limiter.config().max_wait;
             let slot = loop {
-                match inner.limiter.acquire(inner.clock.now()) {
-                    Ok(slot) => break slot,
-                    Err(d) if max_wait.is_some_and(|m| d > m) => {
-                        return Err(Error::RateLimited { retry_after: Some(d) });
-                    }
-                    Err(d) => inner.clock.sleep(d).await,
+                let wait = match inner.limiter.acquire(inner.clock.now()) {
+                    // Also a place in the window shared with the key's other clients.
+                    Ok(slot) => match &inner.shared {
+                        Some(shared) => match shared.take_request(inner.clock.now()).await {
+                            Ok(()) => break slot,
+                            Err(d) => d, // the slot goes back while waiting
+                        },
+                        None => break slot,
+                    },
+                    Err(d) => d,
+                };
+                if max_wait.is_some_and(|m| wait > m) {
+                    return Err(Error::RateLimited { retry_after: Some(wait) });
                 }
+                inner.clock.sleep(wait).await;
             };
             inner.requests_sent.fetch_add(1, Ordering::SeqCst);
             inner.account.count_call(inner.clock.now().as_millis() as u64);

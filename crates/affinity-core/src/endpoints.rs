@@ -429,6 +429,15 @@ pub fn webhooks() -> Endpoint<Vec<WebhookSubscription>> {
 pub fn webhook(id: i64) -> Endpoint<WebhookSubscription> {
     Endpoint::get(format!("/webhook/{id}"))
 }
+/// `POST /webhook/subscribe`: events to `url` (`events` empty: all of them).
+pub fn subscribe_webhook(url: &str, events: &[&str]) -> Endpoint<WebhookSubscription> {
+    Endpoint::new(Method::Post, "/webhook/subscribe").body(json!({ "webhook_url": url, "subscriptions": events }))
+}
+/// `PUT /webhook/{id}`: a subscription's URL and events, enabled again.
+pub fn update_webhook(id: i64, url: &str, events: &[&str]) -> Endpoint<WebhookSubscription> {
+    Endpoint::new(Method::Put, format!("/webhook/{id}"))
+        .body(json!({ "webhook_url": url, "subscriptions": events, "disabled": false }))
+}
 /// `GET /auth/whoami`.
 pub fn whoami() -> Endpoint<WhoAmI> {
     Endpoint::get("/auth/whoami")

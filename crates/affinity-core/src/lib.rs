@@ -27,6 +27,7 @@ pub mod limiter;
 pub mod lookup;
 pub mod models;
 pub mod page;
+pub mod shared;
 pub mod transport;
 pub mod v2;
 

@@ -47,11 +47,14 @@ impl Clock for SteppingClock {
     }
 }
 
+/// A status and headers to answer with once.
+type Once = Arc<Mutex<Option<(u16, Vec<(String, String)>)>>>;
+
 /// Answers every request with `body` after three await points; optionally a 429 first.
 #[derive(Clone)]
 struct Slow {
     sent: Arc<AtomicUsize>,
-    first_status: Arc<Mutex<Option<(u16, Vec<(String, String)>)>>>,
+    first_status: Once,
 }
 
 impl Slow {

@@ -91,6 +91,21 @@ struct GatewayArgs {
     /// Affinity's per-minute limit for the key.
     #[arg(long, default_value_t = 900)]
     rate_limit_per_min: u32,
+    /// Redis shared by every replica (cache, rate-limit window, budget, locks), e.g.
+    /// redis://10.0.0.30:6379/0.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// The gateway's public base URL, at which Affinity delivers its webhooks
+    /// (`URL/affinity/webhook/SECRET`), e.g. https://lens.intranet.example.
+    #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
+    public_url: Option<String>,
+    /// A file holding the secret in the webhook URL (at least 24 characters).
+    #[arg(long, value_name = "FILE", requires = "public_url")]
+    webhook_secret_file: Option<std::path::PathBuf>,
+    /// Seconds a card (and an Affinity answer) is served without asking again: 300 by
+    /// default, 3600 with webhooks (they drop what changes at once).
+    #[arg(long)]
+    card_ttl_secs: Option<f64>,
     #[command(flatten)]
     api: ApiArgs,
 }
@@ -166,9 +181,38 @@ impl GatewayArgs {
         config.max_connections = self.max_connections.max(1);
         config.cache_bytes = self.cache_mib.max(1) << 20;
         config.rate_limit_per_min = self.rate_limit_per_min.max(1);
+        if let (Some(public_url), Some(path)) = (&self.public_url, &self.webhook_secret_file) {
+            url_check(public_url).map_err(|_| format!("--public-url must be an http(s) URL, got {public_url:?}"))?;
+            let secret = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the webhook secret file {}: {e}", path.display()))?
+                .trim()
+                .to_owned();
+            if secret.len() < 24 || !secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(format!(
+                    "the webhook secret in {} must be at least 24 letters, digits, - or _",
+                    path.display()
+                ));
+            }
+            config.webhook = Some(affinity_server::gateway::WebhookConfig { public_url: public_url.clone(), secret });
+        }
+        let ttl = self.card_ttl_secs.unwrap_or(if config.webhook.is_some() { 3600.0 } else { 300.0 });
+        config.card_fresh_for = seconds("card-ttl-secs", ttl)?;
+        if let Some(url) = &self.redis {
+            let state = affinity_server::shared_state::RedisState::start(
+                url,
+                &config.base_url,
+                &config.api_key,
+                config.rate_limit_per_min,
+            )
+            .await?;
+            config.redis = Some(state);
+        }
         let gateway = Gateway::new(config);
         gateway.prepare().await;
         println!("listening on http://{addr}");
+        // Affinity checks the webhook URL when subscribing: subscribe once serving.
+        let subscriber = gateway.clone();
+        tokio::spawn(async move { subscriber.subscribe_webhooks().await });
         gateway.serve(listener).await.map_err(|e| e.to_string())
     }
 }
@@ -211,6 +255,12 @@ struct SandboxArgs {
     /// Make one endpoint misbehave: PATH=malformed, PATH=hang or PATH=STATUS (repeatable).
     #[arg(long = "fault", value_name = "PATH=KIND")]
     faults: Vec<String>,
+    /// API v2 answers 403 to every key (an account whose keys lack the v2 permissions).
+    #[arg(long)]
+    v2_forbidden: bool,
+    /// A second key with full v1 rights that gets 403 on every v2 endpoint.
+    #[arg(long)]
+    v1_only_key: Option<String>,
 }
 
 impl SandboxArgs {
@@ -246,6 +296,8 @@ impl SandboxArgs {
             rate_limit_per_min: self.rate_limit_per_min.max(1),
             monthly_budget: self.monthly_budget,
             faults,
+            v2_forbidden: self.v2_forbidden,
+            v1_only_key: self.v1_only_key,
         };
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await

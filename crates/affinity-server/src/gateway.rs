@@ -28,6 +28,8 @@ use affinity_core::cache::{CacheEntry, CacheStore, MemoryCache};
 use affinity_core::clock::{BoxFuture, Clock, SystemClock};
 use affinity_core::coalesce::Coalescer;
 use affinity_core::limiter::{LimiterConfig, RateLimiter};
+
+use crate::shared_state::RedisState;
 use affinity_core::{
     Card, CardStatus, Client, ClientConfig, PageError, Query, QueryKind, endpoints, lookup_card_with, resolve_page,
 };
@@ -88,6 +90,26 @@ pub struct GatewayConfig {
     pub card_fresh_for: Duration,
     /// Affinity's per-minute limit for the key.
     pub rate_limit_per_min: u32,
+    /// State shared with the other replicas (Redis), if any.
+    pub redis: Option<Arc<RedisState>>,
+    /// Where Affinity's webhooks reach this gateway, if they do.
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// The public address of the gateway for Affinity's webhooks, and the secret in its path.
+#[derive(Clone)]
+pub struct WebhookConfig {
+    /// The gateway's public base URL, e.g. `https://lens.intranet.example`.
+    pub public_url: String,
+    /// A secret only Affinity and the gateway know; part of the URL Affinity calls.
+    pub secret: String,
+}
+
+impl WebhookConfig {
+    /// The URL Affinity is asked to call.
+    pub fn url(&self) -> String {
+        format!("{}/affinity/webhook/{}", self.public_url.trim_end_matches('/'), self.secret)
+    }
 }
 
 impl GatewayConfig {
@@ -109,6 +131,8 @@ impl GatewayConfig {
             cache_bytes: 64 << 20,
             card_fresh_for: Duration::from_secs(300),
             rate_limit_per_min: 900,
+            redis: None,
+            webhook: None,
         }
     }
 }
@@ -203,6 +227,8 @@ struct GatewayState {
     hosts: Vec<String>,
     metrics: Metrics,
     clock: SystemClock,
+    /// What changed (JSON), for live cards: fed by this replica or, with Redis, by all.
+    changes: tokio::sync::broadcast::Sender<String>,
 }
 
 /// The gateway: its state and routes.
@@ -221,13 +247,37 @@ impl Gateway {
             max_wait: Some(config.card_deadline),
             ..LimiterConfig::default()
         });
-        let client = Client::builder(
+        let mut builder = Client::builder(
             ClientConfig::new(&config.base_url, &config.api_key),
             affinity_core::transport::ReqwestTransport::new(),
         )
         .cache(response_cache.clone())
-        .limiter(Arc::new(limiter))
-        .build();
+        .cache_policy(affinity_core::cache::CachePolicy {
+            fresh_for: config.card_fresh_for,
+            ..affinity_core::cache::CachePolicy::default()
+        })
+        .limiter(Arc::new(limiter));
+        if let Some(redis) = &config.redis {
+            builder = builder.shared(redis.clone());
+        }
+        let client = builder.build();
+        let (changes, _) = tokio::sync::broadcast::channel(256);
+        if let Some(redis) = &config.redis {
+            // Every replica's changes reach this one's live cards.
+            let mut from_all = redis.subscribe();
+            let to_here = changes.clone();
+            tokio::spawn(async move {
+                loop {
+                    match from_all.recv().await {
+                        Ok(message) => {
+                            let _ = to_here.send(message);
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => return,
+                    }
+                }
+            });
+        }
         let mut hosts = vec![config.listen.to_string()];
         if config.listen.ip().is_loopback() {
             hosts.push(format!("localhost:{}", config.listen.port()));
@@ -245,6 +295,7 @@ impl Gateway {
                 config,
                 metrics: Metrics::default(),
                 clock: SystemClock,
+                changes,
             }),
         }
     }
@@ -281,11 +332,13 @@ impl Gateway {
             .allow_credentials(true);
         let authenticated = Router::new()
             .route("/affinity/card", get(card))
+            .route("/affinity/events", get(events))
             .route("/metrics", get(metrics))
             .layer(middleware::from_fn_with_state(self.shared.clone(), require_caller));
         Router::new()
             .merge(authenticated)
             .route("/healthz", get(healthz))
+            .route("/affinity/webhook/{secret}", axum::routing::post(webhook))
             .fallback(|State(shared): State<Arc<GatewayState>>| async move {
                 shared.metrics.count(Outcome::NotFound);
                 (StatusCode::NOT_FOUND, Json(json!({ "error": "not found: this gateway only serves /affinity/card" })))
@@ -346,7 +399,13 @@ impl Gateway {
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let mut path = request.uri().path().to_owned();
+    // The webhook URL's last segment is a secret.
+    if let Some(rest) = path.strip_prefix("/affinity/webhook/")
+        && !rest.is_empty()
+    {
+        path = "/affinity/webhook/…".to_owned();
+    }
     let looked_up = request
         .uri()
         .query()
@@ -495,10 +554,57 @@ fn now_ms(shared: &GatewayState) -> u64 {
     shared.clock.now().as_millis() as u64
 }
 
-fn cached_card(shared: &GatewayState, key: &str) -> Option<(Card, u64)> {
-    let entry = shared.cards.get(key)?;
+/// The cached card for `key`: the shared one while Redis answers, else this replica's.
+async fn cached_card(shared: &GatewayState, key: &str) -> Option<(Card, u64)> {
+    let entry = match shared.redis() {
+        // While Redis answers it is the truth: a webhook may have dropped a card there that
+        // this replica still holds.
+        Some(redis) => redis.card_get(key).await,
+        None => shared.cards.get(key),
+    }?;
     let card = serde_json::from_str(&entry.body).ok()?;
     Some((card, entry.stored_at_ms))
+}
+
+/// Keeps a card here and, with Redis, for every replica.
+async fn store_card(shared: &GatewayState, key: &str, card: &Card) {
+    let entry = CacheEntry { body: serde_json::to_string(card).unwrap_or_default(), stored_at_ms: now_ms(shared) };
+    if let Some(redis) = &shared.config.redis {
+        let ttl = shared.config.card_fresh_for;
+        redis.card_put(key, &entry, &crate::webhooks::card_refs(card), ttl).await;
+        if let Some(budget) = shared.client.limiter().monthly() {
+            redis.budget_put(&budget).await;
+        }
+    }
+    shared.cards.put(key, entry);
+}
+
+impl GatewayState {
+    /// Redis, while it answers.
+    fn redis(&self) -> Option<&Arc<RedisState>> {
+        use affinity_core::shared::SharedState;
+        self.config.redis.as_ref().filter(|r| r.available())
+    }
+
+    /// The month's budget as last seen here or, with Redis, by any replica.
+    async fn monthly(&self) -> Option<affinity_core::limiter::MonthlyBudget> {
+        let here = self.client.limiter().monthly();
+        let everywhere = match self.redis() {
+            Some(redis) => redis.budget_get().await,
+            None => None,
+        };
+        match (here, everywhere) {
+            // The lower figure is the later one: a month's budget only goes down.
+            (Some(a), Some(b)) => Some(if b.remaining.unwrap_or(i64::MAX) < a.remaining.unwrap_or(i64::MAX) { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// The key of a card: its query as the web component names it (`domain:acme.test`).
+fn card_key(query: &Query) -> String {
+    let kind = serde_json::to_value(query.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    format!("{kind}:{}", query.value)
 }
 
 fn card_response(card: &Card, max_age: u64) -> Response {
@@ -520,10 +626,10 @@ async fn card(
             return refuse(StatusCode::BAD_REQUEST, &message);
         }
     };
-    let key = format!("{:?}:{}", query.kind, query.value);
+    let key = card_key(&query);
     let now = now_ms(&shared);
     let fresh_ms = shared.config.card_fresh_for.as_millis() as u64;
-    let cached = cached_card(&shared, &key);
+    let cached = cached_card(&shared, &key).await;
 
     // A card looked up lately is free.
     if let Some((card, stored)) = &cached
@@ -534,7 +640,8 @@ async fn card(
     }
 
     // Below the month's reserve: cached cards only, even old ones.
-    let budget = shared.client.limiter().monthly().and_then(|m| m.percent_left());
+    let monthly = shared.monthly().await;
+    let budget = monthly.and_then(|m| m.percent_left());
     if let Some(left) = budget.filter(|left| *left < shared.config.reserve_percent) {
         shared.metrics.count(Outcome::Reserve);
         if let Some((mut card, stored)) = cached {
@@ -548,12 +655,7 @@ async fn card(
             message: format!(
                 "The firm's Affinity budget for this month is down to its reserve ({left:.1}% left): only companies and people looked up before are shown."
             ),
-            retry_at: shared
-                .client
-                .limiter()
-                .monthly()
-                .and_then(|m| m.resets_at_ms)
-                .map(affinity_core::card::iso_from_ms),
+            retry_at: monthly.and_then(|m| m.resets_at_ms).map(affinity_core::card::iso_from_ms),
         });
         return card_response(&card, 60);
     }
@@ -598,21 +700,45 @@ async fn card(
         move || -> BoxFuture<'static, Card> {
             Box::pin(async move {
                 let _forget = ForgetPartial { shared: &shared, key: &key };
+                // With replicas: one of them looks it up, the others wait for its card.
+                let mut lock = None;
+                if let Some(redis) = shared.redis() {
+                    let hold = shared.config.card_deadline + Duration::from_secs(2);
+                    match redis.lock(&key, hold).await {
+                        Some(token) => lock = Some(Unlock { redis: redis.clone(), key: key.clone(), token: Some(token) }),
+                        None => {
+                            let until = Instant::now() + hold;
+                            while Instant::now() < until {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                if let Some((card, stored)) = cached_card(&shared, &key).await
+                                    && now_ms(&shared).saturating_sub(stored) < 5_000
+                                {
+                                    return card;
+                                }
+                            }
+                        }
+                    }
+                }
                 let card = lookup_card_with(&shared.client, &query, |partial| {
                     shared.partials.lock().expect("partials lock").insert(key.clone(), partial.clone());
                 })
                 .await;
-                finish_card(&shared, card).await
+                let card = finish_card(&shared, card).await;
+                if card.status != CardStatus::Error && !card.stale {
+                    store_card(&shared, &key, &card).await;
+                }
+                if let Some(mut lock) = lock
+                    && let Some(token) = lock.token.take()
+                {
+                    lock.redis.unlock(&lock.key, &token).await;
+                }
+                card
             })
         }
     };
     let outcome = tokio::time::timeout(shared.config.card_deadline, shared.lookups.run(&key, work)).await;
     match outcome {
         Ok(card) => {
-            if card.status != CardStatus::Error && !card.stale {
-                let body = serde_json::to_string(&card).unwrap_or_default();
-                shared.cards.put(&key, CacheEntry { body, stored_at_ms: now_ms(&shared) });
-            }
             shared.metrics.count(Outcome::Card);
             card_response(&card, 60)
         }
@@ -643,6 +769,21 @@ async fn card(
                 },
             };
             card_response(&card, 0)
+        }
+    }
+}
+
+/// Gives a replica's look-up lock back if the look-up is dropped before it does.
+struct Unlock {
+    redis: Arc<RedisState>,
+    key: String,
+    token: Option<String>,
+}
+
+impl Drop for Unlock {
+    fn drop(&mut self) {
+        if let Some(token) = self.token.take() {
+            self.redis.unlock_later(std::mem::take(&mut self.key), token);
         }
     }
 }
@@ -697,6 +838,135 @@ async fn hidden_lists(shared: &GatewayState) -> Result<Vec<String>, affinity_cor
         .filter(|l| !l.public && !shared.config.show_lists.iter().any(|s| s.eq_ignore_ascii_case(&l.name)))
         .map(|l| l.name)
         .collect())
+}
+
+/// `POST /affinity/webhook/{secret}`: an event from Affinity. Drops exactly the answers
+/// and cards it touches, here and (with Redis) for every replica, and tells live cards.
+async fn webhook(
+    State(shared): State<Arc<GatewayState>>,
+    axum::extract::Path(secret): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    use subtle::ConstantTimeEq;
+    let known = shared.config.webhook.as_ref().is_some_and(|w| bool::from(w.secret.as_bytes().ct_eq(secret.as_bytes())));
+    if !known {
+        shared.metrics.count(Outcome::NotFound);
+        return refuse(StatusCode::NOT_FOUND, "not found: this gateway only serves /affinity/card");
+    }
+    let Ok(event) = serde_json::from_slice::<affinity_core::models::WebhookEvent>(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "not a webhook event");
+    };
+    let touched = crate::webhooks::event_refs(&event);
+    let cards = invalidate(&shared, &touched).await;
+    eprintln!("gateway: webhook {}: {} cached card(s) dropped", event.event, cards);
+    Json(json!({ "ok": true })).into_response()
+}
+
+/// Drops what `touched` touches; returns how many cards went.
+async fn invalidate(shared: &GatewayState, touched: &[String]) -> usize {
+    use crate::webhooks::{card_refs, touches, url_refs};
+    shared.client.forget(|url| touches(&url_refs(url), touched));
+    let mut keys: Vec<String> = shared
+        .cards
+        .keys()
+        .into_iter()
+        .filter(|key| {
+            shared
+                .cards
+                .get(key)
+                .and_then(|e| serde_json::from_str::<Card>(&e.body).ok())
+                .is_some_and(|card| touches(&card_refs(&card), touched))
+        })
+        .collect();
+    for key in &keys {
+        shared.cards.remove(key);
+    }
+    if let Some(redis) = &shared.config.redis {
+        keys.extend(redis.drop_touched(touched).await);
+    }
+    keys.sort();
+    keys.dedup();
+    let entities: Vec<i64> = touched.iter().filter_map(|r| r.strip_prefix("id:")?.parse().ok()).collect();
+    let message = json!({ "cards": keys, "entities": entities }).to_string();
+    match &shared.config.redis {
+        Some(redis) => redis.publish(&message).await,
+        None => {
+            let _ = shared.changes.send(message);
+        }
+    }
+    keys.len()
+}
+
+/// `GET /affinity/events`: server-sent events, one `change` event per webhook that dropped
+/// something: `{"cards": ["domain:acme.test", …], "entities": [7133202, …]}`. A page keeps
+/// one such connection whatever the number of cards on it.
+async fn events(State(shared): State<Arc<GatewayState>>) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let receiver = shared.changes.subscribe();
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(message) => {
+                    return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data(message)), receiver));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    });
+    let opening = futures::stream::once(async { Ok(Event::default().event("ready").data("{}")) });
+    use futures::StreamExt;
+    Sse::new(opening.chain(stream)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+}
+
+impl Gateway {
+    /// Makes sure Affinity sends this gateway its webhooks: reuses the subscription that
+    /// already calls its URL (or one of its own under an old secret), never creates a
+    /// second one, and says at start what it did. Replicas take turns through Redis.
+    pub async fn subscribe_webhooks(&self) {
+        let shared = &self.shared;
+        let Some(hook) = &shared.config.webhook else { return };
+        let url = hook.url();
+        let ours = format!("{}/affinity/webhook/", hook.public_url.trim_end_matches('/'));
+        let mut lock = None;
+        if let Some(redis) = shared.redis() {
+            for _ in 0..100 {
+                if let Some(token) = redis.lock("webhook-subscription", Duration::from_secs(20)).await {
+                    lock = Some(token);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        let client = shared.client.uncached();
+        let said = match client.execute(&endpoints::webhooks()).await {
+            Err(e) => format!("could not read Affinity's webhook subscriptions ({})", e.kind()),
+            Ok(subscriptions) => {
+                if let Some(s) = subscriptions.iter().find(|s| s.webhook_url == url) {
+                    if s.disabled {
+                        let _ = client.execute(&endpoints::update_webhook(s.id, &url, &[])).await;
+                    }
+                    format!("reusing its webhook subscription #{} (Affinity allows 3 an account)", s.id)
+                } else if let Some(s) = subscriptions.iter().find(|s| s.webhook_url.starts_with(&ours)) {
+                    match client.execute(&endpoints::update_webhook(s.id, &url, &[])).await {
+                        Ok(_) => format!("moved its webhook subscription #{} to the new secret", s.id),
+                        Err(e) => format!("could not update its webhook subscription #{} ({})", s.id, e.kind()),
+                    }
+                } else if subscriptions.len() >= 3 {
+                    "Affinity's 3 webhook subscriptions are all taken by other integrations: cards are refreshed by their lifetime only".to_owned()
+                } else {
+                    match client.execute(&endpoints::subscribe_webhook(&url, &[])).await {
+                        Ok(s) => format!("subscribed to Affinity's webhooks (#{}, {} of 3 in use)", s.id, subscriptions.len() + 1),
+                        Err(e) => format!("could not subscribe to Affinity's webhooks ({})", e.kind()),
+                    }
+                }
+            }
+        };
+        eprintln!("gateway: {said}");
+        if let (Some(redis), Some(token)) = (shared.config.redis.as_ref(), lock) {
+            redis.unlock("webhook-subscription", &token).await;
+        }
+    }
 }
 
 async fn healthz(State(shared): State<Arc<GatewayState>>) -> Response {

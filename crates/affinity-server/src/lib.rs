@@ -15,3 +15,5 @@
 
 pub mod gateway;
 pub mod sandbox;
+pub mod shared_state;
+pub mod webhooks;

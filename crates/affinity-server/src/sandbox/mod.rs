@@ -5,9 +5,11 @@
 // error variant costs nothing that matters here.
 #![allow(clippy::result_large_err)]
 
+mod hooks;
 mod input;
 mod render;
 pub mod seed;
+mod v2;
 pub mod world;
 
 use std::collections::HashMap;
@@ -84,6 +86,10 @@ pub struct SandboxConfig {
     /// Requests a month for the account before 429 (`None`: unlimited).
     pub monthly_budget: Option<u64>,
     pub faults: Faults,
+    /// API v2 answers 403 to every key: an account whose keys lack the v2 permissions.
+    pub v2_forbidden: bool,
+    /// A key with full v1 rights that gets 403 on every v2 endpoint.
+    pub v1_only_key: Option<String>,
 }
 
 impl SandboxConfig {
@@ -95,6 +101,8 @@ impl SandboxConfig {
             rate_limit_per_min: 900,
             monthly_budget: None,
             faults: Faults::default(),
+            v2_forbidden: false,
+            v1_only_key: None,
         }
     }
 }
@@ -113,6 +121,11 @@ struct Shared {
     usage: Mutex<HashMap<String, Usage>>,
     rng: Mutex<fastrand::Rng>,
     served: std::sync::atomic::AtomicU64,
+    /// Webhook subscriptions, and the client that delivers their events.
+    webhooks: Mutex<Vec<hooks::Subscription>>,
+    http: reqwest::Client,
+    /// When each API request was answered (ms since the epoch; the last 200,000).
+    times: Mutex<std::collections::VecDeque<i64>>,
 }
 
 /// A sandbox: its state and routes.
@@ -147,6 +160,9 @@ impl Sandbox {
                 usage: Mutex::new(HashMap::new()),
                 rng: Mutex::new(fastrand::Rng::with_seed(7)),
                 served: std::sync::atomic::AtomicU64::new(0),
+                webhooks: Mutex::new(Vec::new()),
+                http: reqwest::Client::new(),
+                times: Mutex::new(std::collections::VecDeque::new()),
             }),
         }
     }
@@ -188,9 +204,16 @@ impl Sandbox {
             .route("/auth/whoami", get(whoami))
             .route("/rate-limit", get(rate_limit))
             .route("/_sandbox/faults", post(set_faults).get(get_faults))
+            .route("/_sandbox/requests", get(request_times))
+            .route("/webhook", get(hooks::list))
+            .route("/webhook/subscribe", post(hooks::subscribe))
+            .route("/webhook/{id}", get(hooks::get_one).put(hooks::update).delete(hooks::delete))
+            .merge(v2::routes())
             .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
+            .layer(middleware::from_fn_with_state(self.shared.clone(), hooks::deliver))
             .layer(middleware::from_fn_with_state(self.shared.clone(), gatekeeper))
             .layer(middleware::map_response(json_errors))
+            .layer(middleware::from_fn(v2::error_bodies))
             .with_state(self.shared.clone())
     }
 
@@ -254,8 +277,20 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
 /// Auth, rate limits, faults and the `x-ratelimit-*` headers, in Affinity's order.
 async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Response {
     let key = presented_key(request.headers());
+    // API v2 takes the key as a Bearer token only.
+    let v2 = request.uri().path().starts_with("/v2/");
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("Bearer "));
+    if v2 && key.is_some() && !bearer {
+        return error(StatusCode::UNAUTHORIZED, "API v2 takes the API key as a Bearer token");
+    }
+    let v1_only = key.is_some() && key.as_deref() == shared.config.v1_only_key.as_deref();
     let access = match key.as_deref() {
         Some(k) if k == shared.config.api_key => Access::Full,
+        Some(_) if v1_only => Access::Full,
         Some(k) if shared.config.read_only_key.as_deref() == Some(k) => Access::ReadOnly,
         Some(_) => return error(StatusCode::UNAUTHORIZED, "Invalid API key"),
         None => {
@@ -356,11 +391,24 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
         }
     }
 
-    if access == Access::ReadOnly && request.method() != Method::GET {
+    if v2 && (shared.config.v2_forbidden || v1_only) {
+        let message = "This API key does not have the permission to use this endpoint";
+        return with_headers(v2::error(StatusCode::FORBIDDEN, "authorization", message));
+    }
+    // A search is a POST that only reads.
+    let read = request.method() == Method::GET || (v2 && request.uri().path().ends_with("/search"));
+    if access == Access::ReadOnly && !read {
         return with_headers(error(StatusCode::FORBIDDEN, "This API key may not make changes"));
     }
     request.extensions_mut().insert(access);
     shared.served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if !request.uri().path().starts_with("/_sandbox") {
+        let mut times = shared.times.lock().expect("times lock");
+        if times.len() >= 200_000 {
+            times.pop_front();
+        }
+        times.push_back(chrono::Utc::now().timestamp_millis());
+    }
     with_headers(next.run(request).await)
 }
 
@@ -923,6 +971,13 @@ async fn set_faults(State(s): Ctx, body: axum::body::Bytes) -> Response {
     };
     *s.faults.write().expect("faults lock") = faults.clone();
     Json(faults).into_response()
+}
+
+/// `GET /_sandbox/requests`: when each API request was answered, for tests that check a
+/// client's pace (`{"times_ms": [...]}`, oldest first).
+async fn request_times(State(s): Ctx) -> Response {
+    let times: Vec<i64> = s.times.lock().expect("times lock").iter().copied().collect();
+    Json(json!({ "times_ms": times })).into_response()
 }
 
 async fn get_faults(State(s): Ctx) -> Response {

@@ -1,0 +1,242 @@
+// Two gateway replicas sharing one Redis (Debian's redis-server, started here): one
+// budget for the key across both, each card paid for once, and freshness pushed by the
+// sandbox's webhooks to the cards and to <affinity-card> live in Chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { root, startSandbox, startGateway, freePort, CHROMIUM_ARGS, GATEWAY_TOKEN } from './harness.mjs';
+
+const headers = { authorization: `Bearer ${GATEWAY_TOKEN}` };
+
+/** Starts redis-server on a free port, without persistence. */
+async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'lens-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10000);
+    child.stdout.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); } });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited ${code}: ${out}`)); });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }).then(() => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+async function metric(gateway, name) {
+  const text = await (await fetch(`${gateway.url}/metrics`, { headers })).text();
+  return Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))[1]);
+}
+
+/** The most requests the sandbox answered in any 60-second window. */
+async function busiestMinute(sandbox) {
+  const { times_ms: times } = await (await fetch(`${sandbox.url}/_sandbox/requests`)).json();
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[j] <= times[i] - 60000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return { most, total: times.length };
+}
+
+// 200 domains: 10 companies in the sandbox and 190 it does not know, asked 10 times each.
+const KNOWN = ['acme.test', 'globex.test', 'initech.test', 'megacorp.test', 'solo.test', 'twice.test', 'shared.test', 'unicode.test', 'html.test', 'acmeanvils.test'];
+const DOMAINS = [...KNOWN, ...Array.from({ length: 190 }, (_, i) => `prospect-${i}.test`)];
+const REQUESTS = Array.from({ length: 2000 }, (_, i) => DOMAINS[(i * 7) % DOMAINS.length]);
+
+/** Sends the 2,000 requests, 20 at a time, spread over `gateways` in turn. */
+async function drive(gateways, { halfway } = {}) {
+  let next = 0;
+  const statuses = {};
+  let sent = 0;
+  const worker = async () => {
+    while (next < REQUESTS.length) {
+      const i = next++;
+      if (i === REQUESTS.length / 2 && halfway) await halfway();
+      const gateway = gateways[i % gateways.length];
+      const r = await fetch(`${gateway.url}/affinity/card?domain=${REQUESTS[i]}`, { headers });
+      const body = await r.json().catch(() => null);
+      const key = r.status === 200 && body?.status !== 'error' ? 'ok' : `${r.status} ${body?.error?.kind ?? body?.error}`;
+      statuses[key] = (statuses[key] ?? 0) + 1;
+      sent++;
+    }
+  };
+  await Promise.all(Array.from({ length: 20 }, worker));
+  assert.equal(sent, REQUESTS.length);
+  return statuses;
+}
+
+const GATEWAY_ARGS = ['--caller-per-min', '100000', '--rate-limit-per-min', '300', '--card-deadline-secs', '120'];
+
+test('two replicas with Redis keep one window of 300 a minute and pay for each card about once', async () => {
+  const redis = await startRedis();
+  const single = await startSandbox(['--rate-limit-per-min', '300']);
+  const shared = await startSandbox(['--rate-limit-per-min', '300']);
+  const alone = await startGateway(single, GATEWAY_ARGS);
+  const a = await startGateway(shared, [...GATEWAY_ARGS, '--redis', redis.url]);
+  const b = await startGateway(shared, [...GATEWAY_ARGS, '--redis', redis.url]);
+  try {
+    const [one, two] = await Promise.all([drive([alone]), drive([a, b])]);
+    assert.deepEqual(one, { ok: 2000 }, 'single gateway');
+    assert.deepEqual(two, { ok: 2000 }, 'two replicas');
+    const baseline = await busiestMinute(single);
+    const replicas = await busiestMinute(shared);
+    console.log(`Affinity calls: one gateway ${baseline.total}, two replicas with Redis ${replicas.total}; busiest minute ${replicas.most}`);
+    assert.ok(replicas.most <= 300, `${replicas.most} calls in one minute`);
+    assert.ok(replicas.total <= baseline.total * 1.1, `${replicas.total} calls against ${baseline.total} for one gateway`);
+    for (const g of [a, b]) assert.equal(await metric(g, 'lens_gateway_affinity_rate_limited_total'), 0);
+  } finally {
+    for (const g of [alone, a, b]) g.stop();
+    single.stop();
+    shared.stop();
+    await redis.stop();
+  }
+});
+
+test('when Redis stops halfway, both replicas keep answering every request with no 429', async () => {
+  const redis = await startRedis();
+  const sandbox = await startSandbox(['--rate-limit-per-min', '300']);
+  const a = await startGateway(sandbox, [...GATEWAY_ARGS, '--redis', redis.url]);
+  const b = await startGateway(sandbox, [...GATEWAY_ARGS, '--redis', redis.url]);
+  try {
+    // Let both replicas see each other (their heartbeat is every 2 s).
+    await new Promise((r) => setTimeout(r, 2500));
+    const statuses = await drive([a, b], { halfway: () => redis.stop() });
+    assert.deepEqual(statuses, { ok: 2000 });
+    const { most } = await busiestMinute(sandbox);
+    assert.ok(most <= 300, `${most} calls in one minute`);
+    for (const g of [a, b]) {
+      assert.equal(await metric(g, 'lens_gateway_affinity_rate_limited_total'), 0);
+      assert.equal((g.log().match(/Redis is unreachable/g) ?? []).length, 1, 'said once');
+    }
+  } finally {
+    a.stop();
+    b.stop();
+    sandbox.stop();
+    await redis.stop().catch(() => {});
+  }
+});
+
+// ---- freshness pushed by webhooks ----
+
+const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8' };
+let sandbox, redis, a, b, secretDir, intranet, browser;
+
+async function api(path, init = {}) {
+  const r = await fetch(`${sandbox.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${sandbox.key}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+  assert.ok(r.ok, `${init.method ?? 'GET'} ${path}: ${r.status} ${await r.clone().text()}`);
+  return r.json();
+}
+
+before(async () => {
+  sandbox = await startSandbox();
+  redis = await startRedis();
+  secretDir = mkdtempSync(join(tmpdir(), 'lens-webhook-'));
+  writeFileSync(join(secretDir, 'secret'), 'e2e-webhook-secret-0123456789abcdef\n');
+  const pagePort = await freePort();
+  const origin = `http://localhost:${pagePort}`;
+  const hook = (g) => ['--public-url', `http://127.0.0.1:${g}`, '--webhook-secret-file', join(secretDir, 'secret')];
+  // Affinity calls one public URL: replica a's here (a load balancer's in a firm).
+  const portA = await freePort();
+  a = await startGateway(sandbox, ['--redis', redis.url, '--allow-origin', origin, ...hook(portA)], { port: portA });
+  b = await startGateway(sandbox, ['--redis', redis.url, '--allow-origin', origin, ...hook(portA)]);
+  intranet = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path.startsWith('/affinity-lens/')) {
+      const file = join(root, 'www', 'dist', path.slice('/affinity-lens/'.length));
+      if (!existsSync(file)) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(readFileSync(file));
+      return;
+    }
+    // The page's cards go to replica b: the webhook reaches a, the change reaches b's page.
+    const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8')
+      .replaceAll('{{GATEWAY}}', `${b.url}/affinity`).replaceAll('{{TOKEN}}', GATEWAY_TOKEN);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page);
+  });
+  await new Promise((r) => intranet.listen(pagePort, '127.0.0.1', r));
+  intranet.origin = origin;
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  intranet?.close();
+  a?.stop();
+  b?.stop();
+  sandbox?.stop();
+  await redis?.stop();
+  if (secretDir) rmSync(secretDir, { recursive: true, force: true });
+});
+
+test('the replicas share one webhook subscription and say so at start', async () => {
+  const subscriptions = await api('/webhook');
+  assert.equal(subscriptions.length, 1, JSON.stringify(subscriptions));
+  assert.match(subscriptions[0].webhook_url, /\/affinity\/webhook\/e2e-webhook-secret/);
+  const said = a.log() + b.log();
+  assert.match(said, /subscribed to Affinity's webhooks/);
+  assert.match(said, /reusing its webhook subscription/);
+  assert.ok(!said.includes('e2e-webhook-secret'), 'the webhook secret is in the log');
+  // A wrong secret is not a webhook URL.
+  const wrong = await fetch(`${a.url}/affinity/webhook/not-the-secret`, { method: 'POST', body: '{}' });
+  assert.equal(wrong.status, 404);
+});
+
+test('a write in Affinity shows on the gateway card and the live <affinity-card> within 5 s; an unrelated card costs nothing', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${intranet.origin}/pipeline.html`);
+  const lead = page.locator('#lead');
+  await lead.locator('[data-testid="lens-entity-name"]').filter({ hasText: 'Acme Corporation' }).waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('affinity-card')].every((c) => !c.shadowRoot.querySelector('[data-status="loading"]')));
+  const card = async (g, q) => (await fetch(`${g.url}/affinity/card?${q}`, { headers })).json();
+  const acme = await card(b, 'domain=acme.test');
+  await card(a, 'domain=globex.test');
+  const before = (await metric(a, 'lens_gateway_affinity_requests_total')) + (await metric(b, 'lens_gateway_affinity_requests_total'));
+
+  // 1. The Status of Acme's Deal Pipeline entry changes.
+  const entry = acme.lists.find((l) => l.list_name === 'Deal Pipeline');
+  const fields = await api(`/fields?list_id=${entry.list_id}`);
+  const statusField = fields.find((f) => f.name === 'Status');
+  const option = statusField.dropdown_options.find((o) => o.text !== entry.status?.text);
+  const values = await api(`/field-values?organization_id=${acme.entity.id}`);
+  const current = values.find((v) => v.field_id === statusField.id && v.list_entry_id === entry.entry_id);
+  const started = Date.now();
+  if (current) await api(`/field-values/${current.id}`, { method: 'PUT', body: JSON.stringify({ value: option.id }) });
+  else await api('/field-values', { method: 'POST', body: JSON.stringify({ field_id: statusField.id, entity_id: acme.entity.id, list_entry_id: entry.entry_id, value: option.id }) });
+  await lead.locator('[data-testid="lens-list-status"]').filter({ hasText: option.text }).first().waitFor({ timeout: 5000 })
+    .catch((e) => { console.log('A', a.log(), 'B', b.log()); throw e; });
+  const live = Date.now() - started;
+  const fresh = await card(a, 'domain=acme.test');
+  assert.equal(fresh.lists.find((l) => l.entry_id === entry.entry_id).status.text, option.text);
+  console.log(`write to updated live card: ${live} ms`);
+
+  // 2. A new list entry (Co-investors) and 3. a note.
+  await api('/lists/12/list-entries', { method: 'POST', body: JSON.stringify({ entity_id: acme.entity.id }) });
+  const listed = async () => (await card(b, 'domain=acme.test')).lists.map((l) => l.list_name);
+  const until = Date.now() + 5000;
+  let names = await listed();
+  while (!names.includes('Co-investors') && Date.now() < until) { await new Promise((r) => setTimeout(r, 200)); names = await listed(); }
+  assert.ok(names.includes('Co-investors'), names.join());
+  await api('/notes', { method: 'POST', body: JSON.stringify({ content: 'Met at the demo day', organization_ids: [acme.entity.id] }) });
+
+  // The unrelated card (Globex) is still served from the cache: no Affinity call for it.
+  const spent = (await metric(a, 'lens_gateway_affinity_requests_total')) + (await metric(b, 'lens_gateway_affinity_requests_total'));
+  await card(a, 'domain=globex.test');
+  await card(b, 'domain=globex.test');
+  const after = (await metric(a, 'lens_gateway_affinity_requests_total')) + (await metric(b, 'lens_gateway_affinity_requests_total'));
+  assert.equal(after, spent, 'the unrelated cached card cost Affinity calls');
+  assert.ok(spent > before, 'the changed card was looked up again');
+  await page.close();
+});
