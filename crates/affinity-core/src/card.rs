@@ -116,6 +116,19 @@ pub struct CardOpportunity {
     pub status: Option<String>,
 }
 
+/// How much of the card a look-up made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// A page view: the match, the best connection and the list entries with their Status
+    /// (what the pill shows), for the fewest Affinity calls. Other keys may be empty.
+    Pill,
+    /// The whole card: every connection, owners, amounts, time in status, activity,
+    /// opportunities (the opened card, the CLI, the gateway).
+    #[default]
+    Card,
+}
+
 /// What a match rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -192,6 +205,9 @@ pub struct Card {
     /// what the first round found is all it holds.
     #[serde(default)]
     pub partial: bool,
+    /// `pill` (a page view's look-up: ask for the `card` when it is opened) or `card`.
+    #[serde(default)]
+    pub phase: Phase,
 }
 
 impl Card {
@@ -214,6 +230,7 @@ impl Card {
             matched_on: None,
             page_person: None,
             partial: false,
+            phase: Phase::Card,
         }
     }
 
@@ -272,6 +289,7 @@ mod tests {
             "error",
             "matched_on",
             "page_person",
+            "phase",
         ] {
             assert!(json.get(key).is_some(), "missing key {key}");
         }

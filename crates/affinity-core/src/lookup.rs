@@ -1,43 +1,73 @@
-//! The lookup engine: from a [`Query`] to a [`Card`] in the fewest sequential rounds.
+//! The lookup engine: from a [`Query`] to a [`Card`] in the fewest Affinity calls, then the
+//! fewest sequential rounds.
 //!
-//! For an organization (cold, with the concurrency cap allowing):
+//! Affinity's monthly budget is shared by the whole firm, so a page view costs only what the
+//! pill shows ([`Phase::Pill`]): the match, the best connection, and the list entries with
+//! their Status. The rest of the card ([`Phase::Card`]) is asked for when the card is
+//! opened; it reuses every answer of the page view (the client's cache), so no call is
+//! made twice for one card.
 //!
-//! 1. the domain search, with `whoami`, `/lists` and `/fields` alongside (these three
-//!    are cached for long and cost nothing warm). The name is known: a partial card goes
-//!    to `on_partial`.
-//! 2. together: the organization (people, list entries, interactions, opportunities), its
-//!    field values, its people found by their email domain with their interaction dates
-//!    (names, and which are most recently in touch), and the team (colleagues by the firm's
-//!    email domain, cached).
-//! 3. together: relationship strengths for its most recently active people (at most
-//!    [`MAX_PEOPLE`]), the Status histories of the lists it is on, and its opportunities.
+//! For an organization, with a key that may use API v2 (checked per key, see
+//! [`crate::account`]):
 //!
-//! A warm lookup is answered by the client's cache and makes no request.
+//! 1. the domain search (v1: it matches every domain of an organization; v2's search
+//!    matches the primary domain only) — the name is known: `on_partial`;
+//! 2. together: `GET /v2/companies/{id}/relationships` (strongest first, whatever the
+//!    headcount) and `GET /v2/companies/{id}/list-entries` (every list row with Status,
+//!    Owners and Amount). The pill is complete: 3 calls.
+//! 3. the opened card adds the organization (activity, people, opportunities) and its
+//!    field values (time in status), then its opportunities.
+//!
+//! With a v1-only key, the page view reads relationship strengths only for the
+//! [`PILL_PEOPLE`] people most recently in touch (v1 has one call per person, and people
+//! without interactions have none), with the organization and its field values for the
+//! lists: at most 8 calls. The opened card reads the others, most recently in touch first,
+//! up to [`MAX_PEOPLE`], and stops early when what is found cannot be beaten (strength 1.0
+//! is the maximum). v1 gives no other bound on a strength, so the pill's connection is the
+//! best of those read, and the card's (the same or stronger) replaces it when opened.
+//!
+//! The context every card needs (whoami, lists, fields, the team) is remembered for hours
+//! by the client's [`crate::account::Account`] (persisted by the extension and the CLI),
+//! so a page view does not pay for it.
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use futures::StreamExt;
 use futures::future::join_all;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::Error;
+use crate::account::Feature;
 use crate::card::*;
 use crate::client::Client;
 use crate::endpoints::{self, DetailOptions, EntityRef, FieldsQuery, SearchQuery};
 use crate::models::{
-    Field, FieldValue, FieldValueData, List, Organization, Person, PersonType, Timestamp, ValueType, WhoAmI,
+    Field, FieldValue, FieldValueData, List, ListEntryRef, Organization, Person, PersonType, RelationshipStrength,
+    Timestamp, ValueType, WhoAmI,
 };
 use crate::page::{CompanyHint, PageHints};
 use crate::transport::{MaybeSend, MaybeSync, Transport};
+use crate::v2;
 
 /// How many pages of search results to read before giving up on an exact match.
 const MAX_SEARCH_PAGES: usize = 3;
 /// Relationship strengths are read for at most this many of an organization's people,
-/// the most recently in touch first.
+/// the most recently in touch first (v1).
 pub const MAX_PEOPLE: usize = 50;
+/// v1, a page view: strengths of this many people, the most recently in touch.
+pub const PILL_PEOPLE: usize = 4;
 /// Connections shown on a card.
 const TOP_CONNECTIONS: usize = 5;
+/// Relationships asked of v2 (strongest first): enough for the top connections.
+const RELATIONSHIPS_PAGE: u32 = 20;
+/// Opportunities shown on a card.
+const MAX_OPPORTUNITIES: usize = 10;
+/// The highest strength Affinity gives: nobody can beat a connection this strong.
+const MAX_STRENGTH: f64 = 1.0;
 
-/// Looks `query` up and returns its card. Never fails: errors become a card with
+/// Looks `query` up and returns its whole card. Never fails: errors become a card with
 /// `status: error`, so that every caller can show something.
 pub async fn lookup_card<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>, query: &Query) -> Card {
     lookup_card_with(client, query, |_| {}).await
@@ -63,13 +93,30 @@ pub async fn lookup_card_hinted<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     query: &Query,
     hints: &PageHints,
+    on_partial: impl FnMut(&Card),
+) -> Card {
+    lookup(client, query, hints, Phase::Card, on_partial).await
+}
+
+/// Looks `query` up for `phase`: [`Phase::Pill`] for a page view (what the pill shows, for
+/// the fewest calls), [`Phase::Card`] for the whole card (after a pill of the same query it
+/// costs only what the pill did not ask). Counted in the account's usage.
+pub async fn lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    query: &Query,
+    hints: &PageHints,
+    phase: Phase,
     mut on_partial: impl FnMut(&Card),
 ) -> Card {
+    let key = format!("{:?}:{}", query.kind, query.value);
+    client.account().count_lookup(&key, phase == Phase::Pill, now_ms());
     let (client, observation) = client.observed();
-    let mut card = match try_lookup(&client, query, hints, &mut on_partial).await {
+    // Boxed: the look-up's future is large (many requests in flight at once).
+    let mut card = match Box::pin(try_lookup(&client, query, hints, phase, &mut on_partial)).await {
         Ok(card) => card,
         Err(e) => Card::from_error(query.clone(), &e),
     };
+    card.phase = phase;
     // Affinity could not be reached and the cache stood in: say so, and as of when.
     if let Some(ms) = observation.stale_since_ms() {
         card.stale = true;
@@ -78,37 +125,170 @@ pub async fn lookup_card_hinted<T: Transport + MaybeSend + MaybeSync + 'static>(
     card
 }
 
-/// What every lookup needs and the cache keeps for long.
+fn now_ms() -> u64 {
+    web_time::SystemTime::now()
+        .duration_since(web_time::SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+// ---- the context, remembered by the account ------------------------------------------------
+
+/// What every card needs: who the key is (for links into Affinity) and the team (to tell
+/// colleagues from contacts).
 struct Context {
     whoami: Option<WhoAmI>,
+    team: HashMap<i64, PersonRef>,
+}
+
+/// The lists and fields (v1: list names, which field is Status, Owners, Amount).
+#[derive(Default)]
+struct Schema {
     lists: Vec<List>,
     fields: Vec<Field>,
 }
 
-async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Context, Error> {
-    let (whoami, lists, fields) = futures::join!(
-        client.whoami(),
+/// A context answer from the account's memory, else from Affinity (then remembered).
+async fn remembered<R, F>(account: &crate::account::Account, key: &str, fetch: F) -> Result<R, Error>
+where
+    R: Serialize + DeserializeOwned,
+    F: Future<Output = Result<R, Error>>,
+{
+    if let Some(body) = account.context(key, now_ms())
+        && let Ok(value) = serde_json::from_str(&body)
+    {
+        return Ok(value);
+    }
+    let value = fetch.await?;
+    if let Ok(body) = serde_json::to_string(&value) {
+        account.keep_context(key, body, now_ms());
+    }
+    Ok(value)
+}
+
+async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Option<WhoAmI> {
+    remembered(client.account(), "/auth/whoami", client.whoami()).await.ok()
+}
+
+/// Who the key is and the team: `GET /v2/users` (beside whoami) when the key may, else the
+/// persons of the key user's email domain who are internal. Both remembered.
+async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Context {
+    let account = client.account();
+    let remembered_team: Option<Vec<PersonRef>> =
+        account.context("team", now_ms()).and_then(|body| serde_json::from_str(&body).ok());
+    if let Some(team) = remembered_team {
+        let who = whoami(client).await;
+        return Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect() };
+    }
+    let users = async {
+        let users = v2::items(client, v2::endpoints::users(), 20);
+        via_v2(client, Feature::Users, users).await
+    };
+    let (who, users) = futures::join!(whoami(client), users);
+    let team: Result<Vec<PersonRef>, Error> = match users {
+        Some(users) => users.map(|users| {
+            users.into_iter().map(|u| PersonRef { id: u.id, name: u.name(), email: u.primary_email_address }).collect()
+        }),
+        None => v1_team(client, who.as_ref()).await,
+    };
+    if let Ok(team) = &team
+        && let Ok(body) = serde_json::to_string(team)
+    {
+        account.keep_context("team", body, now_ms());
+    }
+    Context { whoami: who, team: team.unwrap_or_default().into_iter().map(|p| (p.id, p)).collect() }
+}
+
+/// v1: the internal persons of the key user's email domain.
+async fn v1_team<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    who: Option<&WhoAmI>,
+) -> Result<Vec<PersonRef>, Error> {
+    let Some(domain) = who.and_then(|w| w.user.email.as_deref()).and_then(|e| e.split_once('@')).map(|(_, d)| d) else {
+        return Ok(Vec::new());
+    };
+    let page = client.execute(&endpoints::search_persons(&SearchQuery::term(domain))).await?;
+    Ok(page.items.iter().filter(|p| p.person_type == PersonType::INTERNAL).map(person_ref).collect())
+}
+
+async fn schema<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Schema, Error> {
+    let account = client.account();
+    let (lists, fields) = futures::join!(
+        remembered(account, "/lists", client.execute(&endpoints::lists())),
+        remembered(account, "/fields", client.execute(&endpoints::fields(&FieldsQuery::default())))
+    );
+    Ok(Schema { lists: lists?, fields: fields? })
+}
+
+/// The schema, asked again (not from memory) when an entry is on a list it does not know:
+/// a list created since it was remembered.
+async fn schema_for<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    entries: &[ListEntryRef],
+    read: Option<Result<Schema, Error>>,
+) -> Result<Schema, Error> {
+    let known = match read {
+        Some(known) => known?,
+        None => schema(client).await?,
+    };
+    if entries.iter().all(|e| known.lists.iter().any(|l| l.id == e.list_id)) {
+        return Ok(known);
+    }
+    let (lists, fields) = futures::join!(
         client.execute(&endpoints::lists()),
         client.execute(&endpoints::fields(&FieldsQuery::default()))
     );
-    Ok(Context { whoami: whoami.ok(), lists: lists?, fields: fields? })
+    let (lists, fields) = (lists?, fields?);
+    let account = client.account();
+    for (key, body) in [("/lists", serde_json::to_string(&lists)), ("/fields", serde_json::to_string(&fields))] {
+        if let Ok(body) = body {
+            account.keep_context(key, body, now_ms());
+        }
+    }
+    Ok(Schema { lists, fields })
 }
+
+/// Asks a v2 endpoint when the key may: `Some(answer)`, or `None` to use v1 (the key was
+/// found without it lately, or it just said so: 403, 404, an unreadable answer).
+async fn via_v2<T, R>(
+    client: &Client<T>,
+    feature: Feature,
+    request: impl Future<Output = Result<R, Error>>,
+) -> Option<Result<R, Error>>
+where
+    T: Transport + MaybeSend + MaybeSync + 'static,
+{
+    let account = client.account();
+    if !account.may_try(feature, now_ms()) {
+        return None;
+    }
+    let result = request.await;
+    if account.learn(feature, &result, now_ms()) { None } else { Some(result) }
+}
+
+// ---- the query kinds ------------------------------------------------------------------------
 
 async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     query: &Query,
     hints: &PageHints,
+    phase: Phase,
     on_partial: &mut impl FnMut(&Card),
 ) -> Result<Card, Error> {
     match query.kind {
         QueryKind::Domain => {
-            let (found, ctx, people) = futures::join!(
-                organizations_with_domain(client, &query.value),
-                context(client),
-                people_at(client, Some(&query.value))
-            );
-            let (found, ctx) = (found?, ctx?);
-            match found.as_slice() {
+            // The people at the domain are needed only for v1's strengths: started at once
+            // when the key has no v2 relationships.
+            let v1_people = !client.account().may_try(Feature::CompanyRelationships, now_ms());
+            let people = async {
+                match v1_people {
+                    true => Some(people_at(client, Some(&query.value), phase).await),
+                    false => None,
+                }
+            };
+            let (found, ctx, people) =
+                futures::join!(organizations_with_domain(client, &query.value), context(client), people);
+            match found?.as_slice() {
                 [] => Ok(Card::new(query.clone(), CardStatus::NotFound)),
                 [one] => {
                     let partial = Card {
@@ -117,7 +297,8 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                         ..Card::new(query.clone(), CardStatus::Matched)
                     };
                     on_partial(&partial);
-                    organization_card(client, partial, one.id, &ctx, people).await
+                    let org = OrgStart { id: one.id, domain: Some(query.value.clone()), detail: None, people };
+                    Box::pin(organization_card(client, partial, org, &ctx, phase)).await
                 }
                 many => Ok(Card {
                     candidates: many.iter().map(|o| org_entity(o, &ctx)).collect(),
@@ -127,8 +308,8 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         }
         QueryKind::OrganizationId => {
             let id = parse_id(&query.value)?;
-            let ctx = context(client).await?;
-            let org = match client.get_organization(id).await {
+            let (org, ctx) = futures::join!(client.execute(&org_detail(id)), context(client));
+            let org = match org {
                 Ok(org) => org,
                 Err(Error::NotFound { .. }) => return Ok(Card::new(query.clone(), CardStatus::NotFound)),
                 Err(e) => return Err(e),
@@ -140,43 +321,45 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
             };
             on_partial(&partial);
             let domain = org.all_domains().into_iter().next();
-            let people = people_at(client, domain.as_deref()).await;
-            organization_card(client, partial, id, &ctx, people).await
+            let start = OrgStart { id, domain, detail: Some(org), people: None };
+            Box::pin(organization_card(client, partial, start, &ctx, phase)).await
         }
         QueryKind::Email => {
             let (found, ctx) = futures::join!(
                 client.execute(&endpoints::search_persons(&SearchQuery::term(&query.value))),
                 context(client)
             );
-            let (found, ctx) = (found?, ctx?);
-            let exact: Vec<Person> = found
+            let exact: Vec<Person> = found?
                 .items
                 .into_iter()
                 .filter(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(&query.value)))
                 .collect();
-            person_result(client, query, exact, &ctx, on_partial, MatchBasis::Email, None).await
+            person_result(client, query, exact, &ctx, on_partial, MatchBasis::Email, None, phase).await
         }
         QueryKind::PersonId => {
             let id = parse_id(&query.value)?;
-            let ctx = context(client).await?;
-            match client.execute(&endpoints::person(id, DetailOptions::default())).await {
-                Ok(p) => person_result(client, query, vec![p], &ctx, on_partial, MatchBasis::Id, None).await,
+            let (found, ctx) = futures::join!(client.execute(&person_detail(id)), context(client));
+            match found {
+                Ok(p) => person_result(client, query, vec![p], &ctx, on_partial, MatchBasis::Id, None, phase).await,
                 Err(Error::NotFound { .. }) => Ok(Card::new(query.clone(), CardStatus::NotFound)),
                 Err(e) => Err(e),
             }
         }
         QueryKind::LinkedinPerson | QueryKind::LinkedinCompany => {
-            // v1 has no LinkedIn field: the name in the URL's slug is searched, and only a
-            // single match is taken as the entity.
+            // v1 has no LinkedIn field: the name the page shows (or the URL's slug) is
+            // searched, and only a single match is taken as the entity.
             let name = hints
                 .name
                 .as_deref()
                 .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| linkedin_name(&query.value));
-            let ctx = context(client).await?;
             if query.kind == QueryKind::LinkedinCompany {
-                let page = client.execute(&endpoints::search_organizations(&SearchQuery::term(&name))).await?;
+                let (page, ctx) = futures::join!(
+                    client.execute(&endpoints::search_organizations(&SearchQuery::term(&name))),
+                    context(client)
+                );
+                let page = page?;
                 let exact: Vec<&Organization> =
                     page.items.iter().filter(|o| o.name.eq_ignore_ascii_case(&name)).collect();
                 return match exact.as_slice() {
@@ -189,8 +372,8 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                         };
                         on_partial(&partial);
                         let domain = one.all_domains().into_iter().next();
-                        let people = people_at(client, domain.as_deref()).await;
-                        organization_card(client, partial, one.id, &ctx, people).await
+                        let start = OrgStart { id: one.id, domain, detail: None, people: None };
+                        Box::pin(organization_card(client, partial, start, &ctx, phase)).await
                     }
                     many => Ok(Card {
                         candidates: many.iter().map(|o| org_entity(o, &ctx)).collect(),
@@ -199,8 +382,8 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                 };
             }
             let search = SearchQuery { with_current_organizations: true, ..SearchQuery::term(&name) };
-            let page = client.execute(&endpoints::search_persons(&search)).await?;
-            let exact: Vec<Person> = page.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
+            let (page, ctx) = futures::join!(client.execute(&endpoints::search_persons(&search)), context(client));
+            let exact: Vec<Person> = page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
             let employer = hints.employer();
             let mut page_person = PagePerson {
                 name: name.clone(),
@@ -219,12 +402,15 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                 }
                 _ => (exact, MatchBasis::NameOnly),
             };
+            // Nobody of that name: the card offers to add them, linked to their company's
+            // organization (looked up for the opened card only).
             if found.is_empty()
+                && phase == Phase::Card
                 && let Some(company) = &employer
             {
                 page_person.organization = organization_named(client, company).await?.map(|o| org_entity(&o, &ctx));
             }
-            person_result(client, query, found, &ctx, on_partial, basis, Some(page_person)).await
+            person_result(client, query, found, &ctx, on_partial, basis, Some(page_person), phase).await
         }
     }
 }
@@ -275,6 +461,7 @@ pub fn linkedin_name(url: &str) -> String {
     parts.join(" ")
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn person_result<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     query: &Query,
@@ -283,6 +470,7 @@ async fn person_result<T: Transport + MaybeSend + MaybeSync + 'static>(
     on_partial: &mut impl FnMut(&Card),
     basis: MatchBasis,
     page_person: Option<PagePerson>,
+    phase: Phase,
 ) -> Result<Card, Error> {
     let card = |status| Card { page_person: page_person.clone(), ..Card::new(query.clone(), status) };
     match found.as_slice() {
@@ -291,7 +479,7 @@ async fn person_result<T: Transport + MaybeSend + MaybeSync + 'static>(
             let partial =
                 Card { entity: Some(person_entity(one, ctx)), matched_on: Some(basis), ..card(CardStatus::Matched) };
             on_partial(&partial);
-            person_card(client, partial, one.id, ctx).await
+            Box::pin(person_card(client, partial, one, ctx, phase)).await
         }
         many => {
             Ok(Card { candidates: many.iter().map(|p| person_entity(p, ctx)).collect(), ..card(CardStatus::Ambiguous) })
@@ -350,30 +538,31 @@ fn person_ref(p: &Person) -> PersonRef {
     PersonRef { id: p.id, name: p.name(), email: p.email().map(str::to_owned) }
 }
 
-/// The firm's colleagues, found by the key user's email domain (cached like any GET).
-async fn team<T: Transport + MaybeSend + MaybeSync + 'static>(
-    client: &Client<T>,
-    ctx: &Context,
-) -> HashMap<i64, Person> {
-    let Some(domain) = ctx
-        .whoami
-        .as_ref()
-        .and_then(|w| w.user.email.as_deref())
-        .and_then(|e| e.split_once('@'))
-        .map(|(_, d)| d.to_owned())
-    else {
-        return HashMap::new();
-    };
-    let page = client.execute(&endpoints::search_persons(&SearchQuery::term(domain))).await.unwrap_or_default();
-    page.items.into_iter().filter(|p| p.person_type == PersonType::INTERNAL).map(|p| (p.id, p)).collect()
+fn v2_person_ref(p: &v2::PersonData) -> PersonRef {
+    PersonRef { id: p.id, name: p.name(), email: p.primary_email_address.clone() }
+}
+
+/// The organization with what the card shows of it (people, list entries, activity with
+/// the colleagues in it, opportunities): one URL for the pill and the card, so that the
+/// card reuses the pill's answer.
+fn org_detail(id: i64) -> endpoints::Endpoint<Organization> {
+    let options =
+        DetailOptions { with_interaction_dates: true, with_interaction_persons: true, with_opportunities: true };
+    endpoints::organization(id, options)
+}
+
+fn person_detail(id: i64) -> endpoints::Endpoint<Person> {
+    let options =
+        DetailOptions { with_interaction_dates: true, with_interaction_persons: true, with_opportunities: true };
+    endpoints::person(id, options)
 }
 
 fn latest(p: &Person) -> Option<Timestamp> {
     p.interaction_dates.as_ref().and_then(|d| d.last_interaction_date.or(d.last_email_date).or(d.last_event_date))
 }
 
-/// The people whose email is at `domain`: all of them, and those with interactions (with
-/// their dates). Persons without interactions have no relationship strengths.
+/// The people whose email is at `domain`: those with interactions (with their dates), and
+/// (for the whole card) all of them. Persons without interactions have no strengths.
 #[derive(Default)]
 struct PeopleAt {
     all: Vec<Person>,
@@ -383,168 +572,326 @@ struct PeopleAt {
 async fn people_at<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     domain: Option<&str>,
+    phase: Phase,
 ) -> PeopleAt {
     let Some(domain) = domain else { return PeopleAt::default() };
     let at_domain =
         |p: &Person| p.emails.iter().any(|e| e.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)));
+    let all = async {
+        match phase {
+            Phase::Card => client.execute(&endpoints::search_persons(&SearchQuery::term(domain))).await,
+            Phase::Pill => Ok(Default::default()),
+        }
+    };
     let (all, active) = futures::join!(
-        client.execute(&endpoints::search_persons(&SearchQuery::term(domain))),
+        all,
         client.execute(&endpoints::search_persons(&SearchQuery {
             with_interaction_dates: true,
             ..SearchQuery::term(domain)
         }))
     );
-    PeopleAt {
-        all: all.map(|p| p.items).unwrap_or_default().into_iter().filter(at_domain).collect(),
-        active: active.map(|p| p.items).unwrap_or_default().into_iter().filter(at_domain).collect(),
+    let mut active: Vec<Person> = active.map(|p| p.items).unwrap_or_default().into_iter().filter(at_domain).collect();
+    // Most recently in touch first (then by id: the same order on every look-up).
+    active.sort_by_key(|p| (std::cmp::Reverse(latest(p)), p.id));
+    PeopleAt { all: all.map(|p| p.items).unwrap_or_default().into_iter().filter(at_domain).collect(), active }
+}
+
+/// Strongest first; ties in a fixed order (contact, then colleague), whichever API they
+/// came from.
+fn rank(connections: &mut Vec<Connection>) {
+    connections.sort_by(|a, b| {
+        b.strength
+            .total_cmp(&a.strength)
+            .then(a.contact.id.cmp(&b.contact.id))
+            .then(a.colleague.id.cmp(&b.colleague.id))
+    });
+    connections.truncate(TOP_CONNECTIONS);
+}
+
+/// Whether no one else can change the top `needed` connections: they are all as strong as
+/// a strength can be.
+fn settled(connections: &[Connection], needed: usize) -> bool {
+    connections.len() >= needed && connections.iter().take(needed).all(|c| c.strength >= MAX_STRENGTH)
+}
+
+/// The connections in v2 relationships: pairs of a colleague and someone else.
+fn v2_connections(relationships: &[v2::Relationship], team: &HashMap<i64, PersonRef>) -> Vec<Connection> {
+    let mut out: Vec<Connection> = relationships
+        .iter()
+        .filter_map(|r| {
+            let (colleague, contact) = match (team.get(&r.person1.id), team.get(&r.person2.id)) {
+                (Some(c), None) => (c, &r.person2),
+                (None, Some(c)) => (c, &r.person1),
+                _ => return None,
+            };
+            Some(Connection {
+                colleague: colleague.clone(),
+                contact: v2_person_ref(contact),
+                strength: r.interaction_score,
+            })
+        })
+        .collect();
+    rank(&mut out);
+    out
+}
+
+async fn maybe<F: Future>(wanted: bool, work: F) -> Option<F::Output> {
+    match wanted {
+        true => Some(work.await),
+        false => None,
     }
+}
+
+type Strengths = Vec<(i64, Result<Vec<RelationshipStrength>, Error>)>;
+
+/// v1: the people at the domain (unless the lookup has them) and the strengths of the
+/// [`PILL_PEOPLE`] most recently in touch.
+async fn pill_strengths<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    people: Option<PeopleAt>,
+    domain: Option<&str>,
+    phase: Phase,
+) -> (PeopleAt, Strengths) {
+    let people = match people {
+        Some(p) => p,
+        None => people_at(client, domain, phase).await,
+    };
+    let ids: Vec<i64> = people.active.iter().take(PILL_PEOPLE).map(|p| p.id).collect();
+    let strengths =
+        join_all(ids.iter().map(|pid| client.execute(&endpoints::relationship_strengths(*pid, None)))).await;
+    (people, ids.into_iter().zip(strengths).collect())
+}
+
+/// Where an organization's card starts from.
+struct OrgStart {
+    id: i64,
+    /// The domain its people are found by (v1 strengths).
+    domain: Option<String>,
+    /// The organization as [`org_detail`] reads it, when the lookup had it already.
+    detail: Option<Organization>,
+    /// v1: the people at the domain, when the lookup started reading them.
+    people: Option<PeopleAt>,
 }
 
 async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     mut card: Card,
-    id: i64,
+    start: OrgStart,
     ctx: &Context,
-    people: PeopleAt,
+    phase: Phase,
 ) -> Result<Card, Error> {
-    // Strengths for the people at the domain who have interactions start at once, most
-    // recently in touch first, while the organization itself is read.
-    let mut active: Vec<&Person> = people.active.iter().collect();
-    active.sort_by_key(|p| std::cmp::Reverse(latest(p)));
-    active.truncate(MAX_PEOPLE);
-    let speculative_ids: Vec<i64> = active.iter().map(|p| p.id).collect();
-    let speculative =
-        join_all(speculative_ids.iter().map(|pid| client.execute(&endpoints::relationship_strengths(*pid, None))));
-
-    let rest = async {
-        // The organization, its field values and the team.
-        let detail_options =
-            DetailOptions { with_interaction_dates: true, with_interaction_persons: true, with_opportunities: true };
-        let (org, values, team) = futures::join!(
-            client.execute(&endpoints::organization(id, detail_options)),
-            client.execute(&endpoints::field_values(EntityRef::Organization(id))),
-            team(client, ctx)
-        );
-        let (org, values) = (org?, values?);
-        // Then, with the list entries and people known: Status histories, opportunities,
-        // and strengths for members the domain search could not vouch for (no email at
-        // the domain), up to the cap.
-        let members: Vec<i64> = org.person_ids.clone().unwrap_or_default();
-        let seen: Vec<i64> = people.all.iter().map(|p| p.id).collect();
-        let room = MAX_PEOPLE.saturating_sub(speculative_ids.iter().filter(|id| members.contains(id)).count());
-        let unknown: Vec<i64> = members.iter().copied().filter(|m| !seen.contains(m)).take(room).collect();
-        let entries = org.list_entries.clone().unwrap_or_default();
-        let status_fields: Vec<&Field> = ctx
-            .fields
-            .iter()
-            .filter(|f| f.name == "Status" && entries.iter().any(|e| Some(e.list_id) == f.list_id))
-            .collect();
-        let changes =
-            join_all(status_fields.iter().map(|f| {
-                client.execute(&endpoints::field_value_changes(f.id, Some(EntityRef::Organization(id)), None))
-            }));
-        let opportunity_ids = org.opportunity_ids.clone().unwrap_or_default();
-        let opportunities = join_all(opportunity_ids.iter().take(10).map(|oid| {
-            futures::future::join(
-                client.execute(&endpoints::opportunity(*oid)),
-                client.execute(&endpoints::field_values(EntityRef::Opportunity(*oid))),
-            )
-        }));
-        let more = join_all(unknown.iter().map(|pid| client.execute(&endpoints::relationship_strengths(*pid, None))));
-        let (changes, opportunities, more) = futures::join!(changes, opportunities, more);
-        Ok::<_, Error>((org, values, team, unknown, changes, opportunities, more))
+    let id = start.id;
+    let full = phase == Phase::Card;
+    let account = client.account();
+    // What v1 will be asked for starts with v2's requests: the organization (people,
+    // entries, activity, opportunities) and its field values (Status, Owners and Amount on
+    // v1, time in status on both) for the opened card, and what the key has no v2 for.
+    let v1_lists = !account.may_try(Feature::CompanyListEntries, now_ms());
+    let v1_strengths = !account.may_try(Feature::CompanyRelationships, now_ms());
+    let known_detail = start.detail.clone();
+    let detail = || async {
+        match &known_detail {
+            Some(d) => Ok(d.clone()),
+            None => client.execute(&org_detail(id)).await,
+        }
     };
-    let (speculative, rest) = futures::join!(speculative, rest);
-    let (org, values, team, unknown, changes, opportunities, more) = rest?;
-    card.entity = Some(org_entity(&org, ctx));
-    let members: Vec<i64> = org.person_ids.clone().unwrap_or_default();
-    let known: HashMap<i64, &Person> = people.all.iter().chain(people.active.iter()).map(|p| (p.id, p)).collect();
-    let ranked: Vec<(i64, Result<Vec<crate::models::RelationshipStrength>, Error>)> = speculative_ids
-        .into_iter()
-        .zip(speculative)
-        .filter(|(id, _)| members.contains(id))
-        .chain(unknown.into_iter().zip(more))
-        .collect();
-    card.people_total = Some(members.len());
-    // Members at the domain without interactions have no strengths to read: they count
-    // as checked.
-    let active_ids: Vec<i64> = people.active.iter().map(|p| p.id).collect();
-    let idle = members
-        .iter()
-        .filter(|m| {
-            people.all.iter().any(|p| p.id == **m) && !active_ids.contains(m) && !ranked.iter().any(|(id, _)| id == *m)
-        })
-        .count();
-    card.people_checked = Some((ranked.len() + idle).min(members.len()));
+    let values = || client.execute(&endpoints::field_values(EntityRef::Organization(id)));
+    let domain = start.domain.as_deref();
+    let (relationships, entries, early_detail, early_values, early_strengths, early_schema) = futures::join!(
+        via_v2(
+            client,
+            Feature::CompanyRelationships,
+            v2::items(client, v2::endpoints::company_relationships(id, RELATIONSHIPS_PAGE), 1)
+        ),
+        via_v2(client, Feature::CompanyListEntries, v2::items(client, v2::endpoints::company_list_entries(id), 5)),
+        maybe(full || v1_lists || v1_strengths || start.detail.is_some(), detail()),
+        maybe(full || v1_lists, values()),
+        maybe(v1_strengths, pill_strengths(client, start.people, domain, phase)),
+        maybe(v1_lists, schema(client)),
+    );
+    let relationships = relationships.transpose()?;
+    let entries = entries.transpose()?;
+    // v2 said no (first time for this key): v1 for that part.
+    let detail = match early_detail {
+        Some(d) => Some(d?),
+        None if relationships.is_none() || entries.is_none() => Some(detail().await?),
+        None => None,
+    };
+    let values = match early_values {
+        Some(v) => v?,
+        None if entries.is_none() => values().await?,
+        None => Vec::new(),
+    };
+    let v1 = match early_strengths {
+        Some(found) => Some(found),
+        None if relationships.is_none() => Some(pill_strengths(client, None, domain, phase).await),
+        None => None,
+    };
+    let (people, mut strengths) = match v1 {
+        Some((people, strengths)) => (Some(people), strengths),
+        None => (None, Vec::new()),
+    };
+    if let Some(org) = &detail {
+        card.entity = Some(org_entity(org, ctx));
+    }
+    let members: Vec<i64> = detail.as_ref().and_then(|o| o.person_ids.clone()).unwrap_or_default();
 
     // Connections.
-    let mut connections = Vec::new();
-    for (pid, result) in ranked {
-        for s in result.unwrap_or_default() {
-            let Some(colleague) = team.get(&s.internal_id) else { continue };
-            let contact = match known.get(&pid) {
-                Some(p) => person_ref(p),
-                None => PersonRef { id: pid, name: String::new(), email: None },
+    match (&relationships, &people) {
+        (Some(rels), _) => {
+            card.connections = v2_connections(rels, &ctx.team);
+            if detail.is_some() {
+                // v2's relationships cover every person.
+                card.people_total = Some(members.len());
+                card.people_checked = Some(members.len());
+            }
+        }
+        (None, Some(people)) => {
+            let known: HashMap<i64, &Person> =
+                people.all.iter().chain(people.active.iter()).map(|p| (p.id, p)).collect();
+            let connections_of = |strengths: &Strengths| {
+                let mut out = Vec::new();
+                for (pid, result) in strengths.iter().filter(|(pid, _)| members.contains(pid)) {
+                    for s in result.as_ref().map(Vec::as_slice).unwrap_or_default() {
+                        let Some(colleague) = ctx.team.get(&s.internal_id) else { continue };
+                        let contact = match known.get(pid) {
+                            Some(p) => person_ref(p),
+                            None => PersonRef { id: *pid, name: String::new(), email: None },
+                        };
+                        out.push(Connection { colleague: colleague.clone(), contact, strength: s.strength });
+                    }
+                }
+                rank(&mut out);
+                out
             };
-            connections.push(Connection { colleague: person_ref(colleague), contact, strength: s.strength });
+            if full && !settled(&connections_of(&strengths), TOP_CONNECTIONS) {
+                // The others who can change the answer: the rest of the active people at the
+                // domain, then members the domain search could not vouch for (no email at
+                // the domain), up to the cap.
+                let read: Vec<i64> = strengths.iter().map(|(id, _)| *id).collect();
+                let mut more: Vec<i64> = people
+                    .active
+                    .iter()
+                    .map(|p| p.id)
+                    .filter(|id| !read.contains(id) && members.contains(id))
+                    .collect();
+                let seen: Vec<i64> = people.all.iter().chain(people.active.iter()).map(|p| p.id).collect();
+                more.extend(members.iter().copied().filter(|m| !seen.contains(m)));
+                let room = MAX_PEOPLE.saturating_sub(read.iter().filter(|id| members.contains(id)).count());
+                more.truncate(room);
+                let got =
+                    join_all(more.iter().map(|pid| client.execute(&endpoints::relationship_strengths(*pid, None))))
+                        .await;
+                strengths.extend(more.into_iter().zip(got));
+            }
+            let mut connections = connections_of(&strengths);
+            // People without a matching email (no domain, another domain) are named one by one.
+            if full {
+                for c in connections.iter_mut().filter(|c| c.contact.name.is_empty()) {
+                    if let Ok(p) = client.execute(&endpoints::person(c.contact.id, DetailOptions::default())).await {
+                        c.contact = person_ref(&p);
+                    }
+                }
+            }
+            card.connections = connections;
+            let checked = strengths.iter().filter(|(id, _)| members.contains(id)).count();
+            // Members at the domain without interactions have no strengths to read: they
+            // count as checked.
+            let active: Vec<i64> = people.active.iter().map(|p| p.id).collect();
+            let idle = members
+                .iter()
+                .filter(|m| people.all.iter().any(|p| p.id == **m) && !active.contains(m))
+                .filter(|m| !strengths.iter().any(|(id, _)| id == *m))
+                .count();
+            card.people_total = Some(members.len());
+            card.people_checked = Some((checked + idle).min(members.len()));
         }
+        (None, None) => {}
     }
-    connections.sort_by(|a, b| b.strength.total_cmp(&a.strength));
-    connections.truncate(TOP_CONNECTIONS);
-    // People without a matching email (no domain, another domain) are named one by one.
-    for c in connections.iter_mut().filter(|c| c.contact.name.is_empty()) {
-        if let Ok(p) = client.execute(&endpoints::person(c.contact.id, DetailOptions::default())).await {
-            c.contact = person_ref(&p);
-        }
-    }
-    card.connections = connections;
 
     // Lists.
-    let history: Vec<crate::models::FieldValueChange> =
-        changes.into_iter().filter_map(Result::ok).flat_map(|p| p.items).collect();
-    card.lists = org
-        .list_entries
-        .iter()
-        .flatten()
-        .map(|e| list_item(e.id, e.list_id, e.created_at, ctx, &values, &history, &team))
-        .collect();
+    card.lists = match &entries {
+        Some(entries) => entries.iter().map(|e| v2_list_item(e, &values)).collect(),
+        None => {
+            let refs = detail.as_ref().and_then(|o| o.list_entries.clone()).unwrap_or_default();
+            let schema = schema_for(client, &refs, early_schema).await?;
+            refs.iter().map(|e| list_item(e, &schema, &values, &ctx.team)).collect()
+        }
+    };
 
-    // Activity and opportunities.
-    if let Some(i) = &org.interactions {
-        card.activity = activity(i, &team);
+    // Activity (from the organization, read for the card or for v1's lists) and opportunities.
+    if let Some(i) = detail.as_ref().and_then(|o| o.interactions.as_ref()) {
+        card.activity = activity(i, &ctx.team);
     }
-    card.opportunities = opportunities
-        .into_iter()
-        .filter_map(|(opp, values)| {
-            let opp = opp.ok()?;
-            let values = values.unwrap_or_default();
-            let list_id = opp.list_entries.first().map(|e| e.list_id);
-            let status = values.iter().find_map(|v| {
-                let field = ctx.fields.iter().find(|f| f.id == v.field_id && f.name == "Status")?;
-                match v.data(Some(field.value_type)) {
-                    FieldValueData::RankedDropdown(o) => Some(o.text),
-                    FieldValueData::Dropdown(t) | FieldValueData::Text(t) => Some(t),
-                    _ => None,
-                }
-            });
-            Some(CardOpportunity {
-                id: opp.id,
-                name: opp.name,
-                list_name: list_id.and_then(|l| ctx.lists.iter().find(|x| x.id == l)).map(|l| l.name.clone()),
-                status,
-            })
-        })
-        .collect();
+    if full {
+        let ids = detail.as_ref().and_then(|o| o.opportunity_ids.clone()).unwrap_or_default();
+        card.opportunities = opportunities(client, &ids).await?;
+    }
     Ok(card)
 }
 
+/// The card's opportunities: names and lists (v2 in one call where the key may, else one
+/// v1 call each), and each one's Status.
+async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+    ids: &[i64],
+) -> Result<Vec<CardOpportunity>, Error> {
+    let ids: Vec<i64> = ids.iter().copied().take(MAX_OPPORTUNITIES).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let named = async {
+        if let Some(found) =
+            via_v2(client, Feature::Opportunities, v2::items(client, v2::endpoints::opportunities(&ids), 1)).await
+        {
+            return found.map(|o| o.into_iter().map(|o| (o.id, o.name, o.list_name)).collect::<Vec<_>>());
+        }
+        let (schema, found) =
+            futures::join!(schema(client), join_all(ids.iter().map(|id| client.execute(&endpoints::opportunity(*id)))));
+        let schema = schema?;
+        Ok(found
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|o| {
+                let list = o.list_entries.first().and_then(|e| schema.lists.iter().find(|l| l.id == e.list_id));
+                (o.id, o.name, list.map(|l| l.name.clone()))
+            })
+            .collect())
+    };
+    let statuses = join_all(ids.iter().map(|id| client.execute(&endpoints::field_values(EntityRef::Opportunity(*id)))));
+    let (named, statuses, schema) = futures::join!(named, statuses, schema(client));
+    let (named, schema) = (named?, schema?);
+    let status_of = |values: &[FieldValue]| {
+        values.iter().find_map(|v| {
+            let field = schema.fields.iter().find(|f| f.id == v.field_id && f.name == "Status")?;
+            match v.data(Some(field.value_type)) {
+                FieldValueData::RankedDropdown(o) => Some(o.text),
+                FieldValueData::Dropdown(t) | FieldValueData::Text(t) => Some(t),
+                _ => None,
+            }
+        })
+    };
+    let statuses: HashMap<i64, Option<String>> =
+        ids.iter().zip(statuses).map(|(id, v)| (*id, v.ok().and_then(|v| status_of(&v)))).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| named.iter().find(|(oid, ..)| oid == id))
+        .map(|(id, name, list_name)| CardOpportunity {
+            id: *id,
+            name: name.clone(),
+            list_name: list_name.clone(),
+            status: statuses.get(id).cloned().flatten(),
+        })
+        .collect())
+}
+
 /// The card's activity from `interactions`, naming the colleagues involved.
-fn activity(i: &crate::models::Interactions, team: &HashMap<i64, Person>) -> Activity {
+fn activity(i: &crate::models::Interactions, team: &HashMap<i64, PersonRef>) -> Activity {
     let item = |r: &Option<crate::models::InteractionRef>| {
         r.as_ref().and_then(|r| {
             r.date.map(|d| ActivityItem {
                 date: d.to_iso(),
-                people: r.person_ids.iter().filter_map(|id| team.get(id)).map(person_ref).collect(),
+                people: r.person_ids.iter().filter_map(|id| team.get(id)).cloned().collect(),
             })
         })
     };
@@ -557,17 +904,26 @@ fn activity(i: &crate::models::Interactions, team: &HashMap<i64, Person>) -> Act
     }
 }
 
-/// One list entry on the card: list name, Status (and since when), Owners, Amount.
+/// Since when a list entry's Status is what it is: when its value was last set (the
+/// value's `updated_at`, else `created_at`; Affinity changes a value in place when the
+/// Status changes). One call for every list of the entity, instead of one per Status field.
+fn status_since(values: &[FieldValue], status_field: i64, entry_id: i64) -> Option<String> {
+    values
+        .iter()
+        .find(|v| v.field_id == status_field && v.list_entry_id == Some(entry_id))
+        .and_then(|v| v.updated_at.or(v.created_at))
+        .map(|t| t.to_iso())
+}
+
+/// One list entry on the card from v1: list name, Status (and since when), Owners, Amount.
 fn list_item(
-    entry_id: i64,
-    list_id: i64,
-    added: Option<Timestamp>,
-    ctx: &Context,
+    e: &ListEntryRef,
+    schema: &Schema,
     values: &[FieldValue],
-    history: &[crate::models::FieldValueChange],
-    team: &HashMap<i64, Person>,
+    team: &HashMap<i64, PersonRef>,
 ) -> CardListEntry {
-    let field_named = |name: &str| ctx.fields.iter().find(|f| f.list_id == Some(list_id) && f.name == name);
+    let (entry_id, list_id) = (e.id, e.list_id);
+    let field_named = |name: &str| schema.fields.iter().find(|f| f.list_id == Some(list_id) && f.name == name);
     let of_entry = |field: Option<&Field>| -> Vec<&FieldValue> {
         field.map_or_else(Vec::new, |f| {
             values.iter().filter(|v| v.field_id == f.id && v.list_entry_id == Some(entry_id)).collect()
@@ -580,23 +936,12 @@ fn list_item(
         FieldValueData::Dropdown(t) => Some(StatusValue { text: t, color: 0 }),
         _ => None,
     });
-    let status_since = status_field.and_then(|f| {
-        history
-            .iter()
-            .filter(|c| c.field_id == f.id && c.list_entry_id == Some(entry_id))
-            .filter_map(|c| c.changed_at)
-            .max()
-            .or_else(|| status_value.and_then(|v| v.updated_at.or(v.created_at)))
-    });
-    let owners_field = field_named("Owners");
-    let owners = of_entry(owners_field)
+    let owners = of_entry(field_named("Owners"))
         .into_iter()
         .filter_map(|v| match v.data(Some(ValueType::PERSON)) {
-            FieldValueData::Person(id) => Some(team.get(&id).map(person_ref).unwrap_or(PersonRef {
-                id,
-                name: format!("Person {id}"),
-                email: None,
-            })),
+            FieldValueData::Person(id) => {
+                Some(team.get(&id).cloned().unwrap_or(PersonRef { id, name: format!("Person {id}"), email: None }))
+            }
             _ => None,
         })
         .collect();
@@ -607,16 +952,47 @@ fn list_item(
     });
     CardListEntry {
         list_id,
-        list_name: ctx
+        list_name: schema
             .lists
             .iter()
             .find(|l| l.id == list_id)
             .map(|l| l.name.clone())
             .unwrap_or_else(|| format!("List {list_id}")),
         entry_id,
-        added_at: added.map(|t| t.to_iso()),
+        added_at: e.created_at.map(|t| t.to_iso()),
         status,
-        status_since: status_since.map(|t| t.to_iso()),
+        status_since: status_field.and_then(|f| status_since(values, f.id, entry_id)),
+        owners,
+        amount,
+    }
+}
+
+/// One list entry on the card from v2 (its fields carry Status, Owners and Amount by name;
+/// the time in status comes from v1's values, when the card has them).
+fn v2_list_item(e: &v2::ListEntry, values: &[FieldValue]) -> CardListEntry {
+    use v2::FieldData;
+    let status_field = e.field_named("Status");
+    let status = status_field.and_then(|f| match f.value.data() {
+        FieldData::Dropdown(d) => Some(StatusValue { text: d.text, color: v2::color_number(d.color.as_deref()) }),
+        _ => None,
+    });
+    let status_id = status_field.and_then(|f| f.id.strip_prefix("field-")?.parse::<i64>().ok());
+    let owners = match e.field_named("Owners").map(|f| f.value.data()) {
+        Some(FieldData::Persons(people)) => people.iter().map(v2_person_ref).collect(),
+        Some(FieldData::Person(p)) => vec![v2_person_ref(&p)],
+        _ => Vec::new(),
+    };
+    let amount = match e.field_named("Amount").map(|f| f.value.data()) {
+        Some(FieldData::Number(n)) => Some(n),
+        _ => None,
+    };
+    CardListEntry {
+        list_id: e.list_id,
+        list_name: if e.list_name.is_empty() { format!("List {}", e.list_id) } else { e.list_name.clone() },
+        entry_id: e.id,
+        added_at: e.created_at.map(|t| t.to_iso()),
+        status,
+        status_since: status_id.and_then(|f| status_since(values, f, e.id)),
         owners,
         amount,
     }
@@ -625,34 +1001,70 @@ fn list_item(
 async fn person_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     mut card: Card,
-    id: i64,
+    found: &Person,
     ctx: &Context,
+    phase: Phase,
 ) -> Result<Card, Error> {
-    let options =
-        DetailOptions { with_interaction_dates: true, with_interaction_persons: true, with_opportunities: true };
-    let (person, values, strengths, team) = futures::join!(
-        client.execute(&endpoints::person(id, options)),
-        client.execute(&endpoints::field_values(EntityRef::Person(id))),
-        client.execute(&endpoints::relationship_strengths(id, None)),
-        team(client, ctx)
+    let id = found.id;
+    let full = phase == Phase::Card;
+    let relationships = v2::items(client, v2::endpoints::person_relationships(id, RELATIONSHIPS_PAGE), 1);
+    let entries = v2::items(client, v2::endpoints::person_list_entries(id), 5);
+    let (relationships, entries) = futures::join!(
+        via_v2(client, Feature::PersonRelationships, relationships),
+        via_v2(client, Feature::PersonListEntries, entries)
     );
-    let (person, values) = (person?, values?);
-    card.entity = Some(person_entity(&person, ctx));
-    let mut connections: Vec<Connection> = strengths
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|s| {
-            let colleague = team.get(&s.internal_id)?;
-            Some(Connection { colleague: person_ref(colleague), contact: person_ref(&person), strength: s.strength })
-        })
-        .collect();
-    connections.sort_by(|a, b| b.strength.total_cmp(&a.strength));
-    connections.truncate(TOP_CONNECTIONS);
-    card.connections = connections;
-    let entries = person.list_entries.clone().unwrap_or_default();
-    card.lists = entries.iter().map(|e| list_item(e.id, e.list_id, e.created_at, ctx, &values, &[], &team)).collect();
-    if let Some(i) = &person.interactions {
-        card.activity = activity(i, &team);
+    let (relationships, entries) = (relationships.transpose()?, entries.transpose()?);
+    let need_detail = full || entries.is_none();
+    let (person, values, strengths, early_schema) = futures::join!(
+        async {
+            match need_detail {
+                true => client.execute(&person_detail(id)).await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match need_detail {
+                true => client.execute(&endpoints::field_values(EntityRef::Person(id))).await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match relationships.is_none() {
+                true => Some(client.execute(&endpoints::relationship_strengths(id, None)).await),
+                false => None,
+            }
+        },
+        maybe(entries.is_none(), schema(client)),
+    );
+    let (person, values) = (person?, values?.unwrap_or_default());
+    let shown = person.as_ref().unwrap_or(found);
+    card.entity = Some(person_entity(shown, ctx));
+    card.connections = match (&relationships, strengths) {
+        (Some(rels), _) => v2_connections(rels, &ctx.team),
+        (None, strengths) => {
+            let mut connections: Vec<Connection> = strengths
+                .and_then(Result::ok)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| {
+                    let colleague = ctx.team.get(&s.internal_id)?;
+                    Some(Connection { colleague: colleague.clone(), contact: person_ref(shown), strength: s.strength })
+                })
+                .collect();
+            rank(&mut connections);
+            connections
+        }
+    };
+    card.lists = match &entries {
+        Some(entries) => entries.iter().map(|e| v2_list_item(e, &values)).collect(),
+        None => {
+            let refs = person.as_ref().and_then(|p| p.list_entries.clone()).unwrap_or_default();
+            let schema = schema_for(client, &refs, early_schema).await?;
+            refs.iter().map(|e| list_item(e, &schema, &values, &ctx.team)).collect()
+        }
+    };
+    if let Some(i) = person.as_ref().and_then(|p| p.interactions.as_ref()) {
+        card.activity = activity(i, &ctx.team);
     }
     Ok(card)
 }
@@ -697,5 +1109,33 @@ mod tests {
         for (url, want) in cases {
             assert_eq!(linkedin_name(url), want, "{url}");
         }
+    }
+
+    fn person(id: i64) -> PersonRef {
+        PersonRef { id, name: format!("P{id}"), email: None }
+    }
+
+    fn rel(a: i64, b: i64, score: f64) -> v2::Relationship {
+        let p = |id| v2::PersonData { id, ..Default::default() };
+        v2::Relationship { person1: p(a), person2: p(b), interaction_score: score, linked_in: None }
+    }
+
+    #[test]
+    fn v2_relationships_become_connections_between_a_colleague_and_a_contact() {
+        let team: HashMap<i64, PersonRef> = [(1, person(1)), (2, person(2))].into();
+        let rels = [rel(1, 10, 0.5), rel(11, 2, 0.9), rel(1, 2, 0.99), rel(10, 11, 0.95), rel(2, 12, 0.5)];
+        let c = v2_connections(&rels, &team);
+        let pairs: Vec<(i64, i64, f64)> = c.iter().map(|c| (c.colleague.id, c.contact.id, c.strength)).collect();
+        // Two colleagues, or two outsiders, are no connection; ties go by contact.
+        assert_eq!(pairs, [(2, 11, 0.9), (1, 10, 0.5), (2, 12, 0.5)]);
+    }
+
+    #[test]
+    fn only_connections_at_the_maximum_strength_settle_the_answer() {
+        let c = |s| Connection { colleague: person(1), contact: person(2), strength: s };
+        assert!(settled(&[c(1.0)], 1));
+        assert!(!settled(&[c(0.99)], 1));
+        assert!(!settled(&[c(1.0)], 2));
+        assert!(!settled(&[], 1));
     }
 }

@@ -10,17 +10,23 @@ use affinity_server::sandbox::seed::ids;
 use affinity_server::sandbox::{Sandbox, SandboxConfig};
 
 const KEY: &str = "cards-key";
+/// A key without API v2.
+const V1_ONLY: &str = "cards-v1-key";
 
 async fn start() -> (String, Sandbox) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let sandbox = Sandbox::new(SandboxConfig::new(KEY));
+    let sandbox = Sandbox::new(SandboxConfig { v1_only_key: Some(V1_ONLY.into()), ..SandboxConfig::new(KEY) });
     tokio::spawn(sandbox.clone().serve(listener));
     (url, sandbox)
 }
 
 fn client(url: &str) -> Client {
-    Client::builder(ClientConfig::new(url, KEY), affinity_core::transport::ReqwestTransport::new())
+    client_with_key(url, KEY)
+}
+
+fn client_with_key(url: &str, key: &str) -> Client {
+    Client::builder(ClientConfig::new(url, key), affinity_core::transport::ReqwestTransport::new())
         .cache(Arc::new(MemoryCache::default()))
         .build()
 }
@@ -65,11 +71,14 @@ async fn the_hard_cases_give_the_card_a_user_expects() {
     // On one list twice: two list items.
     let twice = lookup_card(&c, &domain("twice.test")).await;
     assert_eq!(twice.lists.iter().filter(|l| l.list_name == "Deal Pipeline").count(), 2);
-    // 150 people: strengths for the 50 most recently in touch (those without interactions
-    // have none to read), and the card says how many of the 150 it covers.
+    // 150 people: API v2's relationships cover them all; a v1-only key reads strengths for
+    // the 50 most recently in touch (those without interactions have none to read), and
+    // the card says how many of the 150 it covers.
     let mega = lookup_card(&c, &domain("megacorp.test")).await;
-    assert_eq!(mega.people_total, Some(150));
-    let checked = mega.people_checked.unwrap();
+    assert_eq!((mega.people_total, mega.people_checked), (Some(150), Some(150)));
+    let v1 = lookup_card(&client_with_key(&url, V1_ONLY), &domain("megacorp.test")).await;
+    assert_eq!(v1.people_total, Some(150));
+    let checked = v1.people_checked.unwrap();
     assert!((50..150).contains(&checked), "{checked}");
     // HTML and unicode names come back as they are (the UI shows them as text).
     let html = lookup_card(&c, &domain("html.test")).await;
