@@ -1,5 +1,7 @@
 //! `affinity-lens`: look things up in Affinity from a terminal, and run the sandbox.
 
+mod account_file;
+
 use std::process::ExitCode;
 
 use affinity_core::{Card, CardStatus, Client, ClientConfig, PageError, Query, QueryKind, lookup_card, resolve_page};
@@ -332,7 +334,18 @@ impl ApiArgs {
             return Err("the API key is empty".into());
         }
         url_check(&self.base_url)?;
-        Ok(Client::new(ClientConfig::new(&self.base_url, key)))
+        // What is known of the account from earlier runs: v2 capabilities, the context.
+        let account = std::sync::Arc::new(account_file::load(&self.base_url, &key));
+        let config = ClientConfig::new(&self.base_url, key);
+        Ok(Client::builder(config, affinity_core::DefaultTransport::new()).account(account).build())
+    }
+}
+
+/// Keeps what this run learnt of the account (and the calls it spent) for the next one.
+fn remember(client: &Client) {
+    let config = client.config();
+    if let Err(e) = account_file::save(&config.base_url, &config.api_key, client.account()) {
+        eprintln!("affinity-lens: note: cannot write the account cache: {e}");
     }
 }
 
@@ -447,6 +460,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let query = parse_target(&target)?;
             let client = api.client()?;
             let card = lookup_card(&client, &query).await;
+            remember(&client);
             if json {
                 println!("{}", serde_json::to_string_pretty(&card).expect("a card serialises"));
             } else {
@@ -458,7 +472,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Whoami { api } => {
-            let me = api.client()?.whoami().await.map_err(|e| e.to_string())?;
+            let client = api.client()?;
+            let me = client.whoami().await;
+            remember(&client);
+            let me = me.map_err(|e| e.to_string())?;
             println!(
                 "{} {} <{}> at {} ({}.affinity.co)",
                 me.user.first_name,
@@ -470,7 +487,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Usage { api } => {
-            let rate = api.client()?.rate_limit().await.map_err(|e| e.to_string())?;
+            let client = api.client()?;
+            let rate = client.rate_limit().await;
+            remember(&client);
+            let rate = rate.map_err(|e| e.to_string())?;
             let show = |v: affinity_core::models::RateLimitValue| match v {
                 affinity_core::models::RateLimitValue::Limited(n) => n.to_string(),
                 affinity_core::models::RateLimitValue::Unlimited => "unlimited".to_owned(),
@@ -490,6 +510,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 show(o.remaining),
                 show(o.limit),
                 o.reset
+            );
+            // What this machine's Lens spent of it (the extension keeps its own count).
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let lens = client.account().usage(now.as_millis() as u64);
+            let per_view = lens.calls_per_page_view().map(|a| format!("{a:.1}")).unwrap_or_else(|| "-".into());
+            let share = match o.limit {
+                affinity_core::models::RateLimitValue::Limited(n) if n > 0 => {
+                    format!(", {:.2}% of the month's {n}", lens.calls as f64 * 100.0 / n as f64)
+                }
+                _ => String::new(),
+            };
+            println!(
+                "the Lens:    {} calls this month{share} (this machine's CLI), {} page views and {} opened cards, {per_view} calls a page view",
+                lens.calls, lens.page_views, lens.cards_opened
             );
             Ok(())
         }

@@ -157,8 +157,13 @@ async fn errors_become_cards_that_say_what_happened() {
 }
 
 fn lens(args: &[&str], url: &str, key: Option<&str>) -> std::process::Output {
+    lens_in(&std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lens-cache"), args, url, key)
+}
+
+/// Runs the CLI with `cache` as its cache directory.
+fn lens_in(cache: &std::path::Path, args: &[&str], url: &str, key: Option<&str>) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_affinity-lens"));
-    cmd.args(args).env("AFFINITY_BASE_URL", url).env_remove("AFFINITY_API_KEY");
+    cmd.args(args).env("AFFINITY_BASE_URL", url).env_remove("AFFINITY_API_KEY").env("AFFINITY_LENS_CACHE_DIR", cache);
     if let Some(k) = key {
         cmd.env("AFFINITY_API_KEY", k);
     }
@@ -199,6 +204,32 @@ async fn the_cli_prints_a_card_a_json_card_and_clear_errors() {
     }
     let down = lens(&["card", "acme.test"], "http://127.0.0.1:9", Some(KEY));
     assert!(String::from_utf8_lossy(&down.stderr).contains("unavailable"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_remembers_the_context_across_runs_and_says_what_the_lens_spent() {
+    let (url, sandbox) = start().await;
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lens-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let mut spent = Vec::new();
+    for _ in 0..2 {
+        let before = sandbox.requests_served();
+        assert!(lens_in(&cache, &["card", "acme.test", "--json"], &url, Some(KEY)).status.success());
+        spent.push(sandbox.requests_served() - before);
+    }
+    // The second run knows who the key is, the team, the lists and fields: it asks only
+    // for the card itself.
+    assert!(spent[1] < spent[0], "{spent:?}");
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "one file for the key: {files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(!text.contains(KEY), "the key is never written");
+    let usage = lens_in(&cache, &["usage"], &url, Some(KEY));
+    let out = String::from_utf8_lossy(&usage.stdout);
+    // Both cards, and the /rate-limit call `usage` itself made.
+    let want = format!("the Lens:    {} calls this month", spent[0] + spent[1] + 1);
+    assert!(out.contains(&want) && out.contains("2 page views"), "{out}");
+    let _ = std::fs::remove_dir_all(&cache);
 }
 
 /// Records each request's start and end, to count sequential rounds.

@@ -45,7 +45,7 @@ async fn start() -> String {
 
 // ---- a small JSON Schema validator for the keywords the subset uses --------------------------
 
-fn resolve<'a>(schema: &'a Value) -> &'a Value {
+fn resolve(schema: &Value) -> &Value {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(r) => resolve(spec().pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("unresolved {r}"))),
         None => schema,
