@@ -11,7 +11,8 @@
 //   --no-write                                    print only; leave docs/benchmarks.md alone
 //
 // The parts:
-//   lookup   `cargo run --profile native -q -p affinity-lens --example bench -- --latency-ms 100`
+//   lookup   `cargo run --profile native -q -p affinity-lens --example bench -- --latency-ms 100`: calls per page
+//            view and opened card (v2 and v1-only keys), then time to the card
 //   size     raw and gzipped (level 9) size of every *.wasm that ships, and of each zipped extension
 //   browser  scripts/bench-browser.mjs: navigation to visible card in headless Chromium
 //   gateway  scripts/bench-gateway.mjs: cards/s and p99 with 50 authenticated clients, memory after 10,000 domains
@@ -100,7 +101,9 @@ function lookupPart() {
   console.log(lookup);
   return `Produced by \`cargo ${args.join(' ')}\` on ${today}, ${machine}. The sandbox runs in the
 same process and adds 100 ms to every answer, so time is dominated by round trips, as it is
-against Affinity.
+against Affinity. The first table is what the firm's monthly Affinity budget pays: the calls of
+a page view (the pill) and of an opened card, with a key that may use API v2 and with a
+v1-only key (the sandbox's \`--v1-only-key\`, answered 403 on /v2).
 
 "Sequential rounds" is the longest chain of requests each of which started after the
 previous one ended. The seed's recipe is the reference's "strongest relationship strength

@@ -212,12 +212,16 @@ async fn v1_team<T: Transport + MaybeSend + MaybeSync + 'static>(
 }
 
 async fn schema<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Schema, Error> {
-    let account = client.account();
-    let (lists, fields) = futures::join!(
-        remembered(account, "/lists", client.execute(&endpoints::lists())),
-        remembered(account, "/fields", client.execute(&endpoints::fields(&FieldsQuery::default())))
-    );
+    let (lists, fields) = futures::join!(lists(client), fields(client));
     Ok(Schema { lists: lists?, fields: fields? })
+}
+
+async fn lists<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Vec<List>, Error> {
+    remembered(client.account(), "/lists", client.execute(&endpoints::lists())).await
+}
+
+async fn fields<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Vec<Field>, Error> {
+    remembered(client.account(), "/fields", client.execute(&endpoints::fields(&FieldsQuery::default()))).await
 }
 
 /// The schema, asked again (not from memory) when an entry is on a list it does not know:
@@ -846,24 +850,25 @@ async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
         {
             return found.map(|o| o.into_iter().map(|o| (o.id, o.name, o.list_name)).collect::<Vec<_>>());
         }
-        let (schema, found) =
-            futures::join!(schema(client), join_all(ids.iter().map(|id| client.execute(&endpoints::opportunity(*id)))));
-        let schema = schema?;
+        let (lists, found) =
+            futures::join!(lists(client), join_all(ids.iter().map(|id| client.execute(&endpoints::opportunity(*id)))));
+        let lists = lists?;
         Ok(found
             .into_iter()
             .filter_map(Result::ok)
             .map(|o| {
-                let list = o.list_entries.first().and_then(|e| schema.lists.iter().find(|l| l.id == e.list_id));
+                let list = o.list_entries.first().and_then(|e| lists.iter().find(|l| l.id == e.list_id));
                 (o.id, o.name, list.map(|l| l.name.clone()))
             })
             .collect())
     };
     let statuses = join_all(ids.iter().map(|id| client.execute(&endpoints::field_values(EntityRef::Opportunity(*id)))));
-    let (named, statuses, schema) = futures::join!(named, statuses, schema(client));
-    let (named, schema) = (named?, schema?);
+    // Which value is the Status: the fields say (remembered with the context).
+    let (named, statuses, fields) = futures::join!(named, statuses, fields(client));
+    let (named, fields) = (named?, fields?);
     let status_of = |values: &[FieldValue]| {
         values.iter().find_map(|v| {
-            let field = schema.fields.iter().find(|f| f.id == v.field_id && f.name == "Status")?;
+            let field = fields.iter().find(|f| f.id == v.field_id && f.name == "Status")?;
             match v.data(Some(field.value_type)) {
                 FieldValueData::RankedDropdown(o) => Some(o.text),
                 FieldValueData::Dropdown(t) | FieldValueData::Text(t) => Some(t),

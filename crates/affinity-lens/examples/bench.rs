@@ -1,6 +1,9 @@
-//! `npm run bench` (lookup part): the time to a complete Card against the sandbox with
-//! 100 ms of latency, for organizations with 1, 20 and 150 people, cold and warm, with the
-//! sequential rounds and API requests it took; beside the seed's sequential recipe.
+//! `npm run bench` (lookup part): first what a page view and an opened card cost the firm
+//! in Affinity calls, for organizations with 1, 20 and 150 people and a LinkedIn person,
+//! with a key that may use API v2 and a v1-only key, beside what a page view cost before
+//! (the whole card at once), with the rounds and time to the pill's first and complete
+//! answer; then the time to a complete Card, cold and warm, with the sequential rounds and
+//! API requests it took, beside the seed's sequential recipe.
 //!
 //! Run: `cargo run --profile native -p affinity-lens --example bench -- [--latency-ms 100] [--markdown]`
 
@@ -8,10 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use affinity_core::cache::MemoryCache;
+use affinity_core::card::Phase;
 use affinity_core::endpoints::{self, DetailOptions, EntityRef, FieldsQuery, SearchQuery};
 use affinity_core::limiter::{LimiterConfig, RateLimiter};
 use affinity_core::transport::{HttpRequest, HttpResponse, ReqwestTransport, Transport};
-use affinity_core::{Client, ClientConfig, Error, Query, QueryKind, lookup_card};
+use affinity_core::{Client, ClientConfig, Error, PageHints, Query, QueryKind, lookup_card};
 use affinity_server::sandbox::{Faults, Sandbox, SandboxConfig};
 
 /// Records when each request started and ended, to count sequential rounds.
@@ -48,10 +52,23 @@ impl Recording {
     fn reset(&self) {
         self.spans.lock().unwrap().clear();
     }
+    /// Rounds of the requests that ended by `at`.
+    fn rounds_by(&self, at: Instant) -> usize {
+        let spans: Vec<(Instant, Instant)> = self.spans.lock().unwrap().iter().copied().filter(|s| s.1 <= at).collect();
+        Recording { spans: Arc::new(Mutex::new(spans)), ..Recording::default() }.rounds()
+    }
 }
 
 fn client(url: &str, transport: Recording) -> Client<Recording> {
-    Client::builder(ClientConfig::new(url, "bench-key"), transport)
+    client_with(url, KEY, transport)
+}
+
+const KEY: &str = "bench-key";
+/// A key without the API v2 permissions (the sandbox answers it 403 on /v2).
+const V1_KEY: &str = "bench-v1-key";
+
+fn client_with(url: &str, key: &str, transport: Recording) -> Client<Recording> {
+    Client::builder(ClientConfig::new(url, key), transport)
         .cache(Arc::new(MemoryCache::default()))
         .limiter(Arc::new(RateLimiter::new(LimiterConfig::default())))
         .build()
@@ -107,9 +124,12 @@ async fn main() {
     let mut config = SandboxConfig::new("bench-key");
     config.rate_limit_per_min = 100_000;
     config.faults = Faults { latency_ms: latency, ..Faults::default() };
+    config.v1_only_key = Some(V1_KEY.into());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(Sandbox::new(config).serve(listener));
+
+    budget_bench(&url, latency).await;
 
     let mut rows = Vec::new();
     for (domain, people) in [("solo.test", 1), ("acme.test", 20), ("megacorp.test", 150)] {
@@ -249,6 +269,97 @@ async fn gateway_bench(sandbox_url: &str) {
     println!("| cached cards: p99 latency (ms) | {:.2} |", pct(0.99));
     println!("| 1,000 card requests over {} distinct domains: Affinity requests | {} |", domains.len(), spent);
     println!("| the same 1,000 requests: wall time from cold (s) | {:.1} |", cold_secs);
+}
+
+/// What one page costs: the page view (the pill), the opened card (in all), warm.
+struct Cost {
+    first_session: usize,
+    page_view: usize,
+    first_rounds: usize,
+    first_ms: f64,
+    pill_rounds: usize,
+    pill_ms: f64,
+    opened: usize,
+    warm: usize,
+}
+
+async fn page_cost(url: &str, key: &str, query: &Query, hints: &PageHints) -> Cost {
+    use affinity_core::lookup::lookup;
+    // The first page of a session: nothing known of the account yet.
+    let t = Recording::default();
+    let c = client_with(url, key, t.clone());
+    lookup(&c, query, hints, Phase::Pill, |_| {}).await;
+    let first_session = t.requests();
+    // Another company's card opened earlier in the session: the context is all known.
+    let globex = Query { kind: QueryKind::Domain, value: "globex.test".into() };
+    lookup(&c, &globex, &PageHints::default(), Phase::Card, |_| {}).await;
+    // A cold page view: a new client (empty cache) that knows the account's context and
+    // what the key may do, as the extension and the CLI remember them between runs.
+    let t = Recording::default();
+    let c = Client::builder(ClientConfig::new(url, key), t.clone())
+        .cache(Arc::new(MemoryCache::default()))
+        .limiter(Arc::new(RateLimiter::new(LimiterConfig::default())))
+        .account(Arc::new(affinity_core::account::Account::with_state(c.account().snapshot())))
+        .build();
+    let start = Instant::now();
+    let mut first_at = None;
+    let pill = lookup(&c, query, hints, Phase::Pill, |_| first_at = Some(Instant::now())).await;
+    let pill_ms = ms(start.elapsed());
+    assert!(pill.error.is_none(), "{:?}", pill.error);
+    let first_at = first_at.unwrap_or_else(Instant::now);
+    let (page_view, pill_rounds, first_rounds) = (t.requests(), t.rounds(), t.rounds_by(first_at));
+    let card = lookup(&c, query, hints, Phase::Card, |_| {}).await;
+    assert!(card.error.is_none(), "{:?}", card.error);
+    let opened = t.requests();
+    t.reset();
+    lookup(&c, query, hints, Phase::Pill, |_| {}).await;
+    lookup(&c, query, hints, Phase::Card, |_| {}).await;
+    Cost {
+        first_session,
+        page_view,
+        first_rounds,
+        first_ms: ms(first_at.duration_since(start)),
+        pill_rounds,
+        pill_ms,
+        opened,
+        warm: t.requests(),
+    }
+}
+
+/// The table of issue #11: Affinity calls per cold page view and per opened card.
+async fn budget_bench(url: &str, latency: u64) {
+    let profile =
+        PageHints { name: Some("Bob Smith".into()), company: Some("Acme Corporation".into()), ..PageHints::default() };
+    let cases = [
+        ("1 person", Query { kind: QueryKind::Domain, value: "solo.test".into() }, PageHints::default(), "10"),
+        ("20 people", Query { kind: QueryKind::Domain, value: "acme.test".into() }, PageHints::default(), "29"),
+        ("150 people", Query { kind: QueryKind::Domain, value: "megacorp.test".into() }, PageHints::default(), "60"),
+        (
+            "LinkedIn person",
+            Query { kind: QueryKind::LinkedinPerson, value: "https://www.linkedin.com/in/bob-smith".into() },
+            profile,
+            "8",
+        ),
+    ];
+    println!(
+        "Affinity calls per page view (the pill) and per opened card (the page view and the card, in all), sandbox latency {latency} ms\n"
+    );
+    println!(
+        "| page | key | before #11 (whole card) | cold page view | first page of a session | opened card, in all | warm | pill's first answer: rounds, ms | complete pill: rounds, ms |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---|---|");
+    for (name, query, hints, before) in &cases {
+        for (label, key) in [("API v2", KEY), ("v1 only", V1_KEY)] {
+            let c = page_cost(url, key, query, hints).await;
+            println!(
+                "| {name} | {label} | {before} | {} | {} | {} | {} | {}, {:.0} | {}, {:.0} |",
+                c.page_view, c.first_session, c.opened, c.warm, c.first_rounds, c.first_ms, c.pill_rounds, c.pill_ms
+            );
+        }
+    }
+    println!(
+        "\n\"Before #11\" is what a cold look-up cost when every page view made the whole card (commit 5626019). \"Cold page view\": a new client with an empty cache that knows the key's context (whoami, team, lists, fields) and which v2 endpoints it may call, as the extension and the CLI remember them; \"first page of a session\" knows nothing yet. Targets: API v2 at most 3 a page view and 8 an opened card; v1 only at most 8 a page view; warm 0; the first answer within 2 rounds and the complete pill within 3.\n"
+    );
 }
 
 fn ms(d: Duration) -> f64 {
