@@ -6,16 +6,24 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ext = join(root, 'extension');
-const wasmOut = join(root, 'target', 'lens-wasm');
+// The wasm modules and their TypeScript definitions, in a `wasm/` folder as the extension's
+// pages import them (extension/tsconfig.json type-checks the JS against them there).
+const wasmOut = join(root, 'target', 'lens-wasm', 'wasm');
 const quiet = process.argv.includes('--quiet');
+const WASM_OPT_ARGS = ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+  '--enable-reference-types', '--enable-multivalue', '--enable-mutable-globals'];
 
 function run(cmd, args, opts = {}) {
   if (!quiet) console.log(`$ ${cmd} ${args.join(' ')}`);
-  execFileSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  execFileSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts, env: { ...process.env, ...opts.env, PATH: toolPath } });
 }
+
+// wasm-pack finds wasm-bindgen on PATH; the npm packages' tools come first.
+const toolPath = [join(root, 'node_modules', '.bin'), join(process.env.HOME ?? '', '.cargo', 'bin'), process.env.PATH].join(':');
 
 function wasmOptPath() {
   const local = join(root, 'node_modules', '.bin', 'wasm-opt');
@@ -28,21 +36,30 @@ run('cargo', ['build', '--profile', 'native', '-p', 'affinity-lens']);
 
 // 1. Two wasm modules from affinity-web, so that each context loads only what it runs:
 //    lens_worker (the background: the client, lookups, writes) and lens_pages (the
-//    Leptos card: overlay, popup, web component).
-rmSync(wasmOut, { recursive: true, force: true });
+//    Leptos card: overlay, popup, web component). Each feature set has its own target
+//    directory (one shared directory made each build undo the other's), wasm-pack runs
+//    cargo and wasm-bindgen (keeping the TypeScript definitions), and wasm-opt runs only
+//    when wasm-bindgen's output changed: a second build with nothing changed takes seconds.
 mkdirSync(wasmOut, { recursive: true });
 for (const [feature, name] of [['worker', 'lens_worker'], ['pages', 'lens_pages']]) {
-  run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'affinity-web',
-    '--no-default-features', '--features', feature]);
-  run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--out-dir', wasmOut, '--out-name', name,
-    join(root, 'target', 'wasm32-unknown-unknown', 'release', 'affinity_web.wasm')]);
+  const bindgenOut = join(root, 'target', `wasm-${feature}`, 'pkg');
+  run('wasm-pack', ['build', '--quiet', '--target', 'web', '--release', '--no-opt', '--no-pack', '--no-gitignore',
+    '--out-dir', bindgenOut, '--out-name', name, '--', '--no-default-features', '--features', feature],
+  { cwd: join(root, 'crates', 'affinity-web'), env: { CARGO_TARGET_DIR: join(root, 'target', `wasm-${feature}`) } });
+  const raw = readFileSync(join(bindgenOut, `${name}_bg.wasm`));
+  const stamp = createHash('sha256').update(raw).update(WASM_OPT_ARGS.join(' ')).digest('hex');
   const bg = join(wasmOut, `${name}_bg.wasm`);
-  const before = statSync(bg).size;
-  run(wasmOptPath(), ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-    '--enable-reference-types', '--enable-multivalue', '--enable-mutable-globals', bg, '-o', bg]);
+  const stampFile = join(wasmOut, `${name}.stamp`);
+  for (const f of readdirSync(bindgenOut)) if (!f.endsWith('.wasm')) cpSync(join(bindgenOut, f), join(wasmOut, f));
+  if (existsSync(bg) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
+    if (!quiet) console.log(`${name}.wasm: unchanged, wasm-opt skipped`);
+    continue;
+  }
+  run(wasmOptPath(), [...WASM_OPT_ARGS, join(bindgenOut, `${name}_bg.wasm`), '-o', bg]);
+  writeFileSync(stampFile, stamp);
   const after = statSync(bg).size;
   const gz = gzipSync(readFileSync(bg)).length;
-  console.log(`${name}.wasm: ${(before / 1024).toFixed(0)} KiB → ${(after / 1024).toFixed(0)} KiB after wasm-opt -Oz, ${(gz / 1024).toFixed(0)} KiB gzipped`);
+  console.log(`${name}.wasm: ${(raw.length / 1024).toFixed(0)} KiB → ${(after / 1024).toFixed(0)} KiB after wasm-opt -Oz, ${(gz / 1024).toFixed(0)} KiB gzipped`);
 }
 
 // 2. One manifest source, two manifests.
@@ -52,9 +69,9 @@ rmSync(dist, { recursive: true, force: true });
 for (const browser of ['chrome', 'firefox']) {
   const out = join(dist, browser);
   mkdirSync(out, { recursive: true });
-  cpSync(join(ext, 'src'), out, { recursive: true });
+  cpSync(join(ext, 'src'), out, { recursive: true, filter: (f) => !f.endsWith('.d.ts') });
   cpSync(join(ext, 'icons'), join(out, 'icons'), { recursive: true });
-  cpSync(wasmOut, join(out, 'wasm'), { recursive: true });
+  cpSync(wasmOut, join(out, 'wasm'), { recursive: true, filter: (f) => !f.endsWith('.stamp') });
   const manifest = { ...source.common, ...source[browser] };
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   zipDir(out, join(dist, `affinity-lens-${browser}.zip`));
@@ -66,8 +83,19 @@ mkdirSync(www, { recursive: true });
 cpSync(join(root, 'www', 'src'), www, { recursive: true });
 // The web component only renders cards (the gateway looks them up): the pages module only.
 mkdirSync(join(www, 'wasm'), { recursive: true });
-for (const f of ['lens_pages.js', 'lens_pages_bg.wasm']) cpSync(join(wasmOut, f), join(www, 'wasm', f));
+for (const f of ['lens_pages.js', 'lens_pages.d.ts', 'lens_pages_bg.wasm']) cpSync(join(wasmOut, f), join(www, 'wasm', f));
 console.log(`web component: ${relative(root, www)}/affinity-card.js`);
+
+// 4. The web component as an npm package (www/pkg: package.json, the ES module, its types,
+//    the pages' wasm and theirs), packed into target/ for `npm install <tarball>`.
+const pkg = join(root, 'www', 'pkg');
+rmSync(pkg, { recursive: true, force: true });
+mkdirSync(join(pkg, 'wasm'), { recursive: true });
+cpSync(join(root, 'www', 'package'), pkg, { recursive: true });
+cpSync(join(root, 'www', 'src', 'affinity-card.js'), join(pkg, 'affinity-card.js'));
+for (const f of ['lens_pages.js', 'lens_pages.d.ts', 'lens_pages_bg.wasm']) cpSync(join(wasmOut, f), join(pkg, 'wasm', f));
+const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', join(root, 'target'), pkg], { cwd: root, encoding: 'utf8' }).trim();
+console.log(`npm package: ${relative(root, pkg)}, packed as target/${tarball}`);
 console.log(`extension: ${relative(root, join(dist, 'chrome'))} and ${relative(root, join(dist, 'firefox'))}, zipped beside them`);
 
 function zipDir(dir, zipPath) {

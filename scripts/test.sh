@@ -26,6 +26,9 @@ cargo test --target wasm32-unknown-unknown -p affinity-ui --test card_dom
 step "release build: wasm, extension for Chrome and Firefox"
 node scripts/build.mjs --quiet
 
+step "type check of the extension's JS against the wasm modules' TypeScript definitions"
+tsc -p extension
+
 step "web-ext lint (Firefox build)"
 web-ext lint --source-dir extension/dist/firefox --self-hosted --no-input --output text
 

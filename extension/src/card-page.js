@@ -1,108 +1,143 @@
 // The card in an extension page (the overlay iframe, the toolbar popup): mounts the Leptos
-// card and wires it to the background, which holds the key and does every request.
-import init, { mountCard } from './wasm/lens_pages.js';
+// card and wires it to the background, which holds the key and does every request. Every
+// message is the protocol's (LensRequest), every reply its one shape (LensReply).
+import './browser-api.js';
+import init, { mountCard, timeLimitMs } from './wasm/lens_pages.js';
 
-const api = globalThis.browser ?? globalThis.chrome;
-/** The card leaves "Looking up…" after this long, whatever happens. */
-export const TIME_LIMIT_MS = 20000;
+const api = globalThis.lensApi;
 
-function pendingText(action) {
-  switch (action.action) {
-    case 'add_to_list': return 'Adding to the list…';
-    case 'set_status': return `Setting the Status to ${action.status}…`;
-    case 'add_note': return 'Saving the note…';
-    case 'create_organization': return `Adding ${action.name} to Affinity…`;
-    case 'create_person': return `Adding ${action.first_name} ${action.last_name} to Affinity…`;
-    default: return 'Working…';
+/** @typedef {import('./wasm/lens_pages.js').LensRequest} LensRequest */
+/** @typedef {import('./wasm/lens_pages.js').LensReply} LensReply */
+/** @typedef {import('./wasm/lens_pages.js').CardHandle} CardHandle */
+
+/**
+ * Asks the background; a background that does not answer is a failed reply too.
+ * @param {LensRequest} message
+ * @returns {Promise<LensReply>}
+ */
+export async function ask(message) {
+  try {
+    const reply = await api.runtime.sendMessage(message);
+    return reply ?? { ok: false, error: { kind: 'internal', message: 'The Lens background did not answer.' } };
+  } catch (e) {
+    return { ok: false, error: { kind: 'internal', message: `The Lens background is not answering: ${e}` } };
   }
 }
 
 /**
+ * Writes need a card the user can see. In the overlay (a frame in a page the page owns),
+ * Chromium tells whether the frame is visible and unobscured (IntersectionObserver v2):
+ * writes are enabled only while it is. Where the browser cannot tell (Firefox), each write
+ * asks for a confirmation in the card.
+ * @param {CardHandle} handle
+ * @param {Element} root
+ */
+function guardWrites(handle, root) {
+  if (!('isVisible' in IntersectionObserverEntry.prototype)) {
+    handle.setWriteGuard('confirm');
+    return;
+  }
+  handle.setWriteGuard('hidden');
+  const observer = new IntersectionObserver(
+    (entries) => {
+      const last = /** @type {IntersectionObserverEntry & {isVisible: boolean}} */ (entries[entries.length - 1]);
+      handle.setWriteGuard(last.isVisible ? 'allowed' : 'hidden');
+    },
+    /** @type {IntersectionObserverInit} */ ({ threshold: [0, 1], trackVisibility: true, delay: 100 }),
+  );
+  observer.observe(root);
+}
+
+/**
  * Mounts the card for `token` into `root`. With `overlay`, it starts as the pill
- * (`overlay.expanded` says otherwise) and reports expand/close through the background.
+ * (`overlay.expanded` says otherwise), reports expand/close through the background, and
+ * guards its writes.
+ * @param {HTMLElement} root
+ * @param {string} token
+ * @param {{expanded: boolean} | null} overlay
  */
 export async function mountLensCard(root, token, overlay = null) {
   await init({ module_or_path: new URL('./wasm/lens_pages_bg.wasm', import.meta.url) });
+  const timeLimit = timeLimitMs();
   let choicesAsked = false;
   let idle = false; // not looked up yet: the budget is low
 
+  /** @type {Record<string, unknown>} */
   const options = {
     onRefresh: () => (idle ? load({ lookup: true, visible: true }) : load({ refresh: true })),
-    onAction: (a) => act(a),
+    onAction: (/** @type {any} */ a) => act(a),
   };
   if (overlay) {
     options.expanded = overlay.expanded === true;
-    options.onExpand = (expanded) => {
+    options.onExpand = (/** @type {boolean} */ expanded) => {
       overlay.expanded = expanded;
-      api.runtime.sendMessage({ type: 'lens:expand', token, expanded }).catch(() => {});
+      ask({ type: 'lens:expand', token, expanded });
     };
-    options.onClose = () => api.runtime.sendMessage({ type: 'lens:close', token }).catch(() => {});
+    options.onClose = () => ask({ type: 'lens:close', token });
   }
   const handle = mountCard(root, options);
+  if (overlay) guardWrites(handle, root);
 
   async function choices() {
     if (choicesAsked) return;
     choicesAsked = true;
-    const reply = await api.runtime.sendMessage({ type: 'lens:choices', token }).catch(() => null);
-    if (reply?.ok) handle.setChoices(reply.lists);
+    const reply = await ask({ type: 'lens:choices', token });
+    if (reply.ok && reply.answer === 'lists') handle.setChoices(reply.lists);
     else choicesAsked = false;
   }
 
+  /** @param {LensReply} reply */
+  function show(reply) {
+    idle = reply.ok && reply.answer === 'on_demand';
+    if (!reply.ok) {
+      handle.setFailure(reply.error);
+    } else if (reply.answer === 'on_demand') {
+      handle.setIdle(reply.message);
+    } else if (reply.answer === 'card') {
+      handle.setCard(reply.card);
+      if (reply.card.status === 'matched' || reply.card.status === 'not_found') choices();
+    } else {
+      handle.setError('The Lens could not make a card for this page.');
+    }
+  }
+
+  /** @param {{refresh?: boolean, lookup?: boolean, pick?: any, quiet?: boolean, visible?: boolean}} how */
   async function load({ refresh = false, lookup = false, pick = null, quiet = false, visible = false } = {}) {
     if ((refresh && !quiet) || visible) handle.setLoading();
     let settled = false;
     const timer = setTimeout(() => {
       if (!settled) handle.setError('Affinity did not answer in time. Try again later.');
-    }, TIME_LIMIT_MS);
-    const ask = (extra) => api.runtime.sendMessage({ type: 'lens:card', token, ...extra });
-    try {
-      let reply;
-      if (!refresh && !lookup && !pick) {
-        // The name first (the first round of the lookup), then the whole card.
-        reply = await ask({ first: true });
-        if (reply?.partial && reply.card) {
-          handle.setCard(reply.card);
-          reply = await ask({});
-        }
-      } else {
-        reply = await ask({ refresh, lookup, pick });
-      }
-      settled = true;
-      idle = reply?.onDemand === true;
-      if (idle) {
-        handle.setIdle(reply.message);
-      } else if (reply && reply.card) {
+    }, timeLimit);
+    let reply;
+    if (!refresh && !lookup && !pick) {
+      // The name first (the first round of the lookup), then the whole card.
+      reply = await ask({ type: 'lens:card', token, first: true });
+      if (reply.ok && reply.answer === 'card' && reply.partial) {
         handle.setCard(reply.card);
-        if (reply.card.status === 'matched' || reply.card.status === 'not_found') choices();
-      } else {
-        handle.setError(reply?.message ?? 'The Lens could not make a card for this page.');
+        reply = await ask({ type: 'lens:card', token });
       }
-    } catch (e) {
-      settled = true;
-      handle.setError(`The Lens background is not answering: ${e}`);
-    } finally {
-      clearTimeout(timer);
+    } else {
+      reply = await ask({ type: 'lens:card', token, refresh, lookup, pick });
     }
+    settled = true;
+    clearTimeout(timer);
+    show(reply);
   }
 
+  /** @param {{pick?: any, target?: any, action?: any}} a */
   async function act(a) {
     if (a.pick) {
       handle.setNotice(null);
       handle.setLoading();
       return load({ pick: a.pick });
     }
-    handle.setNotice({ ok: true, pending: true, text: pendingText(a.action) });
-    let reply;
-    try {
-      reply = await api.runtime.sendMessage({ type: 'lens:act', token, target: a.target ?? null, action: a.action });
-    } catch (e) {
-      reply = { ok: false, message: `The Lens background is not answering: ${e}` };
-    }
-    if (!reply?.ok) {
-      handle.setNotice({ ok: false, text: `Not done: ${reply?.message ?? 'no answer'}` });
+    // The card already says what it is doing.
+    const reply = await ask({ type: 'lens:act', token, target: a.target ?? null, action: a.action });
+    if (!reply.ok) {
+      handle.setNotice({ ok: false, text: `Not done: ${reply.error.message}` });
       return;
     }
-    handle.setNotice({ ok: true, text: reply.message });
+    handle.setNotice({ ok: true, text: reply.answer === 'done' ? reply.message : 'Done.' });
     // Show what Affinity has now (a created organization is found by its domain, a created
     // person by the profile's name); the notice stays.
     await load({ refresh: true, quiet: true });

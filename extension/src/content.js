@@ -2,29 +2,47 @@
 // LinkedIn, the name, headline and company it shows) to the background and, when there is
 // something to show, adds the overlay: an extension-origin iframe inside a closed shadow
 // root, so neither the page's CSS nor its scripts reach it. The iframe shows the pill or
-// the card; this script only places and sizes it.
+// the card; this script only places it and gives it the size of its state (one size for
+// the pill and one for the card, whatever they say: the page can measure the frame).
+// Messages are the protocol's (crates/affinity-web/src/protocol.rs); browser-api.js, loaded
+// before this script, is the browser shim.
 (() => {
-  if (window.top !== window || window.__affinityLensInjected) return;
-  window.__affinityLensInjected = true;
-  const api = globalThis.browser ?? globalThis.chrome;
+  if (window.top !== window || /** @type {any} */ (window).__affinityLensInjected) return;
+  /** @type {any} */ (window).__affinityLensInjected = true;
+  const api = globalThis.lensApi;
   const EDGE = 16;
 
-  let overlay = null; // {host, frame, token}
-  let token = null; // the current page's card, even when the overlay is closed
-  let position = null; // {side, top} the user chose, or null: bottom right
+  /** @typedef {import('./wasm/lens_worker.js').LensReply} LensReply */
+  /** @typedef {import('./wasm/lens_worker.js').LensRequest} LensRequest */
+  /** @typedef {import('./wasm/lens_worker.js').LensSize} LensSize */
+
+  /** @type {{host: HTMLElement, frame: HTMLIFrameElement, token: string, expanded: boolean, toggles: number} | null} */
+  let overlay = null;
+  /** @type {string | null} the current page's card, even when the overlay is closed */
+  let token = null;
+  /** @type {{side: 'left' | 'right', top: number} | null} where the user put it, or bottom right */
+  let position = null;
+  /** @type {{pill: LensSize, card: LensSize}} the frame's size in each state */
+  let frameSizes = { pill: { width: 272, height: 42 }, card: { width: 384, height: 560 } };
+  /** @type {string | null} */
   let lastUrl = null;
+  /** @type {string | null} */
   let lastName = null;
+
+  /** @param {LensRequest} message @returns {Promise<LensReply>} */
+  const send = (message) => api.runtime.sendMessage(message);
 
   // What a LinkedIn page shows (linkedin-page.js, loaded before this script): a person's
   // name, headline and current company, a company's name and website. Null until the
   // page shows a name.
   function linkedinHints() {
-    const hints = globalThis.affinityLensReadLinkedin?.(document, location) ?? {};
+    const hints = /** @type {any} */ (globalThis).affinityLensReadLinkedin?.(document, location) ?? {};
     return hints.name ? hints : null;
   }
 
   // LinkedIn renders after the URL changes: wait (briefly) for a heading that is not the
   // previous page's.
+  /** @returns {Promise<Record<string, string>>} */
   function waitForLinkedin(timeout = 3000) {
     return new Promise((resolve) => {
       const deadline = Date.now() + timeout;
@@ -35,6 +53,15 @@
       };
       check();
     });
+  }
+
+  /** The frame takes its state's size, within the window. */
+  function size() {
+    if (!overlay) return;
+    const want = overlay.expanded ? frameSizes.card : frameSizes.pill;
+    overlay.frame.style.width = `${Math.max(40, Math.min(want.width, window.innerWidth - 2 * EDGE))}px`;
+    overlay.frame.style.height = `${Math.max(32, Math.min(want.height, window.innerHeight - 2 * EDGE))}px`;
+    place();
   }
 
   function place() {
@@ -53,6 +80,7 @@
     }
   }
 
+  /** @param {string} t @param {boolean} expanded @param {number} n */
   const frameUrl = (t, expanded, n) => `${api.runtime.getURL('overlay.html')}#t=${t}&expanded=${expanded ? 1 : 0}&n=${n}`;
 
   function remove() {
@@ -60,7 +88,9 @@
     overlay = null;
   }
 
+  /** @param {boolean} expanded */
   function inject(expanded) {
+    if (!token) return;
     remove();
     const host = document.createElement('affinity-lens-overlay');
     host.style.cssText = 'all: initial; position: fixed; z-index: 2147483647; display: flex; align-items: flex-start;';
@@ -74,15 +104,17 @@
     frame.src = frameUrl(token, expanded, 0);
     frame.title = 'Affinity Lens';
     frame.setAttribute('allowtransparency', 'true');
-    frame.style.cssText = 'border: 0; width: 180px; height: 44px; background: transparent; color-scheme: normal; display: block;';
+    frame.style.cssText = 'border: 0; background: transparent; color-scheme: normal; display: block;';
     root.append(grip, frame);
     (document.body ?? document.documentElement).append(host);
     overlay = { host, frame, token, expanded, toggles: 0 };
-    place();
+    size();
     drag(grip, host);
   }
 
+  /** @param {HTMLElement} grip @param {HTMLElement} host */
   function drag(grip, host) {
+    /** @type {{x: number, y: number, left: number, top: number} | null} */
     let start = null;
     grip.addEventListener('pointerdown', (e) => {
       const box = host.getBoundingClientRect();
@@ -96,6 +128,7 @@
       host.style.top = `${start.top + e.clientY - start.y}px`;
       host.style.right = host.style.bottom = 'auto';
     });
+    /** @param {PointerEvent} e */
     const end = (e) => {
       if (!start) return;
       const box = host.getBoundingClientRect();
@@ -104,22 +137,18 @@
       // Snap to the nearer side; keep the height.
       position = { side: box.left + box.width / 2 < window.innerWidth / 2 ? 'left' : 'right', top: Math.round(box.top) };
       place();
-      api.runtime.sendMessage({ type: 'lens:position', ...position }).catch(() => {});
+      send({ type: 'lens:position', ...position }).catch(() => {});
     };
     grip.addEventListener('pointerup', end);
     grip.addEventListener('pointercancel', end);
   }
 
-  api.runtime.onMessage.addListener((msg, sender) => {
+  // The background's messages (ToContent in the protocol).
+  api.runtime.onMessage.addListener((/** @type {import('./wasm/lens_worker.js').LensToContent} */ msg, sender) => {
     if (sender.id !== api.runtime.id || !msg || typeof msg.type !== 'string') return;
-    if (msg.type === 'lens:size' && overlay && msg.token === overlay.token) {
-      const height = Math.max(32, Math.min(Number(msg.height) || 0, window.innerHeight - 2 * EDGE));
-      const width = Math.max(40, Math.min(Number(msg.width) || 0, window.innerWidth - 2 * EDGE));
-      overlay.frame.style.height = `${height}px`;
-      overlay.frame.style.width = `${width}px`;
-      place();
-    } else if (msg.type === 'lens:expand' && overlay && msg.token === overlay.token) {
+    if (msg.type === 'lens:expand' && overlay && msg.token === overlay.token) {
       overlay.expanded = msg.expanded === true;
+      size();
     } else if (msg.type === 'lens:close' && overlay && msg.token === overlay.token) {
       remove();
     } else if (msg.type === 'lens:toggle') {
@@ -129,6 +158,7 @@
       else if (overlay) {
         overlay.expanded = !overlay.expanded;
         overlay.frame.src = frameUrl(overlay.token, overlay.expanded, ++overlay.toggles);
+        size();
       }
     }
   });
@@ -140,6 +170,7 @@
   async function report() {
     const mine = ++generation;
     lastUrl = here();
+    /** @type {Record<string, string>} */
     let hints = {};
     if (isLinkedin) {
       hints = await waitForLinkedin();
@@ -150,11 +181,11 @@
     if (mine !== generation) return; // a later navigation took over
     remove();
     token = null;
-    const url = location.href;
-    const reply = await api.runtime.sendMessage({ type: 'lens:page', url, hints });
-    if (mine !== generation || !reply || typeof reply.token !== 'string') return;
+    const reply = await send({ type: 'lens:page', url: location.href, hints });
+    if (mine !== generation || !reply?.ok || reply.answer !== 'page' || typeof reply.token !== 'string') return;
     token = reply.token;
     position = reply.position ?? null;
+    frameSizes = reply.frame;
     if (reply.show) inject(false);
   }
 
@@ -168,9 +199,9 @@
   if (isLinkedin) setInterval(changed, 500);
   // Back to a page kept in the back/forward cache: its card was forgotten meanwhile.
   window.addEventListener('pageshow', (e) => {
-    if (e.persisted) report().catch(() => {});
+    if (/** @type {PageTransitionEvent} */ (e).persisted) report().catch(() => {});
   });
-  window.addEventListener('resize', place);
+  window.addEventListener('resize', size);
 
   report().catch(() => {
     /* the extension was reloaded or is not ready: never break the page */

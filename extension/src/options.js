@@ -1,80 +1,87 @@
-const api = globalThis.browser ?? globalThis.chrome;
-const DEFAULT_BASE_URL = 'https://api.affinity.co';
-const $ = (id) => document.getElementById(id);
+// The options page: the form shows and saves the settings through the background, which
+// checks them (the base URL must be https://, except on this computer), keeps them where
+// only the extension can read them, and configures its client once.
+import './browser-api.js';
 
+const api = globalThis.lensApi;
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
+
+/** @typedef {import('./wasm/lens_worker.js').LensRequest} LensRequest */
+/** @typedef {import('./wasm/lens_worker.js').LensReply} LensReply */
+/** @typedef {import('./wasm/lens_worker.js').LensSettingsForm} LensSettingsForm */
+
+/** @param {LensRequest} message @returns {Promise<LensReply>} */
+async function ask(message) {
+  try {
+    return (await api.runtime.sendMessage(message)) ?? { ok: false, error: { kind: 'internal', message: 'No answer.' } };
+  } catch (e) {
+    return { ok: false, error: { kind: 'internal', message: String(e) } };
+  }
+}
+
+/** @param {string} id @param {string} message */
 function show(id, message, kind = '') {
   $(id).textContent = message;
   $(id).className = `status ${kind}`;
 }
 
-const lines = (id) => [...new Set($(id).value.split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean))];
-const site = (s) => s.replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '').replace(/^www\./, '');
-
-function baseUrlOrError() {
-  const raw = $('base-url').value.trim() || DEFAULT_BASE_URL;
-  try {
-    const u = new URL(raw);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
-    return { baseUrl: u.href.replace(/\/+$/, '') };
-  } catch {
-    return { error: 'The base URL must be an http(s) URL, like https://api.affinity.co.' };
-  }
+/** @param {LensSettingsForm} s */
+function fill(s) {
+  $('api-key').value = s.apiKey;
+  $('base-url').value = s.baseUrl;
+  $('ignored').value = s.ignored;
+  $('paused').value = s.paused;
+  $('overlay').checked = s.overlay;
+  $('on-demand-below').value = s.onDemandBelow;
 }
 
-const stored = await api.storage.local.get(['apiKey', 'baseUrl', 'ignored', 'paused', 'overlay', 'onDemandBelow']);
-$('api-key').value = stored.apiKey ?? '';
-$('base-url').value = stored.baseUrl ?? DEFAULT_BASE_URL;
-$('ignored').value = (stored.ignored ?? []).join('\n');
-$('paused').value = (stored.paused ?? []).join('\n');
-$('overlay').checked = stored.overlay !== false;
-$('on-demand-below').value = String(stored.onDemandBelow ?? 5);
+/** @returns {LensSettingsForm} */
+const form = () => ({
+  apiKey: $('api-key').value,
+  baseUrl: $('base-url').value,
+  ignored: $('ignored').value,
+  paused: $('paused').value,
+  overlay: $('overlay').checked,
+  onDemandBelow: $('on-demand-below').value,
+});
+
+const stored = await ask({ type: 'lens:settings' });
+if (stored.ok && stored.answer === 'settings') fill(stored.settings);
 // Enabled only now, so that what the user types is never overwritten by the stored values.
 for (const id of ['api-key', 'base-url', 'ignored', 'paused', 'overlay', 'on-demand-below', 'test']) $(id).disabled = false;
-document.querySelector('[data-testid="save"]').disabled = false;
+/** @type {HTMLButtonElement} */ (document.querySelector('[data-testid="save"]')).disabled = false;
 
 $('form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const apiKey = $('api-key').value.trim();
-  const { baseUrl, error } = baseUrlOrError();
-  if (error) return show('status', error, 'error');
-  if (!apiKey) return show('status', 'Enter your Affinity API key (Affinity: Settings → API).', 'error');
-  const onDemandBelow = Number($('on-demand-below').value);
-  if (!Number.isFinite(onDemandBelow) || onDemandBelow < 0 || onDemandBelow > 100) {
-    return show('status', 'The budget share must be a number from 0 to 100.', 'error');
-  }
-  try {
-    await api.storage.local.set({
-      apiKey, baseUrl, ignored: lines('ignored').map(site), paused: lines('paused').map(site), overlay: $('overlay').checked,
-      onDemandBelow,
-    });
-    show('status', 'Saved.', 'ok');
-    refreshUsage();
-  } catch (e) {
-    show('status', `Could not save: ${e}`, 'error');
-  }
+  const reply = await ask({ type: 'lens:save', settings: form() });
+  if (!reply.ok) return show('status', reply.error.message, 'error');
+  if (reply.answer === 'settings') fill(reply.settings);
+  show('status', 'Saved.', 'ok');
+  refreshUsage();
 });
 
 // Test connection: whoami with what is in the form (saved or not).
 $('test').addEventListener('click', async () => {
-  const apiKey = $('api-key').value.trim();
-  const { baseUrl, error } = baseUrlOrError();
-  if (error) return show('test-status', error, 'error');
-  if (!apiKey) return show('test-status', 'Enter an API key first.', 'error');
   show('test-status', 'Testing…');
-  const reply = await api.runtime.sendMessage({ type: 'lens:whoami', apiKey, baseUrl }).catch((e) => ({ ok: false, message: String(e) }));
-  if (reply?.ok) {
+  const { apiKey, baseUrl } = form();
+  const reply = await ask({ type: 'lens:whoami', apiKey, baseUrl });
+  if (reply.ok && reply.answer === 'me') {
     show('test-status', `Connected as ${reply.user}${reply.email ? ` (${reply.email})` : ''} at ${reply.firm}.`, 'ok');
-  } else {
-    const why = reply?.kind === 'unauthorized' ? 'Affinity rejected this key.' : reply?.message ?? 'No answer.';
+  } else if (!reply.ok) {
+    const why = reply.error.kind === 'unauthorized' ? 'Affinity rejected this key.' : reply.error.message;
     show('test-status', `Could not connect: ${why}`, 'error');
   }
 });
 
+/** @param {unknown} n */
 const fmt = (n) => Number(n).toLocaleString('en-US');
 async function refreshUsage() {
-  const reply = await api.runtime.sendMessage({ type: 'lens:usage' }).catch((e) => ({ ok: false, message: String(e) }));
-  if (!reply?.ok) {
-    $('usage').textContent = reply?.kind === 'no_key' ? 'Save a key to see the budget.' : `Could not read the budget: ${reply?.message}`;
+  const reply = await ask({ type: 'lens:usage' });
+  if (!reply.ok || reply.answer !== 'usage') {
+    $('usage').textContent = !reply.ok && reply.error.kind === 'no_key'
+      ? 'Save a key to see the budget.'
+      : `Could not read the budget: ${reply.ok ? 'no answer' : reply.error.message}`;
     return;
   }
   const month = reply.rate?.org_monthly ?? {};
@@ -86,4 +93,4 @@ async function refreshUsage() {
   $('usage').textContent = parts.join(' ');
 }
 $('usage-refresh').addEventListener('click', refreshUsage);
-if (stored.apiKey) refreshUsage();
+if (stored.ok && stored.answer === 'settings' && stored.settings.apiKey) refreshUsage();

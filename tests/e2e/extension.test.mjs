@@ -128,8 +128,13 @@ test('the overlay can be moved, and its place is remembered on the next page', a
   await frame2.getByTestId('lens-pill').waitFor();
   const there = await overlayBox(other, frame2);
   assert.ok(there.x < 100 && Math.abs(there.y - moved.y) < 5, `remembered: ${JSON.stringify(there)}`);
-  // Put it back for the other tests.
-  await browser.worker.evaluate(() => chrome.storage.local.remove('position'));
+  // Put it back on the right for the other tests, as the user would: drag it there.
+  await other.mouse.move(there.x - 5, there.y + there.height / 2);
+  await other.mouse.down();
+  await other.mouse.move(900, 600, { steps: 8 });
+  await other.mouse.up();
+  await other.waitForTimeout(300);
+  assert.ok((await overlayBox(other, frame2)).x > 600, 'back on the right');
   await page.close();
   await other.close();
 });

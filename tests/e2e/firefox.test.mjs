@@ -189,3 +189,30 @@ test('Firefox: the toolbar popup shows the card of the company site in a tab', a
     await wd('POST', s('/window'), { handle: siteTab }).catch(() => {});
   }
 });
+
+test('Firefox: a write from the overlay asks for a confirmation inside the card first', async () => {
+  // Firefox cannot tell the frame whether the page covers or fades it: each write asks.
+  const affinity = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
+  const acme = (await affinity('/organizations?term=acme.test')).organizations[0];
+  const NOTE = 'Confirmed from Firefox.';
+  await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
+  const pill = await waitFor('the overlay pill', async () => {
+    await wd('POST', s('/frame'), { id: null });
+    await wd('POST', s('/frame'), { id: 0 });
+    const el = await find('[data-testid="lens-pill"]');
+    return (await wd('GET', s(`/element/${el}/text`))).includes('In Affinity') ? el : null;
+  });
+  await wd('POST', s(`/element/${pill}/click`), {});
+  const summary = await waitFor('the note form', async () => find('[data-testid="lens-add-note"] summary'));
+  await wd('POST', s(`/element/${summary}/click`), {});
+  await wd('POST', s(`/element/${await find('[data-testid="lens-add-note"] textarea')}/value`), { text: NOTE });
+  await wd('POST', s(`/element/${await find('[data-testid="lens-add-note"] button[type="submit"]')}/click`), {});
+  const question = await waitFor('the confirmation', async () => textOf('[data-testid="lens-confirm"]'));
+  assert.match(question, /Save this note in Affinity\?/);
+  const notes = async () => (await affinity(`/notes?organization_id=${acme.id}`)).notes.filter((n) => n.content === NOTE).length;
+  assert.equal(await notes(), 0, 'nothing is written before the confirmation');
+  await wd('POST', s(`/element/${await find('[data-testid="lens-confirm-yes"]')}/click`), {});
+  await waitFor('the note added', async () => (await textOf('[data-testid="lens-notice"]')) === 'Note added.');
+  assert.equal(await notes(), 1);
+  await wd('POST', s('/frame'), { id: null });
+});

@@ -108,15 +108,16 @@ export const CHROMIUM_ARGS = [
 
 /**
  * Chromium (Debian's) with the built extension loaded; `hosts` resolve to 127.0.0.1.
- * `extraArgs` are added to the command line (e.g. a site's `chromiumArgs`).
+ * `extraArgs` are added to the command line (e.g. a site's `chromiumArgs`); `extension` is
+ * the unpacked extension to load (a test build, say).
  */
-export async function launchChromiumWithExtension(hosts = [], extraArgs = []) {
+export async function launchChromiumWithExtension(hosts = [], extraArgs = [], extension = chromeDist) {
   const { chromium } = await import('playwright-core');
   const userDataDir = mkdtempSync(join(tmpdir(), 'lens-chromium-'));
   const args = [
     ...CHROMIUM_ARGS,
-    `--disable-extensions-except=${chromeDist}`,
-    `--load-extension=${chromeDist}`,
+    `--disable-extensions-except=${extension}`,
+    `--load-extension=${extension}`,
   ];
   if (hosts.length) args.push(`--host-resolver-rules=${hosts.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`);
   args.push(...extraArgs);

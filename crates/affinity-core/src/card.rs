@@ -159,13 +159,15 @@ pub struct PagePerson {
     pub organization: Option<CardEntity>,
 }
 
-/// Why a card could not be made.
+/// Why a card could not be made; also the error of every failed reply in the extension.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardError {
     /// `unauthorized` | `forbidden` | `not_found` | `invalid` | `rate_limited` |
     /// `unavailable` | `bad_response`; from the gateway also `budget_reserve` (the
-    /// month's budget is down to the firm's reserve: only cards looked up before are served).
-    pub kind: String,
+    /// month's budget is down to the firm's reserve: only cards looked up before are served);
+    /// from the extension also `no_key`, `bad_settings`, `expired`, `unsupported`,
+    /// `bad_message`, `not_visible`, `internal` ([`crate::error::ErrorKind`]).
+    pub kind: crate::error::ErrorKind,
     /// For people.
     pub message: String,
     /// For `rate_limited`: when the Lens will try again (ISO 8601).
@@ -210,6 +212,19 @@ pub struct Card {
     pub phase: Phase,
 }
 
+impl CardError {
+    /// An error of `kind` with a message for people.
+    pub fn new(kind: crate::error::ErrorKind, message: impl Into<String>) -> CardError {
+        CardError { kind, message: message.into(), retry_at: None }
+    }
+}
+
+impl From<&crate::Error> for CardError {
+    fn from(error: &crate::Error) -> CardError {
+        CardError::new(error.error_kind(), error.to_string())
+    }
+}
+
 impl Card {
     /// An empty card for `query` with the given status, stamped now.
     pub fn new(query: Query, status: CardStatus) -> Card {
@@ -244,7 +259,7 @@ impl Card {
             _ => None,
         };
         Card {
-            error: Some(CardError { kind: error.kind().to_owned(), message: error.to_string(), retry_at }),
+            error: Some(CardError { kind: error.error_kind(), message: error.to_string(), retry_at }),
             ..Card::new(query, CardStatus::Error)
         }
     }

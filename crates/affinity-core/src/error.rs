@@ -32,6 +32,138 @@ pub enum Error {
     TooLarge { limit_bytes: usize },
 }
 
+/// Why a card or a request failed: the Card's `error.kind` and the `error.kind` of every
+/// failed reply in the extension, one enum for both. On the wire it is a snake_case
+/// string; a kind this version does not know is kept as it came ([`ErrorKind::Other`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// 401: Affinity rejected the key.
+    Unauthorized,
+    /// 403: the key may not do this.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 400 or 422: Affinity refused the request.
+    Invalid,
+    /// 429: `retry_at` says when to try again.
+    RateLimited,
+    /// 5xx, a timeout, the network.
+    Unavailable,
+    /// Affinity answered something the Lens could not read.
+    BadResponse,
+    /// The gateway: the month's budget is down to the firm's reserve.
+    BudgetReserve,
+    /// The extension has no API key yet.
+    NoKey,
+    /// The extension's settings were refused (the message says which and why).
+    BadSettings,
+    /// The card's page is gone (reloaded, closed): its token is unknown.
+    Expired,
+    /// Nothing to look up on this page.
+    Unsupported,
+    /// A message that is not one of the protocol's, is malformed, or came from a sender
+    /// that may not send it.
+    BadMessage,
+    /// A write refused because the card was not visible and unobscured when it was asked.
+    NotVisible,
+    /// Something the Lens did not expect (a bug): the message says what.
+    Internal,
+    /// A kind this version does not know.
+    Other(String),
+}
+
+impl ErrorKind {
+    /// Every known kind, for tests and documentation.
+    pub const KNOWN: [ErrorKind; 15] = [
+        ErrorKind::Unauthorized,
+        ErrorKind::Forbidden,
+        ErrorKind::NotFound,
+        ErrorKind::Invalid,
+        ErrorKind::RateLimited,
+        ErrorKind::Unavailable,
+        ErrorKind::BadResponse,
+        ErrorKind::BudgetReserve,
+        ErrorKind::NoKey,
+        ErrorKind::BadSettings,
+        ErrorKind::Expired,
+        ErrorKind::Unsupported,
+        ErrorKind::BadMessage,
+        ErrorKind::NotVisible,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorKind::Other(s) => s,
+            known => known.known_str(),
+        }
+    }
+
+    const fn known_str(&self) -> &'static str {
+        match self {
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::BadResponse => "bad_response",
+            ErrorKind::BudgetReserve => "budget_reserve",
+            ErrorKind::NoKey => "no_key",
+            ErrorKind::BadSettings => "bad_settings",
+            ErrorKind::Expired => "expired",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::BadMessage => "bad_message",
+            ErrorKind::NotVisible => "not_visible",
+            ErrorKind::Internal => "internal",
+            ErrorKind::Other(_) => "other",
+        }
+    }
+}
+
+impl From<&str> for ErrorKind {
+    fn from(s: &str) -> ErrorKind {
+        ErrorKind::KNOWN.into_iter().find(|k| k.as_str() == s).unwrap_or_else(|| ErrorKind::Other(s.to_owned()))
+    }
+}
+
+impl From<String> for ErrorKind {
+    fn from(s: String) -> ErrorKind {
+        ErrorKind::from(s.as_str())
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for ErrorKind {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl serde::Serialize for ErrorKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ErrorKind, D::Error> {
+        Ok(ErrorKind::from(String::deserialize(d)?))
+    }
+}
+
 /// A size as people read it: `32 MiB`, `64 KiB`, `100 bytes`.
 fn size(bytes: usize) -> String {
     match bytes {
@@ -42,17 +174,23 @@ fn size(bytes: usize) -> String {
 }
 
 impl Error {
-    /// The machine-readable kind used in the Card's `error.kind`.
+    /// The machine-readable kind used in the Card's `error.kind` (see [`ErrorKind`]).
     pub fn kind(&self) -> &'static str {
+        // Every error of the client is a known kind.
+        self.error_kind().known_str()
+    }
+
+    /// What kind of failure this is, as the Card and every reply of the extension say it.
+    pub fn error_kind(&self) -> ErrorKind {
         match self {
-            Error::Unauthorized { .. } => "unauthorized",
-            Error::Forbidden { .. } => "forbidden",
-            Error::NotFound { .. } => "not_found",
-            Error::Invalid { .. } => "invalid",
-            Error::RateLimited { .. } => "rate_limited",
-            Error::Unavailable { .. } => "unavailable",
+            Error::Unauthorized { .. } => ErrorKind::Unauthorized,
+            Error::Forbidden { .. } => ErrorKind::Forbidden,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Invalid { .. } => ErrorKind::Invalid,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::Unavailable { .. } => ErrorKind::Unavailable,
             // The card says Affinity answered something the Lens could not read.
-            Error::BadResponse { .. } | Error::TooLarge { .. } => "bad_response",
+            Error::BadResponse { .. } | Error::TooLarge { .. } => ErrorKind::BadResponse,
         }
     }
 
@@ -130,6 +268,19 @@ mod tests {
         assert_eq!(e.kind(), "bad_response");
         assert_eq!(Error::TooLarge { limit_bytes: 2048 }.to_string(), "Affinity's answer was larger than 2 KiB");
         assert_eq!(Error::TooLarge { limit_bytes: 1000 }.to_string(), "Affinity's answer was larger than 1000 bytes");
+    }
+
+    #[test]
+    fn every_error_kind_reads_back_as_itself_and_an_unknown_one_is_kept() {
+        for kind in ErrorKind::KNOWN {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<ErrorKind>(&json).unwrap(), kind, "{json}");
+        }
+        let strange: ErrorKind = serde_json::from_str("\"from_the_future\"").unwrap();
+        assert_eq!(strange, ErrorKind::Other("from_the_future".into()));
+        assert_eq!(serde_json::to_string(&strange).unwrap(), "\"from_the_future\"");
+        assert_eq!(ErrorKind::from("no_key"), ErrorKind::NoKey);
+        assert_eq!(Error::from_status(401, "{}", None).error_kind(), ErrorKind::Unauthorized);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub mod v2;
 
 pub use card::{Card, CardEntity, CardError, CardStatus, EntityKind, Query, QueryKind};
 pub use client::{Auth, Client, ClientBuilder, ClientConfig, Fetched};
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use lookup::{lookup_card, lookup_card_hinted, lookup_card_with};
 pub use page::{PageError, PageHints, resolve_page, resolve_page_with_hints};
 pub use transport::{DefaultTransport, HttpRequest, HttpResponse, Method, Transport};

@@ -28,18 +28,92 @@ pub struct Notice {
     pub pending: bool,
 }
 
+/// Whether the card's writes may go ahead, as its host can tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteGuard {
+    /// The card is where the user is (the toolbar popup), or the browser says the frame is
+    /// visible and unobscured.
+    #[default]
+    Allowed,
+    /// The browser says the frame is faded, covered or transformed by the page: no write.
+    Hidden,
+    /// The browser cannot tell (Firefox): each write asks for a confirmation in the card.
+    Confirm,
+}
+
 /// How the card reaches its host and hears back.
 #[derive(Clone, Copy)]
 pub struct ActionProps {
     pub on_action: Callback<CardAction>,
     pub choices: Signal<Vec<ListChoice>>,
     pub notice: Signal<Option<Notice>>,
+    /// Whether writes may go ahead now.
+    pub guard: Signal<WriteGuard>,
+    /// A write waiting for the user's confirmation ([`WriteGuard::Confirm`]).
+    pub confirm: RwSignal<Option<(Option<Target>, Action)>>,
 }
 
 impl ActionProps {
+    /// Props with writes allowed and nothing to confirm.
+    pub fn new(
+        on_action: Callback<CardAction>,
+        choices: Signal<Vec<ListChoice>>,
+        notice: Signal<Option<Notice>>,
+        guard: Signal<WriteGuard>,
+    ) -> ActionProps {
+        ActionProps { on_action, choices, notice, guard, confirm: RwSignal::new(None) }
+    }
+
+    /// Buttons are off while a write runs, while one waits for its confirmation, and while
+    /// the frame is not visible.
     fn busy(self) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
-        let notice = self.notice;
-        move || notice.get().is_some_and(|n| n.pending)
+        let (notice, guard, confirm) = (self.notice, self.guard, self.confirm);
+        move || {
+            notice.get().is_some_and(|n| n.pending)
+                || guard.get() == WriteGuard::Hidden
+                || confirm.with(Option::is_some)
+        }
+    }
+
+    /// A write the user asked for: sent, held for confirmation, or dropped while the card
+    /// cannot be seen.
+    fn write(self, target: Option<Target>, action: Action) {
+        match self.guard.get_untracked() {
+            WriteGuard::Allowed => self.on_action.run(CardAction::Write { target, action }),
+            WriteGuard::Confirm => self.confirm.set(Some((target, action))),
+            WriteGuard::Hidden => {}
+        }
+    }
+}
+
+/// What the card says while a write runs.
+pub fn pending_text(action: &Action) -> String {
+    match action {
+        Action::AddToList { .. } => "Adding to the list…".to_owned(),
+        Action::SetStatus { status, .. } => format!("Setting the Status to {status}…"),
+        Action::AddNote { .. } => "Saving the note…".to_owned(),
+        Action::CreateOrganization { name, .. } => format!("Adding {name} to Affinity…"),
+        Action::CreatePerson { first_name, last_name, .. } => {
+            format!("Adding {} to Affinity…", format!("{first_name} {last_name}").trim())
+        }
+    }
+}
+
+/// The question a write asks before it goes ahead, where the browser cannot tell whether
+/// the card is visible; `lists` names the list of an add.
+pub fn confirm_text(action: &Action, lists: &[ListChoice]) -> String {
+    match action {
+        Action::AddToList { list_id } => match lists.iter().find(|l| l.id == *list_id) {
+            Some(l) => format!("Add to {}?", l.name),
+            None => "Add to the list?".to_owned(),
+        },
+        Action::SetStatus { status, .. } => format!("Set the Status to {status}?"),
+        Action::AddNote { .. } => "Save this note in Affinity?".to_owned(),
+        Action::CreateOrganization { name, .. } => format!("Create {name} in Affinity?"),
+        Action::CreatePerson { first_name, last_name, .. } => {
+            format!("Create {} in Affinity?", format!("{first_name} {last_name}").trim())
+        }
     }
 }
 
@@ -92,10 +166,7 @@ pub(crate) fn status_select(
             // Back to the prompt: the pill shows the Status once Affinity has it.
             event_target::<leptos::web_sys::HtmlSelectElement>(&ev).set_value("");
             if !status.is_empty() {
-                props.on_action.run(CardAction::Write {
-                    target: Some(target),
-                    action: Action::SetStatus { list_id, entry_id, status },
-                });
+                props.write(Some(target), Action::SetStatus { list_id, entry_id, status });
             }
         };
         Some(view! {
@@ -111,6 +182,30 @@ pub(crate) fn status_select(
 /// The card's action forms, after its content.
 pub(crate) fn actions_view(card: &Card, props: ActionProps) -> impl IntoView + use<> {
     let busy = props.busy();
+    let confirm = move || {
+        let (target, action) = props.confirm.get()?;
+        let question = confirm_text(&action, &props.choices.get());
+        let label = question.clone();
+        let go = move |_| {
+            props.confirm.set(None);
+            props.on_action.run(CardAction::Write { target, action: action.clone() });
+        };
+        Some(view! {
+            <div class="lens-confirm" data-testid="lens-confirm" role="alertdialog" aria-label=label>
+                <span>{question}</span>
+                <span class="lens-confirm-buttons">
+                    <button type="button" class="lens-secondary" data-testid="lens-confirm-cancel"
+                        on:click=move |_| props.confirm.set(None)>"Cancel"</button>
+                    <button type="button" data-testid="lens-confirm-yes" on:click=go>"Confirm"</button>
+                </span>
+            </div>
+        })
+    };
+    let hidden = move || {
+        (props.guard.get() == WriteGuard::Hidden).then(|| {
+            view! { <div class="lens-notice lens-fail" data-testid="lens-writes-off">"Writes are off while the page covers or fades this card."</div> }
+        })
+    };
     let notice = move || {
         props.notice.get().map(|n| {
             let class = if n.pending {
@@ -135,7 +230,7 @@ pub(crate) fn actions_view(card: &Card, props: ActionProps) -> impl IntoView + u
         }
         _ => None,
     };
-    forms.map(|forms| view! { <div class="lens-section lens-actions">{forms}{notice}</div> })
+    forms.map(|forms| view! { <div class="lens-section lens-actions">{forms}{confirm}{hidden}{notice}</div> })
 }
 
 fn matched_forms(
@@ -160,14 +255,15 @@ fn matched_forms(
     };
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // The picker starts on no list: only a deliberate choice adds.
         let Some(list_id) = list_ref.get().and_then(|s| s.value().parse::<i64>().ok()) else { return };
-        props.on_action.run(CardAction::Write { target: Some(target), action: Action::AddToList { list_id } });
+        props.write(Some(target), Action::AddToList { list_id });
     };
     let note = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let content = note_ref.get().map(|t| t.value()).unwrap_or_default();
         if !content.trim().is_empty() {
-            props.on_action.run(CardAction::Write { target: Some(target), action: Action::AddNote { content } });
+            props.write(Some(target), Action::AddNote { content });
         }
     };
     let kind = if target.kind == EntityKind::Person { "person" } else { "organization" };
@@ -175,7 +271,10 @@ fn matched_forms(
         <details class="lens-form" data-testid="lens-add-to-list">
             <summary>"Add to list"</summary>
             <form on:submit=add>
-                <select class="lens-select" node_ref=list_ref aria-label=format!("List to add this {kind} to")>{lists}</select>
+                <select class="lens-select" node_ref=list_ref aria-label=format!("List to add this {kind} to") required=true>
+                    <option value="" selected=true disabled=true>"Pick a list…"</option>
+                    {lists}
+                </select>
                 <button type="submit" prop:disabled=busy>"Add"</button>
             </form>
         </details>
@@ -201,9 +300,7 @@ fn create_form(
         let name = name_ref.get().map(|i| i.value()).unwrap_or_default();
         let domain = domain_ref.get().map(|i| i.value()).unwrap_or_default();
         if !name.trim().is_empty() {
-            props
-                .on_action
-                .run(CardAction::Write { target: None, action: Action::CreateOrganization { name, domain } });
+            props.write(None, Action::CreateOrganization { name, domain });
         }
     };
     view! {
@@ -242,10 +339,7 @@ fn create_person_form(
         let first_name = first_ref.get().map(|i| i.value()).unwrap_or_default();
         let last_name = last_ref.get().map(|i| i.value()).unwrap_or_default();
         if !first_name.trim().is_empty() && !last_name.trim().is_empty() {
-            props.on_action.run(CardAction::Write {
-                target: None,
-                action: Action::CreatePerson { first_name, last_name, organization_id },
-            });
+            props.write(None, Action::CreatePerson { first_name, last_name, organization_id });
         }
     };
     let at = match (&organization, &person.company) {
@@ -282,6 +376,47 @@ mod tests {
     fn a_domain_suggests_a_name() {
         assert_eq!(name_from_domain("unknown-startup.io"), "Unknown Startup");
         assert_eq!(name_from_domain("acme.co.uk"), "Acme");
+    }
+
+    #[test]
+    fn every_write_says_what_it_does_and_asks_in_words() {
+        let lists =
+            vec![ListChoice { id: 10, name: "Deal Pipeline".into(), kind: EntityKind::Organization, statuses: vec![] }];
+        let cases = [
+            (Action::AddToList { list_id: 10 }, "Adding to the list…", "Add to Deal Pipeline?"),
+            (
+                Action::SetStatus { list_id: 10, entry_id: 1, status: "Diligence".into() },
+                "Setting the Status to Diligence…",
+                "Set the Status to Diligence?",
+            ),
+            (Action::AddNote { content: "x".into() }, "Saving the note…", "Save this note in Affinity?"),
+            (
+                Action::CreateOrganization { name: "Brand New Co".into(), domain: "b.test".into() },
+                "Adding Brand New Co to Affinity…",
+                "Create Brand New Co in Affinity?",
+            ),
+            (
+                Action::CreatePerson {
+                    first_name: "Zoë".into(), last_name: "Ångström".into(), organization_id: None
+                },
+                "Adding Zoë Ångström to Affinity…",
+                "Create Zoë Ångström in Affinity?",
+            ),
+        ];
+        for (action, pending, question) in cases {
+            assert_eq!(pending_text(&action), pending);
+            assert_eq!(confirm_text(&action, &lists), question);
+        }
+        assert_eq!(confirm_text(&Action::AddToList { list_id: 99 }, &lists), "Add to the list?");
+    }
+
+    #[test]
+    fn write_guards_read_as_the_host_sends_them() {
+        for (g, s) in
+            [(WriteGuard::Allowed, "allowed"), (WriteGuard::Hidden, "hidden"), (WriteGuard::Confirm, "confirm")]
+        {
+            assert_eq!(serde_json::to_value(g).unwrap(), serde_json::json!(s));
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use affinity_core::card::{ActivityItem, CardListEntry, Connection, MatchBasis, PagePerson};
 use affinity_core::models::Timestamp;
-use affinity_core::{Card, CardStatus};
+use affinity_core::{Card, CardError, CardStatus, ErrorKind};
 use leptos::prelude::*;
 
 use crate::actions::{ActionProps, actions_view, status_select, target_of};
@@ -65,6 +65,9 @@ button:focus-visible, select:focus-visible, summary:focus-visible, textarea:focu
 .lens-actions button:disabled { opacity: .5; cursor: default; }
 .lens-notice { margin-top: 6px; font-size: 12px; color: #5b6577; }
 .lens-notice.lens-ok { color: #1a7f37; } .lens-notice.lens-fail { color: #b42318; }
+.lens-confirm { margin-top: 6px; padding: 6px 8px; border: 1px solid #4f46e5; border-radius: 6px; display: flex; flex-direction: column; gap: 6px; }
+.lens-confirm-buttons { display: flex; gap: 8px; justify-content: flex-end; }
+.lens-actions button.lens-secondary { background: transparent; color: inherit; border-color: #d8dde6; }
 .lens-candidate-pick { font: inherit; font-size: 11px; border: 1px solid #d8dde6; background: transparent; color: inherit; border-radius: 6px; cursor: pointer; }
 /* One size whatever it says: the page can measure the iframe, and must not learn the match from it. */
 .lens-pill-button { font: 12px/16px var(--affinity-card-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
@@ -105,9 +108,10 @@ fn status_key(status: CardStatus) -> &'static str {
     }
 }
 
-/// What a person should read for an error kind of the Card contract.
-pub fn error_text(kind: &str, message: &str, retry_at: Option<&str>) -> String {
-    match kind {
+/// What a person should read for an error kind of the Card contract (and of every failed
+/// reply in the extension).
+pub fn error_text(kind: &ErrorKind, message: &str, retry_at: Option<&str>) -> String {
+    match kind.as_str() {
         "unauthorized" => "Affinity rejected the API key. Check it in the Lens options.".to_owned(),
         "forbidden" => "Your Affinity account may not see this.".to_owned(),
         "rate_limited" => match retry_at.and_then(Timestamp::parse) {
@@ -125,8 +129,18 @@ pub fn error_text(kind: &str, message: &str, retry_at: Option<&str>) -> String {
         "unavailable" => "Affinity cannot be reached right now. Try again in a moment.".to_owned(),
         "bad_response" => format!("Affinity answered something the Lens could not read ({message})."),
         "no_key" => "Add your Affinity API key in the Lens options.".to_owned(),
+        "expired" => "This card has expired: reload the page.".to_owned(),
+        "budget_reserve" => {
+            "The firm's Affinity budget for the month is nearly spent: only cards looked up before are shown."
+                .to_owned()
+        }
         _ => message.to_owned(),
     }
+}
+
+/// What a person should read for a failure.
+pub fn failure_text(error: &CardError) -> String {
+    error_text(&error.kind, &error.message, error.retry_at.as_deref())
 }
 
 /// What a match by name rests on, in words: "Matched on name and company (Initech)",
@@ -322,7 +336,7 @@ fn ready_view(
         .as_ref()
         .map(|e| if e.domains.is_empty() { e.emails.join(", ") } else { e.domains.join(", ") })
         .unwrap_or_default();
-    let error = card.error.as_ref().map(|e| error_text(&e.kind, &e.message, e.retry_at.as_deref()));
+    let error = card.error.as_ref().map(failure_text);
     let basis = card.matched_on.and_then(|b| match_basis_text(b, card.page_person.as_ref())).map(|t| {
         view! { <div class="lens-sub" data-testid="lens-match-basis">{t}</div> }
     });
@@ -511,9 +525,15 @@ mod tests {
 
     #[test]
     fn every_error_kind_reads_as_a_sentence() {
-        assert!(error_text("unauthorized", "x", None).contains("API key"));
-        assert!(error_text("rate_limited", "x", Some("2026-11-25T10:00:05Z")).contains("10:00:05"));
-        assert!(error_text("unavailable", "x", None).contains("cannot be reached"));
-        assert_eq!(error_text("something_new", "as given", None), "as given");
+        assert!(error_text(&ErrorKind::Unauthorized, "x", None).contains("API key"));
+        assert!(error_text(&ErrorKind::RateLimited, "x", Some("2026-11-25T10:00:05Z")).contains("10:00:05"));
+        assert!(error_text(&ErrorKind::Unavailable, "x", None).contains("cannot be reached"));
+        assert_eq!(error_text(&ErrorKind::from("something_new"), "as given", None), "as given");
+        // The extension's own kinds, which a free string could never reach.
+        let no_key = CardError::new(ErrorKind::NoKey, "whatever the background said");
+        assert_eq!(failure_text(&no_key), "Add your Affinity API key in the Lens options.");
+        let bad = CardError::new(ErrorKind::BadSettings, "The base URL must start with https://");
+        assert_eq!(failure_text(&bad), "The base URL must start with https://");
+        assert!(failure_text(&CardError::new(ErrorKind::Expired, "")).contains("reload"));
     }
 }

@@ -8,5 +8,5 @@
 mod actions;
 mod card;
 
-pub use actions::{ActionProps, CardAction, Notice};
-pub use card::{CardState, CardView, PillView, error_text, pill_text};
+pub use actions::{ActionProps, CardAction, Notice, WriteGuard, confirm_text, pending_text};
+pub use card::{CardState, CardView, PillView, error_text, failure_text, pill_text};

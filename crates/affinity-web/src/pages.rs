@@ -1,8 +1,10 @@
 //! The card in a page: the overlay, the popup and the web component mount it and feed it.
 
-use affinity_core::Card;
 use affinity_core::actions::ListChoice;
-use affinity_ui::{ActionProps, CardAction, CardState, CardView, Notice, PillView};
+use affinity_core::{Card, CardError};
+use affinity_ui::{
+    ActionProps, CardAction, CardState, CardView, Notice, PillView, WriteGuard, failure_text, pending_text,
+};
 use leptos::prelude::*;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -16,6 +18,7 @@ pub struct CardHandle {
     set_choices: WriteSignal<Vec<ListChoice>>,
     set_notice: WriteSignal<Option<Notice>>,
     set_expanded: WriteSignal<bool>,
+    set_guard: WriteSignal<WriteGuard>,
     _mount: leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>,
 }
 
@@ -27,6 +30,22 @@ impl CardHandle {
         let card: Card =
             serde_wasm_bindgen::from_value(card).map_err(|e| JsValue::from_str(&format!("not a Card: {e}")))?;
         self.set_state.set(CardState::Ready(Box::new(card)));
+        Ok(())
+    }
+
+    /// Shows a failed reply's error (`{kind, message, retry_at}`) in words.
+    #[wasm_bindgen(js_name = setFailure)]
+    pub fn set_failure(&self, error: JsValue) -> Result<(), JsValue> {
+        let error: CardError = from_js(error, "error")?;
+        self.set_state.set(CardState::Failed(failure_text(&error)));
+        Ok(())
+    }
+
+    /// Whether writes may go ahead: `"allowed"`, `"hidden"` (the frame is covered or faded:
+    /// no write) or `"confirm"` (the browser cannot tell: each write asks first).
+    #[wasm_bindgen(js_name = setWriteGuard)]
+    pub fn set_write_guard(&self, guard: JsValue) -> Result<(), JsValue> {
+        self.set_guard.set(from_js(guard, "write guard")?);
         Ok(())
     }
 
@@ -94,6 +113,15 @@ fn callback<T: Serialize + 'static>(f: Option<js_sys::Function>) -> Option<Callb
     })
 }
 
+/// How long a card may say "Looking up…" before it says that Affinity did not answer (ms).
+pub const TIME_LIMIT_MS: u32 = 20_000;
+
+/// `timeLimitMs()`: how long the card may wait for an answer before it gives up.
+#[wasm_bindgen(js_name = timeLimitMs)]
+pub fn time_limit_ms() -> u32 {
+    TIME_LIMIT_MS
+}
+
 /// `mountCard(element, {onRefresh, onAction, onExpand, onClose, expanded})`: renders the
 /// card (loading) into `element`. With `onRefresh` the card has a refresh button; with
 /// `onAction` its writes (called with the action object; answer with `setNotice`); with
@@ -121,11 +149,17 @@ pub fn mount_card(element: web_sys::HtmlElement, options: JsValue) -> CardHandle
     let (notice, set_notice) = signal(None::<Notice>);
     let overlay = options.on_expand.is_some();
     let (expanded, set_expanded) = signal(!overlay || options.expanded);
+    let (guard, set_guard) = signal(WriteGuard::Allowed);
     let on_refresh = callback::<()>(options.on_refresh);
-    let actions = callback::<CardAction>(options.on_action).map(|on_action| ActionProps {
-        on_action,
-        choices: choices.into(),
-        notice: notice.into(),
+    // A write says what it does at once, in the card's own words, while the host performs it.
+    let actions = callback::<CardAction>(options.on_action).map(|on_action| {
+        let on_action = Callback::new(move |action: CardAction| {
+            if let CardAction::Write { action: write, .. } = &action {
+                set_notice.set(Some(Notice { ok: true, text: pending_text(write), pending: true }));
+            }
+            on_action.run(action);
+        });
+        ActionProps::new(on_action, choices.into(), notice.into(), guard.into())
     });
     let on_expand = callback::<bool>(options.on_expand);
     let expand = on_expand.map(|cb| {
@@ -153,5 +187,5 @@ pub fn mount_card(element: web_sys::HtmlElement, options: JsValue) -> CardHandle
             None => card(),
         }
     });
-    CardHandle { set_state, set_choices, set_notice, set_expanded, _mount: mount }
+    CardHandle { set_state, set_choices, set_notice, set_expanded, set_guard, _mount: mount }
 }

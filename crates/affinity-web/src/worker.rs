@@ -1,341 +1,194 @@
-//! The background's calls: lookups, writes, the account, and the state that outlives the
-//! worker. The one place in the extension that holds a key (passed in on each call).
+//! The background's module (`lens_worker`): a [`Lens`] over the browser. The JS router
+//! (`background.js`) makes one with a host object that reaches the browser's APIs, and
+//! gives it every message and event. The key is in the settings it is made with (read from
+//! the extension-only store) and in nothing JS passes later.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
-use affinity_core::actions::{Action, ListChoice, Target, list_choices, perform};
-use affinity_core::cache::{CacheEntry, MemoryCache};
-use affinity_core::limiter::{LimiterConfig, LimiterState, RateLimiter};
-use affinity_core::{
-    Card, CardStatus, Client, ClientConfig, EntityKind, PageError, PageHints, Query, QueryKind, lookup_card_hinted,
-    resolve_page_with_hints,
-};
-use serde::{Deserialize, Serialize};
+use affinity_core::transport::FetchTransport;
+use futures::future::LocalBoxFuture;
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
+use crate::background::{self, Host};
+use crate::plan::Badge;
+use crate::protocol::{Origins, Sender, ToContent};
+use crate::settings::Settings;
 use crate::{from_js, to_js};
 
-/// What the background passes to every call: the settings from extension storage.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LookupSettings {
-    api_key: String,
-    base_url: String,
-    #[serde(default)]
-    ignored: Vec<String>,
+#[wasm_bindgen(typescript_custom_section)]
+const LENS_HOST: &str = r#"
+/** What the background's Rust needs from the browser (background.js makes it). */
+export interface LensHost {
+  sessionGet(key: string): Promise<unknown>;
+  sessionSet(key: string, value: unknown): Promise<void>;
+  sessionRemove(keys: string[]): Promise<void>;
+  saveSettings(settings: LensSettings): Promise<void>;
+  stateChanged(): void;
+  forgetState(): void;
+  setBadge(tabId: number, badge: { text: string; color: string; title: string }): void;
+  toContent(tabId: number, message: LensToContent): void;
+  tabUrl(tabId: number): Promise<string | undefined>;
+}
+export interface LensSettings { apiKey: string; baseUrl: string; ignored: string[]; paused: string[]; overlay: boolean; position: LensPosition | null; onDemandBelow: number }
+export interface LensSender { tabId?: number; frameId?: number; url?: string }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "LensHost")]
+    pub type JsHost;
+    #[wasm_bindgen(method, js_name = sessionGet)]
+    fn session_get(this: &JsHost, key: &str) -> js_sys::Promise;
+    #[wasm_bindgen(method, js_name = sessionSet)]
+    fn session_set(this: &JsHost, key: &str, value: JsValue) -> js_sys::Promise;
+    #[wasm_bindgen(method, js_name = sessionRemove)]
+    fn session_remove(this: &JsHost, keys: JsValue) -> js_sys::Promise;
+    #[wasm_bindgen(method, js_name = saveSettings)]
+    fn save_settings(this: &JsHost, settings: JsValue) -> js_sys::Promise;
+    #[wasm_bindgen(method, js_name = stateChanged)]
+    fn state_changed(this: &JsHost);
+    #[wasm_bindgen(method, js_name = forgetState)]
+    fn forget_state(this: &JsHost);
+    #[wasm_bindgen(method, js_name = setBadge)]
+    fn set_badge(this: &JsHost, tab_id: f64, badge: JsValue);
+    #[wasm_bindgen(method, js_name = toContent)]
+    fn to_content(this: &JsHost, tab_id: f64, message: JsValue);
+    #[wasm_bindgen(method, js_name = tabUrl)]
+    fn tab_url(this: &JsHost, tab_id: f64) -> js_sys::Promise;
+
+    #[wasm_bindgen(typescript_type = "LensSettings")]
+    pub type JsSettings;
+    #[wasm_bindgen(typescript_type = "LensSender")]
+    pub type JsSender;
+    #[wasm_bindgen(typescript_type = "LensReply")]
+    pub type JsReply;
+    #[wasm_bindgen(typescript_type = "Promise<LensReply>")]
+    pub type JsReplyPromise;
 }
 
-fn settings_from(value: JsValue) -> Result<LookupSettings, JsValue> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| JsValue::from_str(&format!("bad settings: {e}")))
+async fn settle(p: js_sys::Promise) -> Option<JsValue> {
+    JsFuture::from(p).await.ok()
 }
 
-/// The one client of this worker: one cache and one limiter for every tab, replaced when
-/// the key or base URL changes (and its cache with it).
-struct Shared {
-    base_url: String,
-    api_key: String,
-    client: Client,
-    cache: Arc<MemoryCache>,
+fn json_of(v: JsValue) -> Option<Value> {
+    if v.is_undefined() || v.is_null() { None } else { serde_wasm_bindgen::from_value(v).ok() }
 }
 
-thread_local! {
-    static SHARED: RefCell<Option<Shared>> = const { RefCell::new(None) };
-    /// State read back from storage before the client exists (see [`import_state`]).
-    static RESTORED: RefCell<Option<PersistedState>> = const { RefCell::new(None) };
-}
+struct Browser(JsHost);
 
-/// What survives a service-worker restart: the cache, the limiter and the refresh mark.
-/// Never the key: the background drops this state when the key or base URL changes.
-#[derive(Serialize, Deserialize, Default)]
-struct PersistedState {
-    /// Whose state this is ([`account`] of the base URL and key): another key's cache must
-    /// never be shown.
-    #[serde(default)]
-    account: u64,
-    #[serde(default)]
-    cache: HashMap<String, CacheEntry>,
-    #[serde(default)]
-    limiter: LimiterState,
-    #[serde(default)]
-    fresh_after_ms: u64,
-}
-
-/// At most this much cached JSON is persisted (newest first): extension storage is small.
-const PERSIST_BUDGET_BYTES: usize = 4 * 1024 * 1024;
-
-/// A fingerprint of the base URL and key (not the key: it cannot be read back from it).
-fn account(base_url: &str, api_key: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (base_url, api_key).hash(&mut h);
-    h.finish()
-}
-
-fn shared_client(base_url: &str, api_key: &str) -> (Client, Arc<MemoryCache>) {
-    SHARED.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if let Some(s) = slot.as_ref()
-            && s.base_url == base_url
-            && s.api_key == api_key
-        {
-            return (s.client.clone(), s.cache.clone());
+impl Host for Browser {
+    async fn session_get(&self, key: &str) -> Option<Value> {
+        json_of(settle(self.0.session_get(key)).await?)
+    }
+    async fn session_set(&self, key: &str, value: Value) {
+        if let Ok(v) = to_js(&value) {
+            settle(self.0.session_set(key, v)).await;
         }
-        let restored = RESTORED
-            .with(|r| r.borrow_mut().take())
-            .filter(|r| r.account == account(base_url, api_key))
-            .unwrap_or_default();
-        let cache = Arc::new(MemoryCache::default());
-        cache.restore(restored.cache);
-        // Someone is waiting for the card: past a few seconds' wait, say when to retry instead.
-        let config = LimiterConfig { max_wait: Some(std::time::Duration::from_secs(5)), ..LimiterConfig::default() };
-        let limiter = Arc::new(RateLimiter::with_state(config, restored.limiter));
-        let client =
-            Client::builder(ClientConfig::new(base_url, api_key), affinity_core::transport::FetchTransport::new())
-                .cache(cache.clone())
-                .limiter(limiter)
-                .build();
-        client.restore_fresh_after(restored.fresh_after_ms);
-        *slot = Some(Shared {
-            base_url: base_url.to_owned(),
-            api_key: api_key.to_owned(),
-            client: client.clone(),
-            cache: cache.clone(),
-        });
-        (client, cache)
-    })
-}
-
-/// `exportState()`: the cache and limiter as a JSON string to keep in extension storage,
-/// or `null` before the first call made a client.
-#[wasm_bindgen(js_name = exportState)]
-pub fn export_state() -> Option<String> {
-    SHARED.with(|cell| {
-        let slot = cell.borrow();
-        let s = slot.as_ref()?;
-        let mut entries: Vec<(String, CacheEntry)> = s.cache.snapshot().into_iter().collect();
-        entries.sort_by_key(|e| std::cmp::Reverse(e.1.stored_at_ms));
-        let mut budget = PERSIST_BUDGET_BYTES;
-        let cache = entries
-            .into_iter()
-            .take_while(|(k, e)| {
-                let size = k.len() + e.body.len();
-                let fits = size <= budget;
-                budget = budget.saturating_sub(size);
-                fits
-            })
-            .collect();
-        let state = PersistedState {
-            account: account(&s.base_url, &s.api_key),
-            cache,
-            limiter: s.client.limiter().snapshot(),
-            fresh_after_ms: s.client.fresh_after_ms(),
-        };
-        serde_json::to_string(&state).ok()
-    })
-}
-
-/// `importState(json)`: gives a state from [`export_state`] back, before the first lookup
-/// of a restarted worker. A state that does not read is ignored (the cache starts empty).
-#[wasm_bindgen(js_name = importState)]
-pub fn import_state(json: &str) -> bool {
-    let Ok(state) = serde_json::from_str::<PersistedState>(json) else { return false };
-    RESTORED.with(|r| *r.borrow_mut() = Some(state));
-    SHARED.with(|cell| *cell.borrow_mut() = None);
-    true
-}
-
-/// Options of a lookup.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct LookupOptions {
-    /// Ask Affinity again (the card's refresh button); cached answers stay as a fallback.
-    refresh: bool,
-    /// What the content script read from the page (LinkedIn name, headline, website).
-    hints: PageHints,
-    /// A candidate of an ambiguous card, picked by the user.
-    pick: Option<Target>,
-}
-
-/// `lookupCard(pageUrl, {apiKey, baseUrl, ignored}, {refresh, hints, pick}, onPartial?)`:
-/// the Card for the page, or `null` when the page has nothing to look up (an IP address, a
-/// browser page). `onPartial(card)` gets the identity as soon as the first round found it.
-/// Every call shares one client: one cache and one rate limiter for all tabs.
-#[wasm_bindgen(js_name = lookupCard)]
-pub async fn lookup_card(
-    page_url: String,
-    settings: JsValue,
-    options: JsValue,
-    on_partial: Option<js_sys::Function>,
-) -> Result<JsValue, JsValue> {
-    let settings = settings_from(settings)?;
-    let options: LookupOptions = if options.is_undefined() || options.is_null() {
-        LookupOptions::default()
-    } else {
-        from_js(options, "options")?
-    };
-    let query = match options.pick {
-        Some(t) => Query {
-            kind: if t.kind == EntityKind::Person { QueryKind::PersonId } else { QueryKind::OrganizationId },
-            value: t.id.to_string(),
-        },
-        None => match resolve_page_with_hints(&page_url, &options.hints, &settings.ignored) {
-            Ok(q) => q,
-            Err(PageError::Ignored(q)) => return to_js(&Card::new(q, CardStatus::Ignored)),
-            Err(PageError::Unsupported(_)) => return Ok(JsValue::NULL),
-        },
-    };
-    let (client, _) = shared_client(&settings.base_url, &settings.api_key);
-    if options.refresh {
-        client.invalidate();
     }
-    let card = lookup_card_hinted(&client, &query, &options.hints, |partial| {
-        if let (Some(f), Ok(partial)) = (&on_partial, to_js(partial)) {
-            let _ = f.call1(&JsValue::NULL, &partial);
+    async fn session_remove(&self, keys: &[String]) {
+        if let Ok(v) = to_js(&keys) {
+            settle(self.0.session_remove(v)).await;
         }
-    })
-    .await;
-    to_js(&card)
-}
-
-/// `pageQuery(pageUrl, ignored, hints)`: what a page would be looked up as (`{kind, value}`),
-/// `{kind, value, ignored: true}` for a never-look-up site, or `null`. Costs no request.
-#[wasm_bindgen(js_name = pageQuery)]
-pub fn page_query(page_url: &str, ignored: JsValue, hints: JsValue) -> Result<JsValue, JsValue> {
-    let ignored: Vec<String> =
-        if ignored.is_undefined() || ignored.is_null() { vec![] } else { from_js(ignored, "ignored")? };
-    let hints: PageHints =
-        if hints.is_undefined() || hints.is_null() { PageHints::default() } else { from_js(hints, "hints")? };
-    #[derive(Serialize)]
-    struct Resolved {
-        #[serde(flatten)]
-        query: Query,
-        ignored: bool,
     }
-    match resolve_page_with_hints(page_url, &hints, &ignored) {
-        Ok(query) => to_js(&Resolved { query, ignored: false }),
-        Err(PageError::Ignored(query)) => to_js(&Resolved { query, ignored: true }),
-        Err(PageError::Unsupported(_)) => Ok(JsValue::NULL),
+    async fn save_settings(&self, settings: &Settings) {
+        if let Ok(v) = to_js(settings) {
+            settle(self.0.save_settings(v)).await;
+        }
     }
-}
-
-/// What a write or an account call answers: `{ok: true, ...}` or `{ok: false, kind, message}`.
-fn answer<T: Serialize>(result: Result<T, affinity_core::Error>) -> Result<JsValue, JsValue> {
-    #[derive(Serialize)]
-    struct Ok<T> {
-        ok: bool,
-        #[serde(flatten)]
-        value: T,
+    fn state_changed(&self) {
+        self.0.state_changed();
     }
-    #[derive(Serialize)]
-    struct Failed {
-        ok: bool,
-        kind: &'static str,
-        message: String,
+    fn forget_state(&self) {
+        self.0.forget_state();
     }
-    match result {
-        Result::Ok(value) => to_js(&Ok { ok: true, value }),
-        Err(e) => to_js(&Failed { ok: false, kind: e.kind(), message: e.to_string() }),
+    fn set_badge(&self, tab_id: i64, badge: &Badge) {
+        if let Ok(v) = to_js(badge) {
+            self.0.set_badge(tab_id as f64, v);
+        }
+    }
+    fn to_content(&self, tab_id: i64, message: &ToContent) {
+        if let Ok(v) = to_js(message) {
+            self.0.to_content(tab_id as f64, v);
+        }
+    }
+    async fn tab_url(&self, tab_id: i64) -> Option<String> {
+        settle(self.0.tab_url(tab_id as f64)).await?.as_string()
+    }
+    fn random(&self) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok();
+        if let Some(crypto) = crypto.and_then(|c| c.dyn_into::<web_sys::Crypto>().ok()) {
+            let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+        }
+        bytes
+    }
+    fn spawn(&self, future: LocalBoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(future);
     }
 }
 
-/// `performAction(settings, target, action)`: one write from the card (see
-/// `affinity_core::actions`): `{ok, changed, message, target}` or `{ok: false, kind, message}`.
-#[wasm_bindgen(js_name = performAction)]
-pub async fn perform_action(settings: JsValue, target: JsValue, action: JsValue) -> Result<JsValue, JsValue> {
-    let settings = settings_from(settings)?;
-    let target: Option<Target> =
-        if target.is_undefined() || target.is_null() { None } else { from_js(target, "target")? };
-    let action: Action = from_js(action, "action")?;
-    let (client, _) = shared_client(&settings.base_url, &settings.api_key);
-    answer(perform(&client, target, &action).await)
+/// The background: one client, one cache and one limiter for every tab.
+#[wasm_bindgen]
+pub struct Lens {
+    inner: Rc<background::Lens<Browser, FetchTransport>>,
 }
 
-/// `listChoices(settings)`: `{ok, lists: [{id, name, kind, statuses: [{text, color}]}]}`.
-#[wasm_bindgen(js_name = listChoices)]
-pub async fn list_choices_js(settings: JsValue) -> Result<JsValue, JsValue> {
-    let settings = settings_from(settings)?;
-    let (client, _) = shared_client(&settings.base_url, &settings.api_key);
-    #[derive(Serialize)]
-    struct Lists {
-        lists: Vec<ListChoice>,
+#[wasm_bindgen]
+impl Lens {
+    /// `new Lens(host, {extension, overlay}, settings, state)`: `settings` as stored (or
+    /// `null`), `state` what `exportState()` returned before the worker stopped.
+    #[wasm_bindgen(constructor)]
+    pub fn new(host: JsHost, origins: JsValue, settings: JsValue, state: Option<String>) -> Result<Lens, JsValue> {
+        let origins: Origins = from_js(origins, "origins")?;
+        let settings = json_of(settings).map(|v| Settings::from_stored(&v)).unwrap_or_default();
+        let lens = background::Lens::new(Browser(host), origins, FetchTransport::new, settings, state.as_deref());
+        Ok(Lens { inner: Rc::new(lens) })
     }
-    answer(list_choices(&client).await.map(|lists| Lists { lists }))
-}
 
-/// `whoami(settings)`: `{ok, user, email, firm, subdomain}`: the options page's "Test
-/// connection". Always asks Affinity (not the cache).
-#[wasm_bindgen(js_name = whoami)]
-pub async fn whoami_js(settings: JsValue) -> Result<JsValue, JsValue> {
-    let settings = settings_from(settings)?;
-    // Testing a key typed in the options must not replace the client (and drop the cache)
-    // of the key in use: an other key gets a client of its own for this one call.
-    let in_use = SHARED.with(|cell| {
-        cell.borrow()
-            .as_ref()
-            .filter(|s| s.base_url == settings.base_url && s.api_key == settings.api_key)
-            .map(|s| s.client.clone())
-    });
-    let client = in_use.unwrap_or_else(|| {
-        Client::builder(
-            ClientConfig::new(&settings.base_url, &settings.api_key),
-            affinity_core::transport::FetchTransport::new(),
-        )
-        .build()
-    });
-    // Asked of Affinity itself, without making every cached card stale.
-    let client = client.uncached();
-    #[derive(Serialize)]
-    struct Me {
-        user: String,
-        email: Option<String>,
-        firm: String,
-        subdomain: String,
+    /// Answers a message from `sender` (`runtime.onMessage`'s): always one reply,
+    /// `{ok: true, answer, …}` or `{ok: false, error: {kind, message}}`.
+    pub fn handle(&self, message: JsValue, sender: JsSender) -> JsReplyPromise {
+        let lens = self.inner.clone();
+        let message = json_of(message).unwrap_or(Value::Null);
+        let sender: Sender = json_of(sender.into()).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let reply = lens.handle(message, sender).await;
+            to_js(&reply)
+        })
+        .unchecked_into()
     }
-    answer(client.whoami().await.map(|w| Me {
-        user: format!("{} {}", w.user.first_name, w.user.last_name).trim().to_owned(),
-        email: w.user.email,
-        firm: w.tenant.name,
-        subdomain: w.tenant.subdomain,
-    }))
-}
 
-/// `usage(settings)`: `{ok, rate}` from `/rate-limit` (the month's budget used and left).
-#[wasm_bindgen(js_name = usage)]
-pub async fn usage_js(settings: JsValue) -> Result<JsValue, JsValue> {
-    let settings = settings_from(settings)?;
-    let (client, _) = shared_client(&settings.base_url, &settings.api_key);
-    answer(client.rate_limit().await)
-}
-
-/// `budget(settings)`: the month's budget as last seen in Affinity's headers
-/// (`{limit, remaining, unlimited, percentLeft}`), or `null` before any answer. No request.
-#[wasm_bindgen(js_name = budget)]
-pub fn budget_js(settings: JsValue) -> Result<JsValue, JsValue> {
-    let settings = settings_from(settings)?;
-    let (client, _) = shared_client(&settings.base_url, &settings.api_key);
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Budget {
-        limit: Option<i64>,
-        remaining: Option<i64>,
-        unlimited: bool,
-        percent_left: Option<f64>,
+    /// A tab was closed: its page view is forgotten.
+    #[wasm_bindgen(js_name = tabClosed)]
+    pub fn tab_closed(&self, tab_id: f64) -> js_sys::Promise {
+        let lens = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            lens.forget_tab(tab_id as i64).await;
+            Ok(JsValue::UNDEFINED)
+        })
     }
-    match client.limiter().monthly() {
-        Some(m) => to_js(&Budget {
-            limit: m.limit,
-            remaining: m.remaining,
-            unlimited: m.unlimited,
-            percent_left: m.percent_left(),
-        }),
-        None => Ok(JsValue::NULL),
+
+    /// A browser command (the keyboard shortcut) in the active tab.
+    pub fn command(&self, name: &str, tab_id: Option<f64>) {
+        self.inner.command(name, tab_id.map(|t| t as i64));
+    }
+
+    /// The cache and limiter as a JSON string to keep, or `null` without a client.
+    #[wasm_bindgen(js_name = exportState)]
+    pub fn export_state(&self) -> Option<String> {
+        self.inner.export_state()
     }
 }
 
-/// `registrableDomain(host)`: the eTLD+1 of a host, or `null`.
-#[wasm_bindgen(js_name = registrableDomain)]
-pub fn registrable_domain(host: &str) -> Option<String> {
-    affinity_core::page::registrable_domain(host)
+/// `migrateSettings(storageLocal)`: the settings an older version kept in `storage.local`,
+/// to move to the extension-only store, or `null` when it kept none.
+#[wasm_bindgen(js_name = migrateSettings)]
+pub fn migrate_settings(legacy: JsValue) -> Result<JsSettings, JsValue> {
+    let legacy = json_of(legacy).unwrap_or(Value::Null);
+    match Settings::migrate(&legacy) {
+        Some(s) => Ok(to_js(&s)?.unchecked_into()),
+        None => Ok(JsValue::NULL.unchecked_into()),
+    }
 }

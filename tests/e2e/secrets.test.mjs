@@ -1,0 +1,139 @@
+// Where the key lives: only the background and the extension's pages can read it. A test
+// build of the extension adds a content script that tries every storage area a content
+// script can reach (as a compromised page renderer could); it finds neither the key nor
+// the cached answers. An older install keeps its key on upgrade, and the base URL must be
+// https:// unless it is this computer.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  chromeDist, startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame,
+} from './harness.mjs';
+
+// Runs in the content script's world of every page, like content.js.
+const PROBE = `(async () => {
+  const api = globalThis.browser ?? globalThis.chrome;
+  const found = {};
+  const attempt = async (name, fn) => {
+    try { found[name] = await fn(); } catch (e) { found[name] = 'refused: ' + e.message; }
+  };
+  await attempt('local', () => api.storage.local.get(null));
+  await attempt('sync', () => api.storage.sync.get(null));
+  await attempt('session', () => api.storage.session.get(null));
+  await attempt('managed', () => api.storage.managed.get(null));
+  await attempt('localStorage', () => JSON.stringify({ ...localStorage }));
+  await attempt('indexedDB', async () => {
+    const names = (await indexedDB.databases()).map((d) => d.name);
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open('affinity-lens');
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const stores = [...db.objectStoreNames];
+    const all = {};
+    for (const s of stores) {
+      all[s] = await new Promise((resolve) => {
+        const r = db.transaction(s).objectStore(s).getAll();
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => resolve('refused');
+      });
+    }
+    return { names, stores, all };
+  });
+  document.documentElement.dataset.lensProbe = JSON.stringify(found);
+})();`;
+
+let sandbox, site, browser, probeDist;
+
+before(async () => {
+  sandbox = await startSandbox();
+  site = await startSite();
+  probeDist = mkdtempSync(join(tmpdir(), 'lens-probe-'));
+  cpSync(chromeDist, probeDist, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(probeDist, 'manifest.json'), 'utf8'));
+  manifest.content_scripts.push({ matches: ['http://*/*'], js: ['probe.js'], run_at: 'document_idle' });
+  writeFileSync(join(probeDist, 'manifest.json'), JSON.stringify(manifest));
+  writeFileSync(join(probeDist, 'probe.js'), PROBE);
+});
+
+after(async () => {
+  await browser?.context.close();
+  await site?.stop();
+  sandbox?.stop();
+  if (probeDist) rmSync(probeDist, { recursive: true, force: true });
+});
+
+test('a content script finds neither the key nor the cache in any storage it can reach', async () => {
+  browser = await launchChromiumWithExtension(['acme.test'], [], probeDist);
+  await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
+  const page = await browser.context.newPage();
+  await page.goto(`http://acme.test:${site.port}/`);
+  // The card is looked up (so the cache holds Acme's answers) and written down.
+  await (await overlayFrame(page, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity ·' }).waitFor();
+  await page.waitForTimeout(1000);
+  await page.reload();
+  await page.waitForFunction(() => document.documentElement.dataset.lensProbe);
+  const probe = await page.evaluate(() => document.documentElement.dataset.lensProbe);
+  const found = JSON.parse(probe);
+  assert.ok(!probe.includes(sandbox.key), `the key is out of reach: ${probe}`);
+  assert.ok(!probe.includes('Acme Corporation'), 'the cached answers are out of reach');
+  assert.deepEqual(found.local, {}, 'storage.local holds nothing');
+  assert.deepEqual(found.sync, {});
+  assert.match(String(found.session), /refused/, 'session storage is for the extension only');
+  assert.deepEqual(found.indexedDB.stores, [], "the page's own IndexedDB is not the extension's");
+  // The extension itself still has it, where its pages can read it.
+  const own = await browser.worker.evaluate(() => new Promise((resolve) => {
+    const r = indexedDB.open('affinity-lens');
+    r.onsuccess = () => {
+      const get = r.result.transaction('kv').objectStore('kv').get('settings');
+      get.onsuccess = () => resolve(get.result?.apiKey ?? null);
+    };
+  }));
+  assert.equal(own, sandbox.key);
+  await page.close();
+  await browser.context.close();
+  browser = null;
+});
+
+test('an older install keeps its key on upgrade, and storage.local is emptied', async () => {
+  browser = await launchChromiumWithExtension(['acme.test']);
+  // What an older version kept in storage.local.
+  await browser.worker.evaluate(([key, url]) => chrome.storage.local.set({ apiKey: key, baseUrl: url, overlay: true, paused: [] }),
+    [sandbox.key, sandbox.url]);
+  // The new version's worker starts (as after an update): stopped, and woken by a page.
+  const internals = await browser.context.newPage();
+  await internals.goto('chrome://serviceworker-internals/');
+  const registration = internals.locator('.serviceworker-registration').filter({ hasText: `chrome-extension://${browser.extensionId}/` });
+  await registration.locator('.serviceworker-running-status').filter({ hasText: 'RUNNING' }).waitFor();
+  await registration.locator('cr-button[data-command="stop"]').click();
+  await registration.locator('.serviceworker-running-status').filter({ hasText: 'STOPPED' }).waitFor();
+  const page = await browser.context.newPage();
+  await page.goto(`http://acme.test:${site.port}/`);
+  await (await overlayFrame(page, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity' }).waitFor();
+  await internals.close();
+  const [worker] = browser.context.serviceWorkers().filter((w) => w.url().includes(browser.extensionId));
+  assert.deepEqual(await worker.evaluate(() => chrome.storage.local.get(null)), {});
+  // The options page shows the key it kept.
+  const options = await browser.context.newPage();
+  await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+  await options.getByTestId('save').waitFor({ state: 'visible' });
+  await options.waitForFunction(() => !document.querySelector('[data-testid="save"]').disabled);
+  assert.equal(await options.getByTestId('api-key').inputValue(), sandbox.key);
+  assert.equal(await options.getByTestId('base-url').inputValue(), sandbox.url);
+
+  // An http:// base URL that is not this computer is refused, and says why.
+  await options.getByTestId('base-url').fill('http://api.affinity.co');
+  await options.getByTestId('save').click();
+  await options.getByTestId('options-status').filter({ hasText: 'https://' }).waitFor();
+  assert.match(await options.getByTestId('options-status').textContent(), /must start with https:\/\/.*never sent in clear/);
+  await options.getByTestId('test-connection').click();
+  await options.getByTestId('test-status').filter({ hasText: 'https://' }).waitFor();
+  // Nothing was saved: the key still goes to the sandbox.
+  await options.reload();
+  await options.waitForFunction(() => !document.querySelector('[data-testid="save"]').disabled);
+  assert.equal(await options.getByTestId('base-url').inputValue(), sandbox.url);
+  await options.close();
+  await page.close();
+});
