@@ -176,11 +176,14 @@ impl Account {
         fall_back
     }
 
-    /// A context answer stored less than [`CONTEXT_FRESH_FOR`] ago.
-    pub fn context(&self, key: &str, now_ms: u64) -> Option<String> {
+    /// A context answer stored less than [`CONTEXT_FRESH_FOR`] ago, and not before
+    /// `not_before_ms` (the client's mark of a refresh or a write: see
+    /// [`crate::Client::invalidate`]).
+    pub fn context(&self, key: &str, now_ms: u64, not_before_ms: u64) -> Option<String> {
         let state = self.lock();
         let entry = state.context.get(key)?;
-        (now_ms.saturating_sub(entry.stored_at_ms) < CONTEXT_FRESH_FOR.as_millis() as u64).then(|| entry.body.clone())
+        let fresh = now_ms.saturating_sub(entry.stored_at_ms) < CONTEXT_FRESH_FOR.as_millis() as u64;
+        (fresh && entry.stored_at_ms >= not_before_ms).then(|| entry.body.clone())
     }
 
     /// Keeps a context answer.
@@ -188,7 +191,7 @@ impl Account {
         self.lock().context.insert(key.to_owned(), CacheEntry { body, stored_at_ms: now_ms });
     }
 
-    /// Asks the context again next time (a refresh, a write that changes lists).
+    /// Asks the context again next time.
     pub fn forget_context(&self) {
         self.lock().context.clear();
     }
@@ -288,12 +291,13 @@ mod tests {
     #[test]
     fn the_context_is_kept_for_hours_then_asked_again() {
         let a = Account::default();
-        a.keep_context("/lists", "[]".into(), 0);
-        assert_eq!(a.context("/lists", 1000).as_deref(), Some("[]"));
-        assert_eq!(a.context("/lists", CONTEXT_FRESH_FOR.as_millis() as u64), None);
+        a.keep_context("/lists", "[]".into(), 10);
+        assert_eq!(a.context("/lists", 1000, 0).as_deref(), Some("[]"));
+        assert_eq!(a.context("/lists", 10 + CONTEXT_FRESH_FOR.as_millis() as u64, 0), None);
+        assert_eq!(a.context("/lists", 1000, 11), None, "a refresh since it was kept");
         let restored = Account::with_state(a.snapshot());
-        assert_eq!(restored.context("/lists", 5).as_deref(), Some("[]"));
+        assert_eq!(restored.context("/lists", 50, 0).as_deref(), Some("[]"));
         restored.forget_context();
-        assert_eq!(restored.context("/lists", 5), None);
+        assert_eq!(restored.context("/lists", 50, 0), None);
     }
 }

@@ -148,13 +148,16 @@ struct Schema {
     fields: Vec<Field>,
 }
 
-/// A context answer from the account's memory, else from Affinity (then remembered).
-async fn remembered<R, F>(account: &crate::account::Account, key: &str, fetch: F) -> Result<R, Error>
+/// A context answer from the account's memory (unless a refresh or a write came since it
+/// was kept: the client's `fresh_after` mark), else from Affinity (then remembered).
+async fn remembered<T, R, F>(client: &Client<T>, key: &str, fetch: F) -> Result<R, Error>
 where
+    T: Transport + MaybeSend + MaybeSync + 'static,
     R: Serialize + DeserializeOwned,
     F: Future<Output = Result<R, Error>>,
 {
-    if let Some(body) = account.context(key, now_ms())
+    let account = client.account();
+    if let Some(body) = account.context(key, now_ms(), client.fresh_after_ms())
         && let Ok(value) = serde_json::from_str(&body)
     {
         return Ok(value);
@@ -167,7 +170,7 @@ where
 }
 
 async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Option<WhoAmI> {
-    remembered(client.account(), "/auth/whoami", client.whoami()).await.ok()
+    remembered(client, "/auth/whoami", client.whoami()).await.ok()
 }
 
 /// Who the key is and the team: `GET /v2/users` (beside whoami) when the key may, else the
@@ -175,7 +178,7 @@ async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<
 async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Context {
     let account = client.account();
     let remembered_team: Option<Vec<PersonRef>> =
-        account.context("team", now_ms()).and_then(|body| serde_json::from_str(&body).ok());
+        account.context("team", now_ms(), client.fresh_after_ms()).and_then(|body| serde_json::from_str(&body).ok());
     if let Some(team) = remembered_team {
         let who = whoami(client).await;
         return Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect() };
@@ -217,11 +220,11 @@ async fn schema<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<
 }
 
 async fn lists<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Vec<List>, Error> {
-    remembered(client.account(), "/lists", client.execute(&endpoints::lists())).await
+    remembered(client, "/lists", client.execute(&endpoints::lists())).await
 }
 
 async fn fields<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Vec<Field>, Error> {
-    remembered(client.account(), "/fields", client.execute(&endpoints::fields(&FieldsQuery::default()))).await
+    remembered(client, "/fields", client.execute(&endpoints::fields(&FieldsQuery::default()))).await
 }
 
 /// The schema, asked again (not from memory) when an entry is on a list it does not know:

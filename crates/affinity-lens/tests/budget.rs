@@ -145,3 +145,19 @@ async fn the_account_counts_the_calls_page_views_and_opened_cards_of_the_month()
     assert_eq!(usage.calls, sandbox.requests_served() - before);
     assert_eq!((usage.page_views, usage.cards_opened), (2, 1));
 }
+
+#[tokio::test]
+async fn a_refresh_asks_for_the_context_again() {
+    let (url, sandbox) = start().await;
+    let c = client(&url, KEY);
+    let (query, hints) = domain("acme.test");
+    lookup(&c, &query, &hints, Phase::Pill, |_| {}).await;
+    let before = sandbox.requests_served();
+    lookup(&c, &query, &hints, Phase::Pill, |_| {}).await;
+    assert_eq!(sandbox.requests_served(), before, "warm");
+    // The card's refresh: every answer, and the remembered context, is asked again.
+    c.invalidate();
+    lookup(&c, &query, &hints, Phase::Pill, |_| {}).await;
+    // The search, the relationships, the list entries; whoami and the users.
+    assert_eq!(sandbox.requests_served() - before, 5);
+}
