@@ -76,6 +76,17 @@ impl ClientConfig {
     }
 }
 
+/// The `Authorization` headers for a key, built once per client: v1's (Basic or Bearer, as
+/// configured) and v2's (Bearer only).
+fn authorization(config: &ClientConfig) -> [String; 2] {
+    let key = &config.api_key;
+    let v1 = match config.auth {
+        Auth::Basic => format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!(":{key}"))),
+        Auth::Bearer => format!("Bearer {key}"),
+    };
+    [v1, format!("Bearer {key}")]
+}
+
 /// An answer and where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fetched<R> {
@@ -85,6 +96,9 @@ pub struct Fetched<R> {
 
 struct Inner<T> {
     config: ClientConfig,
+    /// The `Authorization` headers, built once from the key: v1's (`config.auth`) and v2's
+    /// (Bearer).
+    authorization: [String; 2],
     transport: T,
     limiter: Arc<RateLimiter>,
     cache: Arc<dyn CacheStore>,
@@ -189,6 +203,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
             observed: None,
             uncached: false,
             inner: Arc::new(Inner {
+                authorization: authorization(&self.config),
                 config: self.config,
                 transport: self.transport,
                 limiter: self.limiter.unwrap_or_else(|| Arc::new(RateLimiter::new(LimiterConfig::default()))),
@@ -283,16 +298,6 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         self.inner.in_flight.len()
     }
 
-    fn authorization(&self) -> String {
-        let key = &self.inner.config.api_key;
-        match self.inner.config.auth {
-            Auth::Basic => {
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!(":{key}")))
-            }
-            Auth::Bearer => format!("Bearer {key}"),
-        }
-    }
-
     fn url(&self, path: &str, query: &[(String, String)]) -> Result<String, Error> {
         let base = &self.inner.config.base_url;
         let mut url = url::Url::parse(&format!("{base}{path}"))
@@ -379,10 +384,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     fn request(&self, method: Method, url: String, body: Option<String>) -> HttpRequest {
         // API v2 takes Bearer only, at the version our models follow.
         let v2 = url.strip_prefix(&self.inner.config.base_url).is_some_and(crate::v2::is_v2_path);
-        let authorization = match v2 {
-            true => format!("Bearer {}", self.inner.config.api_key),
-            false => self.authorization(),
-        };
+        let authorization = self.inner.authorization[usize::from(v2)].clone();
         let mut headers =
             vec![("authorization".to_owned(), authorization), ("accept".to_owned(), "application/json".to_owned())];
         if v2 {
