@@ -186,8 +186,8 @@ impl RedisState {
         if self.up.swap(false, Ordering::SeqCst) {
             let share = self.share();
             eprintln!(
-                "gateway: Redis is unreachable ({}): serving from this replica's memory with {share} of the {} calls a minute until it is back",
-                format!("{:?}", error.kind()),
+                "gateway: Redis is unreachable ({:?}): serving from this replica's memory with {share} of the {} calls a minute until it is back",
+                error.kind(),
                 self.per_minute
             );
         }

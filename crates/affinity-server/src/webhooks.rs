@@ -36,15 +36,15 @@ pub fn url_refs(url: &str) -> Vec<String> {
             _ => {}
         }
     }
-    if matches!(segments.first(), Some(&("lists" | "fields" | "auth" | "rate-limit"))) && refs.is_empty() {
-        refs.push("meta".into());
-    }
     // A list's entries change with any entry of it.
     if let [first, id, ..] = segments.as_slice()
         && *first == "lists"
         && id.parse::<i64>().is_ok()
     {
         refs.push(format!("list:{id}"));
+    }
+    if matches!(segments.first(), Some(&("lists" | "fields" | "auth" | "rate-limit"))) && refs.is_empty() {
+        refs.push("meta".into());
     }
     if refs.is_empty() {
         refs.push("meta".into());
@@ -135,7 +135,9 @@ pub fn event_refs(event: &WebhookEvent) -> Vec<String> {
             _ => {}
         }
     };
-    for source in [Some(body), body.get("company"), body.get("removed_company"), body.get("entity")].into_iter().flatten() {
+    for source in
+        [Some(body), body.get("company"), body.get("removed_company"), body.get("entity")].into_iter().flatten()
+    {
         terms(source.get("domain"));
         terms(source.get("domains"));
         terms(source.get("emails"));
@@ -195,7 +197,11 @@ mod tests {
         }
         let merged = event_refs(&fixture("event_organization_merged.helpcenter.json"));
         assert!(merged.iter().filter(|r| r.starts_with("id:")).count() >= 2, "{merged:?}");
-        for name in ["event_organization_created.helpcenter.json", "event_person_created.helpcenter.json", "event_list_entry_created.helpcenter.json"] {
+        for name in [
+            "event_organization_created.helpcenter.json",
+            "event_person_created.helpcenter.json",
+            "event_list_entry_created.helpcenter.json",
+        ] {
             assert!(!event_refs(&fixture(name)).is_empty(), "{name}");
         }
     }
