@@ -37,29 +37,38 @@ run('cargo', ['build', '--profile', 'native', '-p', 'affinity-lens']);
 // 1. Two wasm modules from affinity-web, so that each context loads only what it runs:
 //    lens_worker (the background: the client, lookups, writes) and lens_pages (the
 //    Leptos card: overlay, popup, web component). Each feature set has its own target
-//    directory (one shared directory made each build undo the other's), wasm-pack runs
-//    cargo and wasm-bindgen (keeping the TypeScript definitions), and wasm-opt runs only
-//    when wasm-bindgen's output changed: a second build with nothing changed takes seconds.
+//    directory (one shared directory made each build undo the other's); wasm-pack runs
+//    wasm-bindgen (keeping the TypeScript definitions), then wasm-opt, only when cargo made
+//    a module that differs from the last one shipped: a second build with nothing changed
+//    takes seconds.
 mkdirSync(wasmOut, { recursive: true });
 for (const [feature, name] of [['worker', 'lens_worker'], ['pages', 'lens_pages']]) {
-  const bindgenOut = join(root, 'target', `wasm-${feature}`, 'pkg');
-  run('wasm-pack', ['build', '--quiet', '--target', 'web', '--release', '--no-opt', '--no-pack', '--no-gitignore',
-    '--out-dir', bindgenOut, '--out-name', name, '--', '--no-default-features', '--features', feature],
-  { cwd: join(root, 'crates', 'affinity-web'), env: { CARGO_TARGET_DIR: join(root, 'target', `wasm-${feature}`) } });
-  const raw = readFileSync(join(bindgenOut, `${name}_bg.wasm`));
-  const stamp = createHash('sha256').update(raw).update(WASM_OPT_ARGS.join(' ')).digest('hex');
-  const bg = join(wasmOut, `${name}_bg.wasm`);
+  const targetDir = join(root, 'target', `wasm-${feature}`);
+  const cargoArgs = ['--no-default-features', '--features', feature];
+  const env = { CARGO_TARGET_DIR: targetDir };
+  // cargo first (seconds when nothing changed): wasm-bindgen and wasm-opt run only when the
+  // module it made differs from the one they last turned into the shipped files.
+  run('cargo', ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'affinity-web', ...cargoArgs],
+    { env });
+  const compiled = readFileSync(join(targetDir, 'wasm32-unknown-unknown', 'release', 'affinity_web.wasm'));
+  const stamp = createHash('sha256').update(compiled).update(WASM_OPT_ARGS.join(' ')).digest('hex');
   const stampFile = join(wasmOut, `${name}.stamp`);
-  for (const f of readdirSync(bindgenOut)) if (!f.endsWith('.wasm')) cpSync(join(bindgenOut, f), join(wasmOut, f));
-  if (existsSync(bg) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
-    if (!quiet) console.log(`${name}.wasm: unchanged, wasm-opt skipped`);
+  const outputs = [`${name}.js`, `${name}.d.ts`, `${name}_bg.wasm`].map((f) => join(wasmOut, f));
+  if (outputs.every(existsSync) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
+    if (!quiet) console.log(`${name}.wasm: unchanged, wasm-bindgen and wasm-opt skipped`);
     continue;
   }
+  const bindgenOut = join(targetDir, 'pkg');
+  run('wasm-pack', ['build', '--quiet', '--target', 'web', '--release', '--no-opt', '--no-pack', '--no-gitignore',
+    '--out-dir', bindgenOut, '--out-name', name, '--', ...cargoArgs], { cwd: join(root, 'crates', 'affinity-web'), env });
+  for (const f of readdirSync(bindgenOut)) if (!f.endsWith('.wasm')) cpSync(join(bindgenOut, f), join(wasmOut, f));
+  const bg = join(wasmOut, `${name}_bg.wasm`);
+  const raw = statSync(join(bindgenOut, `${name}_bg.wasm`)).size;
   run(wasmOptPath(), [...WASM_OPT_ARGS, join(bindgenOut, `${name}_bg.wasm`), '-o', bg]);
   writeFileSync(stampFile, stamp);
   const after = statSync(bg).size;
   const gz = gzipSync(readFileSync(bg)).length;
-  console.log(`${name}.wasm: ${(raw.length / 1024).toFixed(0)} KiB → ${(after / 1024).toFixed(0)} KiB after wasm-opt -Oz, ${(gz / 1024).toFixed(0)} KiB gzipped`);
+  console.log(`${name}.wasm: ${(raw / 1024).toFixed(0)} KiB → ${(after / 1024).toFixed(0)} KiB after wasm-opt -Oz, ${(gz / 1024).toFixed(0)} KiB gzipped`);
 }
 
 // 2. One manifest source, two manifests.

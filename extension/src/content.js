@@ -22,8 +22,8 @@
   let token = null;
   /** @type {{side: 'left' | 'right', top: number} | null} where the user put it, or bottom right */
   let position = null;
-  /** @type {{pill: LensSize, card: LensSize}} the frame's size in each state */
-  let frameSizes = { pill: { width: 272, height: 42 }, card: { width: 384, height: 560 } };
+  /** @type {{pill: LensSize, card: LensSize} | null} the frame's size in each state (the background's word) */
+  let frameSizes = null;
   /** @type {string | null} */
   let lastUrl = null;
   /** @type {string | null} */
@@ -57,7 +57,7 @@
 
   /** The frame takes its state's size, within the window. */
   function size() {
-    if (!overlay) return;
+    if (!overlay || !frameSizes) return;
     const want = overlay.expanded ? frameSizes.card : frameSizes.pill;
     overlay.frame.style.width = `${Math.max(40, Math.min(want.width, window.innerWidth - 2 * EDGE))}px`;
     overlay.frame.style.height = `${Math.max(32, Math.min(want.height, window.innerHeight - 2 * EDGE))}px`;

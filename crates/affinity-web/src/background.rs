@@ -358,10 +358,14 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
 
     async fn new_view(&self, view: PageView, tab_id: Option<i64>) -> Token {
         let token = Token::from_bytes(self.inner.host.random());
-        self.save_page(&token, &PageRecord { view, tab_id, pick: None }).await;
-        if let Some(tab) = tab_id {
-            self.inner.host.session_set(&format!("tab:{tab}"), Value::String(token.as_str().to_owned())).await;
-        }
+        let record = PageRecord { view, tab_id, pick: None };
+        let tab = async {
+            if let Some(tab) = tab_id {
+                self.inner.host.session_set(&format!("tab:{tab}"), Value::String(token.as_str().to_owned())).await;
+            }
+        };
+        // Both at once: the page waits for this answer to show its pill.
+        futures::join!(self.save_page(&token, &record), tab);
         token
     }
 
