@@ -17,10 +17,9 @@
 // events, read with fetch so that the token can be sent), whatever the number of cards,
 // and reconnects by itself. When a change names a card's query or entity, that card is
 // fetched again.
-import init, { mountCard } from './wasm/lens_pages.js';
+import init, { mountCard, timeLimitMs } from './wasm/lens_pages.js';
 
 const QUERY_ATTRIBUTES = ['domain', 'email', 'linkedin', 'organization-id', 'person-id'];
-const TIME_LIMIT_MS = 20000;
 const REMEMBER_MS = 60000;
 
 // One wasm instance for every card on the page, started on first use.
@@ -34,7 +33,8 @@ function fetchCard(url, token, credentials, fresh = false) {
   if (fresh) requests.delete(key);
   if (!requests.has(key)) {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), TIME_LIMIT_MS);
+    // The card's own time limit (the wasm is loaded before any card is fetched).
+    const timer = setTimeout(() => controller.abort(), timeLimitMs());
     const request = fetch(url, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
       credentials,
