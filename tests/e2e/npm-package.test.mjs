@@ -1,12 +1,12 @@
 // <affinity-card> as an npm package: the tarball `npm run build` packs is installed into an
 // intranet app (npm install of the file, offline), imported by its package name (resolved
 // through the package's `exports`, as a bundler does, and mapped for the browser), and
-// renders a card from the gateway.
+// renders a card from the gateway; and bundled by esbuild into an app's one script.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { root, startSandbox, startGateway, freePort, CHROMIUM_ARGS, GATEWAY_TOKEN } from './harness.mjs';
@@ -71,6 +71,30 @@ test('the packed package installs with its module, types and wasm, and renders a
   await page.goto(`${origin}/`);
   await page.locator('affinity-card [data-testid="lens-entity-name"]').filter({ hasText: 'Acme Corporation' }).waitFor({ timeout: 15000 });
   assert.equal(await page.locator('affinity-card [data-testid="lens-status"]').textContent(), 'In Affinity');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an app bundled with esbuild from the installed package renders the card', async () => {
+  const { build } = await import('esbuild');
+  mkdirSync(join(app, 'src'), { recursive: true });
+  writeFileSync(join(app, 'src', 'main.js'), "import '@affinity-lens/card';\ndocument.body.dataset.app = 'bundled';\n");
+  await build({ entryPoints: [join(app, 'src', 'main.js')], bundle: true, format: 'esm', outfile: join(app, 'dist', 'app.js'), logLevel: 'silent' });
+  const bundle = readFileSync(join(app, 'dist', 'app.js'), 'utf8');
+  assert.match(bundle, /customElements\.define\("affinity-card"/, 'the element is in the bundle');
+  assert.doesNotMatch(bundle, /from ['"]@affinity-lens\/card['"]/, 'no import is left for the browser to resolve');
+  // esbuild leaves `new URL('./wasm/…', import.meta.url)` as it is: the wasm goes beside the bundle.
+  mkdirSync(join(app, 'dist', 'wasm'), { recursive: true });
+  cpSync(join(app, 'node_modules', '@affinity-lens', 'card', 'wasm', 'lens_pages_bg.wasm'), join(app, 'dist', 'wasm', 'lens_pages_bg.wasm'));
+  writeFileSync(join(app, 'bundled.html'), `<!doctype html><meta charset="utf-8"><title>Intranet (bundled)</title>
+<script type="module" src="/dist/app.js"></script>
+<affinity-card domain="globex.test" endpoint="${gateway.url}/affinity" token="${GATEWAY_TOKEN}"></affinity-card>`);
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${origin}/bundled.html`);
+  await page.locator('affinity-card [data-testid="lens-entity-name"]').filter({ hasText: 'Globex' }).waitFor({ timeout: 15000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.app), 'bundled');
   assert.deepEqual(errors, []);
   await page.close();
 });
