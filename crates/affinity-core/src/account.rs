@@ -122,7 +122,9 @@ pub struct Account {
 }
 
 fn month_of(now_ms: u64) -> String {
-    chrono::DateTime::from_timestamp_millis(now_ms as i64).unwrap_or_default().format("%Y-%m").to_string()
+    use chrono::Datelike;
+    let day = chrono::DateTime::from_timestamp_millis(now_ms as i64).unwrap_or_default().date_naive();
+    format!("{:04}-{:02}", day.year(), day.month())
 }
 
 impl Account {
@@ -232,6 +234,22 @@ impl Account {
     }
 }
 
+/// How far above the user's on-demand threshold (in points of the month's budget left) the
+/// Lens may fetch a whole card ahead of its opening.
+pub const AHEAD_MARGIN_PERCENT: f64 = 50.0;
+
+/// Whether a page view may fetch the whole card ahead of the user opening it: only while
+/// the month's budget is known, limited, and comfortably above the share below which pages
+/// are looked up on demand only (`on_demand_below_percent`, 5 by default): at least
+/// [`AHEAD_MARGIN_PERCENT`] points above it. An unknown or unlimited budget fetches nothing
+/// ahead: the calls of a page view are the firm's first cost (an unlimited plan still
+/// shares Affinity's per-minute pool with the firm's other integrations).
+pub fn fetch_card_ahead(budget: Option<&crate::limiter::MonthlyBudget>, on_demand_below_percent: f64) -> bool {
+    budget
+        .and_then(|b| b.percent_left())
+        .is_some_and(|left| left >= on_demand_below_percent.max(0.0) + AHEAD_MARGIN_PERCENT)
+}
+
 fn roll(usage: &mut Usage, now_ms: u64) {
     let month = month_of(now_ms);
     if usage.month != month {
@@ -286,6 +304,29 @@ mod tests {
         assert_eq!((u.calls, u.page_views, u.cards_opened), (2, 2, 1));
         assert_eq!(u.calls_per_page_view(), Some(1.0));
         assert_eq!(a.usage(nov + 40 * DAY).calls, 0);
+    }
+
+    #[test]
+    fn the_whole_card_is_fetched_ahead_only_while_the_budget_is_comfortably_above_the_threshold() {
+        use crate::limiter::MonthlyBudget;
+        let month = |remaining: i64| MonthlyBudget {
+            limit: Some(100_000),
+            remaining: Some(remaining),
+            unlimited: false,
+            resets_at_ms: None,
+        };
+        let cases = [
+            (Some(month(90_000)), 5.0, true),
+            (Some(month(55_000)), 5.0, true),
+            (Some(month(54_999)), 5.0, false),
+            (Some(month(90_000)), 45.0, false),
+            (Some(month(2_000)), 5.0, false),
+            (Some(MonthlyBudget { limit: None, remaining: None, unlimited: true, resets_at_ms: None }), 5.0, false),
+            (None, 5.0, false),
+        ];
+        for (budget, threshold, want) in cases {
+            assert_eq!(fetch_card_ahead(budget.as_ref(), threshold), want, "{budget:?} at {threshold}%");
+        }
     }
 
     #[test]

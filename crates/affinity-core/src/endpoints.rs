@@ -66,6 +66,19 @@ impl<R> Endpoint<R> {
         self
     }
 
+    /// The same request, its answer read as another type (e.g. `serde_json::Value`, to keep
+    /// the body as it came).
+    pub fn returning<S>(&self) -> Endpoint<S> {
+        Endpoint {
+            method: self.method,
+            path: self.path.clone(),
+            query: self.query.clone(),
+            body: self.body.clone(),
+            read_only_post: self.read_only_post,
+            _returns: PhantomData,
+        }
+    }
+
     /// Whether it only reads: a GET, or a v2 search. Reads are cached and shared; the
     /// others are writes, after which nothing cached is fresh.
     pub fn is_read(&self) -> bool {

@@ -35,14 +35,13 @@ use std::future::Future;
 
 use futures::StreamExt;
 use futures::future::join_all;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Error;
 use crate::account::Feature;
 use crate::card::*;
-use crate::client::Client;
-use crate::endpoints::{self, DetailOptions, EntityRef, FieldsQuery, SearchQuery};
+use crate::client::{Client, decode};
+use crate::endpoints::{self, DetailOptions, Endpoint, EntityRef, FieldsQuery, SearchQuery};
 use crate::models::{
     Field, FieldValue, FieldValueData, List, ListEntryRef, Organization, Person, PersonType, RelationshipStrength,
     Timestamp, ValueType, WhoAmI,
@@ -149,28 +148,35 @@ struct Schema {
 }
 
 /// A context answer from the account's memory (unless a refresh or a write came since it
-/// was kept: the client's `fresh_after` mark), else from Affinity (then remembered).
-async fn remembered<T, R, F>(client: &Client<T>, key: &str, fetch: F) -> Result<R, Error>
+/// was kept: the client's `fresh_after` mark), else from Affinity (then remembered, as it
+/// came).
+async fn remembered<T, R>(client: &Client<T>, key: &str, endpoint: Endpoint<R>) -> Result<R, Error>
 where
     T: Transport + MaybeSend + MaybeSync + 'static,
-    R: Serialize + DeserializeOwned,
-    F: Future<Output = Result<R, Error>>,
+    R: DeserializeOwned,
 {
-    let account = client.account();
-    if let Some(body) = account.context(key, now_ms(), client.fresh_after_ms())
-        && let Ok(value) = serde_json::from_str(&body)
+    if let Some(body) = client.account().context(key, now_ms(), client.fresh_after_ms())
+        && let Ok(value) = decode(&body)
     {
         return Ok(value);
     }
-    let value = fetch.await?;
-    if let Ok(body) = serde_json::to_string(&value) {
-        account.keep_context(key, body, now_ms());
-    }
+    fetch_context(client, key, endpoint).await
+}
+
+/// Asks Affinity for a context answer, and remembers its body.
+async fn fetch_context<T, R>(client: &Client<T>, key: &str, endpoint: Endpoint<R>) -> Result<R, Error>
+where
+    T: Transport + MaybeSend + MaybeSync + 'static,
+    R: DeserializeOwned,
+{
+    let body = client.execute(&endpoint.returning::<serde_json::Value>()).await?.to_string();
+    let value = decode(&body)?;
+    client.account().keep_context(key, body, now_ms());
     Ok(value)
 }
 
 async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Option<WhoAmI> {
-    remembered(client, "/auth/whoami", client.whoami()).await.ok()
+    remembered(client, "/auth/whoami", endpoints::whoami()).await.ok()
 }
 
 /// Who the key is and the team: `GET /v2/users` (beside whoami) when the key may, else the
@@ -178,7 +184,7 @@ async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<
 async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Context {
     let account = client.account();
     let remembered_team: Option<Vec<PersonRef>> =
-        account.context("team", now_ms(), client.fresh_after_ms()).and_then(|body| serde_json::from_str(&body).ok());
+        account.context("team", now_ms(), client.fresh_after_ms()).and_then(|body| decode(&body).ok());
     if let Some(team) = remembered_team {
         let who = whoami(client).await;
         return Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect() };
@@ -220,11 +226,11 @@ async fn schema<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<
 }
 
 async fn lists<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Vec<List>, Error> {
-    remembered(client, "/lists", client.execute(&endpoints::lists())).await
+    remembered(client, "/lists", endpoints::lists()).await
 }
 
 async fn fields<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Vec<Field>, Error> {
-    remembered(client, "/fields", client.execute(&endpoints::fields(&FieldsQuery::default()))).await
+    remembered(client, "/fields", endpoints::fields(&FieldsQuery::default())).await
 }
 
 /// The schema, asked again (not from memory) when an entry is on a list it does not know:
@@ -242,17 +248,10 @@ async fn schema_for<T: Transport + MaybeSend + MaybeSync + 'static>(
         return Ok(known);
     }
     let (lists, fields) = futures::join!(
-        client.execute(&endpoints::lists()),
-        client.execute(&endpoints::fields(&FieldsQuery::default()))
+        fetch_context(client, "/lists", endpoints::lists()),
+        fetch_context(client, "/fields", endpoints::fields(&FieldsQuery::default()))
     );
-    let (lists, fields) = (lists?, fields?);
-    let account = client.account();
-    for (key, body) in [("/lists", serde_json::to_string(&lists)), ("/fields", serde_json::to_string(&fields))] {
-        if let Ok(body) = body {
-            account.keep_context(key, body, now_ms());
-        }
-    }
-    Ok(Schema { lists, fields })
+    Ok(Schema { lists: lists?, fields: fields? })
 }
 
 /// Asks a v2 endpoint when the key may: `Some(answer)`, or `None` to use v1 (the key was
@@ -978,22 +977,14 @@ fn list_item(
 /// One list entry on the card from v2 (its fields carry Status, Owners and Amount by name;
 /// the time in status comes from v1's values, when the card has them).
 fn v2_list_item(e: &v2::ListEntry, values: &[FieldValue]) -> CardListEntry {
-    use v2::FieldData;
     let status_field = e.field_named("Status");
-    let status = status_field.and_then(|f| match f.value.data() {
-        FieldData::Dropdown(d) => Some(StatusValue { text: d.text, color: v2::color_number(d.color.as_deref()) }),
-        _ => None,
-    });
+    let status = status_field
+        .and_then(|f| f.value.dropdown())
+        .map(|d| StatusValue { text: d.text, color: v2::color_number(d.color.as_deref()) });
     let status_id = status_field.and_then(|f| f.id.strip_prefix("field-")?.parse::<i64>().ok());
-    let owners = match e.field_named("Owners").map(|f| f.value.data()) {
-        Some(FieldData::Persons(people)) => people.iter().map(v2_person_ref).collect(),
-        Some(FieldData::Person(p)) => vec![v2_person_ref(&p)],
-        _ => Vec::new(),
-    };
-    let amount = match e.field_named("Amount").map(|f| f.value.data()) {
-        Some(FieldData::Number(n)) => Some(n),
-        _ => None,
-    };
+    let owners = e.field_named("Owners").map(|f| f.value.persons()).unwrap_or_default();
+    let owners = owners.iter().map(v2_person_ref).collect();
+    let amount = e.field_named("Amount").and_then(|f| f.value.number());
     CardListEntry {
         list_id: e.list_id,
         list_name: if e.list_name.is_empty() { format!("List {}", e.list_id) } else { e.list_name.clone() },

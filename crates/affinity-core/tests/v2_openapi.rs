@@ -37,9 +37,17 @@ const USED: &[(&str, &str, &str)] = &[
 fn check(name: &str, example: &Value) -> Option<Result<(), String>> {
     let text = example.to_string();
     let ok = |r: Result<(), String>| Some(r);
-    let value_reads = |v: FieldValue| match v.data() {
-        FieldData::Other(raw) => Err(format!("{} data read as unknown: {raw}", v.value_type)),
-        _ => Ok(()),
+    let value_reads = |v: FieldValue| {
+        // What the card reads (`dropdown`, `persons`, `number`) agrees with `data`.
+        match v.data() {
+            FieldData::Dropdown(d) => assert_eq!(v.dropdown(), Some(d)),
+            FieldData::Person(p) => assert_eq!(v.persons(), vec![p]),
+            FieldData::Persons(p) => assert_eq!(v.persons(), p),
+            FieldData::Number(n) if v.value_type == "number" => assert_eq!(v.number(), Some(n)),
+            FieldData::Other(raw) => return Err(format!("{} data read as unknown: {raw}", v.value_type)),
+            _ => assert!(v.dropdown().is_none() && v.persons().is_empty()),
+        }
+        Ok(())
     };
     let decoded = match name {
         "WhoAmI" => decode::<WhoAmI>(&text).map(|w| assert!(!w.tenant.subdomain.is_empty())),

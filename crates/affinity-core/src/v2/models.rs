@@ -515,6 +515,50 @@ impl FieldValue {
     }
 }
 
+/// What the card reads of a value, without [`FieldValue::data`]'s reading of every type
+/// (kept small in the extension's module; the tests check they agree with `data`).
+impl FieldValue {
+    /// The option of a `dropdown` or `ranked-dropdown` value.
+    pub fn dropdown(&self) -> Option<Dropdown> {
+        use serde_json::Value;
+        if !matches!(self.value_type.as_str(), "dropdown" | "ranked-dropdown") {
+            return None;
+        }
+        let d = self.data.as_object()?;
+        Some(Dropdown {
+            dropdown_option_id: d.get("dropdownOptionId").and_then(Value::as_i64),
+            text: d.get("text")?.as_str()?.to_owned(),
+            rank: d.get("rank").and_then(Value::as_i64),
+            color: d.get("color").and_then(Value::as_str).map(str::to_owned),
+        })
+    }
+
+    /// The persons of a `person` or `person-multi` value (none when empty).
+    pub fn persons(&self) -> Vec<PersonData> {
+        use serde_json::Value;
+        let text = |p: &Value, k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned);
+        let one = |p: &Value| -> Option<PersonData> {
+            Some(PersonData {
+                id: p.get("id")?.as_i64()?,
+                first_name: text(p, "firstName"),
+                last_name: text(p, "lastName"),
+                primary_email_address: text(p, "primaryEmailAddress"),
+                person_type: text(p, "type").map(PersonType::from),
+            })
+        };
+        match self.value_type.as_str() {
+            "person" => one(&self.data).into_iter().collect(),
+            "person-multi" => self.data.as_array().map(|a| a.iter().filter_map(one).collect()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The number of a `number` value.
+    pub fn number(&self) -> Option<f64> {
+        if self.value_type == "number" { self.data.as_f64() } else { None }
+    }
+}
+
 /// The v1 colour number of a ranked dropdown's v2 colour name (v1 documents no mapping;
 /// these are the numbers observed, in the order the Lens's card colours them).
 pub fn color_number(name: Option<&str>) -> i64 {

@@ -528,7 +528,11 @@ async fn search_companies(
         match serde_json::from_slice(&body) {
             Ok(v @ Value::Object(_)) => v,
             _ => {
-                return error(StatusCode::BAD_REQUEST, "bad-request", "The body must be a JSON object (SearchCriteria)");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "bad-request",
+                    "The body must be a JSON object (SearchCriteria)",
+                );
             }
         }
     };
