@@ -26,7 +26,11 @@ async function startRedis() {
   });
   return {
     url: `redis://127.0.0.1:${port}/0`,
-    stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }).then(() => rmSync(dir, { recursive: true, force: true })),
+    stop: () => new Promise((r) => {
+      if (child.exitCode !== null || child.signalCode !== null) { r(); return; }
+      child.once('exit', r);
+      child.kill('SIGTERM');
+    }).then(() => rmSync(dir, { recursive: true, force: true })),
   };
 }
 

@@ -12,13 +12,27 @@ use affinity_core::Card;
 use affinity_core::models::WebhookEvent;
 use serde_json::Value;
 
-/// The references of a cached answer, from its request URL.
-pub fn url_refs(url: &str) -> Vec<String> {
+/// The references of a cached answer, from its cache key: the request URL (v1 or v2), and
+/// for a v2 search the body after a space.
+pub fn url_refs(key: &str) -> Vec<String> {
+    let (url, body) = key.split_once(' ').unwrap_or((key, ""));
     let Ok(url) = url::Url::parse(url) else { return vec!["meta".into()] };
     let mut refs = Vec::new();
+    // A search's body names what it searches for.
+    if let Ok(body) = serde_json::from_str::<Value>(body) {
+        fn strings(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) => out.push(format!("term:{}", s.trim().to_lowercase())),
+                Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+                Value::Object(o) => o.values().for_each(|v| strings(v, out)),
+                _ => {}
+            }
+        }
+        strings(&body, &mut refs);
+    }
     let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
     for window in segments.windows(2) {
-        if matches!(window[0], "organizations" | "persons" | "opportunities" | "list-entries" | "notes")
+        if matches!(window[0], "organizations" | "companies" | "persons" | "opportunities" | "list-entries" | "notes")
             && let Ok(id) = window[1].parse::<i64>()
         {
             refs.push(format!("id:{id}"));
@@ -27,7 +41,7 @@ pub fn url_refs(url: &str) -> Vec<String> {
     for (k, v) in url.query_pairs() {
         match k.as_ref() {
             "organization_id" | "person_id" | "opportunity_id" | "list_entry_id" | "external_id" | "internal_id"
-            | "entity_id" => {
+            | "entity_id" | "ids" | "companyId" | "personId" => {
                 if let Ok(id) = v.parse::<i64>() {
                     refs.push(format!("id:{id}"));
                 }
@@ -185,6 +199,13 @@ mod tests {
         assert_eq!(refs("/relationships-strengths?external_id=5"), ["id:5"]);
         assert_eq!(refs("/lists"), ["meta"]);
         assert_eq!(refs("/lists/17/list-entries"), ["list:17"]);
+        // API v2: companies by id, and a search by its body.
+        assert_eq!(refs("/v2/companies/7133202/list-entries?limit=100"), ["id:7133202"]);
+        assert_eq!(refs("/v2/opportunities?ids=4&ids=5"), ["id:4", "id:5"]);
+        assert_eq!(
+            refs(r#"/v2/companies/search?fieldTypes=relationship-intelligence {"term":"Acme.test"}"#),
+            ["term:acme.test"]
+        );
     }
 
     #[test]
