@@ -595,7 +595,9 @@ impl GatewayState {
         };
         match (here, everywhere) {
             // The lower figure is the later one: a month's budget only goes down.
-            (Some(a), Some(b)) => Some(if b.remaining.unwrap_or(i64::MAX) < a.remaining.unwrap_or(i64::MAX) { b } else { a }),
+            (Some(a), Some(b)) => {
+                Some(if b.remaining.unwrap_or(i64::MAX) < a.remaining.unwrap_or(i64::MAX) { b } else { a })
+            }
             (a, b) => a.or(b),
         }
     }
@@ -705,7 +707,9 @@ async fn card(
                 if let Some(redis) = shared.redis() {
                     let hold = shared.config.card_deadline + Duration::from_secs(2);
                     match redis.lock(&key, hold).await {
-                        Some(token) => lock = Some(Unlock { redis: redis.clone(), key: key.clone(), token: Some(token) }),
+                        Some(token) => {
+                            lock = Some(Unlock { redis: redis.clone(), key: key.clone(), token: Some(token) })
+                        }
                         None => {
                             let until = Instant::now() + hold;
                             while Instant::now() < until {
@@ -848,7 +852,8 @@ async fn webhook(
     body: axum::body::Bytes,
 ) -> Response {
     use subtle::ConstantTimeEq;
-    let known = shared.config.webhook.as_ref().is_some_and(|w| bool::from(w.secret.as_bytes().ct_eq(secret.as_bytes())));
+    let known =
+        shared.config.webhook.as_ref().is_some_and(|w| bool::from(w.secret.as_bytes().ct_eq(secret.as_bytes())));
     if !known {
         shared.metrics.count(Outcome::NotFound);
         return refuse(StatusCode::NOT_FOUND, "not found: this gateway only serves /affinity/card");
@@ -907,7 +912,10 @@ async fn events(State(shared): State<Arc<GatewayState>>) -> Response {
         loop {
             match receiver.recv().await {
                 Ok(message) => {
-                    return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data(message)), receiver));
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(Event::default().event("change").data(message)),
+                        receiver,
+                    ));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(_) => return None,
@@ -956,7 +964,11 @@ impl Gateway {
                     "Affinity's 3 webhook subscriptions are all taken by other integrations: cards are refreshed by their lifetime only".to_owned()
                 } else {
                     match client.execute(&endpoints::subscribe_webhook(&url, &[])).await {
-                        Ok(s) => format!("subscribed to Affinity's webhooks (#{}, {} of 3 in use)", s.id, subscriptions.len() + 1),
+                        Ok(s) => format!(
+                            "subscribed to Affinity's webhooks (#{}, {} of 3 in use)",
+                            s.id,
+                            subscriptions.len() + 1
+                        ),
                         Err(e) => format!("could not subscribe to Affinity's webhooks ({})", e.kind()),
                     }
                 }

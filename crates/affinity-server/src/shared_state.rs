@@ -28,21 +28,26 @@ fn prefix_for(base_url: &str, api_key: &str) -> String {
 }
 
 /// The window shared by every replica, in one atomic step: the sorted set of request
-/// times of the last minute, by Redis's own clock.
+/// times of the last minute, by Redis's own clock. The window is 61 s rather than 60: a
+/// request reaches Affinity a little after it took its place, and Affinity's minute must
+/// still hold no more than the limit.
 const TAKE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 61000)
 local n = redis.call('ZCARD', KEYS[1])
 if n < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[2] .. ':' .. now)
-  redis.call('PEXPIRE', KEYS[1], 61000)
+  redis.call('PEXPIRE', KEYS[1], 62000)
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + 60000 - now)
+return math.max(1, tonumber(oldest[2]) + 61000 - now)
 ";
+
+/// The window's length, here as in [`TAKE`].
+const WINDOW_MS: u64 = 61_000;
 
 /// Deletes a lock only if it is still ours.
 const UNLOCK: &str = r"
@@ -59,7 +64,8 @@ pub struct RedisState {
     per_minute: u32,
     replica: String,
     replicas_seen: AtomicU32,
-    /// The replica's own window while Redis is away (ms since the epoch).
+    /// The requests this replica sent in the last window (ms since the epoch): its own
+    /// window while Redis is away.
     fallback: Mutex<VecDeque<u64>>,
     sequence: AtomicU64,
     /// Changes published by any replica (JSON), for live cards.
@@ -74,7 +80,8 @@ impl std::fmt::Debug for RedisState {
     }
 }
 
-const TIME_LIMIT: Duration = Duration::from_millis(400);
+/// How long a Redis command may take before Redis counts as away.
+const TIME_LIMIT: Duration = Duration::from_secs(1);
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -363,7 +370,12 @@ impl SharedState for RedisState {
                 .run(async |c| redis::Script::new(TAKE).key(&k).arg(limit).arg(&member).invoke_async::<u64>(c).await)
                 .await
             {
-                Some(0) => Ok(()),
+                Some(0) => {
+                    // Remembered here too, so that if Redis goes away this replica's own
+                    // window starts with what it has just sent.
+                    this.remember(now_ms());
+                    Ok(())
+                }
                 Some(wait_ms) => Err(Duration::from_millis(wait_ms)),
                 None => this.take_alone(),
             }
@@ -377,12 +389,21 @@ impl RedisState {
         self.me.upgrade()
     }
 
+    /// Records a request this replica sent, in its own window.
+    fn remember(&self, now: u64) {
+        let mut window = self.fallback.lock().expect("fallback lock");
+        while window.front().is_some_and(|t| t + WINDOW_MS <= now) {
+            window.pop_front();
+        }
+        window.push_back(now);
+    }
+
     /// The replica's own window at its share of the limit, while Redis is away.
     fn take_alone(&self) -> Result<(), Duration> {
         let now = now_ms();
         let share = self.share() as usize;
         let mut window = self.fallback.lock().expect("fallback lock");
-        while window.front().is_some_and(|t| t + 60_000 <= now) {
+        while window.front().is_some_and(|t| t + WINDOW_MS <= now) {
             window.pop_front();
         }
         if window.len() < share {
@@ -390,7 +411,7 @@ impl RedisState {
             Ok(())
         } else {
             let oldest = window[window.len() - share];
-            Err(Duration::from_millis((oldest + 60_000).saturating_sub(now).max(1)))
+            Err(Duration::from_millis((oldest + WINDOW_MS).saturating_sub(now).max(1)))
         }
     }
 }

@@ -190,7 +190,8 @@ pub async fn deliver(State(s): State<Arc<Shared>>, request: Request, next: Next)
         .map(|x| x.url.clone())
         .collect();
     if !targets.is_empty() {
-        let sent_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let sent_at =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let event = json!({ "type": name, "body": event_body, "sent_at": sent_at });
         let http = s.http.clone();
         tokio::spawn(async move {
