@@ -83,6 +83,8 @@ export async function mountLensCard(root, token, overlay = null) {
     choicesAsked = true;
     const reply = await ask({ type: 'lens:choices', token });
     if (reply.ok && reply.answer === 'lists') handle.setChoices(reply.lists);
+    // Team mode without a personal key: the card says writes need one, before any is tried.
+    else if (!reply.ok && reply.error.kind === 'no_key') handle.setNotice({ ok: false, text: reply.error.message });
     else choicesAsked = false;
   }
 

@@ -34,7 +34,19 @@ function fill(s) {
   $('paused').value = s.paused;
   $('overlay').checked = s.overlay;
   $('on-demand-below').value = s.onDemandBelow;
+  $('team-mode').checked = s.mode === 'team';
+  $('gateway-url').value = s.gatewayUrl;
+  $('gateway-token').value = s.gatewayToken;
+  showMode();
 }
+
+// Team mode: the gateway's fields, and the key is only for writes.
+function showMode() {
+  const team = $('team-mode').checked;
+  /** @type {HTMLElement} */ (document.getElementById('team-fields')).hidden = !team;
+  /** @type {HTMLElement} */ (document.getElementById('team-key-hint')).hidden = !team;
+}
+$('team-mode').addEventListener('change', showMode);
 
 /** @returns {LensSettingsForm} */
 const form = () => ({
@@ -44,12 +56,15 @@ const form = () => ({
   paused: $('paused').value,
   overlay: $('overlay').checked,
   onDemandBelow: $('on-demand-below').value,
+  mode: $('team-mode').checked ? 'team' : 'personal',
+  gatewayUrl: $('gateway-url').value,
+  gatewayToken: $('gateway-token').value,
 });
 
 const stored = await ask({ type: 'lens:settings' });
 if (stored.ok && stored.answer === 'settings') fill(stored.settings);
 // Enabled only now, so that what the user types is never overwritten by the stored values.
-for (const id of ['api-key', 'base-url', 'ignored', 'paused', 'overlay', 'on-demand-below', 'test']) $(id).disabled = false;
+for (const id of ['api-key', 'base-url', 'ignored', 'paused', 'overlay', 'on-demand-below', 'test', 'team-mode', 'gateway-url', 'gateway-token']) $(id).disabled = false;
 /** @type {HTMLButtonElement} */ (document.querySelector('[data-testid="save"]')).disabled = false;
 
 $('form').addEventListener('submit', async (event) => {

@@ -31,6 +31,7 @@ use serde_json::Value;
 use crate::plan::{Badge, PagePlan, PageView, When, paused_card, plan_page};
 use crate::protocol::{Answer, FRAME_SIZES, Origins, Reply, Request, Role, Sender, ToContent, Token};
 use crate::settings::{Position, Settings, check_base_url};
+use crate::team;
 
 /// What the background needs from the browser.
 #[allow(async_fn_in_trait)]
@@ -129,6 +130,23 @@ fn expired() -> CardError {
     CardError::new(ErrorKind::Expired, "This card has expired: reload the page.")
 }
 
+/// Team mode without a personal key: the gateway only reads (docs/design.md).
+fn writes_need_a_key() -> CardError {
+    CardError::new(
+        ErrorKind::NoKey,
+        "Team mode reads cards through your firm's gateway; to change Affinity from the card, add your own API key in the options.",
+    )
+}
+
+/// The account whose state (cache, limiter) is kept: the key's at its base URL, or in team
+/// mode the gateway's (with the personal key, if any, for writes).
+fn account_of(settings: &Settings) -> u64 {
+    match settings.gateway() {
+        Some(gateway) => account(&format!("team {gateway}"), &settings.api_key),
+        None => account(&settings.base_url, &settings.api_key),
+    }
+}
+
 fn no_key() -> CardError {
     CardError::new(ErrorKind::NoKey, "Add your Affinity API key in the Lens options.")
 }
@@ -171,7 +189,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
     /// base URL leaves no client, and every card says why.
     pub fn configure(&self, settings: Settings) {
         let inner = &self.inner;
-        let new_account = account(&settings.base_url, &settings.api_key);
+        let new_account = account_of(&settings);
         let same = matches!(&*inner.engine.borrow(), Ok(e) if e.account == new_account);
         *inner.settings.borrow_mut() = settings.clone();
         if same {
@@ -180,7 +198,8 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         let had_client = inner.engine.borrow().is_ok();
         inner.lookups.borrow_mut().clear();
         inner.firsts.borrow_mut().clear();
-        let engine = if settings.api_key.is_empty() {
+        // Team mode without a key still has an engine: its cache keeps the gateway's cards.
+        let engine = if settings.api_key.is_empty() && settings.gateway().is_none() {
             Err(no_key())
         } else {
             check_base_url(&settings.base_url)
@@ -205,6 +224,15 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             .build();
         client.restore_fresh_after(restored.fresh_after_ms);
         Engine { client, cache, account }
+    }
+
+    /// The client for writes and the budget: in team mode, only with a personal key.
+    fn keyed_client(&self) -> Result<Client<T>, CardError> {
+        let settings = self.settings();
+        if settings.api_key.is_empty() && settings.gateway().is_some() {
+            return Err(writes_need_a_key());
+        }
+        self.client()
     }
 
     fn client(&self) -> Result<Client<T>, CardError> {
@@ -275,7 +303,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 if self.page_of(&token).await.is_none() {
                     return Reply(Err(expired()));
                 }
-                match self.client() {
+                match self.keyed_client() {
                     Err(e) => Err(e),
                     Ok(client) => {
                         let done = perform(&client, target, &action).await;
@@ -288,7 +316,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 if self.page_of(&token).await.is_none() {
                     return Reply(Err(expired()));
                 }
-                match self.client() {
+                match self.keyed_client() {
                     Err(e) => Err(e),
                     Ok(client) => list_choices(&client)
                         .await
@@ -320,7 +348,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 Ok(Answer::Paused { paused })
             }
             Request::Whoami { api_key, base_url } => self.on_whoami(api_key.trim(), &base_url).await,
-            Request::Usage {} => match self.client() {
+            Request::Usage {} => match self.keyed_client() {
                 Err(e) => Err(e),
                 Ok(client) => {
                     let rate = client.rate_limit().await;
@@ -475,14 +503,24 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         let weak: Weak<Inner<H, T>> = Rc::downgrade(&self.inner);
         let key = token.clone();
         let tab = record.tab_id;
+        // Team mode: the card from the gateway, kept in the engine's cache.
+        let settings = self.settings();
+        let team = settings.gateway().and_then(|gateway| {
+            let cache = self.inner.engine.borrow().as_ref().ok()?.cache.clone();
+            Some((gateway.to_owned(), settings.gateway_token.clone(), (self.inner.new_transport)(), cache))
+        });
         let lookup = async move {
             let partial_tx = first_tx.clone();
-            let card: Card = lookup_card_hinted(&client, &query, &hints, move |partial| {
-                if let Some(tx) = partial_tx.borrow_mut().take() {
-                    let _ = tx.send(Reply::ok(Answer::Card { card: Box::new(partial.clone()), partial: true }));
-                }
-            })
-            .await;
+            let card: Card = if let Some((gateway, token, transport, cache)) = &team {
+                team::card(transport, gateway, token, &query, cache.as_ref()).await
+            } else {
+                lookup_card_hinted(&client, &query, &hints, move |partial| {
+                    if let Some(tx) = partial_tx.borrow_mut().take() {
+                        let _ = tx.send(Reply::ok(Answer::Card { card: Box::new(partial.clone()), partial: true }));
+                    }
+                })
+                .await
+            };
             let reply = Reply::ok(Answer::Card { card: Box::new(card.clone()), partial: false });
             if let Some(tx) = first_tx.borrow_mut().take() {
                 let _ = tx.send(reply.clone());
@@ -729,6 +767,37 @@ mod tests {
         // An unknown token has expired.
         let r = w.ask(json!({"type": "lens:card", "token": "ab".repeat(16)}), overlay());
         assert_eq!(r["error"]["kind"], "expired");
+    }
+
+    #[test]
+    fn team_mode_asks_the_gateway_with_its_token_and_writes_need_a_key() {
+        let team = Settings {
+            mode: crate::settings::Mode::Team,
+            gateway_url: "http://127.0.0.1:8790".into(),
+            gateway_token: "tok".into(),
+            ..Settings::default()
+        };
+        let mut w = world(team.clone());
+        let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        let card = w.ask(json!({"type": "lens:card", "token": token}), overlay());
+        // The fake answers 503: the gateway's card says so (no stale card yet).
+        assert_eq!(card["card"]["status"], "error", "{card}");
+        assert!(card["card"]["error"]["message"].as_str().unwrap().contains("gateway"), "{card}");
+        let seen = w.affinity.seen.lock().unwrap().clone();
+        assert!(!seen.is_empty());
+        for (url, headers) in &seen {
+            assert_eq!(url, "http://127.0.0.1:8790/affinity/card?domain=acme.com", "only the gateway is asked");
+            assert!(headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer tok"), "{headers:?}");
+        }
+        // Writes (and the list choices they need) say a personal key is needed.
+        let choices = w.ask(json!({"type": "lens:choices", "token": token}), overlay());
+        assert_eq!(choices["error"]["kind"], "no_key");
+        assert!(choices["error"]["message"].as_str().unwrap().contains("add your own API key"), "{choices}");
+        assert_eq!(w.affinity.seen.lock().unwrap().len(), seen.len(), "and ask nobody");
+        // With a personal key, team mode writes with it (and still reads from the gateway).
+        let keyed_team = world(Settings { api_key: "k".into(), ..team });
+        assert!(keyed_team.lens.keyed_client().is_ok());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`settings`]: the settings with their defaults, checked when saved;
 //! - [`plan`]: what to do with a page (looked up now, on demand, paused) and the badge;
 //! - [`background`]: the background's state and answers over a browser [`background::Host`];
+//! - [`team`]: team mode, cards from the firm's gateway;
 //! - feature `worker` (the background's module, wasm32): `Lens`, the background over the
 //!   browser, and `migrateSettings`;
 //! - feature `pages` (the overlay, the popup, the web component, wasm32): `mountCard`, the
@@ -18,6 +19,7 @@ pub mod background;
 pub mod plan;
 pub mod protocol;
 pub mod settings;
+pub mod team;
 
 #[cfg(all(target_arch = "wasm32", feature = "pages"))]
 mod pages;

@@ -378,7 +378,7 @@ export type LensAction =
   | { action: "create_organization"; name: string; domain: string }
   | { action: "create_person"; first_name: string; last_name: string; organization_id?: number | null };
 export interface LensHints { title?: string; name?: string; headline?: string; company?: string; company_url?: string; website?: string }
-export interface LensSettingsForm { apiKey: string; baseUrl: string; ignored: string; paused: string; overlay: boolean; onDemandBelow: string }
+export interface LensSettingsForm { apiKey: string; baseUrl: string; ignored: string; paused: string; overlay: boolean; onDemandBelow: string; mode: "personal" | "team"; gatewayUrl: string; gatewayToken: string }
 export interface LensPosition { side: "left" | "right"; top: number }
 export interface LensSize { width: number; height: number }
 /** Every message to the background. */

@@ -31,6 +31,16 @@ pub enum Side {
     Right,
 }
 
+/// Where cards come from: Affinity with the user's own key, or the firm's gateway (which
+/// holds the firm's key; the extension then holds none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Personal,
+    Team,
+}
+
 /// Everything the options page sets, with the overlay's place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -49,6 +59,13 @@ pub struct Settings {
     pub position: Option<Position>,
     /// Below this share (%) of the month's budget left, pages are looked up on demand only.
     pub on_demand_below: f64,
+    /// Personal key, or team mode (cards from the firm's gateway).
+    pub mode: Mode,
+    /// Team mode: the gateway's base URL (`https://`, or `http://` on this computer).
+    pub gateway_url: String,
+    /// Team mode: the gateway's client token; empty: the browser's own session with the
+    /// gateway (its cookies) is used.
+    pub gateway_token: String,
 }
 
 impl Default for Settings {
@@ -61,6 +78,9 @@ impl Default for Settings {
             overlay: true,
             position: None,
             on_demand_below: DEFAULT_ON_DEMAND_BELOW,
+            mode: Mode::Personal,
+            gateway_url: String::new(),
+            gateway_token: String::new(),
         }
     }
 }
@@ -77,6 +97,10 @@ pub struct SettingsForm {
     pub overlay: bool,
     /// As typed: a number from 0 to 100.
     pub on_demand_below: String,
+    /// `team`: cards from the firm's gateway; anything else: the personal key.
+    pub mode: String,
+    pub gateway_url: String,
+    pub gateway_token: String,
 }
 
 impl Settings {
@@ -104,6 +128,9 @@ impl Settings {
                 .and_then(Value::as_f64)
                 .filter(|p| (0.0..=100.0).contains(p))
                 .unwrap_or(d.on_demand_below),
+            mode: value.get("mode").and_then(|m| serde_json::from_value(m.clone()).ok()).unwrap_or(d.mode),
+            gateway_url: text("gatewayUrl").map(|u| u.trim_end_matches('/').to_owned()).unwrap_or(d.gateway_url),
+            gateway_token: text("gatewayToken").map(str::to_owned).unwrap_or(d.gateway_token),
         }
     }
 
@@ -117,11 +144,19 @@ impl Settings {
     /// The options form, checked: the key and base URL trimmed, the base URL `https://`
     /// (or loopback), sites as registrable names, the budget share from 0 to 100. The
     /// overlay's place is kept from `self`.
+    ///
+    /// In team mode the gateway URL is required (and checked like the base URL) and the
+    /// personal key is optional (it is only used for writes).
     pub fn with_form(&self, form: &SettingsForm) -> Result<Settings, CardError> {
         let api_key = form.api_key.trim().to_owned();
-        if api_key.is_empty() {
+        let mode = if form.mode.trim() == "team" { Mode::Team } else { Mode::Personal };
+        if api_key.is_empty() && mode == Mode::Personal {
             return Err(bad("Enter your Affinity API key (Affinity: Settings → API)."));
         }
+        let (gateway_url, gateway_token) = match mode {
+            Mode::Team => (check_gateway_url(&form.gateway_url)?, form.gateway_token.trim().to_owned()),
+            Mode::Personal => (String::new(), String::new()),
+        };
         let base_url = check_base_url(&form.base_url)?;
         let on_demand_below = match form.on_demand_below.trim() {
             "" => DEFAULT_ON_DEMAND_BELOW,
@@ -139,6 +174,9 @@ impl Settings {
             overlay: form.overlay,
             position: self.position,
             on_demand_below,
+            mode,
+            gateway_url,
+            gateway_token,
         })
     }
 
@@ -151,7 +189,15 @@ impl Settings {
             paused: self.paused.join("\n"),
             overlay: self.overlay,
             on_demand_below: format_share(self.on_demand_below),
+            mode: if self.mode == Mode::Team { "team" } else { "personal" }.to_owned(),
+            gateway_url: self.gateway_url.clone(),
+            gateway_token: self.gateway_token.clone(),
         }
+    }
+
+    /// Team mode with a gateway: where cards come from instead of Affinity.
+    pub fn gateway(&self) -> Option<&str> {
+        (self.mode == Mode::Team && !self.gateway_url.is_empty()).then_some(self.gateway_url.as_str())
     }
 
     /// Whether the site (a registrable domain) is paused.
@@ -209,6 +255,21 @@ pub fn check_base_url(raw: &str) -> Result<String, CardError> {
         s.pop();
     }
     Ok(s)
+}
+
+/// The gateway's base URL (no trailing slash), or why it is refused: required, and
+/// `https://` unless it is this computer, like the base URL (the token travels in a header).
+pub fn check_gateway_url(raw: &str) -> Result<String, CardError> {
+    if raw.trim().is_empty() {
+        return Err(bad("Enter the URL of your firm's gateway, like https://lens-gateway.intranet.example."));
+    }
+    check_base_url(raw).map_err(|e| {
+        bad(&e
+            .message
+            .replace("base URL", "gateway URL")
+            .replace("API key", "token")
+            .replace(DEFAULT_BASE_URL, "https://lens-gateway.intranet.example"))
+    })
 }
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -276,6 +337,9 @@ mod tests {
             overlay: false,
             position: Some(Position { side: Side::Left, top: 120 }),
             on_demand_below: 12.5,
+            mode: Mode::Team,
+            gateway_url: "https://lens.example".into(),
+            gateway_token: "t".into(),
         };
         assert_eq!(Settings::from_stored(&serde_json::to_value(&s).unwrap()), s);
     }
@@ -332,6 +396,7 @@ mod tests {
             paused: "".into(),
             overlay: true,
             on_demand_below: "10".into(),
+            ..SettingsForm::default()
         };
         let kept = Settings { position: Some(Position { side: Side::Right, top: 3 }), ..Settings::default() };
         let s = kept.with_form(&form).unwrap();
@@ -349,6 +414,39 @@ mod tests {
         ] {
             assert_eq!(kept.with_form(&bad_form).unwrap_err().kind, ErrorKind::BadSettings, "{field}");
         }
+    }
+
+    #[test]
+    fn team_mode_needs_a_gateway_url_and_no_key() {
+        let d = Settings::default();
+        assert_eq!((d.mode, d.gateway(), d.gateway_token.as_str()), (Mode::Personal, None, ""));
+        let form = SettingsForm {
+            mode: "team".into(),
+            gateway_url: " https://lens.intranet.example/ ".into(),
+            gateway_token: " tok ".into(),
+            ..SettingsForm::default()
+        };
+        let s = d.with_form(&form).unwrap();
+        assert_eq!(
+            (s.mode, s.gateway(), s.gateway_token.as_str(), s.api_key.as_str()),
+            (Mode::Team, Some("https://lens.intranet.example"), "tok", "")
+        );
+        assert_eq!(s.with_form(&s.to_form()).unwrap(), s, "the form round-trips");
+        // Without a token: the browser's session with the gateway.
+        let no_token = d.with_form(&SettingsForm { gateway_token: "".into(), ..form.clone() }).unwrap();
+        assert_eq!(no_token.gateway_token, "");
+        assert!(d.with_form(&SettingsForm { gateway_url: "http://127.0.0.1:8790".into(), ..form.clone() }).is_ok());
+        for refused in ["", "http://lens.intranet.example", "lens.intranet.example"] {
+            let e = d.with_form(&SettingsForm { gateway_url: refused.into(), ..form.clone() }).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::BadSettings, "{refused}");
+            assert!(e.message.contains("gateway"), "{}", e.message);
+        }
+        // Personal mode keeps no gateway and still needs its key.
+        let personal =
+            d.with_form(&SettingsForm { mode: "personal".into(), api_key: "k".into(), ..form.clone() }).unwrap();
+        assert_eq!((personal.mode, personal.gateway()), (Mode::Personal, None));
+        assert!(d.with_form(&SettingsForm { mode: "personal".into(), ..form }).is_err());
+        assert_eq!(Settings::from_stored(&json!({"mode": "sideways"})).mode, Mode::Personal);
     }
 
     #[test]

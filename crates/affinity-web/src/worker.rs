@@ -31,7 +31,7 @@ export interface LensHost {
   toContent(tabId: number, message: LensToContent): void;
   tabUrl(tabId: number): Promise<string | undefined>;
 }
-export interface LensSettings { apiKey: string; baseUrl: string; ignored: string[]; paused: string[]; overlay: boolean; position: LensPosition | null; onDemandBelow: number }
+export interface LensSettings { apiKey: string; baseUrl: string; ignored: string[]; paused: string[]; overlay: boolean; position: LensPosition | null; onDemandBelow: number; mode: "personal" | "team"; gatewayUrl: string; gatewayToken: string }
 export interface LensSender { tabId?: number; frameId?: number; url?: string }
 "#;
 

@@ -10,7 +10,8 @@ use super::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport};
 use crate::Error;
 
 /// Sends requests with the global `fetch`, aborting them at their timeout, and reads at
-/// most [`MAX_RESPONSE_BYTES`] of an answer.
+/// most [`MAX_RESPONSE_BYTES`] of an answer. A request without an `Authorization` header
+/// is sent with the browser's credentials (cookies) for its URL.
 #[derive(Debug, Clone)]
 pub struct FetchTransport {
     max_body_bytes: usize,
@@ -50,6 +51,11 @@ impl Transport for FetchTransport {
                 super::Method::Delete => gloo_net::http::Method::DELETE,
             })
             .headers(headers);
+        // A request without credentials of its own (the extension's team mode without a
+        // token) goes with the browser's cookies for its URL: the firm's sign-in session.
+        if !request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")) {
+            builder = builder.credentials(web_sys::RequestCredentials::Include);
+        }
         if let Some(controller) = &controller {
             builder = builder.abort_signal(Some(&controller.signal()));
         }
