@@ -1,7 +1,8 @@
 // Team mode (#13): the extension asks the firm's gateway for cards instead of Affinity. The
 // options name the gateway and its token; the card appears as in personal mode; no API key
 // is stored anywhere in the extension; a second browser profile viewing the same company
-// costs Affinity nothing (the gateway's shared cache answers); writes need a personal key.
+// costs Affinity nothing (the gateway's shared cache answers); writes need a personal key;
+// with the gateway gone, Refresh shows the card this browser kept, marked stale.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -126,6 +127,20 @@ test('team mode: the card comes from the gateway, no key is stored, a colleague 
     await viewAcme(second);
     assert.equal(await metric('lens_gateway_affinity_requests_total'), afterFirst, 'the second profile cost Affinity nothing');
     assert.ok(await metric('lens_gateway_card_cache_hits_total') > hits, "the gateway answered from its cache");
+
+    // The gateway goes away: the card this browser kept is still shown, marked stale.
+    gateway.stop();
+    const gone = () => { try { process.kill(gateway.pid, 0); return false; } catch { return true; } };
+    for (let i = 0; i < 100 && !gone(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(gone(), 'the gateway stopped');
+    // (Within the gateway's max-age the browser's HTTP cache answers; Refresh asks the gateway.)
+    const again = await viewAcme(second);
+    const frame = again.frames().find((f) => f.url().includes('overlay.html'));
+    await frame.getByTestId('lens-refresh').click();
+    const stale = frame.locator('.lens-stale');
+    await stale.waitFor();
+    assert.equal((await frame.getByTestId('lens-entity-name').textContent()).trim(), 'Acme Corporation');
+    assert.match(await stale.textContent(), /Offline: as of \d{4}-\d{2}-\d{2}/);
   } finally {
     await second.context.close();
   }

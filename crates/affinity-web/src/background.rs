@@ -512,7 +512,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         let lookup = async move {
             let partial_tx = first_tx.clone();
             let card: Card = if let Some((gateway, token, transport, cache)) = &team {
-                team::card(transport, gateway, token, &query, cache.as_ref()).await
+                team::card(transport, gateway, token, &query, cache.as_ref(), refresh).await
             } else {
                 lookup_card_hinted(&client, &query, &hints, move |partial| {
                     if let Some(tx) = partial_tx.borrow_mut().take() {

@@ -53,14 +53,20 @@ fn failed(query: &Query, kind: ErrorKind, message: impl Into<String>) -> Card {
 /// The card of `query` from the gateway; with `token`, sent as `Authorization: Bearer`,
 /// else the browser's session with the gateway (its cookies) stands for the user. A whole
 /// card is cached; when the gateway cannot be reached, the cached card is returned stale.
+/// The browser's HTTP cache may answer within the gateway's `max-age`; a `refresh` asks
+/// the gateway itself (`Cache-Control: no-cache`).
 pub async fn card<T: Transport>(
     transport: &T,
     gateway: &str,
     token: &str,
     query: &Query,
     cache: &dyn CacheStore,
+    refresh: bool,
 ) -> Card {
     let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
+    if refresh {
+        headers.push(("cache-control".to_owned(), "no-cache".to_owned()));
+    }
     if !token.is_empty() {
         headers.push(("authorization".to_owned(), format!("Bearer {token}")));
     }
@@ -169,19 +175,23 @@ mod tests {
     fn a_card_comes_with_the_token_is_cached_and_shown_stale_offline() {
         let gateway = Gateway { answer: Arc::new(Mutex::new(Some((200, acme_card())))), seen: Seen::default() };
         let cache = MemoryCache::default();
-        let got = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache));
+        let got = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
         assert_eq!((got.status, got.stale), (CardStatus::Matched, false));
         let sent = gateway.seen.lock().unwrap()[0].headers.clone();
         assert!(sent.contains(&("authorization".into(), "Bearer tok".into())), "{sent:?}");
+        assert!(sent.iter().all(|(k, _)| k != "cache-control"), "the browser's HTTP cache may answer");
+        block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, true));
+        let refreshed = gateway.seen.lock().unwrap()[1].headers.clone();
+        assert!(refreshed.contains(&("cache-control".into(), "no-cache".into())), "a refresh asks the gateway");
         // Offline: the cached card, stale.
         *gateway.answer.lock().unwrap() = None;
-        let offline = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache));
+        let offline = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
         assert_eq!((offline.status, offline.stale), (CardStatus::Matched, true));
         // A 503 too; a 401 says to check the token.
         *gateway.answer.lock().unwrap() = Some((503, json!({"error": "busy"}).to_string()));
-        assert!(block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache)).stale);
+        assert!(block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false)).stale);
         *gateway.answer.lock().unwrap() = Some((401, json!({"error": "no"}).to_string()));
-        let refused = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache));
+        let refused = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
         assert_eq!(refused.error.unwrap().kind, ErrorKind::Unauthorized);
     }
 
@@ -189,14 +199,14 @@ mod tests {
     fn without_a_token_no_authorization_is_sent_and_nothing_cached_fails_clearly() {
         let gateway = Gateway { answer: Arc::new(Mutex::new(None)), seen: Seen::default() };
         let cache = MemoryCache::default();
-        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache));
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
         assert_eq!(got.status, CardStatus::Error);
         assert_eq!(got.error.as_ref().unwrap().kind, ErrorKind::Unavailable);
         assert!(got.error.unwrap().message.contains("gateway"));
         let sent = gateway.seen.lock().unwrap()[0].headers.clone();
         assert!(sent.iter().all(|(k, _)| k != "authorization"), "{sent:?}");
         *gateway.answer.lock().unwrap() = Some((400, json!({"error": "give exactly one"}).to_string()));
-        let bad = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache));
+        let bad = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
         assert!(bad.error.unwrap().message.contains("give exactly one"));
         assert!(cache.is_empty(), "errors are not cached");
     }
