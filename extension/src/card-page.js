@@ -61,6 +61,11 @@ export async function mountLensCard(root, token, overlay = null) {
   const timeLimit = timeLimitMs();
   let choicesAsked = false;
   let idle = false; // not looked up yet: the budget is low
+  // The overlay's pill costs only what it shows (a page view); the card asks for the rest
+  // when the user opens it. The popup is a card from the start.
+  let full = !overlay || overlay.expanded === true;
+  /** @type {string | null} */
+  let phase = null; // of the card shown: 'pill' or 'card'
 
   /** @type {Record<string, unknown>} */
   const options = {
@@ -72,6 +77,7 @@ export async function mountLensCard(root, token, overlay = null) {
     options.onExpand = (/** @type {boolean} */ expanded) => {
       overlay.expanded = expanded;
       ask({ type: 'lens:expand', token, expanded });
+      if (expanded) opened();
     };
     options.onClose = () => ask({ type: 'lens:close', token });
   }
@@ -96,7 +102,9 @@ export async function mountLensCard(root, token, overlay = null) {
     } else if (reply.answer === 'on_demand') {
       handle.setIdle(reply.message);
     } else if (reply.answer === 'card') {
+      phase = typeof reply.card.phase === 'string' ? reply.card.phase : 'card';
       handle.setCard(reply.card);
+      if (full && phase === 'pill') rest();
       if (reply.card.status === 'matched' || reply.card.status === 'not_found') choices();
     } else {
       handle.setError('The Lens could not make a card for this page.');
@@ -113,16 +121,32 @@ export async function mountLensCard(root, token, overlay = null) {
     let reply;
     if (!refresh && !lookup && !pick) {
       // The name first (the first round of the lookup), then the whole card.
-      reply = await ask({ type: 'lens:card', token, first: true });
+      reply = await ask({ type: 'lens:card', token, first: true, full });
       if (reply.ok && reply.answer === 'card' && reply.partial) {
         handle.setCard(reply.card);
-        reply = await ask({ type: 'lens:card', token });
+        reply = await ask({ type: 'lens:card', token, full });
       }
     } else {
-      reply = await ask({ type: 'lens:card', token, refresh, lookup, pick });
+      reply = await ask({ type: 'lens:card', token, refresh, lookup, pick, full });
     }
     settled = true;
     clearTimeout(timer);
+    show(reply);
+  }
+
+  /** Opened: the rest of the card (every answer of the pill is reused). */
+  function opened() {
+    if (full) return;
+    full = true;
+    if (phase === 'pill') rest();
+  }
+
+  let askingRest = false;
+  async function rest() {
+    if (askingRest) return;
+    askingRest = true;
+    const reply = await ask({ type: 'lens:card', token, full: true });
+    askingRest = false;
     show(reply);
   }
 
@@ -150,6 +174,7 @@ export async function mountLensCard(root, token, overlay = null) {
     window.addEventListener('hashchange', () => {
       overlay.expanded = new URLSearchParams(location.hash.slice(1)).get('expanded') === '1';
       handle.setExpanded(overlay.expanded);
+      if (overlay.expanded) opened();
     });
   }
 

@@ -106,6 +106,15 @@ async function refreshUsage() {
   else parts.push(`This month: ${fmt(month.used ?? 0)} of ${fmt(month.limit)} requests used, ${fmt(month.remaining ?? 0)} left.`);
   if (minute.limit != null && minute.limit !== 'unlimited') parts.push(`This minute: ${fmt(minute.used ?? 0)} of ${fmt(minute.limit)}.`);
   $('usage').textContent = parts.join(' ');
+  // What this browser's Lens spent of it: the firm's budget is shared by every user and integration.
+  const lens = reply.lens;
+  if (lens) {
+    const perView = lens.page_views > 0 ? (lens.calls / lens.page_views).toFixed(1) : '–';
+    const share = typeof month.limit === 'number' && month.limit > 0
+      ? ` (${((100 * lens.calls) / month.limit).toFixed(2)}% of the month's budget)` : '';
+    $('lens-usage').textContent = `The Lens in this browser: ${fmt(lens.calls)} calls this month${share}, `
+      + `${fmt(lens.page_views)} page views and ${fmt(lens.cards_opened)} opened cards: ${perView} calls a page view on average.`;
+  }
 }
 $('usage-refresh').addEventListener('click', refreshUsage);
 if (stored.ok && stored.answer === 'settings' && stored.settings.apiKey) refreshUsage();

@@ -86,11 +86,8 @@ pub struct StatusChoice {
 pub async fn list_choices<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
 ) -> Result<Vec<ListChoice>, Error> {
-    let (lists, fields) = futures::join!(
-        client.execute(&endpoints::lists()),
-        client.execute(&endpoints::fields(&FieldsQuery::default()))
-    );
-    let (lists, fields) = (lists?, fields?);
+    // The lists and fields the lookup remembers with the account's context.
+    let (lists, fields) = crate::lookup::lists_and_fields(client).await?;
     let mut out: Vec<ListChoice> = lists
         .iter()
         .filter_map(|l| {

@@ -181,13 +181,13 @@ async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<
 
 /// Who the key is and the team: `GET /v2/users` (beside whoami) when the key may, else the
 /// persons of the key user's email domain who are internal. Both remembered.
-async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Context {
+async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Context, Error> {
     let account = client.account();
     let remembered_team: Option<Vec<PersonRef>> =
         account.context("team", now_ms(), client.fresh_after_ms()).and_then(|body| decode(&body).ok());
     if let Some(team) = remembered_team {
         let who = whoami(client).await;
-        return Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect() };
+        return Ok(Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect() });
     }
     let users = async {
         let users = v2::items(client, v2::endpoints::users(), 20);
@@ -205,7 +205,9 @@ async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client
     {
         account.keep_context("team", body, now_ms());
     }
-    Context { whoami: who, team: team.unwrap_or_default().into_iter().map(|p| (p.id, p)).collect() }
+    // Without the team no connection can be told: an error (a rate limit, an outage) is the
+    // card's, as any answer it needs.
+    Ok(Context { whoami: who, team: team?.into_iter().map(|p| (p.id, p)).collect() })
 }
 
 /// v1: the internal persons of the key user's email domain.
@@ -223,6 +225,15 @@ async fn v1_team<T: Transport + MaybeSend + MaybeSync + 'static>(
 async fn schema<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Schema, Error> {
     let (lists, fields) = futures::join!(lists(client), fields(client));
     Ok(Schema { lists: lists?, fields: fields? })
+}
+
+/// The firm's lists and fields, remembered with the account's context (the card's list
+/// picker asks for them too).
+pub async fn lists_and_fields<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &Client<T>,
+) -> Result<(Vec<List>, Vec<Field>), Error> {
+    let s = schema(client).await?;
+    Ok((s.lists, s.fields))
 }
 
 async fn lists<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Vec<List>, Error> {
@@ -294,6 +305,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
             };
             let (found, ctx, people) =
                 futures::join!(organizations_with_domain(client, &query.value), context(client), people);
+            let ctx = ctx?;
             match found?.as_slice() {
                 [] => Ok(Card::new(query.clone(), CardStatus::NotFound)),
                 [one] => {
@@ -315,6 +327,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         QueryKind::OrganizationId => {
             let id = parse_id(&query.value)?;
             let (org, ctx) = futures::join!(client.execute(&org_detail(id)), context(client));
+            let ctx = ctx?;
             let org = match org {
                 Ok(org) => org,
                 Err(Error::NotFound { .. }) => return Ok(Card::new(query.clone(), CardStatus::NotFound)),
@@ -335,6 +348,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                 client.execute(&endpoints::search_persons(&SearchQuery::term(&query.value))),
                 context(client)
             );
+            let ctx = ctx?;
             let exact: Vec<Person> = found?
                 .items
                 .into_iter()
@@ -345,6 +359,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         QueryKind::PersonId => {
             let id = parse_id(&query.value)?;
             let (found, ctx) = futures::join!(client.execute(&person_detail(id)), context(client));
+            let ctx = ctx?;
             match found {
                 Ok(p) => person_result(client, query, vec![p], &ctx, on_partial, MatchBasis::Id, None, phase).await,
                 Err(Error::NotFound { .. }) => Ok(Card::new(query.clone(), CardStatus::NotFound)),
@@ -365,6 +380,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
                     client.execute(&endpoints::search_organizations(&SearchQuery::term(&name))),
                     context(client)
                 );
+                let ctx = ctx?;
                 let page = page?;
                 let exact: Vec<&Organization> =
                     page.items.iter().filter(|o| o.name.eq_ignore_ascii_case(&name)).collect();
@@ -389,6 +405,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
             }
             let search = SearchQuery { with_current_organizations: true, ..SearchQuery::term(&name) };
             let (page, ctx) = futures::join!(client.execute(&endpoints::search_persons(&search)), context(client));
+            let ctx = ctx?;
             let exact: Vec<Person> = page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
             let employer = hints.employer();
             let mut page_person = PagePerson {
@@ -713,7 +730,7 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
         maybe(full || v1_lists || v1_strengths || start.detail.is_some(), detail()),
         maybe(full || v1_lists, values()),
         maybe(v1_strengths, pill_strengths(client, start.people, domain, phase)),
-        maybe(v1_lists, schema(client)),
+        maybe(v1_lists || full, schema(client)),
     );
     let relationships = relationships.transpose()?;
     let entries = entries.transpose()?;

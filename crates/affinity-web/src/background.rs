@@ -16,13 +16,14 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
+use affinity_core::account::{Account, AccountState, fetch_card_ahead};
 use affinity_core::actions::{Target, list_choices, perform};
 use affinity_core::cache::{CacheEntry, MemoryCache};
+use affinity_core::card::Phase;
 use affinity_core::limiter::{LimiterConfig, LimiterState, MonthlyBudget, RateLimiter};
+use affinity_core::lookup;
 use affinity_core::transport::{MaybeSend, MaybeSync, Transport};
-use affinity_core::{
-    Card, CardError, Client, ClientConfig, EntityKind, ErrorKind, Query, QueryKind, lookup_card_hinted,
-};
+use affinity_core::{Card, CardError, Client, ClientConfig, EntityKind, ErrorKind, Query, QueryKind};
 use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared};
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,10 @@ struct PersistedState {
     limiter: LimiterState,
     #[serde(default)]
     fresh_after_ms: u64,
+    /// What the Lens learnt of the account: which v2 endpoints the key may call, the
+    /// context every card needs, the month's calls.
+    #[serde(default)]
+    memory: AccountState,
 }
 
 /// At most this much cached JSON is persisted (newest first).
@@ -110,7 +115,7 @@ struct Inner<H, T> {
     /// State a previous worker left, used by the first client of its account.
     restored: RefCell<Option<PersistedState>>,
     /// token → (id, the lookup) and token → its first round.
-    lookups: RefCell<HashMap<Token, (u64, Pending)>>,
+    lookups: RefCell<HashMap<Token, (u64, Phase, Pending)>>,
     firsts: RefCell<HashMap<Token, Pending>>,
     next_id: Cell<u64>,
 }
@@ -124,6 +129,11 @@ impl<H, T> Clone for Lens<H, T> {
     fn clone(&self) -> Self {
         Lens { inner: self.inner.clone() }
     }
+}
+
+fn now_ms() -> u64 {
+    let since = web_time::SystemTime::now().duration_since(web_time::SystemTime::UNIX_EPOCH);
+    since.map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 fn expired() -> CardError {
@@ -221,6 +231,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         let client = Client::builder(ClientConfig::new(base_url, api_key), (self.inner.new_transport)())
             .cache(cache.clone())
             .limiter(limiter)
+            .account(Arc::new(Account::with_state(restored.memory)))
             .build();
         client.restore_fresh_after(restored.fresh_after_ms);
         Engine { client, cache, account }
@@ -265,6 +276,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             cache,
             limiter: e.client.limiter().snapshot(),
             fresh_after_ms: e.client.fresh_after_ms(),
+            memory: e.client.account().snapshot(),
         };
         serde_json::to_string(&state).ok()
     }
@@ -296,8 +308,8 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 self.save(next).await;
                 Ok(Answer::Ack {})
             }
-            Request::Card { token, first, refresh, lookup, pick } => {
-                return self.on_card(token, first, refresh, lookup, pick).await;
+            Request::Card { token, first, refresh, lookup, pick, full } => {
+                return self.on_card(token, first, refresh, lookup, pick, full).await;
             }
             Request::Act { token, target, action } => {
                 if self.page_of(&token).await.is_none() {
@@ -353,7 +365,8 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 Ok(client) => {
                     let rate = client.rate_limit().await;
                     self.inner.host.state_changed();
-                    rate.map(|r| Answer::usage(&r)).map_err(|e| CardError::from(&e))
+                    let lens = client.account().usage(now_ms());
+                    rate.map(|r| Answer::usage(&r, &lens)).map_err(|e| CardError::from(&e))
                 }
             },
             Request::Settings {} => Ok(Answer::Settings { settings: self.settings().to_form() }),
@@ -436,7 +449,11 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 let view = *view;
                 let token = self.new_view(view.clone(), Some(tab_id)).await;
                 if now {
-                    drop(self.start(&token, PageRecord { view, tab_id: Some(tab_id), pick: None }, false));
+                    // A page view costs what the pill shows; the whole card only while the
+                    // month's budget is comfortably above the user's threshold.
+                    let ahead = fetch_card_ahead(self.budget().as_ref(), settings.on_demand_below);
+                    let phase = if ahead { Phase::Card } else { Phase::Pill };
+                    drop(self.start(&token, PageRecord { view, tab_id: Some(tab_id), pick: None }, false, phase));
                 } else {
                     self.inner.host.set_badge(tab_id, &Badge::none());
                 }
@@ -445,12 +462,23 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         }
     }
 
-    async fn on_card(&self, token: Token, first: bool, refresh: bool, lookup: bool, pick: Option<Target>) -> Reply {
+    /// The card of a page view: the pill's (`full: false`), or the whole card (`full`: the
+    /// user opened it, or it is the popup), which reuses every answer of the pill.
+    async fn on_card(
+        &self,
+        token: Token,
+        first: bool,
+        refresh: bool,
+        lookup: bool,
+        pick: Option<Target>,
+        full: bool,
+    ) -> Reply {
         let Some(mut record) = self.page_of(&token).await else { return Reply(Err(expired())) };
+        let phase = if full { Phase::Card } else { Phase::Pill };
         if let Some(pick) = pick {
             record.pick = Some(pick);
             self.save_page(&token, &record).await;
-            return self.start(&token, record, refresh).await;
+            return self.start(&token, record, refresh, Phase::Card).await;
         }
         if first {
             let pending = self.inner.firsts.borrow().get(&token).cloned();
@@ -459,7 +487,14 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             }
         }
         if !refresh {
-            let pending = self.inner.lookups.borrow().get(&token).map(|(_, p)| p.clone());
+            // The page view's lookup answers a pill; only a whole card answers an opened one.
+            let pending = self
+                .inner
+                .lookups
+                .borrow()
+                .get(&token)
+                .filter(|(_, phase, _)| !full || *phase == Phase::Card)
+                .map(|(_, _, p)| p.clone());
             if let Some(pending) = pending {
                 return pending.await;
             }
@@ -469,12 +504,12 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 Reply::ok(Answer::Card { card: Box::new(paused_card(&record.view)), partial: false })
             }
             When::OnDemand(message) if !lookup && !refresh => Reply::ok(Answer::OnDemand { message: message.clone() }),
-            _ => self.start(&token, record, refresh).await,
+            _ => self.start(&token, record, refresh, phase).await,
         }
     }
 
     /// Starts the lookup of a page view (again, with `refresh`), shared by everyone who asks.
-    fn start(&self, token: &Token, record: PageRecord, refresh: bool) -> Pending {
+    fn start(&self, token: &Token, record: PageRecord, refresh: bool, phase: Phase) -> Pending {
         let id = self.inner.next_id.get() + 1;
         self.inner.next_id.set(id);
         let client = match self.client() {
@@ -514,7 +549,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             let card: Card = if let Some((gateway, token, transport, cache)) = &team {
                 team::card(transport, gateway, token, &query, cache.as_ref(), refresh).await
             } else {
-                lookup_card_hinted(&client, &query, &hints, move |partial| {
+                lookup::lookup(&client, &query, &hints, phase, move |partial| {
                     if let Some(tx) = partial_tx.borrow_mut().take() {
                         let _ = tx.send(Reply::ok(Answer::Card { card: Box::new(partial.clone()), partial: true }));
                     }
@@ -529,7 +564,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 inner.host.state_changed();
                 // Only the tab's current page view sets its badge (not a slow lookup of a
                 // page left since).
-                let current = inner.lookups.borrow().get(&key).is_some_and(|(i, _)| *i == id);
+                let current = inner.lookups.borrow().get(&key).is_some_and(|(i, _, _)| *i == id);
                 if let (true, Some(tab)) = (current, tab) {
                     inner.host.set_badge(tab, &Badge::for_outcome(&Ok(card)));
                 }
@@ -543,7 +578,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             .boxed_local()
             .shared();
         self.inner.firsts.borrow_mut().insert(token.clone(), first);
-        self.inner.lookups.borrow_mut().insert(token.clone(), (id, lookup.clone()));
+        self.inner.lookups.borrow_mut().insert(token.clone(), (id, phase, lookup.clone()));
         self.inner.host.spawn(lookup.clone().map(|_| ()).boxed_local());
         lookup
     }
@@ -699,16 +734,19 @@ mod tests {
     }
 
     fn world(settings: Settings) -> World {
+        world_answering(
+            settings,
+            Arc::new(
+                |path: &str| if path.ends_with("/auth/whoami") { (200, whoami_body()) } else { (503, "{}".into()) },
+            ),
+        )
+    }
+
+    fn world_answering(settings: Settings, answer: Answers) -> World {
         let pool = LocalPool::new();
         let host = Rc::new(FakeHost::default());
         *host.spawner.borrow_mut() = Some(pool.spawner());
-        let affinity =
-            FakeAffinity {
-                answer: Arc::new(|path: &str| {
-                    if path.ends_with("/auth/whoami") { (200, whoami_body()) } else { (503, "{}".into()) }
-                }),
-                seen: Arc::default(),
-            };
+        let affinity = FakeAffinity { answer, seen: Arc::default() };
         let transport = affinity.clone();
         let origins =
             Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
@@ -767,6 +805,106 @@ mod tests {
         // An unknown token has expired.
         let r = w.ask(json!({"type": "lens:card", "token": "ab".repeat(16)}), overlay());
         assert_eq!(r["error"]["kind"], "expired");
+    }
+
+    /// Affinity for a key with API v2: one company, acme.com, known to Alice.
+    fn with_v2() -> World {
+        world_answering(
+            keyed(),
+            Arc::new(|url: &str| {
+                let path = url.trim_start_matches("http://127.0.0.1:9");
+                let body = match path {
+                p if p.starts_with("/auth/whoami") => whoami_body(),
+                p if p.starts_with("/v2/users") => json!({"data": [{"id": 1, "firstName": "Alice", "lastName": "Doe",
+                    "primaryEmailAddress": "alice@x.test", "photoUrl": null, "status": "active"}],
+                    "pagination": {"nextUrl": null}}).to_string(),
+                p if p.starts_with("/organizations?term=acme.com") => json!({"organizations": [{"id": 7,
+                    "name": "Acme", "domain": "acme.com", "domains": ["acme.com"]}], "next_page_token": null}).to_string(),
+                p if p.starts_with("/v2/companies/7/relationships") => json!({"data": [{
+                    "person1": {"id": 1, "firstName": "Alice", "lastName": "Doe", "primaryEmailAddress": "alice@x.test"},
+                    "person2": {"id": 20, "firstName": "Bob", "lastName": "Smith", "primaryEmailAddress": "bob@acme.com"},
+                    "interactionScore": 0.82, "linkedIn": null}], "pagination": {"nextUrl": null}}).to_string(),
+                p if p.starts_with("/v2/companies/7/list-entries") => json!({"data": [{"id": 5, "listId": 3,
+                    "listName": "Deal Pipeline", "createdAt": "2026-01-01T00:00:00Z", "creatorId": 1, "fields": [
+                    {"id": "field-9", "name": "Status", "type": "list", "enrichmentSource": null, "value":
+                    {"type": "ranked-dropdown", "data": {"dropdownOptionId": 1, "text": "Diligence", "rank": 1, "color": "blue"}}}]}],
+                    "pagination": {"nextUrl": null}}).to_string(),
+                p if p.starts_with("/organizations/7?") => json!({"id": 7, "name": "Acme", "domain": "acme.com",
+                    "domains": ["acme.com"], "person_ids": [20], "list_entries": [{"id": 5, "list_id": 3}],
+                    "opportunity_ids": []}).to_string(),
+                p if p.starts_with("/field-values?organization_id=7") => json!([{"id": 1, "field_id": 9,
+                    "entity_id": 7, "list_entry_id": 5, "value": {"id": 1, "text": "Diligence"},
+                    "created_at": "2026-02-01T00:00:00Z"}]).to_string(),
+                _ => return (404, json!({"errors": [{"code": "not-found", "message": "no"}]}).to_string()),
+            };
+                (200, body)
+            }),
+        )
+    }
+
+    fn asked(w: &World) -> Vec<String> {
+        w.affinity
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(u, _)| u.trim_start_matches("http://127.0.0.1:9").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_page_view_asks_what_the_pill_shows_and_the_opened_card_the_rest() {
+        let mut w = with_v2();
+        let r =
+            w.ask(json!({"type": "lens:page", "url": "https://acme.com/", "hints": {}}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        let pill = w.ask(json!({"type": "lens:card", "token": token}), overlay());
+        assert_eq!(
+            (pill["card"]["phase"].as_str(), pill["card"]["connections"][0]["strength"].as_f64()),
+            (Some("pill"), Some(0.82))
+        );
+        assert_eq!(pill["card"]["lists"][0]["status"]["text"], "Diligence");
+        let page_view = asked(&w);
+        assert!(
+            page_view.iter().all(|u| !u.starts_with("/organizations/7?") && !u.starts_with("/field-values")),
+            "{page_view:?}"
+        );
+        // Opened: the rest, and nothing the page view asked already.
+        let card = w.ask(json!({"type": "lens:card", "token": token, "full": true}), overlay());
+        assert_eq!(card["card"]["phase"], "card");
+        assert_eq!(card["card"]["lists"][0]["status_since"], "2026-02-01T00:00:00.000Z");
+        assert_eq!(card["card"]["connections"], pill["card"]["connections"], "the pill and the card agree");
+        let opened: Vec<String> = asked(&w).into_iter().skip(page_view.len()).collect();
+        assert!(opened.iter().all(|u| !page_view.contains(u)), "asked twice: {opened:?}");
+        assert!(opened.iter().any(|u| u.starts_with("/organizations/7?")), "{opened:?}");
+        // The options page: what the Lens spent this month.
+        let usage = w.ask(json!({"type": "lens:usage"}), options());
+        assert_eq!(usage["ok"], false, "the fake has no /rate-limit");
+        let state = w.lens.export_state().unwrap();
+        let state: Value = serde_json::from_str(&state).unwrap();
+        assert_eq!(state["memory"]["capabilities"]["v2.companies.relationships"]["available"], true);
+        assert_eq!(state["memory"]["usage"]["page_views"], 1);
+        assert_eq!(state["memory"]["usage"]["cards_opened"], 1);
+        assert!(state["memory"]["context"]["team"].is_object(), "the team is remembered");
+    }
+
+    #[test]
+    fn what_the_key_may_call_survives_a_restart() {
+        let mut w = with_v2();
+        let r =
+            w.ask(json!({"type": "lens:page", "url": "https://acme.com/", "hints": {}}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        w.ask(json!({"type": "lens:card", "token": token}), overlay());
+        let state = w.lens.export_state().unwrap();
+        let transport = w.affinity.clone();
+        let origins =
+            Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
+        let again = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), Some(&state));
+        let client = again.client().unwrap();
+        assert_eq!(client.account().capability(affinity_core::account::Feature::CompanyListEntries), Some(true));
+        assert!(client.account().context("team", now_ms(), 0).is_some(), "nor asks for the team again");
     }
 
     #[test]

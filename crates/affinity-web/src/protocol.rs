@@ -67,7 +67,8 @@ pub enum Request {
     Position { side: Side, top: f64 },
     /// Overlay, popup: the card of a page view. `first`: the identity as soon as the first
     /// round has it; `refresh`: ask Affinity again; `lookup`: look up now although the
-    /// budget is low; `pick`: a candidate of an ambiguous card.
+    /// budget is low; `pick`: a candidate of an ambiguous card; `full`: the whole card (the
+    /// user opened it), else what the pill shows (a page view's cost).
     /// → [`Answer::Card`] | [`Answer::OnDemand`]
     #[serde(rename = "lens:card")]
     Card {
@@ -80,6 +81,8 @@ pub enum Request {
         lookup: bool,
         #[serde(default)]
         pick: Option<Target>,
+        #[serde(default)]
+        full: bool,
     },
     /// Overlay, popup: a write from the card. → [`Answer::Done`]
     #[serde(rename = "lens:act")]
@@ -201,8 +204,9 @@ pub enum Answer {
     Paused { paused: Vec<String> },
     /// Who the key is: "Test connection".
     Me { user: String, email: Option<String>, firm: String, subdomain: String },
-    /// Affinity's `/rate-limit`.
-    Usage { rate: Value },
+    /// Affinity's `/rate-limit`, and what the Lens spent of it this month (`lens`: `month`,
+    /// `calls`, `page_views`, `cards_opened`).
+    Usage { rate: Value, lens: Value },
     /// The settings as the options form shows them.
     Settings { settings: SettingsForm },
     /// Done; nothing to say.
@@ -210,8 +214,11 @@ pub enum Answer {
 }
 
 impl Answer {
-    pub fn usage(rate: &RateLimit) -> Answer {
-        Answer::Usage { rate: serde_json::to_value(&rate.rate).unwrap_or(Value::Null) }
+    pub fn usage(rate: &RateLimit, lens: &affinity_core::account::Usage) -> Answer {
+        Answer::Usage {
+            rate: serde_json::to_value(&rate.rate).unwrap_or(Value::Null),
+            lens: serde_json::to_value(lens).unwrap_or(Value::Null),
+        }
     }
 }
 
@@ -385,7 +392,7 @@ export interface LensSize { width: number; height: number }
 export type LensRequest =
   | { type: "lens:page"; url: string; hints?: LensHints }
   | { type: "lens:position"; side: "left" | "right"; top: number }
-  | { type: "lens:card"; token: LensToken; first?: boolean; refresh?: boolean; lookup?: boolean; pick?: LensTarget | null }
+  | { type: "lens:card"; token: LensToken; first?: boolean; refresh?: boolean; lookup?: boolean; pick?: LensTarget | null; full?: boolean }
   | { type: "lens:act"; token: LensToken; target?: LensTarget | null; action: LensAction }
   | { type: "lens:choices"; token: LensToken }
   | { type: "lens:expand"; token: LensToken; expanded: boolean }
@@ -417,7 +424,7 @@ export type LensAnswer =
   | { answer: "tab"; token: LensToken | null; url: string; site: string | null; ignored: boolean; paused: boolean }
   | { answer: "paused"; paused: string[] }
   | { answer: "me"; user: string; email: string | null; firm: string; subdomain: string }
-  | { answer: "usage"; rate: { org_monthly?: { limit?: number | string | null; used?: number | null; remaining?: number | null }; api_key_per_minute?: { limit?: number | string | null; used?: number | null } } }
+  | { answer: "usage"; rate: { org_monthly?: { limit?: number | string | null; used?: number | null; remaining?: number | null }; api_key_per_minute?: { limit?: number | string | null; used?: number | null } }; lens: { month: string; calls: number; page_views: number; cards_opened: number } }
   | { answer: "settings"; settings: LensSettingsForm }
   | { answer: "ack" };
 /** The one reply shape. */
@@ -540,7 +547,8 @@ mod tests {
         assert!(page("https://acme.com/").allowed(&content));
         assert!(!page("https://other.com/").allowed(&content), "a page reports only its own origin");
         assert!(!page("https://acme.com/").allowed(&overlay));
-        let card = Request::Card { token: token(), first: false, refresh: false, lookup: false, pick: None };
+        let card =
+            Request::Card { token: token(), first: false, refresh: false, lookup: false, pick: None, full: true };
         assert!(card.allowed(&overlay) && card.allowed(&popup));
         assert!(!card.allowed(&content) && !card.allowed(&subframe));
         let expand = Request::Expand { token: token(), expanded: true };
@@ -563,7 +571,10 @@ mod tests {
             Answer::Tab { token: None, url: "about:blank".into(), site: None, ignored: false, paused: false },
             Answer::Paused { paused: vec!["a.com".into()] },
             Answer::Me { user: "Alice Doe".into(), email: None, firm: "F".into(), subdomain: "f".into() },
-            Answer::Usage { rate: json!({"org_monthly": {"limit": 100}}) },
+            Answer::Usage {
+                rate: json!({"org_monthly": {"limit": 100}}),
+                lens: json!({"month": "2026-12", "calls": 3, "page_views": 1, "cards_opened": 0}),
+            },
             Answer::Settings { settings: SettingsForm::default() },
             Answer::Ack {},
         ];
