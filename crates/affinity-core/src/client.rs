@@ -27,8 +27,8 @@ use crate::clock::{BoxFuture, Clock, SystemClock};
 use crate::coalesce::Coalescer;
 use crate::endpoints::{self, DetailOptions, Endpoint};
 use crate::limiter::{LimiterConfig, RateLimiter};
-use crate::shared::SharedState;
 use crate::models::{Organization, Page, RateLimit, WhoAmI};
+use crate::shared::SharedState;
 use crate::transport::{DefaultTransport, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, Transport};
 
 /// How the key is sent. Affinity v1 accepts both; Basic is the long-documented one.
