@@ -237,7 +237,15 @@ test('a write in Affinity shows on the gateway card and the live <affinity-card>
   await api('/notes', { method: 'POST', body: JSON.stringify({ content: 'Met at the demo day', organization_ids: [acme.entity.id] }) });
 
   // The unrelated card (Globex) is still served from the cache: no Affinity call for it.
-  const spent = (await metric(a, 'lens_gateway_affinity_requests_total')) + (await metric(b, 'lens_gateway_affinity_requests_total'));
+  // First let the note's own effects settle (the live page fetches Acme again).
+  const calls = async () => (await metric(a, 'lens_gateway_affinity_requests_total')) + (await metric(b, 'lens_gateway_affinity_requests_total'));
+  let spent = await calls();
+  for (let settled = 0; settled < 3;) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = await calls();
+    settled = now === spent ? settled + 1 : 0;
+    spent = now;
+  }
   await card(a, 'domain=globex.test');
   await card(b, 'domain=globex.test');
   const after = (await metric(a, 'lens_gateway_affinity_requests_total')) + (await metric(b, 'lens_gateway_affinity_requests_total'));
