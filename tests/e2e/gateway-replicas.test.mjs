@@ -4,11 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { root, startSandbox, startGateway, freePort, CHROMIUM_ARGS, GATEWAY_TOKEN } from './harness.mjs';
+import { join } from 'node:path';
+import { startSandbox, startGateway, startIntranet, freePort, CHROMIUM_ARGS, GATEWAY_TOKEN } from './harness.mjs';
 
 const headers = { authorization: `Bearer ${GATEWAY_TOKEN}` };
 
@@ -131,7 +130,6 @@ test('when Redis stops halfway, both replicas keep answering every request with 
 
 // ---- freshness pushed by webhooks ----
 
-const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8' };
 let sandbox, redis, a, b, secretDir, intranet, browser;
 
 async function api(path, init = {}) {
@@ -155,22 +153,8 @@ before(async () => {
   const portA = await freePort();
   a = await startGateway(sandbox, ['--redis', redis.url, '--allow-origin', origin, ...hook(portA)], { port: portA });
   b = await startGateway(sandbox, ['--redis', redis.url, '--allow-origin', origin, ...hook(portA)]);
-  intranet = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    if (path.startsWith('/affinity-lens/')) {
-      const file = join(root, 'www', 'dist', path.slice('/affinity-lens/'.length));
-      if (!existsSync(file)) { res.writeHead(404); res.end(); return; }
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-      res.end(readFileSync(file));
-      return;
-    }
-    // The page's cards go to replica b: the webhook reaches a, the change reaches b's page.
-    const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8')
-      .replaceAll('{{GATEWAY}}', `${b.url}/affinity`).replaceAll('{{TOKEN}}', GATEWAY_TOKEN);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page);
-  });
-  await new Promise((r) => intranet.listen(pagePort, '127.0.0.1', r));
+  // The page's cards go to replica b: the webhook reaches a, the change reaches b's page.
+  intranet = await startIntranet(pagePort, b.url);
   intranet.origin = origin;
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });

@@ -1,14 +1,9 @@
 // <affinity-card> on an intranet page, served by the gateway backed by the sandbox.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { root, startSandbox, startGateway, freePort, CHROMIUM_ARGS, GATEWAY_TOKEN } from './harness.mjs';
+import { join } from 'node:path';
+import { root, startSandbox, startGateway, startIntranet, freePort, CHROMIUM_ARGS, GATEWAY_TOKEN } from './harness.mjs';
 
-const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8' };
 let sandbox, gateway, gatewayUrl, intranet, browser;
 const auth = { authorization: `Bearer ${GATEWAY_TOKEN}` };
 
@@ -19,21 +14,7 @@ before(async () => {
   gateway = await startGateway(sandbox, ['--allow-origin', origin]);
   gatewayUrl = gateway.url;
   // The intranet: www/dist under /affinity-lens/ and the demo page, on any host name.
-  intranet = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    if (path.startsWith('/affinity-lens/')) {
-      const file = join(root, 'www', 'dist', path.slice('/affinity-lens/'.length));
-      if (!existsSync(file)) { res.writeHead(404); res.end(); return; }
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-      res.end(readFileSync(file));
-      return;
-    }
-    const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8').replaceAll('{{GATEWAY}}', `${gatewayUrl}/affinity`)
-      .replaceAll('{{TOKEN}}', GATEWAY_TOKEN);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(path === '/twice.html' ? page.replace('</body>', '<script type="module" src="/affinity-lens/affinity-card.js"></script></body>') : page);
-  });
-  await new Promise((r) => intranet.listen(pagePort, '127.0.0.1', r));
+  intranet = await startIntranet(pagePort, gatewayUrl);
   intranet.origin = origin;
   intranet.other = `http://127.0.0.1:${pagePort}`;
   const { chromium } = await import('playwright-core');

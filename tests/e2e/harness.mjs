@@ -75,6 +75,31 @@ export async function startGateway(sandbox, args = [], { tokens = [GATEWAY_TOKEN
   };
 }
 
+/**
+ * The intranet of the web component's tests, on `port` (any host name): www/dist under
+ * /affinity-lens/, and the demo's Pipeline review page with its cards asking `gatewayUrl`
+ * with the test token (at /twice.html, with the script included twice).
+ */
+export async function startIntranet(port, gatewayUrl) {
+  const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8' };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path.startsWith('/affinity-lens/')) {
+      const file = join(root, 'www', 'dist', path.slice('/affinity-lens/'.length));
+      if (!existsSync(file)) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+      res.end(readFileSync(file));
+      return;
+    }
+    const page = readFileSync(join(root, 'www', 'demo', 'pipeline.html'), 'utf8')
+      .replaceAll('{{GATEWAY}}', `${gatewayUrl}/affinity`).replaceAll('{{TOKEN}}', GATEWAY_TOKEN);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(path === '/twice.html' ? page.replace('</body>', '<script type="module" src="/affinity-lens/affinity-card.js"></script></body>') : page);
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return server;
+}
+
 /** `lensBinary()` for the tests that run the CLI themselves. */
 export { lensBinary };
 
