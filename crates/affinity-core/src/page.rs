@@ -1,5 +1,9 @@
 //! Page resolution: from the URL in a tab to what to look up.
 
+use std::sync::LazyLock;
+
+use publicsuffix::Psl;
+
 use crate::card::{Query, QueryKind};
 
 /// Sites never looked up: search engines, webmail, social networks other than LinkedIn,
@@ -273,9 +277,17 @@ pub fn registrable_domain(host: &str) -> Option<String> {
     // standard also reads some numbers as IPv4 addresses (`0`, `127.1`, `0x7f.1`): no domain.
     let url = url::Url::parse(&format!("http://{host}/")).ok()?;
     let Some(url::Host::Domain(ascii)) = url.host() else { return None };
-    let domain = psl::domain_str(ascii)?;
-    Some(domain.to_owned())
+    let domain = PUBLIC_SUFFIXES.domain(ascii.as_bytes())?;
+    std::str::from_utf8(domain.as_bytes()).ok().map(str::to_owned)
 }
+
+/// The Public Suffix List (`data/public_suffix_list.dat`, compacted by `build.rs`), read
+/// on the first look-up. As data it is a fifth of the list compiled into code.
+static PUBLIC_SUFFIXES: LazyLock<publicsuffix::List> = LazyLock::new(|| {
+    include_str!(concat!(env!("OUT_DIR"), "/public_suffix_list.txt"))
+        .parse()
+        .expect("the Public Suffix List built in parses (tested)")
+});
 
 fn is_same_site(domain: &str, entry: &str) -> bool {
     let entry = entry.trim().trim_start_matches("*.").trim_end_matches('.').to_ascii_lowercase();
@@ -300,6 +312,19 @@ pub fn resolve_page_with_hints(page_url: &str, hints: &PageHints, user_ignored: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_built_in_public_suffix_list_is_whole() {
+        let list = &*PUBLIC_SUFFIXES;
+        let suffix = |host: &str| list.suffix(host.as_bytes()).map(|s| (s.as_bytes().to_vec(), s.typ()));
+        use publicsuffix::Type;
+        // Both sections, wildcards, exceptions, and IDN rules in their ASCII form.
+        assert_eq!(suffix("www.example.co.uk"), Some((b"co.uk".to_vec(), Some(Type::Icann))));
+        assert_eq!(suffix("someone.github.io"), Some((b"github.io".to_vec(), Some(Type::Private))));
+        assert_eq!(registrable_domain("a.b.c.kawasaki.jp").as_deref(), Some("b.c.kawasaki.jp"));
+        assert_eq!(registrable_domain("a.city.kawasaki.jp").as_deref(), Some("city.kawasaki.jp"));
+        assert_eq!(registrable_domain("www.xn--85x722f.xn--fiqs8s").as_deref(), Some("xn--85x722f.xn--fiqs8s"));
+    }
 
     #[test]
     fn a_headline_names_the_company_when_the_page_does_not() {
