@@ -65,6 +65,7 @@ async function visit(key) {
     const pill = frame.getByTestId('lens-pill');
     await pill.filter({ hasText: 'In Affinity ·' }).waitFor();
     const pillAtPageView = (await pill.textContent()).trim();
+    const pillTitle = await pill.getAttribute('title');
     const pageView = (await settled()) - start;
 
     await pill.click();
@@ -81,7 +82,7 @@ async function visit(key) {
     await lensUsage.filter({ hasText: 'calls this month' }).waitFor();
     const spent = (await lensUsage.textContent()).trim();
     assert.match(spent, /The Lens in this browser: \d+ calls this month, 2 page views and 2 opened cards: [\d.]+ calls a page view/);
-    return { pageView, opened, pillAtPageView, pillAfter, card };
+    return { pageView, opened, pillAtPageView, pillTitle, pillAfter, card };
   } finally {
     await browser.context.close();
   }
@@ -98,6 +99,17 @@ test('a page view and an opened card cost what the issue allows, and both keys s
   assert.equal(v2.pillAtPageView, 'In Affinity · Strong 0.82 (Alice)');
   assert.equal(v2.pillAfter, v2.pillAtPageView, 'with v2 the pill is the card\'s from the start');
   assert.equal(v1.pillAfter, v2.pillAfter, 'the same pill once the card is open');
+  // v1 reads the strengths of the few people most recently in touch for a page view: its
+  // pill says "at least", and the opened card (everyone) shows that connection and none
+  // weaker at the top.
+  console.log(`v1 only, the pill at the page view: ${v1.pillAtPageView} (${v1.pillTitle})`);
+  const bound = v1.pillAtPageView.match(/^In Affinity · at least (\d\.\d\d) \((\w+)\)$/);
+  assert.ok(bound, `a lower bound: ${v1.pillAtPageView}`);
+  assert.match(v1.pillTitle, /^Affinity Lens: the strongest of the 4 people most recently in touch, of \d+; open the card/);
+  const best = Number(v2.pillAfter.match(/(\d\.\d\d)/)[1]);
+  assert.ok(Number(bound[1]) <= best, `the pill's ${bound[1]} is not more than the card's best ${best}`);
+  assert.match(v1.card, new RegExp(`lens-connection: ${bound[2]}[^\\n]*\\n${bound[1].replace('.', '\\.')}`),
+    'the pill\'s connection is on the card');
   assert.equal(v1.card, v2.card, 'the same card with either key');
   assert.match(v2.card, /lens-connection: .*Alice Doe/);
 });

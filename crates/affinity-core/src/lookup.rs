@@ -24,7 +24,8 @@
 //! lists: at most 8 calls. The opened card reads the others, most recently in touch first,
 //! up to [`MAX_PEOPLE`], and stops early when what is found cannot be beaten (strength 1.0
 //! is the maximum). v1 gives no other bound on a strength, so the pill's connection is the
-//! best of those read, and the card's (the same or stronger) replaces it when opened.
+//! best of those read, a lower bound (`people_checked` < `people_total`, and the pill says
+//! "at least"), and the card's (the same or stronger) replaces it when opened.
 //!
 //! The context every card needs (whoami, lists, fields, the team) is remembered for hours
 //! by the client's [`crate::account::Account`] (persisted by the extension and the CLI),

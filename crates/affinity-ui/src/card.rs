@@ -340,10 +340,7 @@ fn ready_view(
     let basis = card.matched_on.and_then(|b| match_basis_text(b, card.page_person.as_ref())).map(|t| {
         view! { <div class="lens-sub" data-testid="lens-match-basis">{t}</div> }
     });
-    let capped = match (card.people_checked, card.people_total) {
-        (Some(c), Some(t)) if c < t => Some(format!("From {c} of {t} people, the most recently in touch")),
-        _ => None,
-    };
+    let capped = checked_of(&card).map(|(c, t)| format!("From {c} of {t} people, the most recently in touch"));
     let connections = (!card.connections.is_empty()).then(|| {
         let rows = card.connections.clone().into_iter().map(connection_row).collect_view();
         view! {
@@ -429,7 +426,20 @@ fn ready_view(
     }
 }
 
-/// What the folded overlay says: the match state and the best connection.
+/// When the connections come from some of the people only (`checked` of `total`): the
+/// others' strengths were not read (API v1 reads them one person at a time), so the best
+/// connection shown is a lower bound.
+fn checked_of(card: &Card) -> Option<(usize, usize)> {
+    match (card.people_checked, card.people_total) {
+        (Some(c), Some(t)) if c < t => Some((c, t)),
+        _ => None,
+    }
+}
+
+/// What the folded overlay says: the match state and the best connection. When not
+/// everyone was checked (a page view with a v1-only key reads a few people's strengths),
+/// the pill says "at least": the opened card, which reads the others, may find a stronger
+/// connection, never a weaker one.
 pub fn pill_text(state: &CardState) -> String {
     match state {
         CardState::Loading => "Affinity: looking up…".to_owned(),
@@ -438,11 +448,32 @@ pub fn pill_text(state: &CardState) -> String {
         CardState::Ready(card) => match (card.status, card.connections.first()) {
             (CardStatus::Matched, Some(c)) => {
                 let first = c.colleague.name.split_whitespace().next().unwrap_or(&c.colleague.name);
-                format!("In Affinity · {} {:.2} ({first})", strength_word(c.strength), c.strength)
+                match checked_of(card) {
+                    Some(_) => format!("In Affinity · at least {:.2} ({first})", c.strength),
+                    None => format!("In Affinity · {} {:.2} ({first})", strength_word(c.strength), c.strength),
+                }
             }
             (CardStatus::Error, _) => format!("Affinity: {}", status_label(card.status).to_lowercase()),
             (status, _) => status_label(status).to_owned(),
         },
+    }
+}
+
+/// The pill's tooltip: what opening it does, and what "at least" means.
+pub fn pill_title(state: &CardState) -> String {
+    match state {
+        CardState::Ready(card) if card.status == CardStatus::Matched && !card.connections.is_empty() => {
+            match checked_of(card) {
+                Some((1, t)) => format!(
+                    "Affinity Lens: the connection of the person most recently in touch, of {t}; open the card to check the others"
+                ),
+                Some((c, t)) => format!(
+                    "Affinity Lens: the strongest of the {c} people most recently in touch, of {t}; open the card to check the others"
+                ),
+                None => "Affinity Lens: open the card".to_owned(),
+            }
+        }
+        _ => "Affinity Lens: open the card".to_owned(),
     }
 }
 
@@ -476,7 +507,7 @@ pub fn PillView(
     view! {
         <style>{STYLE}</style>
         <button type="button" class="lens-pill-button" data-testid="lens-pill" aria-expanded="false"
-            title="Affinity Lens: open the card" on:click=move |_| on_expand.run(())>
+            title=move || pill_title(&state.get()) on:click=move |_| on_expand.run(())>
             <span class="lens-dot" data-status=status aria-hidden="true"></span>
             <span>{move || pill_text(&state.get())}</span>
         </button>
@@ -508,6 +539,14 @@ mod tests {
             strength: 0.82,
         });
         assert_eq!(pill_text(&CardState::Ready(Box::new(card.clone()))), "In Affinity · Strong 0.82 (Alice)");
+        // Everyone checked: the best connection is the best.
+        (card.people_checked, card.people_total) = (Some(20), Some(20));
+        assert_eq!(pill_text(&CardState::Ready(Box::new(card.clone()))), "In Affinity · Strong 0.82 (Alice)");
+        // Four of twenty checked: someone else may know them better, nobody shown knows them less.
+        card.people_checked = Some(4);
+        card.connections[0].strength = 0.41;
+        assert_eq!(pill_text(&CardState::Ready(Box::new(card.clone()))), "In Affinity · at least 0.41 (Alice)");
+        assert_eq!(pill_title(&CardState::Ready(Box::new(card.clone()))), "Affinity Lens: the strongest of the 4 people most recently in touch, of 20; open the card to check the others");
         card.status = CardStatus::NotFound;
         assert_eq!(pill_text(&CardState::Ready(Box::new(card))), "Not in Affinity");
     }
