@@ -114,6 +114,13 @@ pub struct CardOpportunity {
     pub name: String,
     pub list_name: Option<String>,
     pub status: Option<String>,
+    /// The opportunity in Affinity's web app, when the account's address is known.
+    #[serde(default)]
+    pub affinity_url: Option<String>,
+    /// The Status was not asked for, to spare the firm's budget: each costs a call, and a
+    /// card reads the most recent opportunities' only (`status` is then `null`).
+    #[serde(default)]
+    pub status_skipped: bool,
 }
 
 /// How much of the card a look-up made.

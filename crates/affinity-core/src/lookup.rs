@@ -62,8 +62,12 @@ pub const PILL_PEOPLE: usize = 4;
 const TOP_CONNECTIONS: usize = 5;
 /// Relationships asked of v2 (strongest first): enough for the top connections.
 const RELATIONSHIPS_PAGE: u32 = 20;
-/// Opportunities shown on a card.
+/// Opportunities shown on a card, the most recent first.
 const MAX_OPPORTUNITIES: usize = 10;
+/// Opportunities whose Status an opened card reads: one call each (v1 and v2 alike), so the
+/// most recent ones only, and an opened card costs at most 8 calls with API v2 however many
+/// opportunities the company has.
+pub const OPPORTUNITY_STATUSES: usize = 2;
 /// The highest strength Affinity gives: nobody can beat a connection this strong.
 const MAX_STRENGTH: f64 = 1.0;
 
@@ -849,18 +853,23 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     }
     if full {
         let ids = detail.as_ref().and_then(|o| o.opportunity_ids.clone()).unwrap_or_default();
-        card.opportunities = opportunities(client, &ids).await?;
+        card.opportunities = opportunities(client, &ids, ctx).await?;
     }
     Ok(card)
 }
 
-/// The card's opportunities: names and lists (v2 in one call where the key may, else one
-/// v1 call each), and each one's Status.
+/// The card's opportunities, the most recent (highest id) first: names and lists (v2 in one
+/// call where the key may, else one v1 call each), and the Status of the
+/// [`OPPORTUNITY_STATUSES`] most recent.
 async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &Client<T>,
     ids: &[i64],
+    ctx: &Context,
 ) -> Result<Vec<CardOpportunity>, Error> {
-    let ids: Vec<i64> = ids.iter().copied().take(MAX_OPPORTUNITIES).collect();
+    let mut ids = ids.to_vec();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    ids.truncate(MAX_OPPORTUNITIES);
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -882,7 +891,9 @@ async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
             })
             .collect())
     };
-    let statuses = join_all(ids.iter().map(|id| client.execute(&endpoints::field_values(EntityRef::Opportunity(*id)))));
+    let read = &ids[..ids.len().min(OPPORTUNITY_STATUSES)];
+    let statuses =
+        join_all(read.iter().map(|id| client.execute(&endpoints::field_values(EntityRef::Opportunity(*id)))));
     // Which value is the Status: the fields say (remembered with the context).
     let (named, statuses, fields) = futures::join!(named, statuses, fields(client));
     let (named, fields) = (named?, fields?);
@@ -897,7 +908,7 @@ async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
         })
     };
     let statuses: HashMap<i64, Option<String>> =
-        ids.iter().zip(statuses).map(|(id, v)| (*id, v.ok().and_then(|v| status_of(&v)))).collect();
+        read.iter().zip(statuses).map(|(id, v)| (*id, v.ok().and_then(|v| status_of(&v)))).collect();
     Ok(ids
         .iter()
         .filter_map(|id| named.iter().find(|(oid, ..)| oid == id))
@@ -906,6 +917,8 @@ async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
             name: name.clone(),
             list_name: list_name.clone(),
             status: statuses.get(id).cloned().flatten(),
+            affinity_url: app_url(ctx, &format!("opportunities/{id}")),
+            status_skipped: !statuses.contains_key(id),
         })
         .collect())
 }

@@ -438,7 +438,11 @@ fn print_card(card: &Card) {
                     "Opportunity: {} [{}] {}",
                     o.name,
                     o.list_name.as_deref().unwrap_or("-"),
-                    o.status.as_deref().unwrap_or("")
+                    match (&o.status, o.status_skipped) {
+                        (Some(s), _) => s.as_str(),
+                        (None, true) => "(Status in Affinity)",
+                        (None, false) => "",
+                    }
                 );
             }
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use affinity_core::account::Feature;
 use affinity_core::cache::MemoryCache;
 use affinity_core::card::Phase;
-use affinity_core::lookup::lookup;
+use affinity_core::lookup::{OPPORTUNITY_STATUSES, lookup};
 use affinity_core::{Card, CardStatus, Client, ClientConfig, PageHints, Query, QueryKind};
 use affinity_server::sandbox::{Sandbox, SandboxConfig};
 
@@ -126,6 +126,33 @@ async fn a_key_without_v2_is_found_out_once_and_sees_the_same_card() {
     let restored = affinity_core::account::Account::with_state(c.account().snapshot());
     assert!(!restored.may_try(Feature::CompanyRelationships, now_ms()), "the verdict survives a restart");
     assert!(restored.may_try(Feature::CompanyRelationships, now_ms() + 25 * 3600 * 1000), "and is re-checked daily");
+}
+
+/// Megacorp has more opportunities than a card reads the Status of: the most recent ones
+/// have theirs, the others say it was not read, and the card still costs at most 8 calls.
+#[tokio::test]
+async fn an_opened_card_reads_the_status_of_the_most_recent_opportunities_only() {
+    let (url, sandbox) = start().await;
+    for key in [KEY, V1_ONLY] {
+        let card = cost(&url, &sandbox, key, domain("megacorp.test")).await.card;
+        let opportunities = &card.opportunities;
+        assert!(opportunities.len() >= 5, "{key}: {opportunities:?}");
+        assert!(opportunities.windows(2).all(|w| w[0].id > w[1].id), "{key}: the most recent first");
+        let (read, skipped) = opportunities.split_at(OPPORTUNITY_STATUSES);
+        assert!(read.iter().all(|o| !o.status_skipped && o.status.is_some()), "{key}: {read:?}");
+        assert!(skipped.iter().all(|o| o.status_skipped && o.status.is_none()), "{key}: {skipped:?}");
+        assert!(
+            opportunities.iter().all(|o| o.list_name.as_deref() == Some("Fundraising Opportunities")),
+            "{key}: {opportunities:?}"
+        );
+        assert!(
+            opportunities
+                .iter()
+                .all(|o| o.affinity_url.as_ref().is_some_and(|u| u.ends_with(&format!("/opportunities/{}", o.id))))
+        );
+    }
+    let v2 = cost(&url, &sandbox, KEY, domain("megacorp.test")).await;
+    assert!(v2.opened <= 8, "{} calls to Megacorp's opened card", v2.opened);
 }
 
 fn now_ms() -> u64 {

@@ -372,8 +372,22 @@ fn ready_view(
             .clone()
             .into_iter()
             .map(|o| {
-                let status = o.status.map(|s| view! { <span class="lens-pill">{s}</span> });
-                view! { <div class="lens-row"><span class="lens-grow">{o.name}</span>{status}</div> }
+                let status = match (o.status, o.status_skipped) {
+                    (Some(s), _) => Some(view! { <span class="lens-pill">{s}</span> }.into_any()),
+                    // Not read, to spare the budget: Affinity has it.
+                    (None, true) => Some(view! {
+                        <span class="lens-num" data-testid="lens-opportunity-status-skipped"
+                            title="Only the most recent opportunities' Status is read, to spare the firm's Affinity budget">
+                            "Status in Affinity"
+                        </span>
+                    }.into_any()),
+                    (None, false) => None,
+                };
+                let name = match o.affinity_url {
+                    Some(href) => view! { <a href=href target="_blank" rel="noopener noreferrer">{o.name}</a> }.into_any(),
+                    None => view! { <span>{o.name}</span> }.into_any(),
+                };
+                view! { <div class="lens-row" data-testid="lens-opportunity"><span class="lens-grow">{name}</span>{status}</div> }
             })
             .collect_view();
         view! { <div class="lens-section"><h3>"Opportunities"</h3>{rows}</div> }
@@ -546,7 +560,10 @@ mod tests {
         card.people_checked = Some(4);
         card.connections[0].strength = 0.41;
         assert_eq!(pill_text(&CardState::Ready(Box::new(card.clone()))), "In Affinity · at least 0.41 (Alice)");
-        assert_eq!(pill_title(&CardState::Ready(Box::new(card.clone()))), "Affinity Lens: the strongest of the 4 people most recently in touch, of 20; open the card to check the others");
+        assert_eq!(
+            pill_title(&CardState::Ready(Box::new(card.clone()))),
+            "Affinity Lens: the strongest of the 4 people most recently in touch, of 20; open the card to check the others"
+        );
         card.status = CardStatus::NotFound;
         assert_eq!(pill_text(&CardState::Ready(Box::new(card))), "Not in Affinity");
     }

@@ -71,7 +71,11 @@ async fn a_full_card_shows_connections_lists_and_a_working_refresh() {
         ],
         "activity": {"first_email": null, "last_email": {"date": "2026-11-01T00:00:00Z", "people": [{"id": 1, "name": "Alice Doe", "email": null}]},
                      "last_event": null, "next_event": null, "last_interaction": null},
-        "opportunities": [{"id": 7, "name": "Acme Series A", "list_name": "Fundraising", "status": "New"}],
+        "opportunities": [
+            {"id": 8, "name": "Acme Series B", "list_name": "Fundraising", "status": "New", "affinity_url": "https://firm.affinity.co/opportunities/8", "status_skipped": false},
+            {"id": 7, "name": "Acme Series A", "list_name": "Fundraising", "status": null, "affinity_url": "https://firm.affinity.co/opportunities/7", "status_skipped": true},
+            {"id": 6, "name": "Acme Seed", "list_name": "Fundraising", "status": null}
+        ],
         "fetched_at": "2026-11-25T10:00:00Z", "stale": false, "error": null, "people_total": 20, "people_checked": 12
     }))
     .unwrap();
@@ -92,6 +96,14 @@ async fn a_full_card_shows_connections_lists_and_a_working_refresh() {
     assert_eq!(count("lens-list-status"), 1);
     assert!(text(&host, "lens-card").unwrap().contains("From 12 of 20 people"));
     assert!(text(&host, "lens-card").unwrap().contains("5.0M"));
+    // Opportunities: the Status read, the one skipped to spare the budget said so, and none
+    // for an opportunity without one (an older card's JSON, without the newer keys).
+    assert_eq!(count("lens-opportunity"), 3);
+    assert_eq!(count("lens-opportunity-status-skipped"), 1);
+    let skipped = host.query_selector_all("[data-testid=lens-opportunity]").unwrap().item(1).unwrap();
+    assert!(skipped.text_content().unwrap().contains("Status in Affinity"));
+    let opened = host.query_selector("[data-testid=lens-opportunity] a").unwrap().unwrap();
+    assert_eq!(opened.get_attribute("href").as_deref(), Some("https://firm.affinity.co/opportunities/8"));
     let link = host.query_selector("[data-testid=lens-entity-name] a").unwrap().unwrap();
     assert_eq!(link.get_attribute("href").as_deref(), Some("https://firm.affinity.co/companies/1"));
     let button: web_sys::HtmlElement =

@@ -629,6 +629,20 @@ pub fn generate(seed: u64) -> World {
     g.note(vec![ids::ACME], vec![bob], "Met Bob at the Acme offsite. <b>Not HTML</b>: shown as text.");
     g.note(vec![ids::ACME], vec![], "Acme is raising a Series A in Q1.");
 
+    // Megacorp has raised five rounds: more opportunities than an opened card reads the
+    // Status of (the most recent ones), so that what such a card costs is measured too.
+    for round in ["Seed", "Series A", "Series B", "Series C", "Series D"] {
+        let id = g.id();
+        g.world.opportunities.push(Opportunity {
+            id,
+            name: format!("Megacorp {round}"),
+            list_id: ids::FUNDRAISING,
+            person_ids: Vec::new(),
+            organization_ids: vec![ids::MEGACORP],
+        });
+        g.entry(ids::FUNDRAISING, id, 8);
+    }
+
     g.world.next_id = g.next + 1;
     g.world.settle();
     g.world
