@@ -155,6 +155,50 @@ async fn an_opened_card_reads_the_status_of_the_most_recent_opportunities_only()
     assert!(v2.opened <= 8, "{} calls to Megacorp's opened card", v2.opened);
 }
 
+/// A transport that writes down every request it sends.
+struct Recording {
+    inner: affinity_core::transport::ReqwestTransport,
+    sent: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl affinity_core::transport::Transport for Recording {
+    fn send(
+        &self,
+        request: affinity_core::transport::HttpRequest,
+    ) -> impl Future<Output = Result<affinity_core::transport::HttpResponse, affinity_core::Error>> + Send {
+        self.sent.lock().unwrap().push(format!("{} {}", request.method.as_str(), request.url));
+        self.inner.send(request)
+    }
+}
+
+/// Issue #11: no call is repeated within a card. A page view and its opened card, with
+/// either key, never send the same request twice.
+#[tokio::test]
+async fn a_page_view_and_its_card_never_send_the_same_request_twice() {
+    let (url, _sandbox) = start().await;
+    for key in [KEY, V1_ONLY] {
+        for (query, hints) in [domain("solo.test"), domain("acme.test"), domain("megacorp.test"), profile()] {
+            let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let transport = Recording { inner: affinity_core::transport::ReqwestTransport::new(), sent: sent.clone() };
+            let c = Client::builder(ClientConfig::new(&url, key), transport)
+                .cache(Arc::new(MemoryCache::default()))
+                .build();
+            // The session's first page learns the account; then the page view and its card.
+            let globex = Query { kind: QueryKind::Domain, value: "globex.test".into() };
+            lookup(&c, &globex, &hints, Phase::Card, |_| {}).await;
+            sent.lock().unwrap().clear();
+            lookup(&c, &query, &hints, Phase::Pill, |_| {}).await;
+            let card = lookup(&c, &query, &hints, Phase::Card, |_| {}).await;
+            assert_eq!(card.status, CardStatus::Matched, "{key} {}", query.value);
+            let sent = sent.lock().unwrap().clone();
+            assert!(!sent.is_empty());
+            let mut seen = std::collections::HashSet::new();
+            let repeated: Vec<&String> = sent.iter().filter(|r| !seen.insert(*r)).collect();
+            assert!(repeated.is_empty(), "{key}, {}: sent twice: {repeated:?}", query.value);
+        }
+    }
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
 }
