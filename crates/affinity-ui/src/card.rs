@@ -412,6 +412,13 @@ fn ready_view(
     });
     let fetched = if card.stale {
         view! { <span class="lens-stale">{format!("Offline: as of {}", date_only(&card.fetched_at))}</span> }.into_any()
+    } else if card.partial {
+        // The gateway's deadline cut the look-up short: say so, rather than pass off what
+        // its first round found as the whole card.
+        view! {
+            <span class="lens-stale" data-testid="lens-partial">"Partial: Affinity was slow to answer. Refresh for the rest"</span>
+        }
+        .into_any()
     } else {
         view! { <span>{format!("Fetched {}", card.fetched_at.get(11..16).unwrap_or(""))}</span> }.into_any()
     };

@@ -120,3 +120,15 @@ fn an_error_card_says_what_to_do() {
     let (host, _handle) = mount(state);
     assert!(text(&host, "lens-error").unwrap().contains("API key"));
 }
+
+#[wasm_bindgen_test]
+async fn a_partial_card_says_so() {
+    let mut card = Card::new(Query { kind: QueryKind::Domain, value: "acme.com".into() }, CardStatus::Matched);
+    let (state, set) = signal(CardState::Ready(Box::new(card.clone())));
+    let (host, _handle) = mount(state);
+    assert_eq!(text(&host, "lens-partial"), None, "a whole card says nothing of the kind");
+    card.partial = true;
+    set.set(CardState::Ready(Box::new(card)));
+    leptos::task::tick().await;
+    assert!(text(&host, "lens-partial").unwrap().contains("Refresh for the rest"));
+}
