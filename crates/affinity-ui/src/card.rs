@@ -30,7 +30,7 @@ const STYLE: &str = r#"
   padding: 12px 14px; box-sizing: border-box; box-shadow: 0 4px 16px rgba(0,0,0,.12); min-width: 240px; max-width: 360px; }
 .lens-head { display: flex; align-items: baseline; justify-content: space-between; gap: 8px; }
 .lens-name { font-size: 15px; font-weight: 600; margin: 0; overflow-wrap: anywhere; }
-.lens-name a { color: inherit; text-decoration: none; } .lens-name a:hover { text-decoration: underline; }
+.lens-name a, .lens-row a { color: inherit; text-decoration: none; } .lens-name a:hover, .lens-row a:hover { text-decoration: underline; }
 .lens-status { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: #5b6577; white-space: nowrap; }
 .lens-status[data-status="matched"] { color: #1a7f37; }
 .lens-status[data-status="error"] { color: #b42318; }
