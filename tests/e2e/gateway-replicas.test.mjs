@@ -237,3 +237,37 @@ test('a write in Affinity shows on the gateway card and the live <affinity-card>
   assert.ok(spent > before, 'the changed card was looked up again');
   await page.close();
 });
+
+test('a change of lists or fields (a webhook to one replica) makes every replica ask for them again', async () => {
+  const card = async (g, q) => (await fetch(`${g.url}/affinity/card?${q}`, { headers })).json();
+  const asked = async () => (await (await fetch(`${sandbox.url}/_sandbox/requests`, {
+    headers: { authorization: `Bearer ${sandbox.key}` },
+  })).json()).requests;
+  // The fields are read for the cards only (the gateway reads the lists itself too, to
+  // know the private ones, through its cache).
+  const schema = (requests) => requests.filter((r) => r === 'GET /fields').length;
+  // Both replicas know the lists and fields (remembered for hours): a card that is not
+  // cached asks for neither.
+  assert.equal((await card(a, 'domain=initech.test')).status, 'matched');
+  assert.equal((await card(b, 'domain=initech.test')).status, 'matched');
+  let seen = (await asked()).length;
+  assert.equal((await card(b, 'domain=twice.test')).status, 'matched');
+  assert.equal(schema((await asked()).slice(seen)), 0, 'the lists and fields were asked for again unprompted');
+
+  // A Status option is renamed in Affinity: its webhook reaches replica a only.
+  const event = { type: 'field.updated', body: { id: 1, name: 'Status', list_id: 12, value_type: 7 }, sent_at: 1 };
+  const secret = 'e2e-webhook-secret-0123456789abcdef';
+  seen = (await asked()).length;
+  const r = await fetch(`${a.url}/affinity/webhook/${secret}`, { method: 'POST', body: JSON.stringify(event) });
+  assert.equal(r.status, 200);
+  // Replica b's next cards ask Affinity for the lists and fields again (within 5 s).
+  const until = Date.now() + 5000;
+  let again = 0;
+  for (const domain of ['globex.test', 'acme.test', 'solo.test', 'initech.test', 'twice.test']) {
+    if (again > 0 || Date.now() > until) break;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await card(b, `domain=${domain}`)).status, 'matched');
+    again = schema((await asked()).slice(seen));
+  }
+  assert.ok(again > 0, 'replica b still used the lists and fields it remembered');
+});

@@ -263,13 +263,20 @@ impl Gateway {
         let client = builder.build();
         let (changes, _) = tokio::sync::broadcast::channel(256);
         if let Some(redis) = &config.redis {
-            // Every replica's changes reach this one's live cards.
+            // Every replica's changes reach this one's live cards, and a change of lists or
+            // fields (another replica's webhook) this one's remembered context.
             let mut from_all = redis.subscribe();
             let to_here = changes.clone();
+            let account = client.account().clone();
             tokio::spawn(async move {
                 loop {
                     match from_all.recv().await {
                         Ok(message) => {
+                            if serde_json::from_str::<serde_json::Value>(&message)
+                                .is_ok_and(|m| m.get("meta").and_then(serde_json::Value::as_bool) == Some(true))
+                            {
+                                account.forget_context();
+                            }
                             let _ = to_here.send(message);
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
@@ -892,7 +899,13 @@ async fn invalidate(shared: &GatewayState, touched: &[String]) -> usize {
     keys.sort();
     keys.dedup();
     let entities: Vec<i64> = touched.iter().filter_map(|r| r.strip_prefix("id:")?.parse().ok()).collect();
-    let message = json!({ "cards": keys, "entities": entities }).to_string();
+    // Lists or fields changed (a new list, a Status option renamed): the context remembered
+    // for hours (lists, fields) is asked again, here and (through Redis) on every replica.
+    let meta = touched.iter().any(|r| r == "meta");
+    if meta {
+        shared.client.account().forget_context();
+    }
+    let message = json!({ "cards": keys, "entities": entities, "meta": meta }).to_string();
     match &shared.config.redis {
         Some(redis) => redis.publish(&message).await,
         None => {

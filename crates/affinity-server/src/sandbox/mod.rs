@@ -125,7 +125,8 @@ struct Shared {
     webhooks: Mutex<Vec<hooks::Subscription>>,
     http: reqwest::Client,
     /// When each API request was answered (ms since the epoch; the last 200,000).
-    times: Mutex<std::collections::VecDeque<i64>>,
+    /// When each API request was answered, and its method and path.
+    times: Mutex<std::collections::VecDeque<(i64, String)>>,
 }
 
 /// A sandbox: its state and routes.
@@ -407,7 +408,8 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
         if times.len() >= 200_000 {
             times.pop_front();
         }
-        times.push_back(chrono::Utc::now().timestamp_millis());
+        let what = format!("{} {}", request.method(), request.uri().path());
+        times.push_back((chrono::Utc::now().timestamp_millis(), what));
     }
     with_headers(next.run(request).await)
 }
@@ -973,11 +975,12 @@ async fn set_faults(State(s): Ctx, body: axum::body::Bytes) -> Response {
     Json(faults).into_response()
 }
 
-/// `GET /_sandbox/requests`: when each API request was answered, for tests that check a
-/// client's pace (`{"times_ms": [...]}`, oldest first).
+/// `GET /_sandbox/requests`: when each API request was answered and what it asked, for
+/// tests that check a client's pace and what it asks (`{"times_ms": [...], "requests":
+/// ["GET /lists", ...]}`, oldest first, the same order).
 async fn request_times(State(s): Ctx) -> Response {
-    let times: Vec<i64> = s.times.lock().expect("times lock").iter().copied().collect();
-    Json(json!({ "times_ms": times })).into_response()
+    let (times, requests): (Vec<i64>, Vec<String>) = s.times.lock().expect("times lock").iter().cloned().unzip();
+    Json(json!({ "times_ms": times, "requests": requests })).into_response()
 }
 
 async fn get_faults(State(s): Ctx) -> Response {
