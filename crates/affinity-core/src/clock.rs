@@ -48,6 +48,12 @@ impl Clock for SystemClock {
     }
 }
 
+/// Now, in milliseconds since the Unix epoch, by the platform clock: the time the account's
+/// memory and persisted entries are stamped with.
+pub fn unix_ms() -> u64 {
+    SystemClock.now().as_millis() as u64
+}
+
 /// A clock for tests: time moves only when told, and sleeping moves it.
 #[derive(Debug, Clone, Default)]
 pub struct FakeClock {

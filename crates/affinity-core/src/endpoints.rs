@@ -24,14 +24,7 @@ pub struct Endpoint<R> {
 
 impl<R> Clone for Endpoint<R> {
     fn clone(&self) -> Self {
-        Endpoint {
-            method: self.method,
-            path: self.path.clone(),
-            query: self.query.clone(),
-            body: self.body.clone(),
-            read_only_post: self.read_only_post,
-            _returns: PhantomData,
-        }
+        self.returning()
     }
 }
 

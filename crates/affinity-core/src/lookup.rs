@@ -42,6 +42,7 @@ use crate::Error;
 use crate::account::Feature;
 use crate::card::*;
 use crate::client::{Client, decode};
+use crate::clock::unix_ms;
 use crate::endpoints::{self, DetailOptions, Endpoint, EntityRef, FieldsQuery, SearchQuery};
 use crate::models::{
     Field, FieldValue, FieldValueData, List, ListEntryRef, Organization, Person, PersonType, RelationshipStrength,
@@ -113,7 +114,7 @@ pub async fn lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
     mut on_partial: impl FnMut(&Card),
 ) -> Card {
     let key = format!("{:?}:{}", query.kind, query.value);
-    client.account().count_lookup(&key, phase == Phase::Pill, now_ms());
+    client.account().count_lookup(&key, phase == Phase::Pill, unix_ms());
     let (client, observation) = client.observed();
     // Boxed: the look-up's future is large (many requests in flight at once).
     let mut card = match Box::pin(try_lookup(&client, query, hints, phase, &mut on_partial)).await {
@@ -127,13 +128,6 @@ pub async fn lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         card.fetched_at = crate::card::iso_from_ms(ms);
     }
     card
-}
-
-fn now_ms() -> u64 {
-    web_time::SystemTime::now()
-        .duration_since(web_time::SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 // ---- the context, remembered by the account ------------------------------------------------
@@ -160,7 +154,7 @@ where
     T: Transport + MaybeSend + MaybeSync + 'static,
     R: DeserializeOwned,
 {
-    if let Some(body) = client.account().context(key, now_ms(), client.fresh_after_ms())
+    if let Some(body) = client.account().context(key, unix_ms(), client.fresh_after_ms())
         && let Ok(value) = decode(&body)
     {
         return Ok(value);
@@ -176,7 +170,7 @@ where
 {
     let body = client.execute(&endpoint.returning::<serde_json::Value>()).await?.to_string();
     let value = decode(&body)?;
-    client.account().keep_context(key, body, now_ms());
+    client.account().keep_context(key, body, unix_ms());
     Ok(value)
 }
 
@@ -189,7 +183,7 @@ async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<
 async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client<T>) -> Result<Context, Error> {
     let account = client.account();
     let remembered_team: Option<Vec<PersonRef>> =
-        account.context("team", now_ms(), client.fresh_after_ms()).and_then(|body| decode(&body).ok());
+        account.context("team", unix_ms(), client.fresh_after_ms()).and_then(|body| decode(&body).ok());
     if let Some(team) = remembered_team {
         let who = whoami(client).await;
         return Ok(Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect() });
@@ -208,7 +202,7 @@ async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &Client
     if let Ok(team) = &team
         && let Ok(body) = serde_json::to_string(team)
     {
-        account.keep_context("team", body, now_ms());
+        account.keep_context("team", body, unix_ms());
     }
     // Without the team no connection can be told: an error (a rate limit, an outage) is the
     // card's, as any answer it needs.
@@ -281,11 +275,11 @@ where
     T: Transport + MaybeSend + MaybeSync + 'static,
 {
     let account = client.account();
-    if !account.may_try(feature, now_ms()) {
+    if !account.may_try(feature, unix_ms()) {
         return None;
     }
     let result = request.await;
-    if account.learn(feature, &result, now_ms()) { None } else { Some(result) }
+    if account.learn(feature, &result, unix_ms()) { None } else { Some(result) }
 }
 
 // ---- the query kinds ------------------------------------------------------------------------
@@ -301,7 +295,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         QueryKind::Domain => {
             // The people at the domain are needed only for v1's strengths: started at once
             // when the key has no v2 relationships.
-            let v1_people = !client.account().may_try(Feature::CompanyRelationships, now_ms());
+            let v1_people = !client.account().may_try(Feature::CompanyRelationships, unix_ms());
             let people = async {
                 match v1_people {
                     true => Some(people_at(client, Some(&query.value), phase).await),
@@ -714,8 +708,8 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     // What v1 will be asked for starts with v2's requests: the organization (people,
     // entries, activity, opportunities) and its field values (Status, Owners and Amount on
     // v1, time in status on both) for the opened card, and what the key has no v2 for.
-    let v1_lists = !account.may_try(Feature::CompanyListEntries, now_ms());
-    let v1_strengths = !account.may_try(Feature::CompanyRelationships, now_ms());
+    let v1_lists = !account.may_try(Feature::CompanyListEntries, unix_ms());
+    let v1_strengths = !account.may_try(Feature::CompanyRelationships, unix_ms());
     let known_detail = start.detail.clone();
     let detail = || async {
         match &known_detail {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use affinity_core::account::Feature;
 use affinity_core::cache::MemoryCache;
 use affinity_core::card::Phase;
+use affinity_core::clock::unix_ms;
 use affinity_core::lookup::{OPPORTUNITY_STATUSES, lookup};
 use affinity_core::{Card, CardStatus, Client, ClientConfig, PageHints, Query, QueryKind};
 use affinity_server::sandbox::{Sandbox, SandboxConfig};
@@ -124,8 +125,8 @@ async fn a_key_without_v2_is_found_out_once_and_sees_the_same_card() {
     // The search, the people with interactions, their strengths, the organization, its values.
     assert!(spent <= 8, "{spent}");
     let restored = affinity_core::account::Account::with_state(c.account().snapshot());
-    assert!(!restored.may_try(Feature::CompanyRelationships, now_ms()), "the verdict survives a restart");
-    assert!(restored.may_try(Feature::CompanyRelationships, now_ms() + 25 * 3600 * 1000), "and is re-checked daily");
+    assert!(!restored.may_try(Feature::CompanyRelationships, unix_ms()), "the verdict survives a restart");
+    assert!(restored.may_try(Feature::CompanyRelationships, unix_ms() + 25 * 3600 * 1000), "and is re-checked daily");
 }
 
 /// Megacorp has more opportunities than a card reads the Status of: the most recent ones
@@ -155,52 +156,28 @@ async fn an_opened_card_reads_the_status_of_the_most_recent_opportunities_only()
     assert!(v2.opened <= 8, "{} calls to Megacorp's opened card", v2.opened);
 }
 
-/// A transport that writes down every request it sends.
-struct Recording {
-    inner: affinity_core::transport::ReqwestTransport,
-    sent: Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl affinity_core::transport::Transport for Recording {
-    fn send(
-        &self,
-        request: affinity_core::transport::HttpRequest,
-    ) -> impl Future<Output = Result<affinity_core::transport::HttpResponse, affinity_core::Error>> + Send {
-        self.sent.lock().unwrap().push(format!("{} {}", request.method.as_str(), request.url));
-        self.inner.send(request)
-    }
-}
-
 /// Issue #11: no call is repeated within a card. A page view and its opened card, with
 /// either key, never send the same request twice.
 #[tokio::test]
 async fn a_page_view_and_its_card_never_send_the_same_request_twice() {
-    let (url, _sandbox) = start().await;
+    let (url, sandbox) = start().await;
     for key in [KEY, V1_ONLY] {
         for (query, hints) in [domain("solo.test"), domain("acme.test"), domain("megacorp.test"), profile()] {
-            let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
-            let transport = Recording { inner: affinity_core::transport::ReqwestTransport::new(), sent: sent.clone() };
-            let c = Client::builder(ClientConfig::new(&url, key), transport)
-                .cache(Arc::new(MemoryCache::default()))
-                .build();
+            let c = client(&url, key);
             // The session's first page learns the account; then the page view and its card.
             let globex = Query { kind: QueryKind::Domain, value: "globex.test".into() };
             lookup(&c, &globex, &hints, Phase::Card, |_| {}).await;
-            sent.lock().unwrap().clear();
+            let mark = sandbox.requests().len();
             lookup(&c, &query, &hints, Phase::Pill, |_| {}).await;
             let card = lookup(&c, &query, &hints, Phase::Card, |_| {}).await;
             assert_eq!(card.status, CardStatus::Matched, "{key} {}", query.value);
-            let sent = sent.lock().unwrap().clone();
+            let sent = sandbox.requests().split_off(mark);
             assert!(!sent.is_empty());
             let mut seen = std::collections::HashSet::new();
             let repeated: Vec<&String> = sent.iter().filter(|r| !seen.insert(*r)).collect();
             assert!(repeated.is_empty(), "{key}, {}: sent twice: {repeated:?}", query.value);
         }
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
 #[tokio::test]
@@ -212,7 +189,7 @@ async fn the_account_counts_the_calls_page_views_and_opened_cards_of_the_month()
     lookup(&c, &query, &hints, Phase::Pill, |_| {}).await;
     lookup(&c, &query, &hints, Phase::Card, |_| {}).await;
     lookup(&c, &Query { kind: QueryKind::Domain, value: "nobody-here.test".into() }, &hints, Phase::Pill, |_| {}).await;
-    let usage = c.account().usage(now_ms());
+    let usage = c.account().usage(unix_ms());
     assert_eq!(usage.calls, sandbox.requests_served() - before);
     assert_eq!((usage.page_views, usage.cards_opened), (2, 1));
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use affinity_core::cache::CacheEntry;
-use affinity_core::clock::BoxFuture;
+use affinity_core::clock::{BoxFuture, unix_ms};
 use affinity_core::shared::SharedState;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -82,10 +82,6 @@ impl std::fmt::Debug for RedisState {
 
 /// How long a Redis command may take before Redis counts as away.
 const TIME_LIMIT: Duration = Duration::from_secs(1);
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
 
 impl RedisState {
     /// Connects (or keeps trying in the background) and starts the replica's heartbeat.
@@ -373,7 +369,7 @@ impl SharedState for RedisState {
                 Some(0) => {
                     // Remembered here too, so that if Redis goes away this replica's own
                     // window starts with what it has just sent.
-                    this.remember(now_ms());
+                    this.remember(unix_ms());
                     Ok(())
                 }
                 Some(wait_ms) => Err(Duration::from_millis(wait_ms)),
@@ -400,7 +396,7 @@ impl RedisState {
 
     /// The replica's own window at its share of the limit, while Redis is away.
     fn take_alone(&self) -> Result<(), Duration> {
-        let now = now_ms();
+        let now = unix_ms();
         let share = self.share() as usize;
         let mut window = self.fallback.lock().expect("fallback lock");
         while window.front().is_some_and(|t| t + WINDOW_MS <= now) {

@@ -57,9 +57,7 @@ pub fn url_refs(key: &str) -> Vec<String> {
     {
         refs.push(format!("list:{id}"));
     }
-    if matches!(segments.first(), Some(&("lists" | "fields" | "auth" | "rate-limit"))) && refs.is_empty() {
-        refs.push("meta".into());
-    }
+    // What names no entity (whoami, lists, fields, the rate limit) is the account's context.
     if refs.is_empty() {
         refs.push("meta".into());
     }

@@ -20,6 +20,7 @@ use affinity_core::account::{Account, AccountState, fetch_card_ahead};
 use affinity_core::actions::{Target, list_choices, perform};
 use affinity_core::cache::{CacheEntry, MemoryCache};
 use affinity_core::card::Phase;
+use affinity_core::clock::unix_ms;
 use affinity_core::limiter::{LimiterConfig, LimiterState, MonthlyBudget, RateLimiter};
 use affinity_core::lookup;
 use affinity_core::transport::{MaybeSend, MaybeSync, Transport};
@@ -129,11 +130,6 @@ impl<H, T> Clone for Lens<H, T> {
     fn clone(&self) -> Self {
         Lens { inner: self.inner.clone() }
     }
-}
-
-fn now_ms() -> u64 {
-    let since = web_time::SystemTime::now().duration_since(web_time::SystemTime::UNIX_EPOCH);
-    since.map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 fn expired() -> CardError {
@@ -365,7 +361,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 Ok(client) => {
                     let rate = client.rate_limit().await;
                     self.inner.host.state_changed();
-                    let lens = client.account().usage(now_ms());
+                    let lens = client.account().usage(unix_ms());
                     rate.map(|r| Answer::usage(&r, &lens)).map_err(|e| CardError::from(&e))
                 }
             },
@@ -904,7 +900,7 @@ mod tests {
         let again = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), Some(&state));
         let client = again.client().unwrap();
         assert_eq!(client.account().capability(affinity_core::account::Feature::CompanyListEntries), Some(true));
-        assert!(client.account().context("team", now_ms(), 0).is_some(), "nor asks for the team again");
+        assert!(client.account().context("team", unix_ms(), 0).is_some(), "nor asks for the team again");
     }
 
     #[test]

@@ -227,49 +227,45 @@ fn format_share(p: f64) -> String {
 /// `https://`, or `http://` to this computer (`localhost`, `127.0.0.0/8`, `[::1]`), so that
 /// the key never travels in clear. Empty means Affinity's.
 pub fn check_base_url(raw: &str) -> Result<String, CardError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
+    if raw.trim().is_empty() {
         return Ok(DEFAULT_BASE_URL.to_owned());
     }
-    let url =
-        url::Url::parse(raw).map_err(|_| bad(&format!("The base URL must be a URL, like {DEFAULT_BASE_URL}.")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(bad(&format!(
-                "The base URL must start with https:// (http:// only for this computer: localhost or 127.0.0.1), \
-                 so that the API key is never sent in clear, like {DEFAULT_BASE_URL}."
-            )));
-        }
-        _ => return Err(bad(&format!("The base URL must be an https:// URL, like {DEFAULT_BASE_URL}."))),
-    }
-    if url.host().is_none() || !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(&format!("The base URL must be an https:// URL, like {DEFAULT_BASE_URL}.")));
-    }
-    let mut s = url.to_string();
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("The base URL must not have a query (?) or a fragment (#)."));
-    }
-    while s.ends_with('/') {
-        s.pop();
-    }
-    Ok(s)
+    checked_url(raw, "base URL", "API key", DEFAULT_BASE_URL)
 }
 
 /// The gateway's base URL (no trailing slash), or why it is refused: required, and
 /// `https://` unless it is this computer, like the base URL (the token travels in a header).
 pub fn check_gateway_url(raw: &str) -> Result<String, CardError> {
+    const EXAMPLE: &str = "https://lens-gateway.intranet.example";
     if raw.trim().is_empty() {
-        return Err(bad("Enter the URL of your firm's gateway, like https://lens-gateway.intranet.example."));
+        return Err(bad(&format!("Enter the URL of your firm's gateway, like {EXAMPLE}.")));
     }
-    check_base_url(raw).map_err(|e| {
-        bad(&e
-            .message
-            .replace("base URL", "gateway URL")
-            .replace("API key", "token")
-            .replace(DEFAULT_BASE_URL, "https://lens-gateway.intranet.example"))
-    })
+    checked_url(raw, "gateway URL", "token", EXAMPLE)
+}
+
+/// A URL that a `secret` is sent to, without its trailing slashes, or why it is refused
+/// (the messages name it `name` and show `example`).
+fn checked_url(raw: &str, name: &str, secret: &str, example: &str) -> Result<String, CardError> {
+    let https = || bad(&format!("The {name} must be an https:// URL, like {example}."));
+    let url = url::Url::parse(raw.trim()).map_err(|_| bad(&format!("The {name} must be a URL, like {example}.")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(bad(&format!(
+                "The {name} must start with https:// (http:// only for this computer: localhost or 127.0.0.1), \
+                 so that the {secret} is never sent in clear, like {example}."
+            )));
+        }
+        _ => return Err(https()),
+    }
+    if url.host().is_none() || !url.username().is_empty() || url.password().is_some() {
+        return Err(https());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(&format!("The {name} must not have a query (?) or a fragment (#).")));
+    }
+    Ok(url.to_string().trim_end_matches('/').to_owned())
 }
 
 fn is_loopback(url: &url::Url) -> bool {

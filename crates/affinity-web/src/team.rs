@@ -8,6 +8,7 @@
 //! its card, marked stale, while the gateway cannot be reached.
 
 use affinity_core::cache::{CacheEntry, CacheStore};
+use affinity_core::clock::unix_ms;
 use affinity_core::transport::{HttpRequest, Method, Transport};
 use affinity_core::{Card, CardError, CardStatus, ErrorKind, Query, QueryKind};
 use serde_json::Value;
@@ -33,11 +34,6 @@ fn parameter(kind: QueryKind) -> &'static str {
         QueryKind::OrganizationId => "organization_id",
         QueryKind::PersonId => "person_id",
     }
-}
-
-fn now_ms() -> u64 {
-    let since = web_time::SystemTime::now().duration_since(web_time::SystemTime::UNIX_EPOCH);
-    since.map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 fn cache_key(query: &Query) -> String {
@@ -97,7 +93,7 @@ pub async fn card<T: Transport>(
         200 => match serde_json::from_str::<Card>(&response.body) {
             Ok(card) => {
                 if card.status != CardStatus::Error && !card.partial {
-                    cache.put(&key, CacheEntry { body: response.body.clone(), stored_at_ms: now_ms() });
+                    cache.put(&key, CacheEntry { body: response.body.clone(), stored_at_ms: unix_ms() });
                 }
                 card
             }

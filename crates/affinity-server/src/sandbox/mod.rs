@@ -124,9 +124,9 @@ struct Shared {
     /// Webhook subscriptions, and the client that delivers their events.
     webhooks: Mutex<Vec<hooks::Subscription>>,
     http: reqwest::Client,
-    /// When each API request was answered (ms since the epoch; the last 200,000).
-    /// When each API request was answered, and its method and path.
-    times: Mutex<std::collections::VecDeque<(i64, String)>>,
+    /// When each API request was answered (ms since the epoch) and what it asked (method,
+    /// path and query); the last 200,000.
+    answered: Mutex<std::collections::VecDeque<(i64, String)>>,
 }
 
 /// A sandbox: its state and routes.
@@ -163,7 +163,7 @@ impl Sandbox {
                 served: std::sync::atomic::AtomicU64::new(0),
                 webhooks: Mutex::new(Vec::new()),
                 http: reqwest::Client::new(),
-                times: Mutex::new(std::collections::VecDeque::new()),
+                answered: Mutex::new(std::collections::VecDeque::new()),
             }),
         }
     }
@@ -171,6 +171,12 @@ impl Sandbox {
     /// How many authenticated API requests it has answered (tests assert call counts).
     pub fn requests_served(&self) -> u64 {
         self.shared.served.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// What each API request answered so far asked, oldest first: `"GET /path?query"`
+    /// (tests check that a client never asks the same thing twice).
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.answered.lock().expect("answered lock").iter().map(|(_, what)| what.clone()).collect()
     }
 
     /// A copy of the world as it is now.
@@ -404,12 +410,13 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
     request.extensions_mut().insert(access);
     shared.served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if !request.uri().path().starts_with("/_sandbox") {
-        let mut times = shared.times.lock().expect("times lock");
-        if times.len() >= 200_000 {
-            times.pop_front();
+        let mut answered = shared.answered.lock().expect("answered lock");
+        if answered.len() >= 200_000 {
+            answered.pop_front();
         }
-        let what = format!("{} {}", request.method(), request.uri().path());
-        times.push_back((chrono::Utc::now().timestamp_millis(), what));
+        let uri = request.uri();
+        let what = format!("{} {}", request.method(), uri.path_and_query().map_or(uri.path(), |p| p.as_str()));
+        answered.push_back((chrono::Utc::now().timestamp_millis(), what));
     }
     with_headers(next.run(request).await)
 }
@@ -977,9 +984,9 @@ async fn set_faults(State(s): Ctx, body: axum::body::Bytes) -> Response {
 
 /// `GET /_sandbox/requests`: when each API request was answered and what it asked, for
 /// tests that check a client's pace and what it asks (`{"times_ms": [...], "requests":
-/// ["GET /lists", ...]}`, oldest first, the same order).
+/// ["GET /lists", "GET /persons?term=x", ...]}`, oldest first, the same order).
 async fn request_times(State(s): Ctx) -> Response {
-    let (times, requests): (Vec<i64>, Vec<String>) = s.times.lock().expect("times lock").iter().cloned().unzip();
+    let (times, requests): (Vec<i64>, Vec<String>) = s.answered.lock().expect("answered lock").iter().cloned().unzip();
     Json(json!({ "times_ms": times, "requests": requests })).into_response()
 }
 
