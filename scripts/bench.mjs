@@ -11,7 +11,7 @@
 //   --no-write                                    print only; leave docs/benchmarks.md alone
 //
 // The parts:
-//   lookup   `cargo run --profile native -q -p affinity-lens --example bench -- --latency-ms 100`: calls per page
+//   lookup   `cargo run --profile native -q -p lens-cli --example bench -- --latency-ms 100`: calls per page
 //            view and opened card (v2 and v1-only keys), then time to the card
 //   size     raw and gzipped (level 9) size of every *.wasm that ships, and of each zipped extension
 //   browser  scripts/bench-browser.mjs: navigation to visible card in headless Chromium
@@ -95,7 +95,7 @@ function wasmFiles(dir) {
 const kib = (n) => (n / 1024).toFixed(1);
 
 function lookupPart() {
-  const args = ['run', '--profile', 'native', '-q', '-p', 'affinity-lens', '--example', 'bench', '--', '--latency-ms', '100'];
+  const args = ['run', '--profile', 'native', '-q', '-p', 'lens-cli', '--example', 'bench', '--', '--latency-ms', '100'];
   console.log(`$ cargo ${args.join(' ')}`);
   const lookup = execFileSync('cargo', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   console.log(lookup);

@@ -32,9 +32,9 @@ function wasmOptPath() {
 }
 
 // 0. The native command-line tool (sandbox, gateway, CLI), built for speed.
-run('cargo', ['build', '--profile', 'native', '-p', 'affinity-lens']);
+run('cargo', ['build', '--profile', 'native', '-p', 'lens-cli']);
 
-// 1. Two wasm modules from affinity-web, so that each context loads only what it runs:
+// 1. Two wasm modules from lens-web, so that each context loads only what it runs:
 //    lens_worker (the background: the client, lookups, writes) and lens_pages (the
 //    Leptos card: overlay, popup, web component). Each feature set has its own target
 //    directory (one shared directory made each build undo the other's); wasm-pack runs
@@ -48,9 +48,9 @@ for (const [feature, name] of [['worker', 'lens_worker'], ['pages', 'lens_pages'
   const env = { CARGO_TARGET_DIR: targetDir };
   // cargo first (seconds when nothing changed): wasm-bindgen and wasm-opt run only when the
   // module it made differs from the one they last turned into the shipped files.
-  run('cargo', ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'affinity-web', ...cargoArgs],
+  run('cargo', ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'lens-web', ...cargoArgs],
     { env });
-  const compiled = readFileSync(join(targetDir, 'wasm32-unknown-unknown', 'release', 'affinity_web.wasm'));
+  const compiled = readFileSync(join(targetDir, 'wasm32-unknown-unknown', 'release', 'lens_web.wasm'));
   const stamp = createHash('sha256').update(compiled).update(WASM_OPT_ARGS.join(' ')).digest('hex');
   const stampFile = join(wasmOut, `${name}.stamp`);
   const outputs = [`${name}.js`, `${name}.d.ts`, `${name}_bg.wasm`].map((f) => join(wasmOut, f));
@@ -60,7 +60,7 @@ for (const [feature, name] of [['worker', 'lens_worker'], ['pages', 'lens_pages'
   }
   const bindgenOut = join(targetDir, 'pkg');
   run('wasm-pack', ['build', '--quiet', '--target', 'web', '--release', '--no-opt', '--no-pack', '--no-gitignore',
-    '--out-dir', bindgenOut, '--out-name', name, '--', ...cargoArgs], { cwd: join(root, 'crates', 'affinity-web'), env });
+    '--out-dir', bindgenOut, '--out-name', name, '--', ...cargoArgs], { cwd: join(root, 'crates', 'lens-web'), env });
   for (const f of readdirSync(bindgenOut)) if (!f.endsWith('.wasm')) cpSync(join(bindgenOut, f), join(wasmOut, f));
   const bg = join(wasmOut, `${name}_bg.wasm`);
   const raw = statSync(join(bindgenOut, `${name}_bg.wasm`)).size;

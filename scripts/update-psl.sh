@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refreshes crates/affinity-core/data/public_suffix_list.dat, the Public Suffix List the Lens
+# Refreshes crates/lens-core/data/public_suffix_list.dat, the Public Suffix List the Lens
 # carries, with the official file as the PyPI package publicsuffixlist ships it (this
 # machine reaches PyPI, not publicsuffix.org). Review the diff, run the tests (the list's
 # own test vectors in ../shared/real-world/psl), and commit.
@@ -13,6 +13,6 @@ import glob, sys, zipfile
 wheel = glob.glob(f"{sys.argv[1]}/publicsuffixlist-*.whl")[0]
 data = zipfile.ZipFile(wheel).read("publicsuffixlist/public_suffix_list.dat")
 assert b"===BEGIN ICANN DOMAINS===" in data and b"===BEGIN PRIVATE DOMAINS===" in data, "not the list"
-open("crates/affinity-core/data/public_suffix_list.dat", "wb").write(data)
+open("crates/lens-core/data/public_suffix_list.dat", "wb").write(data)
 PY
-grep -m2 -E '^// (VERSION|COMMIT):' crates/affinity-core/data/public_suffix_list.dat
+grep -m2 -E '^// (VERSION|COMMIT):' crates/lens-core/data/public_suffix_list.dat

@@ -1,0 +1,20 @@
+//! Who an API key belongs to: `GET /auth/whoami`.
+//!
+//! ```sh
+//! AFFINITY_API_KEY=… cargo run -p affinity-api --example whoami
+//! AFFINITY_BASE_URL=http://127.0.0.1:8787 AFFINITY_API_KEY=demo-key cargo run -p affinity-api --example whoami
+//! ```
+
+use affinity_api::{Client, ClientConfig};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base_url = std::env::var("AFFINITY_BASE_URL").unwrap_or_else(|_| "https://api.affinity.co".into());
+    let key = std::env::var("AFFINITY_API_KEY").map_err(|_| "set AFFINITY_API_KEY")?;
+    let client = Client::new(ClientConfig::new(base_url, key));
+
+    let me = client.whoami().await?;
+    println!("{} {} <{}>", me.user.first_name, me.user.last_name, me.user.email.as_deref().unwrap_or("no email"));
+    println!("firm: {} ({}.affinity.co)", me.tenant.name, me.tenant.subdomain);
+    Ok(())
+}

@@ -1,0 +1,386 @@
+//! Writes from the card: add to a list, set Status, add a note, create the organization or
+//! the person.
+//!
+//! Affinity v1 has no idempotency keys, so every write first reads whether its effect is
+//! already there (from Affinity itself: [`Client::uncached`]) and only then writes. A write retried
+//! after a lost answer, a double click or a worker restart finds its earlier effect and
+//! reports it instead of creating a duplicate.
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use affinity_api::Error;
+use affinity_api::endpoints::{self, DetailOptions, EntityRef, FieldsQuery, SearchQuery};
+use affinity_api::models::{EntityType, Field, FieldValue, List, ListEntryRef, Timestamp, ValueType};
+use affinity_api::transport::{MaybeSend, MaybeSync, Transport};
+
+use crate::account::LensClient;
+use crate::card::EntityKind;
+use crate::lookup::has_domain;
+
+/// A note with the same text on the same entity within this many seconds is taken to be
+/// an earlier attempt of the same write.
+const NOTE_RETRY_WINDOW_SECS: i64 = 15 * 60;
+/// Pages of an entity's notes read to find an earlier attempt.
+const MAX_NOTE_PAGES: usize = 5;
+
+/// The entity a write is about (the card's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub kind: EntityKind,
+    pub id: i64,
+}
+
+/// One write, as the card asks for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Adds the entity to a list.
+    AddToList { list_id: i64 },
+    /// Sets the Status of one list entry to the option with this text.
+    SetStatus { list_id: i64, entry_id: i64, status: String },
+    /// Adds a plain-text note to the entity.
+    AddNote { content: String },
+    /// Creates an organization (when the card found none for the domain).
+    CreateOrganization { name: String, domain: String },
+    /// Creates a person (when the card found nobody of the profile's name), linked to
+    /// their company's organization when `organization_id` is given.
+    CreatePerson {
+        first_name: String,
+        last_name: String,
+        #[serde(default)]
+        organization_id: Option<i64>,
+    },
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// `false` when the effect was already there (nothing was written).
+    pub changed: bool,
+    /// For people: "Added to Deal Pipeline.", "Already on Deal Pipeline.".
+    pub message: String,
+    /// The entity written to or created.
+    pub target: Option<Target>,
+}
+
+/// A list the card can add an entity to, with its Status options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListChoice {
+    pub id: i64,
+    pub name: String,
+    pub kind: EntityKind,
+    /// The Status options in rank order (empty when the list has no Status field).
+    pub statuses: Vec<StatusChoice>,
+}
+
+/// One option of a Status field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChoice {
+    pub text: String,
+    pub color: i64,
+}
+
+/// The lists organizations and persons can be added to, with their Status options (from
+/// `/lists` and `/fields`, which the lookup reads too: warm, this costs nothing).
+pub async fn list_choices<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+) -> Result<Vec<ListChoice>, Error> {
+    // The lists and fields the lookup remembers with the account's context.
+    let (lists, fields) = crate::lookup::lists_and_fields(client).await?;
+    let mut out: Vec<ListChoice> = lists
+        .iter()
+        .filter_map(|l| {
+            let kind = list_kind(l)?;
+            let statuses = status_field(&fields, l.id)
+                .map(|f| {
+                    let mut options = f.dropdown_options.clone();
+                    options.sort_by_key(|o| o.rank.unwrap_or(i64::MAX));
+                    options.into_iter().map(|o| StatusChoice { text: o.text, color: o.color.unwrap_or(0) }).collect()
+                })
+                .unwrap_or_default();
+            Some(ListChoice { id: l.id, name: l.name.clone(), kind, statuses })
+        })
+        .collect();
+    out.sort_by_key(|a| a.name.to_lowercase());
+    Ok(out)
+}
+
+fn list_kind(list: &List) -> Option<EntityKind> {
+    match list.list_type {
+        t if t == EntityType::ORGANIZATION => Some(EntityKind::Organization),
+        t if t == EntityType::PERSON => Some(EntityKind::Person),
+        _ => None,
+    }
+}
+
+fn status_field(fields: &[Field], list_id: i64) -> Option<&Field> {
+    fields.iter().find(|f| f.list_id == Some(list_id) && f.name.eq_ignore_ascii_case("Status"))
+}
+
+/// Performs `action` on `target` (none for creating an organization). Nothing cached is
+/// fresh afterwards, so the next lookup shows the change.
+pub async fn perform<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    target: Option<Target>,
+    action: &Action,
+) -> Result<Outcome, Error> {
+    // Checks read what Affinity has now: never a cached answer (an old "not there yet"
+    // would mean a duplicate), and they fail when Affinity cannot be reached.
+    let client = &client.uncached();
+    let need_target =
+        || target.ok_or_else(|| Error::Invalid { status: 0, message: "this action needs a matched entity".to_owned() });
+    match action {
+        Action::AddToList { list_id } => add_to_list(client, need_target()?, *list_id).await,
+        Action::SetStatus { list_id, entry_id, status } => {
+            set_status(client, need_target()?, *list_id, *entry_id, status).await
+        }
+        Action::AddNote { content } => add_note(client, need_target()?, content).await,
+        Action::CreateOrganization { name, domain } => create_organization(client, name, domain).await,
+        Action::CreatePerson { first_name, last_name, organization_id } => {
+            create_person(client, first_name, last_name, *organization_id).await
+        }
+    }
+}
+
+async fn list_named<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    list_id: i64,
+) -> Result<List, Error> {
+    let lists = client.execute(&endpoints::lists()).await?;
+    lists.into_iter().find(|l| l.id == list_id).ok_or_else(|| Error::NotFound { message: format!("no list {list_id}") })
+}
+
+async fn entries_of<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    target: Target,
+) -> Result<Vec<ListEntryRef>, Error> {
+    Ok(match target.kind {
+        EntityKind::Organization => {
+            client.execute(&endpoints::organization(target.id, DetailOptions::default())).await?.list_entries
+        }
+        EntityKind::Person => {
+            client.execute(&endpoints::person(target.id, DetailOptions::default())).await?.list_entries
+        }
+    }
+    .unwrap_or_default())
+}
+
+async fn add_to_list<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    target: Target,
+    list_id: i64,
+) -> Result<Outcome, Error> {
+    let (list, entries) = futures::join!(list_named(client, list_id), entries_of(client, target));
+    let (list, entries) = (list?, entries?);
+    if list_kind(&list) != Some(target.kind) {
+        return Err(Error::Invalid { status: 0, message: format!("{} does not hold this kind of entity", list.name) });
+    }
+    if entries.iter().any(|e| e.list_id == list_id) {
+        return Ok(Outcome { changed: false, message: format!("Already on {}.", list.name), target: Some(target) });
+    }
+    client.execute(&endpoints::create_list_entry(list_id, target.id)).await?;
+    Ok(Outcome { changed: true, message: format!("Added to {}.", list.name), target: Some(target) })
+}
+
+async fn set_status<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    target: Target,
+    list_id: i64,
+    entry_id: i64,
+    status: &str,
+) -> Result<Outcome, Error> {
+    let (fields, values) = futures::join!(
+        client.execute(&endpoints::fields(&FieldsQuery::default())),
+        client.execute(&endpoints::field_values(EntityRef::ListEntry(entry_id)))
+    );
+    let (fields, values) = (fields?, values?);
+    let field = status_field(&fields, list_id)
+        .ok_or_else(|| Error::Invalid { status: 0, message: "this list has no Status field".to_owned() })?;
+    let option = field
+        .dropdown_options
+        .iter()
+        .find(|o| o.text == status)
+        .ok_or_else(|| Error::Invalid { status: 0, message: format!("{status:?} is not a Status of this list") })?;
+    // A ranked dropdown takes the option's id; a plain dropdown its text.
+    let value = if field.value_type == ValueType::RANKED_DROPDOWN { json!(option.id) } else { json!(option.text) };
+    let current: Option<&FieldValue> = values.iter().find(|v| v.field_id == field.id);
+    let done = |changed| Outcome {
+        changed,
+        message: if changed { format!("Status set to {status}.") } else { format!("Status is already {status}.") },
+        target: Some(target),
+    };
+    match current {
+        Some(v) if same_option(&v.value, option.id, &option.text) => Ok(done(false)),
+        Some(v) => {
+            client.execute(&endpoints::update_field_value(v.id, value)).await?;
+            Ok(done(true))
+        }
+        None => {
+            client.execute(&endpoints::create_field_value(field.id, target.id, value, Some(entry_id))).await?;
+            Ok(done(true))
+        }
+    }
+}
+
+/// Whether a field value (an option object, an option id or a text) is this option.
+fn same_option(value: &serde_json::Value, id: i64, text: &str) -> bool {
+    match value {
+        serde_json::Value::Object(o) => o.get("id").and_then(|v| v.as_i64()) == Some(id),
+        serde_json::Value::Number(n) => n.as_i64() == Some(id),
+        serde_json::Value::String(s) => s == text,
+        _ => false,
+    }
+}
+
+async fn add_note<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    target: Target,
+    content: &str,
+) -> Result<Outcome, Error> {
+    let content = content.trim();
+    if content.is_empty() {
+        return Err(Error::Invalid { status: 0, message: "the note is empty".to_owned() });
+    }
+    let of = match target.kind {
+        EntityKind::Organization => EntityRef::Organization(target.id),
+        EntityKind::Person => EntityRef::Person(target.id),
+    };
+    let now = web_time::SystemTime::now().duration_since(web_time::SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let recent = |t: &Option<Timestamp>| {
+        t.as_ref().is_some_and(|t| (now.as_secs() as i64 - t.0.timestamp()).abs() <= NOTE_RETRY_WINDOW_SECS)
+    };
+    let pages = client.pages(endpoints::notes(Some(of), Some(500))).take(MAX_NOTE_PAGES);
+    let mut pages = std::pin::pin!(pages);
+    while let Some(page) = pages.next().await {
+        if page?.items.iter().any(|n| n.content.trim() == content && recent(&n.created_at)) {
+            return Ok(Outcome {
+                changed: false,
+                message: "This note was already added.".to_owned(),
+                target: Some(target),
+            });
+        }
+    }
+    let (persons, orgs) = match target.kind {
+        EntityKind::Organization => (vec![], vec![target.id]),
+        EntityKind::Person => (vec![target.id], vec![]),
+    };
+    client.execute(&endpoints::create_note(content, &persons, &orgs, &[])).await?;
+    Ok(Outcome { changed: true, message: "Note added.".to_owned(), target: Some(target) })
+}
+
+async fn create_organization<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    name: &str,
+    domain: &str,
+) -> Result<Outcome, Error> {
+    let (name, domain) = (name.trim(), domain.trim().to_lowercase());
+    if name.is_empty() {
+        return Err(Error::Invalid { status: 0, message: "the organization needs a name".to_owned() });
+    }
+    if !domain.is_empty() {
+        let pages = client.pages(endpoints::search_organizations(&SearchQuery::term(&domain))).take(3);
+        let mut pages = std::pin::pin!(pages);
+        while let Some(page) = pages.next().await {
+            if let Some(org) = page?.items.iter().find(|o| has_domain(o, &domain)) {
+                return Ok(Outcome {
+                    changed: false,
+                    message: format!("{} is already in Affinity.", org.name),
+                    target: Some(Target { kind: EntityKind::Organization, id: org.id }),
+                });
+            }
+        }
+    }
+    let domain = (!domain.is_empty()).then_some(domain.as_str());
+    let org = client.execute(&endpoints::create_organization(name, domain, &[])).await?;
+    Ok(Outcome {
+        changed: true,
+        message: format!("{} was added to Affinity.", org.name),
+        target: Some(Target { kind: EntityKind::Organization, id: org.id }),
+    })
+}
+
+/// Pages of a name search read to find an earlier attempt of a create.
+const MAX_PERSON_PAGES: usize = 3;
+
+async fn create_person<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    first_name: &str,
+    last_name: &str,
+    organization_id: Option<i64>,
+) -> Result<Outcome, Error> {
+    let (first, last) = (first_name.trim(), last_name.trim());
+    if first.is_empty() || last.is_empty() {
+        return Err(Error::Invalid { status: 0, message: "the person needs a first and a last name".to_owned() });
+    }
+    let name = format!("{first} {last}");
+    // Already there: a person of this name (at this organization, when one is given). The
+    // card offered to create them because it found nobody of that name, so one found now
+    // is an earlier attempt (a double click, a retry after a lost answer, another tab).
+    let pages = client.pages(endpoints::search_persons(&SearchQuery::term(&name))).take(MAX_PERSON_PAGES);
+    let mut pages = std::pin::pin!(pages);
+    let mut namesakes = Vec::new();
+    while let Some(page) = pages.next().await {
+        namesakes.extend(page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).map(|p| p.id));
+    }
+    for id in namesakes {
+        let there = match organization_id {
+            None => true,
+            Some(org) => client
+                .execute(&endpoints::person(id, DetailOptions::default()))
+                .await?
+                .organization_ids
+                .unwrap_or_default()
+                .contains(&org),
+        };
+        if there {
+            return Ok(Outcome {
+                changed: false,
+                message: format!("{name} is already in Affinity."),
+                target: Some(Target { kind: EntityKind::Person, id }),
+            });
+        }
+    }
+    let orgs: Vec<i64> = organization_id.into_iter().collect();
+    let person = client.execute(&endpoints::create_person(first, last, &[], &orgs)).await?;
+    Ok(Outcome {
+        changed: true,
+        message: format!("{} was added to Affinity.", person.name()),
+        target: Some(Target { kind: EntityKind::Person, id: person.id }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_read_as_the_card_sends_them() {
+        let a: Action = serde_json::from_value(
+            json!({"action": "set_status", "list_id": 10, "entry_id": 5, "status": "Diligence"}),
+        )
+        .unwrap();
+        assert_eq!(a, Action::SetStatus { list_id: 10, entry_id: 5, status: "Diligence".into() });
+        let a: Action =
+            serde_json::from_value(json!({"action": "add_note", "content": "Met at the conference"})).unwrap();
+        assert_eq!(a, Action::AddNote { content: "Met at the conference".into() });
+        let a: Action = serde_json::from_value(
+            json!({"action": "create_person", "first_name": "Quinn", "last_name": "Harlow", "organization_id": 7}),
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            Action::CreatePerson { first_name: "Quinn".into(), last_name: "Harlow".into(), organization_id: Some(7) }
+        );
+    }
+
+    #[test]
+    fn an_option_is_recognised_in_every_shape() {
+        assert!(same_option(&json!({"id": 3, "text": "Diligence"}), 3, "Diligence"));
+        assert!(same_option(&json!(3), 3, "Diligence"));
+        assert!(same_option(&json!("Diligence"), 3, "Diligence"));
+        assert!(!same_option(&json!({"id": 4}), 3, "Diligence"));
+        assert!(!same_option(&json!(null), 3, "Diligence"));
+    }
+}

@@ -1,0 +1,1167 @@
+//! The lookup engine: from a [`Query`] to a [`Card`] in the fewest Affinity calls, then the
+//! fewest sequential rounds.
+//!
+//! Affinity's monthly budget is shared by the whole firm, so a page view costs only what the
+//! pill shows ([`Phase::Pill`]): the match, the best connection, and the list entries with
+//! their Status. The rest of the card ([`Phase::Card`]) is asked for when the card is
+//! opened; it reuses every answer of the page view (the client's cache), so no call is
+//! made twice for one card.
+//!
+//! For an organization, with a key that may use API v2 (checked per key, see
+//! [`crate::account`]):
+//!
+//! 1. the domain search (v1: it matches every domain of an organization; v2's search
+//!    matches the primary domain only) — the name is known: `on_partial`;
+//! 2. together: `GET /v2/companies/{id}/relationships` (strongest first, whatever the
+//!    headcount) and `GET /v2/companies/{id}/list-entries` (every list row with Status,
+//!    Owners and Amount). The pill is complete: 3 calls.
+//! 3. the opened card adds the organization (activity, people, opportunities) and its
+//!    field values (time in status), then its opportunities.
+//!
+//! With a v1-only key, the page view reads relationship strengths only for the
+//! [`PILL_PEOPLE`] people most recently in touch (v1 has one call per person, and people
+//! without interactions have none), with the organization and its field values for the
+//! lists: at most 8 calls. The opened card reads the others, most recently in touch first,
+//! up to [`MAX_PEOPLE`], and stops early when what is found cannot be beaten (strength 1.0
+//! is the maximum). v1 gives no other bound on a strength, so the pill's connection is the
+//! best of those read, a lower bound (`people_checked` < `people_total`, and the pill says
+//! "at least"), and the card's (the same or stronger) replaces it when opened.
+//!
+//! The context every card needs (whoami, lists, fields, the team) is remembered for hours
+//! by the client's [`crate::account::Account`] (persisted by the extension and the CLI),
+//! so a page view does not pay for it.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use futures::StreamExt;
+use futures::future::join_all;
+use serde::de::DeserializeOwned;
+
+use affinity_api::clock::unix_ms;
+use affinity_api::endpoints::{self, DetailOptions, Endpoint, EntityRef, FieldsQuery, SearchQuery};
+use affinity_api::models::{
+    Field, FieldValue, FieldValueData, List, ListEntryRef, Organization, Person, PersonType, RelationshipStrength,
+    Timestamp, ValueType, WhoAmI,
+};
+use affinity_api::transport::{MaybeSend, MaybeSync, Transport};
+use affinity_api::{Error, decode, v2};
+
+use crate::account::{Feature, LensClient};
+use crate::card::*;
+use crate::page::{CompanyHint, PageHints};
+
+/// How many pages of search results to read before giving up on an exact match.
+const MAX_SEARCH_PAGES: usize = 3;
+/// Relationship strengths are read for at most this many of an organization's people,
+/// the most recently in touch first (v1).
+pub const MAX_PEOPLE: usize = 50;
+/// v1, a page view: strengths of this many people, the most recently in touch.
+pub const PILL_PEOPLE: usize = 4;
+/// Connections shown on a card.
+const TOP_CONNECTIONS: usize = 5;
+/// Relationships asked of v2 (strongest first): enough for the top connections.
+const RELATIONSHIPS_PAGE: u32 = 20;
+/// Opportunities shown on a card, the most recent first.
+const MAX_OPPORTUNITIES: usize = 10;
+/// Opportunities whose Status an opened card reads: one call each (v1 and v2 alike), so the
+/// most recent ones only, and an opened card costs at most 8 calls with API v2 however many
+/// opportunities the company has.
+pub const OPPORTUNITY_STATUSES: usize = 2;
+/// The highest strength Affinity gives: nobody can beat a connection this strong.
+const MAX_STRENGTH: f64 = 1.0;
+
+/// Looks `query` up and returns its whole card. Never fails: errors become a card with
+/// `status: error`, so that every caller can show something.
+pub async fn lookup_card<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    query: &Query,
+) -> Card {
+    lookup_card_with(client, query, |_| {}).await
+}
+
+/// Like [`lookup_card`], handing a partial card (identity only) to `on_partial` as soon as
+/// the first round has found the entity, so that a UI can show the name at once.
+pub async fn lookup_card_with<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    query: &Query,
+    on_partial: impl FnMut(&Card),
+) -> Card {
+    lookup_card_hinted(client, query, &PageHints::default(), on_partial).await
+}
+
+/// Like [`lookup_card_with`], with what the page showed: a LinkedIn profile's name is
+/// searched instead of its URL's slug, and several persons of that name are told apart
+/// by their current company (the hint, with its LinkedIn slug, or the headline's "… at
+/// Company"; see [`CompanyHint`]) matched against their organizations and their email
+/// domains. The card says what the match rests on (`matched_on`) and who the profile shows
+/// (`page_person`).
+pub async fn lookup_card_hinted<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    query: &Query,
+    hints: &PageHints,
+    on_partial: impl FnMut(&Card),
+) -> Card {
+    lookup(client, query, hints, Phase::Card, on_partial).await
+}
+
+/// Looks `query` up for `phase`: [`Phase::Pill`] for a page view (what the pill shows, for
+/// the fewest calls), [`Phase::Card`] for the whole card (after a pill of the same query it
+/// costs only what the pill did not ask). Counted in the account's usage.
+pub async fn lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    query: &Query,
+    hints: &PageHints,
+    phase: Phase,
+    mut on_partial: impl FnMut(&Card),
+) -> Card {
+    let key = format!("{:?}:{}", query.kind, query.value);
+    client.account().count_lookup(&key, phase == Phase::Pill, unix_ms());
+    let (client, observation) = client.observed();
+    // Boxed: the look-up's future is large (many requests in flight at once).
+    let mut card = match Box::pin(try_lookup(&client, query, hints, phase, &mut on_partial)).await {
+        Ok(card) => card,
+        Err(e) => Card::from_error(query.clone(), &e),
+    };
+    card.phase = phase;
+    // Affinity could not be reached and the cache stood in: say so, and as of when.
+    if let Some(ms) = observation.stale_since_ms() {
+        card.stale = true;
+        card.fetched_at = crate::card::iso_from_ms(ms);
+    }
+    card
+}
+
+// ---- the context, remembered by the account ------------------------------------------------
+
+/// What every card needs: who the key is (for links into Affinity) and the team (to tell
+/// colleagues from contacts).
+struct Context {
+    whoami: Option<WhoAmI>,
+    team: HashMap<i64, PersonRef>,
+}
+
+/// The lists and fields (v1: list names, which field is Status, Owners, Amount).
+#[derive(Default)]
+struct Schema {
+    lists: Vec<List>,
+    fields: Vec<Field>,
+}
+
+/// A context answer from the account's memory (unless a refresh or a write came since it
+/// was kept: the client's `fresh_after` mark), else from Affinity (then remembered, as it
+/// came).
+async fn remembered<T, R>(client: &LensClient<T>, key: &str, endpoint: Endpoint<R>) -> Result<R, Error>
+where
+    T: Transport + MaybeSend + MaybeSync + 'static,
+    R: DeserializeOwned,
+{
+    if let Some(body) = client.account().context(key, unix_ms(), client.fresh_after_ms())
+        && let Ok(value) = decode(&body)
+    {
+        return Ok(value);
+    }
+    fetch_context(client, key, endpoint).await
+}
+
+/// Asks Affinity for a context answer, and remembers its body.
+async fn fetch_context<T, R>(client: &LensClient<T>, key: &str, endpoint: Endpoint<R>) -> Result<R, Error>
+where
+    T: Transport + MaybeSend + MaybeSync + 'static,
+    R: DeserializeOwned,
+{
+    let body = client.execute(&endpoint.returning::<serde_json::Value>()).await?.to_string();
+    let value = decode(&body)?;
+    client.account().keep_context(key, body, unix_ms());
+    Ok(value)
+}
+
+async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensClient<T>) -> Option<WhoAmI> {
+    remembered(client, "/auth/whoami", endpoints::whoami()).await.ok()
+}
+
+/// Who the key is and the team: `GET /v2/users` (beside whoami) when the key may, else the
+/// persons of the key user's email domain who are internal. Both remembered.
+async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensClient<T>) -> Result<Context, Error> {
+    let account = client.account();
+    let remembered_team: Option<Vec<PersonRef>> =
+        account.context("team", unix_ms(), client.fresh_after_ms()).and_then(|body| decode(&body).ok());
+    if let Some(team) = remembered_team {
+        let who = whoami(client).await;
+        return Ok(Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect() });
+    }
+    let users = async {
+        let users = client.v2_items(v2::endpoints::users(), 20);
+        via_v2(client, Feature::Users, users).await
+    };
+    let (who, users) = futures::join!(whoami(client), users);
+    let team: Result<Vec<PersonRef>, Error> = match users {
+        Some(users) => users.map(|users| {
+            users.into_iter().map(|u| PersonRef { id: u.id, name: u.name(), email: u.primary_email_address }).collect()
+        }),
+        None => v1_team(client, who.as_ref()).await,
+    };
+    if let Ok(team) = &team
+        && let Ok(body) = serde_json::to_string(team)
+    {
+        account.keep_context("team", body, unix_ms());
+    }
+    // Without the team no connection can be told: an error (a rate limit, an outage) is the
+    // card's, as any answer it needs.
+    Ok(Context { whoami: who, team: team?.into_iter().map(|p| (p.id, p)).collect() })
+}
+
+/// v1: the internal persons of the key user's email domain.
+async fn v1_team<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    who: Option<&WhoAmI>,
+) -> Result<Vec<PersonRef>, Error> {
+    let Some(domain) = who.and_then(|w| w.user.email.as_deref()).and_then(|e| e.split_once('@')).map(|(_, d)| d) else {
+        return Ok(Vec::new());
+    };
+    let page = client.execute(&endpoints::search_persons(&SearchQuery::term(domain))).await?;
+    Ok(page.items.iter().filter(|p| p.person_type == PersonType::INTERNAL).map(person_ref).collect())
+}
+
+async fn schema<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensClient<T>) -> Result<Schema, Error> {
+    let (lists, fields) = futures::join!(lists(client), fields(client));
+    Ok(Schema { lists: lists?, fields: fields? })
+}
+
+/// The firm's lists and fields, remembered with the account's context (the card's list
+/// picker asks for them too).
+pub async fn lists_and_fields<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+) -> Result<(Vec<List>, Vec<Field>), Error> {
+    let s = schema(client).await?;
+    Ok((s.lists, s.fields))
+}
+
+async fn lists<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensClient<T>) -> Result<Vec<List>, Error> {
+    remembered(client, "/lists", endpoints::lists()).await
+}
+
+async fn fields<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensClient<T>) -> Result<Vec<Field>, Error> {
+    remembered(client, "/fields", endpoints::fields(&FieldsQuery::default())).await
+}
+
+/// The schema, asked again (not from memory) when an entry is on a list it does not know:
+/// a list created since it was remembered.
+async fn schema_for<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    entries: &[ListEntryRef],
+    read: Option<Result<Schema, Error>>,
+) -> Result<Schema, Error> {
+    let known = match read {
+        Some(known) => known?,
+        None => schema(client).await?,
+    };
+    if entries.iter().all(|e| known.lists.iter().any(|l| l.id == e.list_id)) {
+        return Ok(known);
+    }
+    let (lists, fields) = futures::join!(
+        fetch_context(client, "/lists", endpoints::lists()),
+        fetch_context(client, "/fields", endpoints::fields(&FieldsQuery::default()))
+    );
+    Ok(Schema { lists: lists?, fields: fields? })
+}
+
+/// Asks a v2 endpoint when the key may: `Some(answer)`, or `None` to use v1 (the key was
+/// found without it lately, or it just said so: 403, 404, an unreadable answer).
+async fn via_v2<T, R>(
+    client: &LensClient<T>,
+    feature: Feature,
+    request: impl Future<Output = Result<R, Error>>,
+) -> Option<Result<R, Error>>
+where
+    T: Transport + MaybeSend + MaybeSync + 'static,
+{
+    let account = client.account();
+    if !account.may_try(feature, unix_ms()) {
+        return None;
+    }
+    let result = request.await;
+    if account.learn(feature, &result, unix_ms()) { None } else { Some(result) }
+}
+
+// ---- the query kinds ------------------------------------------------------------------------
+
+async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    query: &Query,
+    hints: &PageHints,
+    phase: Phase,
+    on_partial: &mut impl FnMut(&Card),
+) -> Result<Card, Error> {
+    match query.kind {
+        QueryKind::Domain => {
+            // The people at the domain are needed only for v1's strengths: started at once
+            // when the key has no v2 relationships.
+            let v1_people = !client.account().may_try(Feature::CompanyRelationships, unix_ms());
+            let people = async {
+                match v1_people {
+                    true => Some(people_at(client, Some(&query.value), phase).await),
+                    false => None,
+                }
+            };
+            let (found, ctx, people) =
+                futures::join!(organizations_with_domain(client, &query.value), context(client), people);
+            let ctx = ctx?;
+            match found?.as_slice() {
+                [] => Ok(Card::new(query.clone(), CardStatus::NotFound)),
+                [one] => {
+                    let partial = Card {
+                        entity: Some(org_entity(one, &ctx)),
+                        matched_on: Some(MatchBasis::Domain),
+                        ..Card::new(query.clone(), CardStatus::Matched)
+                    };
+                    on_partial(&partial);
+                    let org = OrgStart { id: one.id, domain: Some(query.value.clone()), detail: None, people };
+                    Box::pin(organization_card(client, partial, org, &ctx, phase)).await
+                }
+                many => Ok(Card {
+                    candidates: many.iter().map(|o| org_entity(o, &ctx)).collect(),
+                    ..Card::new(query.clone(), CardStatus::Ambiguous)
+                }),
+            }
+        }
+        QueryKind::OrganizationId => {
+            let id = parse_id(&query.value)?;
+            let (org, ctx) = futures::join!(client.execute(&org_detail(id)), context(client));
+            let ctx = ctx?;
+            let org = match org {
+                Ok(org) => org,
+                Err(Error::NotFound { .. }) => return Ok(Card::new(query.clone(), CardStatus::NotFound)),
+                Err(e) => return Err(e),
+            };
+            let partial = Card {
+                entity: Some(org_entity(&org, &ctx)),
+                matched_on: Some(MatchBasis::Id),
+                ..Card::new(query.clone(), CardStatus::Matched)
+            };
+            on_partial(&partial);
+            let domain = org.all_domains().into_iter().next();
+            let start = OrgStart { id, domain, detail: Some(org), people: None };
+            Box::pin(organization_card(client, partial, start, &ctx, phase)).await
+        }
+        QueryKind::Email => {
+            let (found, ctx) = futures::join!(
+                client.execute(&endpoints::search_persons(&SearchQuery::term(&query.value))),
+                context(client)
+            );
+            let ctx = ctx?;
+            let exact: Vec<Person> = found?
+                .items
+                .into_iter()
+                .filter(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(&query.value)))
+                .collect();
+            person_result(client, query, exact, &ctx, on_partial, MatchBasis::Email, None, phase).await
+        }
+        QueryKind::PersonId => {
+            let id = parse_id(&query.value)?;
+            let (found, ctx) = futures::join!(client.execute(&person_detail(id)), context(client));
+            let ctx = ctx?;
+            match found {
+                Ok(p) => person_result(client, query, vec![p], &ctx, on_partial, MatchBasis::Id, None, phase).await,
+                Err(Error::NotFound { .. }) => Ok(Card::new(query.clone(), CardStatus::NotFound)),
+                Err(e) => Err(e),
+            }
+        }
+        QueryKind::LinkedinPerson | QueryKind::LinkedinCompany => {
+            // v1 has no LinkedIn field: the name the page shows (or the URL's slug) is
+            // searched, and only a single match is taken as the entity.
+            let name = hints
+                .name
+                .as_deref()
+                .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| linkedin_name(&query.value));
+            if query.kind == QueryKind::LinkedinCompany {
+                let (page, ctx) = futures::join!(
+                    client.execute(&endpoints::search_organizations(&SearchQuery::term(&name))),
+                    context(client)
+                );
+                let ctx = ctx?;
+                let page = page?;
+                let exact: Vec<&Organization> =
+                    page.items.iter().filter(|o| o.name.eq_ignore_ascii_case(&name)).collect();
+                return match exact.as_slice() {
+                    [] => Ok(Card::new(query.clone(), CardStatus::NotFound)),
+                    [one] => {
+                        let partial = Card {
+                            entity: Some(org_entity(one, &ctx)),
+                            matched_on: Some(MatchBasis::NameOnly),
+                            ..Card::new(query.clone(), CardStatus::Matched)
+                        };
+                        on_partial(&partial);
+                        let domain = one.all_domains().into_iter().next();
+                        let start = OrgStart { id: one.id, domain, detail: None, people: None };
+                        Box::pin(organization_card(client, partial, start, &ctx, phase)).await
+                    }
+                    many => Ok(Card {
+                        candidates: many.iter().map(|o| org_entity(o, &ctx)).collect(),
+                        ..Card::new(query.clone(), CardStatus::Ambiguous)
+                    }),
+                };
+            }
+            let search = SearchQuery { with_current_organizations: true, ..SearchQuery::term(&name) };
+            let (page, ctx) = futures::join!(client.execute(&endpoints::search_persons(&search)), context(client));
+            let ctx = ctx?;
+            let exact: Vec<Person> = page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
+            let employer = hints.employer();
+            let mut page_person = PagePerson {
+                name: name.clone(),
+                company: employer.as_ref().map(|e| e.name.clone()),
+                organization: None,
+            };
+            // The company the page names picks one of several namesakes (or vouches for the
+            // only one).
+            let (found, basis) = match &employer {
+                Some(company) if !exact.is_empty() => {
+                    let at = at_company(client, &exact, company).await;
+                    match at.len() {
+                        0 => (exact, MatchBasis::NameOnly),
+                        _ => (at, MatchBasis::NameAndCompany),
+                    }
+                }
+                _ => (exact, MatchBasis::NameOnly),
+            };
+            // Nobody of that name: the card offers to add them, linked to their company's
+            // organization (looked up for the opened card only).
+            if found.is_empty()
+                && phase == Phase::Card
+                && let Some(company) = &employer
+            {
+                page_person.organization = organization_named(client, company).await?.map(|o| org_entity(&o, &ctx));
+            }
+            person_result(client, query, found, &ctx, on_partial, basis, Some(page_person), phase).await
+        }
+    }
+}
+
+/// The candidates who work at `company`: by their current organizations (name, domains
+/// or LinkedIn slug, see [`CompanyHint::is_organization`]), or by a work email at a domain
+/// that spells the company's name.
+async fn at_company<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    candidates: &[Person],
+    company: &CompanyHint,
+) -> Vec<Person> {
+    let checks = candidates.iter().map(|p| async move {
+        let by_email = p.emails.iter().filter_map(|e| e.rsplit_once('@')).any(|(_, d)| company.owns_email_domain(d));
+        if by_email {
+            return true;
+        }
+        let org_ids = p.current_organization_ids.clone().or(p.organization_ids.clone()).unwrap_or_default();
+        let orgs = join_all(org_ids.iter().map(|id| client.get_organization(*id))).await;
+        orgs.into_iter().filter_map(Result::ok).any(|o| company.is_organization(&o.name, &o.all_domains()))
+    });
+    let works_there = join_all(checks).await;
+    candidates.iter().zip(works_there).filter(|(_, yes)| *yes).map(|(p, _)| p.clone()).collect()
+}
+
+/// The one organization that is `company` (searched by its name), if there is exactly one.
+async fn organization_named<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    company: &CompanyHint,
+) -> Result<Option<Organization>, Error> {
+    let page = client.execute(&endpoints::search_organizations(&SearchQuery::term(company.core_name()))).await?;
+    let mut named = page.items.into_iter().filter(|o| company.is_organization(&o.name, &o.all_domains()));
+    Ok(match (named.next(), named.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    })
+}
+
+fn parse_id(value: &str) -> Result<i64, Error> {
+    value.trim().parse().map_err(|_| Error::Invalid { status: 0, message: format!("{value:?} is not an id") })
+}
+
+/// "jane-doe-123" → "jane doe"; trailing numeric or hash-like parts are dropped.
+pub fn linkedin_name(url: &str) -> String {
+    let slug = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    let parts: Vec<&str> =
+        slug.split('-').filter(|p| !p.is_empty() && !p.chars().any(|c| c.is_ascii_digit())).collect();
+    parts.join(" ")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn person_result<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    query: &Query,
+    found: Vec<Person>,
+    ctx: &Context,
+    on_partial: &mut impl FnMut(&Card),
+    basis: MatchBasis,
+    page_person: Option<PagePerson>,
+    phase: Phase,
+) -> Result<Card, Error> {
+    let card = |status| Card { page_person: page_person.clone(), ..Card::new(query.clone(), status) };
+    match found.as_slice() {
+        [] => Ok(card(CardStatus::NotFound)),
+        [one] => {
+            let partial =
+                Card { entity: Some(person_entity(one, ctx)), matched_on: Some(basis), ..card(CardStatus::Matched) };
+            on_partial(&partial);
+            Box::pin(person_card(client, partial, one, ctx, phase)).await
+        }
+        many => {
+            Ok(Card { candidates: many.iter().map(|p| person_entity(p, ctx)).collect(), ..card(CardStatus::Ambiguous) })
+        }
+    }
+}
+
+/// Every organization whose `domain` or `domains` is exactly `domain`. The search matches
+/// parts of names and domains, so its results hold near-misses and may run over pages.
+async fn organizations_with_domain<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    domain: &str,
+) -> Result<Vec<Organization>, Error> {
+    let pages = client.pages(endpoints::search_organizations(&SearchQuery::term(domain))).take(MAX_SEARCH_PAGES);
+    let mut pages = std::pin::pin!(pages);
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        found.extend(page?.items.into_iter().filter(|o| has_domain(o, domain)));
+    }
+    Ok(found)
+}
+
+/// Whether `domain` is exactly one of the organization's domains.
+pub fn has_domain(org: &Organization, domain: &str) -> bool {
+    org.all_domains().iter().any(|d| d.eq_ignore_ascii_case(domain))
+}
+
+fn app_url(ctx: &Context, path: &str) -> Option<String> {
+    let sub = &ctx.whoami.as_ref()?.tenant.subdomain;
+    (!sub.is_empty()).then(|| format!("https://{sub}.affinity.co/{path}"))
+}
+
+fn org_entity(org: &Organization, ctx: &Context) -> CardEntity {
+    CardEntity {
+        kind: EntityKind::Organization,
+        id: org.id,
+        name: org.name.clone(),
+        domains: org.all_domains(),
+        emails: Vec::new(),
+        affinity_url: app_url(ctx, &format!("companies/{}", org.id)),
+    }
+}
+
+fn person_entity(p: &Person, ctx: &Context) -> CardEntity {
+    CardEntity {
+        kind: EntityKind::Person,
+        id: p.id,
+        name: p.name(),
+        domains: Vec::new(),
+        emails: p.emails.clone(),
+        affinity_url: app_url(ctx, &format!("persons/{}", p.id)),
+    }
+}
+
+fn person_ref(p: &Person) -> PersonRef {
+    PersonRef { id: p.id, name: p.name(), email: p.email().map(str::to_owned) }
+}
+
+fn v2_person_ref(p: &v2::PersonData) -> PersonRef {
+    PersonRef { id: p.id, name: p.name(), email: p.primary_email_address.clone() }
+}
+
+/// The organization with what the card shows of it (people, list entries, activity with
+/// the colleagues in it, opportunities): one URL for the pill and the card, so that the
+/// card reuses the pill's answer.
+fn org_detail(id: i64) -> endpoints::Endpoint<Organization> {
+    let options =
+        DetailOptions { with_interaction_dates: true, with_interaction_persons: true, with_opportunities: true };
+    endpoints::organization(id, options)
+}
+
+fn person_detail(id: i64) -> endpoints::Endpoint<Person> {
+    let options =
+        DetailOptions { with_interaction_dates: true, with_interaction_persons: true, with_opportunities: true };
+    endpoints::person(id, options)
+}
+
+fn latest(p: &Person) -> Option<Timestamp> {
+    p.interaction_dates.as_ref().and_then(|d| d.last_interaction_date.or(d.last_email_date).or(d.last_event_date))
+}
+
+/// The people whose email is at `domain`: those with interactions (with their dates), and
+/// (for the whole card) all of them. Persons without interactions have no strengths.
+#[derive(Default)]
+struct PeopleAt {
+    all: Vec<Person>,
+    active: Vec<Person>,
+}
+
+async fn people_at<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    domain: Option<&str>,
+    phase: Phase,
+) -> PeopleAt {
+    let Some(domain) = domain else { return PeopleAt::default() };
+    let at_domain =
+        |p: &Person| p.emails.iter().any(|e| e.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)));
+    let all = async {
+        match phase {
+            Phase::Card => client.execute(&endpoints::search_persons(&SearchQuery::term(domain))).await,
+            Phase::Pill => Ok(Default::default()),
+        }
+    };
+    let (all, active) = futures::join!(
+        all,
+        client.execute(&endpoints::search_persons(&SearchQuery {
+            with_interaction_dates: true,
+            ..SearchQuery::term(domain)
+        }))
+    );
+    let mut active: Vec<Person> = active.map(|p| p.items).unwrap_or_default().into_iter().filter(at_domain).collect();
+    // Most recently in touch first (then by id: the same order on every look-up).
+    active.sort_by_key(|p| (std::cmp::Reverse(latest(p)), p.id));
+    PeopleAt { all: all.map(|p| p.items).unwrap_or_default().into_iter().filter(at_domain).collect(), active }
+}
+
+/// Strongest first; ties in a fixed order (contact, then colleague), whichever API they
+/// came from.
+fn rank(connections: &mut Vec<Connection>) {
+    connections.sort_by(|a, b| {
+        b.strength
+            .total_cmp(&a.strength)
+            .then(a.contact.id.cmp(&b.contact.id))
+            .then(a.colleague.id.cmp(&b.colleague.id))
+    });
+    connections.truncate(TOP_CONNECTIONS);
+}
+
+/// Whether no one else can change the top `needed` connections: they are all as strong as
+/// a strength can be.
+fn settled(connections: &[Connection], needed: usize) -> bool {
+    connections.len() >= needed && connections.iter().take(needed).all(|c| c.strength >= MAX_STRENGTH)
+}
+
+/// The connections in v2 relationships: pairs of a colleague and someone else.
+fn v2_connections(relationships: &[v2::Relationship], team: &HashMap<i64, PersonRef>) -> Vec<Connection> {
+    let mut out: Vec<Connection> = relationships
+        .iter()
+        .filter_map(|r| {
+            let (colleague, contact) = match (team.get(&r.person1.id), team.get(&r.person2.id)) {
+                (Some(c), None) => (c, &r.person2),
+                (None, Some(c)) => (c, &r.person1),
+                _ => return None,
+            };
+            Some(Connection {
+                colleague: colleague.clone(),
+                contact: v2_person_ref(contact),
+                strength: r.interaction_score,
+            })
+        })
+        .collect();
+    rank(&mut out);
+    out
+}
+
+async fn maybe<F: Future>(wanted: bool, work: F) -> Option<F::Output> {
+    match wanted {
+        true => Some(work.await),
+        false => None,
+    }
+}
+
+type Strengths = Vec<(i64, Result<Vec<RelationshipStrength>, Error>)>;
+
+/// v1: the people at the domain (unless the lookup has them) and the strengths of the
+/// [`PILL_PEOPLE`] most recently in touch.
+async fn pill_strengths<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    people: Option<PeopleAt>,
+    domain: Option<&str>,
+    phase: Phase,
+) -> (PeopleAt, Strengths) {
+    let people = match people {
+        Some(p) => p,
+        None => people_at(client, domain, phase).await,
+    };
+    let ids: Vec<i64> = people.active.iter().take(PILL_PEOPLE).map(|p| p.id).collect();
+    let strengths =
+        join_all(ids.iter().map(|pid| client.execute(&endpoints::relationship_strengths(*pid, None)))).await;
+    (people, ids.into_iter().zip(strengths).collect())
+}
+
+/// Where an organization's card starts from.
+struct OrgStart {
+    id: i64,
+    /// The domain its people are found by (v1 strengths).
+    domain: Option<String>,
+    /// The organization as [`org_detail`] reads it, when the lookup had it already.
+    detail: Option<Organization>,
+    /// v1: the people at the domain, when the lookup started reading them.
+    people: Option<PeopleAt>,
+}
+
+async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    mut card: Card,
+    start: OrgStart,
+    ctx: &Context,
+    phase: Phase,
+) -> Result<Card, Error> {
+    let id = start.id;
+    let full = phase == Phase::Card;
+    let account = client.account();
+    // What v1 will be asked for starts with v2's requests: the organization (people,
+    // entries, activity, opportunities) and its field values (Status, Owners and Amount on
+    // v1, time in status on both) for the opened card, and what the key has no v2 for.
+    let v1_lists = !account.may_try(Feature::CompanyListEntries, unix_ms());
+    let v1_strengths = !account.may_try(Feature::CompanyRelationships, unix_ms());
+    let known_detail = start.detail.clone();
+    let detail = || async {
+        match &known_detail {
+            Some(d) => Ok(d.clone()),
+            None => client.execute(&org_detail(id)).await,
+        }
+    };
+    let values = || client.execute(&endpoints::field_values(EntityRef::Organization(id)));
+    let domain = start.domain.as_deref();
+    let (relationships, entries, early_detail, early_values, early_strengths, early_schema) = futures::join!(
+        via_v2(
+            client,
+            Feature::CompanyRelationships,
+            client.v2_items(v2::endpoints::company_relationships(id, RELATIONSHIPS_PAGE), 1)
+        ),
+        via_v2(client, Feature::CompanyListEntries, client.v2_items(v2::endpoints::company_list_entries(id), 5)),
+        maybe(full || v1_lists || v1_strengths || start.detail.is_some(), detail()),
+        maybe(full || v1_lists, values()),
+        maybe(v1_strengths, pill_strengths(client, start.people, domain, phase)),
+        maybe(v1_lists || full, schema(client)),
+    );
+    let relationships = relationships.transpose()?;
+    let entries = entries.transpose()?;
+    // v2 said no (first time for this key): v1 for that part.
+    let detail = match early_detail {
+        Some(d) => Some(d?),
+        None if relationships.is_none() || entries.is_none() => Some(detail().await?),
+        None => None,
+    };
+    let values = match early_values {
+        Some(v) => v?,
+        None if entries.is_none() => values().await?,
+        None => Vec::new(),
+    };
+    let v1 = match early_strengths {
+        Some(found) => Some(found),
+        None if relationships.is_none() => Some(pill_strengths(client, None, domain, phase).await),
+        None => None,
+    };
+    let (people, mut strengths) = match v1 {
+        Some((people, strengths)) => (Some(people), strengths),
+        None => (None, Vec::new()),
+    };
+    if let Some(org) = &detail {
+        card.entity = Some(org_entity(org, ctx));
+    }
+    let members: Vec<i64> = detail.as_ref().and_then(|o| o.person_ids.clone()).unwrap_or_default();
+
+    // Connections.
+    match (&relationships, &people) {
+        (Some(rels), _) => {
+            card.connections = v2_connections(rels, &ctx.team);
+            if detail.is_some() {
+                // v2's relationships cover every person.
+                card.people_total = Some(members.len());
+                card.people_checked = Some(members.len());
+            }
+        }
+        (None, Some(people)) => {
+            let known: HashMap<i64, &Person> =
+                people.all.iter().chain(people.active.iter()).map(|p| (p.id, p)).collect();
+            let connections_of = |strengths: &Strengths| {
+                let mut out = Vec::new();
+                for (pid, result) in strengths.iter().filter(|(pid, _)| members.contains(pid)) {
+                    for s in result.as_ref().map(Vec::as_slice).unwrap_or_default() {
+                        let Some(colleague) = ctx.team.get(&s.internal_id) else { continue };
+                        let contact = match known.get(pid) {
+                            Some(p) => person_ref(p),
+                            None => PersonRef { id: *pid, name: String::new(), email: None },
+                        };
+                        out.push(Connection { colleague: colleague.clone(), contact, strength: s.strength });
+                    }
+                }
+                rank(&mut out);
+                out
+            };
+            if full && !settled(&connections_of(&strengths), TOP_CONNECTIONS) {
+                // The others who can change the answer: the rest of the active people at the
+                // domain, then members the domain search could not vouch for (no email at
+                // the domain), up to the cap.
+                let read: Vec<i64> = strengths.iter().map(|(id, _)| *id).collect();
+                let mut more: Vec<i64> = people
+                    .active
+                    .iter()
+                    .map(|p| p.id)
+                    .filter(|id| !read.contains(id) && members.contains(id))
+                    .collect();
+                let seen: Vec<i64> = people.all.iter().chain(people.active.iter()).map(|p| p.id).collect();
+                more.extend(members.iter().copied().filter(|m| !seen.contains(m)));
+                let room = MAX_PEOPLE.saturating_sub(read.iter().filter(|id| members.contains(id)).count());
+                more.truncate(room);
+                let got =
+                    join_all(more.iter().map(|pid| client.execute(&endpoints::relationship_strengths(*pid, None))))
+                        .await;
+                strengths.extend(more.into_iter().zip(got));
+            }
+            let mut connections = connections_of(&strengths);
+            // People without a matching email (no domain, another domain) are named one by one.
+            if full {
+                for c in connections.iter_mut().filter(|c| c.contact.name.is_empty()) {
+                    if let Ok(p) = client.execute(&endpoints::person(c.contact.id, DetailOptions::default())).await {
+                        c.contact = person_ref(&p);
+                    }
+                }
+            }
+            card.connections = connections;
+            let checked = strengths.iter().filter(|(id, _)| members.contains(id)).count();
+            // Members at the domain without interactions have no strengths to read: they
+            // count as checked.
+            let active: Vec<i64> = people.active.iter().map(|p| p.id).collect();
+            let idle = members
+                .iter()
+                .filter(|m| people.all.iter().any(|p| p.id == **m) && !active.contains(m))
+                .filter(|m| !strengths.iter().any(|(id, _)| id == *m))
+                .count();
+            card.people_total = Some(members.len());
+            card.people_checked = Some((checked + idle).min(members.len()));
+        }
+        (None, None) => {}
+    }
+
+    // Lists.
+    card.lists = match &entries {
+        Some(entries) => entries.iter().map(|e| v2_list_item(e, &values)).collect(),
+        None => {
+            let refs = detail.as_ref().and_then(|o| o.list_entries.clone()).unwrap_or_default();
+            let schema = schema_for(client, &refs, early_schema).await?;
+            refs.iter().map(|e| list_item(e, &schema, &values, &ctx.team)).collect()
+        }
+    };
+
+    // Activity (from the organization, read for the card or for v1's lists) and opportunities.
+    if let Some(i) = detail.as_ref().and_then(|o| o.interactions.as_ref()) {
+        card.activity = activity(i, &ctx.team);
+    }
+    if full {
+        let ids = detail.as_ref().and_then(|o| o.opportunity_ids.clone()).unwrap_or_default();
+        card.opportunities = opportunities(client, &ids, ctx).await?;
+    }
+    Ok(card)
+}
+
+/// The card's opportunities, the most recent (highest id) first: names and lists (v2 in one
+/// call where the key may, else one v1 call each), and the Status of the
+/// [`OPPORTUNITY_STATUSES`] most recent.
+async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    ids: &[i64],
+    ctx: &Context,
+) -> Result<Vec<CardOpportunity>, Error> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    ids.truncate(MAX_OPPORTUNITIES);
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let named = async {
+        if let Some(found) =
+            via_v2(client, Feature::Opportunities, client.v2_items(v2::endpoints::opportunities(&ids), 1)).await
+        {
+            return found.map(|o| o.into_iter().map(|o| (o.id, o.name, o.list_name)).collect::<Vec<_>>());
+        }
+        let (lists, found) =
+            futures::join!(lists(client), join_all(ids.iter().map(|id| client.execute(&endpoints::opportunity(*id)))));
+        let lists = lists?;
+        Ok(found
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|o| {
+                let list = o.list_entries.first().and_then(|e| lists.iter().find(|l| l.id == e.list_id));
+                (o.id, o.name, list.map(|l| l.name.clone()))
+            })
+            .collect())
+    };
+    let read = &ids[..ids.len().min(OPPORTUNITY_STATUSES)];
+    let statuses =
+        join_all(read.iter().map(|id| client.execute(&endpoints::field_values(EntityRef::Opportunity(*id)))));
+    // Which value is the Status: the fields say (remembered with the context).
+    let (named, statuses, fields) = futures::join!(named, statuses, fields(client));
+    let (named, fields) = (named?, fields?);
+    let status_of = |values: &[FieldValue]| {
+        values.iter().find_map(|v| {
+            let field = fields.iter().find(|f| f.id == v.field_id && f.name == "Status")?;
+            match v.data(Some(field.value_type)) {
+                FieldValueData::RankedDropdown(o) => Some(o.text),
+                FieldValueData::Dropdown(t) | FieldValueData::Text(t) => Some(t),
+                _ => None,
+            }
+        })
+    };
+    let statuses: HashMap<i64, Option<String>> =
+        read.iter().zip(statuses).map(|(id, v)| (*id, v.ok().and_then(|v| status_of(&v)))).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| named.iter().find(|(oid, ..)| oid == id))
+        .map(|(id, name, list_name)| CardOpportunity {
+            id: *id,
+            name: name.clone(),
+            list_name: list_name.clone(),
+            status: statuses.get(id).cloned().flatten(),
+            affinity_url: app_url(ctx, &format!("opportunities/{id}")),
+            status_skipped: !statuses.contains_key(id),
+        })
+        .collect())
+}
+
+/// The card's activity from `interactions`, naming the colleagues involved.
+fn activity(i: &affinity_api::models::Interactions, team: &HashMap<i64, PersonRef>) -> Activity {
+    let item = |r: &Option<affinity_api::models::InteractionRef>| {
+        r.as_ref().and_then(|r| {
+            r.date.map(|d| ActivityItem {
+                date: d.to_iso(),
+                people: r.person_ids.iter().filter_map(|id| team.get(id)).cloned().collect(),
+            })
+        })
+    };
+    Activity {
+        first_email: item(&i.first_email),
+        last_email: item(&i.last_email),
+        last_event: item(&i.last_event),
+        next_event: item(&i.next_event),
+        last_interaction: item(&i.last_interaction),
+    }
+}
+
+/// Since when a list entry's Status is what it is: when its value was last set (the
+/// value's `updated_at`, else `created_at`; Affinity changes a value in place when the
+/// Status changes). One call for every list of the entity, instead of one per Status field.
+fn status_since(values: &[FieldValue], status_field: i64, entry_id: i64) -> Option<String> {
+    values
+        .iter()
+        .find(|v| v.field_id == status_field && v.list_entry_id == Some(entry_id))
+        .and_then(|v| v.updated_at.or(v.created_at))
+        .map(|t| t.to_iso())
+}
+
+/// One list entry on the card from v1: list name, Status (and since when), Owners, Amount.
+fn list_item(
+    e: &ListEntryRef,
+    schema: &Schema,
+    values: &[FieldValue],
+    team: &HashMap<i64, PersonRef>,
+) -> CardListEntry {
+    let (entry_id, list_id) = (e.id, e.list_id);
+    let field_named = |name: &str| schema.fields.iter().find(|f| f.list_id == Some(list_id) && f.name == name);
+    let of_entry = |field: Option<&Field>| -> Vec<&FieldValue> {
+        field.map_or_else(Vec::new, |f| {
+            values.iter().filter(|v| v.field_id == f.id && v.list_entry_id == Some(entry_id)).collect()
+        })
+    };
+    let status_field = field_named("Status");
+    let status_value = of_entry(status_field).into_iter().next();
+    let status = status_value.and_then(|v| match v.data(status_field.map(|f| f.value_type)) {
+        FieldValueData::RankedDropdown(o) => Some(StatusValue { text: o.text, color: o.color.unwrap_or(0) }),
+        FieldValueData::Dropdown(t) => Some(StatusValue { text: t, color: 0 }),
+        _ => None,
+    });
+    let owners = of_entry(field_named("Owners"))
+        .into_iter()
+        .filter_map(|v| match v.data(Some(ValueType::PERSON)) {
+            FieldValueData::Person(id) => {
+                Some(team.get(&id).cloned().unwrap_or(PersonRef { id, name: format!("Person {id}"), email: None }))
+            }
+            _ => None,
+        })
+        .collect();
+    let amount = of_entry(field_named("Amount")).into_iter().find_map(|v| match v.data(Some(ValueType::NUMBER)) {
+        FieldValueData::Number(n) => Some(n),
+        FieldValueData::Other(serde_json::Value::Number(n)) => n.as_f64(),
+        _ => None,
+    });
+    CardListEntry {
+        list_id,
+        list_name: schema
+            .lists
+            .iter()
+            .find(|l| l.id == list_id)
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| format!("List {list_id}")),
+        entry_id,
+        added_at: e.created_at.map(|t| t.to_iso()),
+        status,
+        status_since: status_field.and_then(|f| status_since(values, f.id, entry_id)),
+        owners,
+        amount,
+    }
+}
+
+/// One list entry on the card from v2 (its fields carry Status, Owners and Amount by name;
+/// the time in status comes from v1's values, when the card has them).
+fn v2_list_item(e: &v2::ListEntry, values: &[FieldValue]) -> CardListEntry {
+    let status_field = e.field_named("Status");
+    let status = status_field
+        .and_then(|f| f.value.dropdown())
+        .map(|d| StatusValue { text: d.text, color: v2::color_number(d.color.as_deref()) });
+    let status_id = status_field.and_then(|f| f.id.strip_prefix("field-")?.parse::<i64>().ok());
+    let owners = e.field_named("Owners").map(|f| f.value.persons()).unwrap_or_default();
+    let owners = owners.iter().map(v2_person_ref).collect();
+    let amount = e.field_named("Amount").and_then(|f| f.value.number());
+    CardListEntry {
+        list_id: e.list_id,
+        list_name: if e.list_name.is_empty() { format!("List {}", e.list_id) } else { e.list_name.clone() },
+        entry_id: e.id,
+        added_at: e.created_at.map(|t| t.to_iso()),
+        status,
+        status_since: status_id.and_then(|f| status_since(values, f, e.id)),
+        owners,
+        amount,
+    }
+}
+
+async fn person_card<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    mut card: Card,
+    found: &Person,
+    ctx: &Context,
+    phase: Phase,
+) -> Result<Card, Error> {
+    let id = found.id;
+    let full = phase == Phase::Card;
+    let relationships = client.v2_items(v2::endpoints::person_relationships(id, RELATIONSHIPS_PAGE), 1);
+    let entries = client.v2_items(v2::endpoints::person_list_entries(id), 5);
+    let (relationships, entries) = futures::join!(
+        via_v2(client, Feature::PersonRelationships, relationships),
+        via_v2(client, Feature::PersonListEntries, entries)
+    );
+    let (relationships, entries) = (relationships.transpose()?, entries.transpose()?);
+    let need_detail = full || entries.is_none();
+    let (person, values, strengths, early_schema) = futures::join!(
+        async {
+            match need_detail {
+                true => client.execute(&person_detail(id)).await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match need_detail {
+                true => client.execute(&endpoints::field_values(EntityRef::Person(id))).await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match relationships.is_none() {
+                true => Some(client.execute(&endpoints::relationship_strengths(id, None)).await),
+                false => None,
+            }
+        },
+        maybe(entries.is_none(), schema(client)),
+    );
+    let (person, values) = (person?, values?.unwrap_or_default());
+    let shown = person.as_ref().unwrap_or(found);
+    card.entity = Some(person_entity(shown, ctx));
+    card.connections = match (&relationships, strengths) {
+        (Some(rels), _) => v2_connections(rels, &ctx.team),
+        (None, strengths) => {
+            let mut connections: Vec<Connection> = strengths
+                .and_then(Result::ok)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| {
+                    let colleague = ctx.team.get(&s.internal_id)?;
+                    Some(Connection { colleague: colleague.clone(), contact: person_ref(shown), strength: s.strength })
+                })
+                .collect();
+            rank(&mut connections);
+            connections
+        }
+    };
+    card.lists = match &entries {
+        Some(entries) => entries.iter().map(|e| v2_list_item(e, &values)).collect(),
+        None => {
+            let refs = person.as_ref().and_then(|p| p.list_entries.clone()).unwrap_or_default();
+            let schema = schema_for(client, &refs, early_schema).await?;
+            refs.iter().map(|e| list_item(e, &schema, &values, &ctx.team)).collect()
+        }
+    };
+    if let Some(i) = person.as_ref().and_then(|p| p.interactions.as_ref()) {
+        card.activity = activity(i, &ctx.team);
+    }
+    Ok(card)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(id: i64, domain: Option<&str>, domains: &[&str]) -> Organization {
+        Organization {
+            id,
+            name: format!("Org {id}"),
+            domain: domain.map(str::to_owned),
+            domains: domains.iter().map(|d| d.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn exact_domain_matching_ignores_near_misses() {
+        let cases = [
+            (org(1, Some("acme.com"), &[]), "acme.com", true),
+            (org(2, None, &["acme.io", "acme.com"]), "acme.com", true),
+            (org(3, Some("acme.com.au"), &[]), "acme.com", false),
+            (org(4, Some("notacme.com"), &[]), "acme.com", false),
+            (org(5, None, &[]), "acme.com", false),
+            (org(6, Some("ACME.com"), &[]), "acme.com", true),
+        ];
+        for (o, domain, want) in cases {
+            assert_eq!(has_domain(&o, domain), want, "org {} vs {domain}", o.id);
+        }
+    }
+
+    #[test]
+    fn linkedin_slugs_become_names() {
+        let cases = [
+            ("https://www.linkedin.com/in/jane-doe-123", "jane doe"),
+            ("https://www.linkedin.com/in/jane-doe", "jane doe"),
+            ("https://www.linkedin.com/in/jdoe-a1b2c3", "jdoe"),
+            ("https://www.linkedin.com/company/acme", "acme"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(linkedin_name(url), want, "{url}");
+        }
+    }
+
+    fn person(id: i64) -> PersonRef {
+        PersonRef { id, name: format!("P{id}"), email: None }
+    }
+
+    fn rel(a: i64, b: i64, score: f64) -> v2::Relationship {
+        let p = |id| v2::PersonData { id, ..Default::default() };
+        v2::Relationship { person1: p(a), person2: p(b), interaction_score: score, linked_in: None }
+    }
+
+    #[test]
+    fn v2_relationships_become_connections_between_a_colleague_and_a_contact() {
+        let team: HashMap<i64, PersonRef> = [(1, person(1)), (2, person(2))].into();
+        let rels = [rel(1, 10, 0.5), rel(11, 2, 0.9), rel(1, 2, 0.99), rel(10, 11, 0.95), rel(2, 12, 0.5)];
+        let c = v2_connections(&rels, &team);
+        let pairs: Vec<(i64, i64, f64)> = c.iter().map(|c| (c.colleague.id, c.contact.id, c.strength)).collect();
+        // Two colleagues, or two outsiders, are no connection; ties go by contact.
+        assert_eq!(pairs, [(2, 11, 0.9), (1, 10, 0.5), (2, 12, 0.5)]);
+    }
+
+    #[test]
+    fn only_connections_at_the_maximum_strength_settle_the_answer() {
+        let c = |s| Connection { colleague: person(1), contact: person(2), strength: s };
+        assert!(settled(&[c(1.0)], 1));
+        assert!(!settled(&[c(0.99)], 1));
+        assert!(!settled(&[c(1.0)], 2));
+        assert!(!settled(&[], 1));
+    }
+}

@@ -1,0 +1,23 @@
+//! Affinity Lens's gateway: one server a firm runs for everybody, serving Cards to the
+//! `<affinity-card>` web component and to extensions in team mode, with the Affinity key on
+//! the server.
+//!
+//! - [`gateway`]: callers identified (tokens, a trusted SSO header), origins checked, the
+//!   month's budget guarded, private lists hidden, a card deadline, metrics;
+//! - [`shared_state`]: what replicas share in Redis (cache, the key's per-minute window,
+//!   look-up locks, changes);
+//! - [`webhooks`]: which cached answers and cards an Affinity event touches.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use lens_gateway::gateway::{CallerAuth, Gateway, GatewayConfig};
+//! let mut config = GatewayConfig::new("https://api.affinity.co", "KEY");
+//! config.auth = CallerAuth::Tokens(vec!["a-caller-token-of-16+-chars".into()]);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8788").await?;
+//! Gateway::new(config).serve(listener).await
+//! # }
+//! ```
+
+pub mod gateway;
+pub mod shared_state;
+pub mod webhooks;

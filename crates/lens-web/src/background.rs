@@ -1,0 +1,1047 @@
+//! The background's decisions and state: every [`Request`] is decoded, checked against its
+//! sender and answered here. The browser's side (session storage, the extension-only
+//! store, the badge, messages to a tab) is a [`Host`], so that all of it runs natively in
+//! tests with a fake host and a fake transport; `background.js` only routes the browser's
+//! events to a [`Lens`] and gives it the host.
+//!
+//! - Settings reach the client once, by [`Lens::configure`], at start and when the options
+//!   page saves a new key or base URL; no call passes the key.
+//! - A page is planned once per page view ([`plan_page`]): its token stands for that plan
+//!   (kept in session storage, so a restarted worker still knows it).
+//! - One lookup per page view, shared by everyone who asks for it; its first round (the
+//!   identity) is available before the whole card.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+
+use affinity_api::cache::{CacheEntry, MemoryCache};
+use affinity_api::clock::unix_ms;
+use affinity_api::limiter::{LimiterConfig, LimiterState, MonthlyBudget, RateLimiter};
+use affinity_api::transport::{MaybeSend, MaybeSync, Transport};
+use affinity_api::{Client, ClientConfig};
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
+use lens_core::account::{Account, AccountState, fetch_card_ahead};
+use lens_core::actions::{Target, list_choices, perform};
+use lens_core::card::Phase;
+use lens_core::lookup;
+use lens_core::{Card, CardError, EntityKind, ErrorKind, LensClient, Query, QueryKind};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::plan::{Badge, PagePlan, PageView, When, paused_card, plan_page};
+use crate::protocol::{Answer, FRAME_SIZES, Origins, Reply, Request, Role, Sender, ToContent, Token};
+use crate::settings::{Position, Settings, check_base_url};
+use crate::team;
+
+/// What the background needs from the browser.
+#[allow(async_fn_in_trait)]
+pub trait Host: 'static {
+    /// The browser session's memory (`storage.session`): what a token stands for.
+    async fn session_get(&self, key: &str) -> Option<Value>;
+    async fn session_set(&self, key: &str, value: Value);
+    async fn session_remove(&self, keys: &[String]);
+    /// Keeps the settings where only the extension can read them.
+    async fn save_settings(&self, settings: &Settings);
+    /// The cache or limiter changed: persist [`Lens::export_state`] soon.
+    fn state_changed(&self);
+    /// The key or base URL changed: the persisted cache is another account's, drop it.
+    fn forget_state(&self);
+    fn set_badge(&self, tab_id: i64, badge: &Badge);
+    /// Sends a message to the tab's top frame (its content script).
+    fn to_content(&self, tab_id: i64, message: &ToContent);
+    /// The URL a tab shows.
+    async fn tab_url(&self, tab_id: i64) -> Option<String>;
+    /// 16 random bytes.
+    fn random(&self) -> [u8; 16];
+    /// Runs a future to its end, whoever waits for it.
+    fn spawn(&self, future: LocalBoxFuture<'static, ()>);
+}
+
+/// What survives a worker restart: the cache, the limiter and the refresh mark; never the
+/// key (the state is dropped when the key or base URL changes).
+#[derive(Serialize, Deserialize, Default)]
+struct PersistedState {
+    /// Whose state this is ([`account`] of the base URL and key).
+    #[serde(default)]
+    account: u64,
+    #[serde(default)]
+    cache: HashMap<String, CacheEntry>,
+    #[serde(default)]
+    limiter: LimiterState,
+    #[serde(default)]
+    fresh_after_ms: u64,
+    /// What the Lens learnt of the account: which v2 endpoints the key may call, the
+    /// context every card needs, the month's calls.
+    #[serde(default)]
+    memory: AccountState,
+}
+
+/// At most this much cached JSON is persisted (newest first).
+const PERSIST_BUDGET_BYTES: usize = 4 * 1024 * 1024;
+
+/// A fingerprint of the base URL and key (the key cannot be read back from it).
+fn account(base_url: &str, api_key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (base_url, api_key).hash(&mut h);
+    h.finish()
+}
+
+/// What a token stands for, in session storage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PageRecord {
+    view: PageView,
+    tab_id: Option<i64>,
+    /// A candidate of an ambiguous card the user picked.
+    #[serde(default)]
+    pick: Option<Target>,
+}
+
+type Pending = Shared<LocalBoxFuture<'static, Reply>>;
+
+struct Engine<T> {
+    client: LensClient<T>,
+    cache: Arc<MemoryCache>,
+    account: u64,
+}
+
+struct Inner<H, T> {
+    host: H,
+    origins: Origins,
+    new_transport: Box<dyn Fn() -> T>,
+    settings: RefCell<Settings>,
+    engine: RefCell<Result<Engine<T>, CardError>>,
+    /// State a previous worker left, used by the first client of its account.
+    restored: RefCell<Option<PersistedState>>,
+    /// token → (id, the lookup) and token → its first round.
+    lookups: RefCell<HashMap<Token, (u64, Phase, Pending)>>,
+    firsts: RefCell<HashMap<Token, Pending>>,
+    next_id: Cell<u64>,
+}
+
+/// The background: one client (one cache, one limiter) for every tab.
+pub struct Lens<H, T> {
+    inner: Rc<Inner<H, T>>,
+}
+
+impl<H, T> Clone for Lens<H, T> {
+    fn clone(&self) -> Self {
+        Lens { inner: self.inner.clone() }
+    }
+}
+
+fn expired() -> CardError {
+    CardError::new(ErrorKind::Expired, "This card has expired: reload the page.")
+}
+
+/// Team mode without a personal key: the gateway only reads (docs/design.md).
+fn writes_need_a_key() -> CardError {
+    CardError::new(
+        ErrorKind::NoKey,
+        "Team mode reads cards through your firm's gateway; to change Affinity from the card, add your own API key in the options.",
+    )
+}
+
+/// The account whose state (cache, limiter) is kept: the key's at its base URL, or in team
+/// mode the gateway's (with the personal key, if any, for writes).
+fn account_of(settings: &Settings) -> u64 {
+    match settings.gateway() {
+        Some(gateway) => account(&format!("team {gateway}"), &settings.api_key),
+        None => account(&settings.base_url, &settings.api_key),
+    }
+}
+
+fn no_key() -> CardError {
+    CardError::new(ErrorKind::NoKey, "Add your Affinity API key in the Lens options.")
+}
+
+impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
+    /// The background, with the settings as stored and the state a previous worker left
+    /// (`export_state`'s JSON).
+    pub fn new(
+        host: H,
+        origins: Origins,
+        new_transport: impl Fn() -> T + 'static,
+        settings: Settings,
+        state: Option<&str>,
+    ) -> Lens<H, T> {
+        let restored = state.and_then(|s| serde_json::from_str::<PersistedState>(s).ok());
+        let lens = Lens {
+            inner: Rc::new(Inner {
+                host,
+                origins,
+                new_transport: Box::new(new_transport),
+                settings: RefCell::new(Settings::default()),
+                engine: RefCell::new(Err(no_key())),
+                restored: RefCell::new(restored),
+                lookups: RefCell::new(HashMap::new()),
+                firsts: RefCell::new(HashMap::new()),
+                next_id: Cell::new(0),
+            }),
+        };
+        lens.configure(settings);
+        lens
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> Settings {
+        self.inner.settings.borrow().clone()
+    }
+
+    /// Takes new settings. A new key or base URL makes a new client (with the auth header
+    /// built once) and drops every page view's lookup and the persisted cache; a refused
+    /// base URL leaves no client, and every card says why.
+    pub fn configure(&self, settings: Settings) {
+        let inner = &self.inner;
+        let new_account = account_of(&settings);
+        let same = matches!(&*inner.engine.borrow(), Ok(e) if e.account == new_account);
+        *inner.settings.borrow_mut() = settings.clone();
+        if same {
+            return;
+        }
+        let had_client = inner.engine.borrow().is_ok();
+        inner.lookups.borrow_mut().clear();
+        inner.firsts.borrow_mut().clear();
+        // Team mode without a key still has an engine: its cache keeps the gateway's cards.
+        let engine = if settings.api_key.is_empty() && settings.gateway().is_none() {
+            Err(no_key())
+        } else {
+            check_base_url(&settings.base_url)
+                .map(|base_url| self.engine_for(&base_url, &settings.api_key, new_account))
+        };
+        if had_client {
+            inner.host.forget_state();
+        }
+        *inner.engine.borrow_mut() = engine;
+    }
+
+    fn engine_for(&self, base_url: &str, api_key: &str, account: u64) -> Engine<T> {
+        let restored = self.inner.restored.borrow_mut().take().filter(|r| r.account == account).unwrap_or_default();
+        let cache = Arc::new(MemoryCache::default());
+        cache.restore(restored.cache);
+        // Someone is waiting for the card: past a few seconds' wait, say when to retry instead.
+        let config = LimiterConfig { max_wait: Some(web_time::Duration::from_secs(5)), ..LimiterConfig::default() };
+        let limiter = Arc::new(RateLimiter::with_state(config, restored.limiter));
+        let builder =
+            Client::builder(ClientConfig::new(base_url, api_key), (self.inner.new_transport)()).cache(cache.clone());
+        let client = LensClient::new(builder.limiter(limiter), Arc::new(Account::with_state(restored.memory)));
+        client.restore_fresh_after(restored.fresh_after_ms);
+        Engine { client, cache, account }
+    }
+
+    /// The client for writes and the budget: in team mode, only with a personal key.
+    fn keyed_client(&self) -> Result<LensClient<T>, CardError> {
+        let settings = self.settings();
+        if settings.api_key.is_empty() && settings.gateway().is_some() {
+            return Err(writes_need_a_key());
+        }
+        self.client()
+    }
+
+    fn client(&self) -> Result<LensClient<T>, CardError> {
+        self.inner.engine.borrow().as_ref().map(|e| e.client.clone()).map_err(Clone::clone)
+    }
+
+    /// The month's budget as Affinity's last answer said it.
+    pub fn budget(&self) -> Option<MonthlyBudget> {
+        self.inner.engine.borrow().as_ref().ok()?.client.limiter().monthly()
+    }
+
+    /// The cache and limiter as JSON to persist, or `None` without a client.
+    pub fn export_state(&self) -> Option<String> {
+        let engine = self.inner.engine.borrow();
+        let e = engine.as_ref().ok()?;
+        let mut entries: Vec<(String, CacheEntry)> = e.cache.snapshot().into_iter().collect();
+        entries.sort_by_key(|e| std::cmp::Reverse(e.1.stored_at_ms));
+        let mut budget = PERSIST_BUDGET_BYTES;
+        let cache = entries
+            .into_iter()
+            .take_while(|(k, e)| {
+                let size = k.len() + e.body.len();
+                let fits = size <= budget;
+                budget = budget.saturating_sub(size);
+                fits
+            })
+            .collect();
+        let state = PersistedState {
+            account: e.account,
+            cache,
+            limiter: e.client.limiter().snapshot(),
+            fresh_after_ms: e.client.fresh_after_ms(),
+            memory: e.client.account().snapshot(),
+        };
+        serde_json::to_string(&state).ok()
+    }
+
+    /// Answers one message (any JSON) from `sender`: the reply's JSON.
+    pub async fn handle(&self, message: Value, sender: Sender) -> Value {
+        let request = match Request::decode(message) {
+            Ok(r) => r,
+            Err(reply) => return reply.to_value(),
+        };
+        let role = self.inner.origins.role(&sender);
+        if !request.allowed(&role) {
+            return Reply::bad_message("not from a sender that may send it").to_value();
+        }
+        self.answer(request, role).await.to_value()
+    }
+
+    async fn answer(&self, request: Request, role: Role) -> Reply {
+        let tab = match role {
+            Role::Content { tab_id, .. } => Some(tab_id),
+            Role::Extension { tab_id } => tab_id,
+            Role::Other => None,
+        };
+        let result = match request {
+            Request::Page { url, hints } => self.on_page(url, Request::clean_hints(hints), tab).await,
+            Request::Position { side, top } => {
+                let top = if top.is_finite() { top.clamp(0.0, 100_000.0).round() as u32 } else { 0 };
+                let next = Settings { position: Some(Position { side, top }), ..self.settings() };
+                self.save(next).await;
+                Ok(Answer::Ack {})
+            }
+            Request::Card { token, first, refresh, lookup, pick, full } => {
+                return self.on_card(token, first, refresh, lookup, pick, full).await;
+            }
+            Request::Act { token, target, action } => {
+                if self.page_of(&token).await.is_none() {
+                    return Reply(Err(expired()));
+                }
+                match self.keyed_client() {
+                    Err(e) => Err(e),
+                    Ok(client) => {
+                        let done = perform(&client, target, &action).await;
+                        self.inner.host.state_changed();
+                        done.map(|outcome| Answer::Done { outcome }).map_err(|e| CardError::from(&e))
+                    }
+                }
+            }
+            Request::Choices { token } => {
+                if self.page_of(&token).await.is_none() {
+                    return Reply(Err(expired()));
+                }
+                match self.keyed_client() {
+                    Err(e) => Err(e),
+                    Ok(client) => list_choices(&client)
+                        .await
+                        .map(|lists| Answer::Lists { lists })
+                        .map_err(|e| CardError::from(&e)),
+                }
+            }
+            Request::Expand { token, expanded } => {
+                if let Some(tab) = tab {
+                    self.inner.host.to_content(tab, &ToContent::Expand { token, expanded });
+                }
+                Ok(Answer::Ack {})
+            }
+            Request::Close { token } => {
+                if let Some(tab) = tab {
+                    self.inner.host.to_content(tab, &ToContent::Close { token });
+                }
+                Ok(Answer::Ack {})
+            }
+            Request::Tab { tab_id } => self.on_tab(tab_id).await,
+            Request::Pause { site, paused } => {
+                let site = site.trim().to_ascii_lowercase();
+                if site.is_empty() {
+                    return Reply::bad_message("lens:pause: no site");
+                }
+                let next = self.settings().with_paused(&site, paused);
+                let paused = next.paused.clone();
+                self.save(next).await;
+                Ok(Answer::Paused { paused })
+            }
+            Request::Whoami { api_key, base_url } => self.on_whoami(api_key.trim(), &base_url).await,
+            Request::Usage {} => match self.keyed_client() {
+                Err(e) => Err(e),
+                Ok(client) => {
+                    let rate = client.rate_limit().await;
+                    self.inner.host.state_changed();
+                    let lens = client.account().usage(unix_ms());
+                    rate.map(|r| Answer::usage(&r, &lens)).map_err(|e| CardError::from(&e))
+                }
+            },
+            Request::Settings {} => Ok(Answer::Settings { settings: self.settings().to_form() }),
+            Request::Save { settings } => match self.settings().with_form(&settings) {
+                Err(e) => Err(e),
+                Ok(next) => {
+                    self.save(next.clone()).await;
+                    Ok(Answer::Settings { settings: next.to_form() })
+                }
+            },
+        };
+        Reply(result)
+    }
+
+    /// Keeps `settings` and takes them.
+    async fn save(&self, settings: Settings) {
+        self.inner.host.save_settings(&settings).await;
+        self.configure(settings);
+    }
+
+    async fn page_of(&self, token: &Token) -> Option<PageRecord> {
+        let v = self.inner.host.session_get(&format!("page:{}", token.as_str())).await?;
+        serde_json::from_value(v).ok()
+    }
+
+    async fn save_page(&self, token: &Token, record: &PageRecord) {
+        let v = serde_json::to_value(record).unwrap_or(Value::Null);
+        self.inner.host.session_set(&format!("page:{}", token.as_str()), v).await;
+    }
+
+    async fn new_view(&self, view: PageView, tab_id: Option<i64>) -> Token {
+        let token = Token::from_bytes(self.inner.host.random());
+        let record = PageRecord { view, tab_id, pick: None };
+        let tab = async {
+            if let Some(tab) = tab_id {
+                self.inner.host.session_set(&format!("tab:{tab}"), Value::String(token.as_str().to_owned())).await;
+            }
+        };
+        // Both at once: the page waits for this answer to show its pill.
+        futures::join!(self.save_page(&token, &record), tab);
+        token
+    }
+
+    /// A tab's previous page view (navigated away from, or the tab closed) is forgotten.
+    pub async fn forget_tab(&self, tab_id: i64) {
+        let key = format!("tab:{tab_id}");
+        let Some(old) = self.inner.host.session_get(&key).await else { return };
+        let Some(old) = old.as_str().and_then(|s| Token::try_from(s.to_owned()).ok()) else { return };
+        self.inner.lookups.borrow_mut().remove(&old);
+        self.inner.firsts.borrow_mut().remove(&old);
+        self.inner.host.session_remove(&[key, format!("page:{}", old.as_str())]).await;
+    }
+
+    /// A browser command (the keyboard shortcut) in the active tab.
+    pub fn command(&self, name: &str, tab_id: Option<i64>) {
+        if let (Some(tab), "toggle-card") = (tab_id, name) {
+            self.inner.host.to_content(tab, &ToContent::Toggle {});
+        }
+    }
+
+    async fn on_page(&self, url: String, hints: lens_core::PageHints, tab: Option<i64>) -> Result<Answer, CardError> {
+        let Some(tab_id) = tab else { return Err(CardError::new(ErrorKind::BadMessage, "a page without a tab")) };
+        self.forget_tab(tab_id).await;
+        let settings = self.settings();
+        let plan = plan_page(&url, &hints, &settings, self.budget().as_ref());
+        let hidden = Answer::Page { show: false, token: None, position: settings.position, frame: FRAME_SIZES };
+        match plan {
+            PagePlan::Nothing | PagePlan::Never(_) => {
+                self.inner.host.set_badge(tab_id, &Badge::none());
+                Ok(hidden)
+            }
+            PagePlan::View(view) => {
+                let show = view.pill;
+                let now = view.when == When::Now;
+                let view = *view;
+                let token = self.new_view(view.clone(), Some(tab_id)).await;
+                if now {
+                    // A page view costs what the pill shows; the whole card only while the
+                    // month's budget is comfortably above the user's threshold.
+                    let ahead = fetch_card_ahead(self.budget().as_ref(), settings.on_demand_below);
+                    let phase = if ahead { Phase::Card } else { Phase::Pill };
+                    drop(self.start(&token, PageRecord { view, tab_id: Some(tab_id), pick: None }, false, phase));
+                } else {
+                    self.inner.host.set_badge(tab_id, &Badge::none());
+                }
+                Ok(Answer::Page { show, token: Some(token), position: settings.position, frame: FRAME_SIZES })
+            }
+        }
+    }
+
+    /// The card of a page view: the pill's (`full: false`), or the whole card (`full`: the
+    /// user opened it, or it is the popup), which reuses every answer of the pill.
+    async fn on_card(
+        &self,
+        token: Token,
+        first: bool,
+        refresh: bool,
+        lookup: bool,
+        pick: Option<Target>,
+        full: bool,
+    ) -> Reply {
+        let Some(mut record) = self.page_of(&token).await else { return Reply(Err(expired())) };
+        let phase = if full { Phase::Card } else { Phase::Pill };
+        if let Some(pick) = pick {
+            record.pick = Some(pick);
+            self.save_page(&token, &record).await;
+            return self.start(&token, record, refresh, Phase::Card).await;
+        }
+        if first {
+            let pending = self.inner.firsts.borrow().get(&token).cloned();
+            if let Some(pending) = pending {
+                return pending.await;
+            }
+        }
+        if !refresh {
+            // The page view's lookup answers a pill; only a whole card answers an opened one.
+            let pending = self
+                .inner
+                .lookups
+                .borrow()
+                .get(&token)
+                .filter(|(_, phase, _)| !full || *phase == Phase::Card)
+                .map(|(_, _, p)| p.clone());
+            if let Some(pending) = pending {
+                return pending.await;
+            }
+        }
+        match &record.view.when {
+            When::Paused if record.pick.is_none() => {
+                Reply::ok(Answer::Card { card: Box::new(paused_card(&record.view)), partial: false })
+            }
+            When::OnDemand(message) if !lookup && !refresh => Reply::ok(Answer::OnDemand { message: message.clone() }),
+            _ => self.start(&token, record, refresh, phase).await,
+        }
+    }
+
+    /// Starts the lookup of a page view (again, with `refresh`), shared by everyone who asks.
+    fn start(&self, token: &Token, record: PageRecord, refresh: bool, phase: Phase) -> Pending {
+        let id = self.inner.next_id.get() + 1;
+        self.inner.next_id.set(id);
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(tab) = record.tab_id {
+                    self.inner.host.set_badge(tab, &Badge::for_outcome(&Err(e.clone())));
+                }
+                let reply = Reply(Err(e));
+                return futures::future::ready(reply).boxed_local().shared();
+            }
+        };
+        if refresh {
+            client.invalidate();
+        }
+        let query = match record.pick {
+            Some(t) => Query {
+                kind: if t.kind == EntityKind::Person { QueryKind::PersonId } else { QueryKind::OrganizationId },
+                value: t.id.to_string(),
+            },
+            None => record.view.query.clone(),
+        };
+        let hints = record.view.hints.clone();
+        let (first_tx, first_rx) = futures::channel::oneshot::channel::<Reply>();
+        let first_tx = Rc::new(RefCell::new(Some(first_tx)));
+        let weak: Weak<Inner<H, T>> = Rc::downgrade(&self.inner);
+        let key = token.clone();
+        let tab = record.tab_id;
+        // Team mode: the card from the gateway, kept in the engine's cache.
+        let settings = self.settings();
+        let team = settings.gateway().and_then(|gateway| {
+            let cache = self.inner.engine.borrow().as_ref().ok()?.cache.clone();
+            Some((gateway.to_owned(), settings.gateway_token.clone(), (self.inner.new_transport)(), cache))
+        });
+        let lookup = async move {
+            let partial_tx = first_tx.clone();
+            let card: Card = if let Some((gateway, token, transport, cache)) = &team {
+                team::card(transport, gateway, token, &query, cache.as_ref(), refresh).await
+            } else {
+                lookup::lookup(&client, &query, &hints, phase, move |partial| {
+                    if let Some(tx) = partial_tx.borrow_mut().take() {
+                        let _ = tx.send(Reply::ok(Answer::Card { card: Box::new(partial.clone()), partial: true }));
+                    }
+                })
+                .await
+            };
+            let reply = Reply::ok(Answer::Card { card: Box::new(card.clone()), partial: false });
+            if let Some(tx) = first_tx.borrow_mut().take() {
+                let _ = tx.send(reply.clone());
+            }
+            if let Some(inner) = weak.upgrade() {
+                inner.host.state_changed();
+                // Only the tab's current page view sets its badge (not a slow lookup of a
+                // page left since).
+                let current = inner.lookups.borrow().get(&key).is_some_and(|(i, _, _)| *i == id);
+                if let (true, Some(tab)) = (current, tab) {
+                    inner.host.set_badge(tab, &Badge::for_outcome(&Ok(card)));
+                }
+            }
+            reply
+        }
+        .boxed_local()
+        .shared();
+        let first = first_rx
+            .map(|r| r.unwrap_or_else(|_| Reply::failed(ErrorKind::Internal, "the lookup ended without a card")))
+            .boxed_local()
+            .shared();
+        self.inner.firsts.borrow_mut().insert(token.clone(), first);
+        self.inner.lookups.borrow_mut().insert(token.clone(), (id, phase, lookup.clone()));
+        self.inner.host.spawn(lookup.clone().map(|_| ()).boxed_local());
+        lookup
+    }
+
+    async fn on_tab(&self, tab_id: i64) -> Result<Answer, CardError> {
+        let url = self.inner.host.tab_url(tab_id).await.unwrap_or_default();
+        let settings = self.settings();
+        let key = format!("tab:{tab_id}");
+        let mut token = match self.inner.host.session_get(&key).await.and_then(|v| v.as_str().map(str::to_owned)) {
+            Some(t) => Token::try_from(t).ok(),
+            None => None,
+        };
+        if let Some(t) = &token
+            && self.page_of(t).await.is_none_or(|r| r.view.url != url)
+        {
+            token = None;
+        }
+        let site = crate::plan::site_of(&url);
+        let paused = site.as_deref().is_some_and(|s| settings.is_paused(s));
+        if token.is_none() {
+            // A tab the content script never reported (opened before the install, say).
+            match plan_page(&url, &Default::default(), &settings, self.budget().as_ref()) {
+                PagePlan::Nothing => {
+                    return Ok(Answer::Tab { token: None, url, site, ignored: false, paused });
+                }
+                PagePlan::Never(_) => return Ok(Answer::Tab { token: None, url, site, ignored: true, paused }),
+                PagePlan::View(view) => token = Some(self.new_view(*view, Some(tab_id)).await),
+            }
+        }
+        Ok(Answer::Tab { token, url, site, ignored: false, paused })
+    }
+
+    async fn on_whoami(&self, api_key: &str, base_url: &str) -> Result<Answer, CardError> {
+        let base_url = check_base_url(base_url)?;
+        if api_key.is_empty() {
+            return Err(CardError::new(ErrorKind::NoKey, "Enter an API key first."));
+        }
+        // Testing a key typed in the options must not replace the client (and its cache)
+        // of the key in use: another key gets a client of its own for this one call.
+        let wanted = account(&base_url, api_key);
+        let in_use = match &*self.inner.engine.borrow() {
+            Ok(e) if e.account == wanted => Some(e.client.api().clone()),
+            _ => None,
+        };
+        let client = in_use.unwrap_or_else(|| {
+            Client::builder(ClientConfig::new(&base_url, api_key), (self.inner.new_transport)()).build()
+        });
+        let w = client.uncached().whoami().await.map_err(|e| CardError::from(&e))?;
+        Ok(Answer::Me {
+            user: format!("{} {}", w.user.first_name, w.user.last_name).trim().to_owned(),
+            email: w.user.email,
+            firm: w.tenant.name,
+            subdomain: w.tenant.subdomain,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use affinity_api::Error;
+    use affinity_api::transport::{HttpRequest, HttpResponse};
+    use futures::executor::LocalPool;
+    use futures::task::LocalSpawnExt;
+    use lens_core::PageHints;
+    use serde_json::json;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct FakeHost {
+        session: RefCell<HashMap<String, Value>>,
+        saved: RefCell<Vec<Settings>>,
+        badges: RefCell<Vec<(i64, String)>>,
+        to_content: RefCell<Vec<(i64, Value)>>,
+        forgot: Cell<u32>,
+        changed: Cell<u32>,
+        counter: Cell<u8>,
+        spawner: RefCell<Option<futures::executor::LocalSpawner>>,
+        tabs: RefCell<HashMap<i64, String>>,
+    }
+
+    impl Host for Rc<FakeHost> {
+        async fn session_get(&self, key: &str) -> Option<Value> {
+            self.session.borrow().get(key).cloned()
+        }
+        async fn session_set(&self, key: &str, value: Value) {
+            self.session.borrow_mut().insert(key.to_owned(), value);
+        }
+        async fn session_remove(&self, keys: &[String]) {
+            for k in keys {
+                self.session.borrow_mut().remove(k);
+            }
+        }
+        async fn save_settings(&self, settings: &Settings) {
+            self.saved.borrow_mut().push(settings.clone());
+        }
+        fn state_changed(&self) {
+            self.changed.set(self.changed.get() + 1);
+        }
+        fn forget_state(&self) {
+            self.forgot.set(self.forgot.get() + 1);
+        }
+        fn set_badge(&self, tab_id: i64, badge: &Badge) {
+            self.badges.borrow_mut().push((tab_id, badge.text.clone()));
+        }
+        fn to_content(&self, tab_id: i64, message: &ToContent) {
+            self.to_content.borrow_mut().push((tab_id, serde_json::to_value(message).unwrap()));
+        }
+        async fn tab_url(&self, tab_id: i64) -> Option<String> {
+            self.tabs.borrow().get(&tab_id).cloned()
+        }
+        fn random(&self) -> [u8; 16] {
+            self.counter.set(self.counter.get() + 1);
+            [self.counter.get(); 16]
+        }
+        fn spawn(&self, future: LocalBoxFuture<'static, ()>) {
+            self.spawner.borrow().as_ref().expect("a spawner").spawn_local(future).unwrap();
+        }
+    }
+
+    type Answers = Arc<dyn Fn(&str) -> (u16, String) + Send + Sync>;
+    type Headers = Vec<(String, String)>;
+
+    /// Affinity as a function of the request's path; keeps every request's URL and headers.
+    #[derive(Clone)]
+    struct FakeAffinity {
+        answer: Answers,
+        seen: Arc<Mutex<Vec<(String, Headers)>>>,
+    }
+
+    impl Transport for FakeAffinity {
+        fn send(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, Error>> + MaybeSend {
+            let path = request.url.clone();
+            self.seen.lock().unwrap().push((path.clone(), request.headers.clone()));
+            let (status, body) = (self.answer)(&path);
+            async move { Ok(HttpResponse { status, headers: vec![], body }) }
+        }
+    }
+
+    use std::future::Future;
+
+    fn whoami_body() -> String {
+        json!({"tenant": {"name": "Sandbox Ventures", "subdomain": "sandbox", "id": 1},
+                       "user": {"id": 1, "firstName": "Alice", "lastName": "Doe", "email": "alice@x.test"},
+        })
+        .to_string()
+    }
+
+    struct World {
+        pool: LocalPool,
+        host: Rc<FakeHost>,
+        lens: Lens<Rc<FakeHost>, FakeAffinity>,
+        affinity: FakeAffinity,
+    }
+
+    fn world(settings: Settings) -> World {
+        world_answering(
+            settings,
+            Arc::new(
+                |path: &str| if path.ends_with("/auth/whoami") { (200, whoami_body()) } else { (503, "{}".into()) },
+            ),
+        )
+    }
+
+    fn world_answering(settings: Settings, answer: Answers) -> World {
+        let pool = LocalPool::new();
+        let host = Rc::new(FakeHost::default());
+        *host.spawner.borrow_mut() = Some(pool.spawner());
+        let affinity = FakeAffinity { answer, seen: Arc::default() };
+        let transport = affinity.clone();
+        let origins =
+            Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
+        let lens = Lens::new(host.clone(), origins, move || transport.clone(), settings, None);
+        World { pool, host, lens, affinity }
+    }
+
+    fn keyed() -> Settings {
+        Settings { api_key: "k".into(), base_url: "http://127.0.0.1:9".into(), ..Settings::default() }
+    }
+
+    const CONTENT: fn(&str) -> Sender = |url| Sender { tab_id: Some(4), frame_id: Some(0), url: Some(url.to_owned()) };
+    fn overlay() -> Sender {
+        Sender { tab_id: Some(4), frame_id: Some(9), url: Some("chrome-extension://lens/overlay.html".into()) }
+    }
+    fn options() -> Sender {
+        Sender { tab_id: None, frame_id: None, url: Some("chrome-extension://lens/options.html".into()) }
+    }
+
+    impl World {
+        fn ask(&mut self, message: Value, sender: Sender) -> Value {
+            let lens = self.lens.clone();
+            self.pool.run_until(async move { lens.handle(message, sender).await })
+        }
+    }
+
+    #[test]
+    fn a_bad_message_or_sender_gets_the_one_error_reply() {
+        let mut w = world(keyed());
+        let r = w.ask(json!({"type": "lens:nope"}), options());
+        assert_eq!(r["error"]["kind"], "bad_message");
+        // A page may not ask for a card or save settings.
+        let r = w.ask(json!({"type": "lens:settings"}), CONTENT("https://acme.com/"));
+        assert_eq!((r["ok"].clone(), r["error"]["kind"].clone()), (json!(false), json!("bad_message")));
+        let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), options());
+        assert_eq!(r["error"]["kind"], "bad_message");
+    }
+
+    #[test]
+    fn a_company_page_gets_a_token_and_its_lookup_starts_at_once() {
+        let mut w = world(keyed());
+        let r =
+            w.ask(json!({"type": "lens:page", "url": "https://acme.com/", "hints": {}}), CONTENT("https://acme.com/"));
+        assert_eq!(r["answer"], "page");
+        assert_eq!(r["show"], true);
+        assert_eq!(r["frame"]["card"]["height"], FRAME_SIZES.card.height);
+        let token = r["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        assert!(!w.affinity.seen.lock().unwrap().is_empty(), "the lookup asked Affinity before the card was asked for");
+        // Affinity is down: the card says so, and so does the badge.
+        let card = w.ask(json!({"type": "lens:card", "token": token}), overlay());
+        assert_eq!(card["answer"], "card");
+        assert_eq!(card["card"]["status"], "error");
+        assert_eq!(card["card"]["error"]["kind"], "unavailable");
+        assert_eq!(w.host.badges.borrow().last().unwrap(), &(4, "!".to_owned()));
+        // An unknown token has expired.
+        let r = w.ask(json!({"type": "lens:card", "token": "ab".repeat(16)}), overlay());
+        assert_eq!(r["error"]["kind"], "expired");
+    }
+
+    /// Affinity for a key with API v2: one company, acme.com, known to Alice.
+    fn with_v2() -> World {
+        world_answering(
+            keyed(),
+            Arc::new(|url: &str| {
+                let path = url.trim_start_matches("http://127.0.0.1:9");
+                let body = match path {
+                p if p.starts_with("/auth/whoami") => whoami_body(),
+                p if p.starts_with("/v2/users") => json!({"data": [{"id": 1, "firstName": "Alice", "lastName": "Doe",
+                    "primaryEmailAddress": "alice@x.test", "photoUrl": null, "status": "active"}],
+                    "pagination": {"nextUrl": null}}).to_string(),
+                p if p.starts_with("/organizations?term=acme.com") => json!({"organizations": [{"id": 7,
+                    "name": "Acme", "domain": "acme.com", "domains": ["acme.com"]}], "next_page_token": null}).to_string(),
+                p if p.starts_with("/v2/companies/7/relationships") => json!({"data": [{
+                    "person1": {"id": 1, "firstName": "Alice", "lastName": "Doe", "primaryEmailAddress": "alice@x.test"},
+                    "person2": {"id": 20, "firstName": "Bob", "lastName": "Smith", "primaryEmailAddress": "bob@acme.com"},
+                    "interactionScore": 0.82, "linkedIn": null}], "pagination": {"nextUrl": null}}).to_string(),
+                p if p.starts_with("/v2/companies/7/list-entries") => json!({"data": [{"id": 5, "listId": 3,
+                    "listName": "Deal Pipeline", "createdAt": "2026-01-01T00:00:00Z", "creatorId": 1, "fields": [
+                    {"id": "field-9", "name": "Status", "type": "list", "enrichmentSource": null, "value":
+                    {"type": "ranked-dropdown", "data": {"dropdownOptionId": 1, "text": "Diligence", "rank": 1, "color": "blue"}}}]}],
+                    "pagination": {"nextUrl": null}}).to_string(),
+                p if p.starts_with("/organizations/7?") => json!({"id": 7, "name": "Acme", "domain": "acme.com",
+                    "domains": ["acme.com"], "person_ids": [20], "list_entries": [{"id": 5, "list_id": 3}],
+                    "opportunity_ids": []}).to_string(),
+                p if p.starts_with("/field-values?organization_id=7") => json!([{"id": 1, "field_id": 9,
+                    "entity_id": 7, "list_entry_id": 5, "value": {"id": 1, "text": "Diligence"},
+                    "created_at": "2026-02-01T00:00:00Z"}]).to_string(),
+                _ => return (404, json!({"errors": [{"code": "not-found", "message": "no"}]}).to_string()),
+            };
+                (200, body)
+            }),
+        )
+    }
+
+    fn asked(w: &World) -> Vec<String> {
+        w.affinity
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(u, _)| u.trim_start_matches("http://127.0.0.1:9").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_page_view_asks_what_the_pill_shows_and_the_opened_card_the_rest() {
+        let mut w = with_v2();
+        let r =
+            w.ask(json!({"type": "lens:page", "url": "https://acme.com/", "hints": {}}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        let pill = w.ask(json!({"type": "lens:card", "token": token}), overlay());
+        assert_eq!(
+            (pill["card"]["phase"].as_str(), pill["card"]["connections"][0]["strength"].as_f64()),
+            (Some("pill"), Some(0.82))
+        );
+        assert_eq!(pill["card"]["lists"][0]["status"]["text"], "Diligence");
+        let page_view = asked(&w);
+        assert!(
+            page_view.iter().all(|u| !u.starts_with("/organizations/7?") && !u.starts_with("/field-values")),
+            "{page_view:?}"
+        );
+        // Opened: the rest, and nothing the page view asked already.
+        let card = w.ask(json!({"type": "lens:card", "token": token, "full": true}), overlay());
+        assert_eq!(card["card"]["phase"], "card");
+        assert_eq!(card["card"]["lists"][0]["status_since"], "2026-02-01T00:00:00.000Z");
+        assert_eq!(card["card"]["connections"], pill["card"]["connections"], "the pill and the card agree");
+        let opened: Vec<String> = asked(&w).into_iter().skip(page_view.len()).collect();
+        assert!(opened.iter().all(|u| !page_view.contains(u)), "asked twice: {opened:?}");
+        assert!(opened.iter().any(|u| u.starts_with("/organizations/7?")), "{opened:?}");
+        // The options page: what the Lens spent this month.
+        let usage = w.ask(json!({"type": "lens:usage"}), options());
+        assert_eq!(usage["ok"], false, "the fake has no /rate-limit");
+        let state = w.lens.export_state().unwrap();
+        let state: Value = serde_json::from_str(&state).unwrap();
+        assert_eq!(state["memory"]["capabilities"]["v2.companies.relationships"]["available"], true);
+        assert_eq!(state["memory"]["usage"]["page_views"], 1);
+        assert_eq!(state["memory"]["usage"]["cards_opened"], 1);
+        assert!(state["memory"]["context"]["team"].is_object(), "the team is remembered");
+    }
+
+    #[test]
+    fn what_the_key_may_call_survives_a_restart() {
+        let mut w = with_v2();
+        let r =
+            w.ask(json!({"type": "lens:page", "url": "https://acme.com/", "hints": {}}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        w.ask(json!({"type": "lens:card", "token": token}), overlay());
+        let state = w.lens.export_state().unwrap();
+        let transport = w.affinity.clone();
+        let origins =
+            Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
+        let again = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), Some(&state));
+        let client = again.client().unwrap();
+        assert_eq!(client.account().capability(lens_core::account::Feature::CompanyListEntries), Some(true));
+        assert!(client.account().context("team", unix_ms(), 0).is_some(), "nor asks for the team again");
+    }
+
+    #[test]
+    fn team_mode_asks_the_gateway_with_its_token_and_writes_need_a_key() {
+        let team = Settings {
+            mode: crate::settings::Mode::Team,
+            gateway_url: "http://127.0.0.1:8790".into(),
+            gateway_token: "tok".into(),
+            ..Settings::default()
+        };
+        let mut w = world(team.clone());
+        let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        let card = w.ask(json!({"type": "lens:card", "token": token}), overlay());
+        // The fake answers 503: the gateway's card says so (no stale card yet).
+        assert_eq!(card["card"]["status"], "error", "{card}");
+        assert!(card["card"]["error"]["message"].as_str().unwrap().contains("gateway"), "{card}");
+        let seen = w.affinity.seen.lock().unwrap().clone();
+        assert!(!seen.is_empty());
+        for (url, headers) in &seen {
+            assert_eq!(url, "http://127.0.0.1:8790/affinity/card?domain=acme.com", "only the gateway is asked");
+            assert!(headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer tok"), "{headers:?}");
+        }
+        // Writes (and the list choices they need) say a personal key is needed.
+        let choices = w.ask(json!({"type": "lens:choices", "token": token}), overlay());
+        assert_eq!(choices["error"]["kind"], "no_key");
+        assert!(choices["error"]["message"].as_str().unwrap().contains("add your own API key"), "{choices}");
+        assert_eq!(w.affinity.seen.lock().unwrap().len(), seen.len(), "and ask nobody");
+        // With a personal key, team mode writes with it (and still reads from the gateway).
+        let keyed_team = world(Settings { api_key: "k".into(), ..team });
+        assert!(keyed_team.lens.keyed_client().is_ok());
+    }
+
+    #[test]
+    fn without_a_key_every_card_says_to_add_one() {
+        let mut w = world(Settings::default());
+        let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        let card = w.ask(json!({"type": "lens:card", "token": token}), overlay());
+        assert_eq!(card["error"]["kind"], "no_key");
+        assert!(w.affinity.seen.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_paused_site_shows_no_pill_and_its_card_says_not_looked_up() {
+        let mut w = world(keyed().with_paused("acme.com", true));
+        let r = w.ask(json!({"type": "lens:page", "url": "https://www.acme.com/"}), CONTENT("https://www.acme.com/"));
+        assert_eq!(r["show"], false);
+        let card = w.ask(json!({"type": "lens:card", "token": r["token"]}), overlay());
+        assert_eq!(card["card"]["status"], "ignored");
+        assert!(w.affinity.seen.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_never_look_up_site_gets_no_token() {
+        let mut w = world(keyed());
+        let r =
+            w.ask(json!({"type": "lens:page", "url": "https://www.google.com/"}), CONTENT("https://www.google.com/"));
+        assert_eq!((r["show"].clone(), r["token"].clone()), (json!(false), Value::Null));
+    }
+
+    #[test]
+    fn saving_a_new_key_configures_once_and_drops_the_old_accounts_state() {
+        let mut w = world(keyed());
+        let form = json!({"apiKey": "new", "baseUrl": "http://localhost:9", "ignored": "x.com", "paused": "", "overlay": true, "onDemandBelow": "5"});
+        let r = w.ask(json!({"type": "lens:save", "settings": form}), options());
+        assert_eq!(r["answer"], "settings", "{r}");
+        assert_eq!(w.host.saved.borrow().last().unwrap().api_key, "new");
+        assert_eq!(w.host.forgot.get(), 1);
+        assert_eq!(w.lens.settings().ignored, vec!["x.com"]);
+        // The same key again: nothing to forget.
+        w.ask(json!({"type": "lens:save", "settings": form}), options());
+        assert_eq!(w.host.forgot.get(), 1);
+        // The header is built from the configured key: the next request carries it.
+        w.ask(json!({"type": "lens:whoami", "apiKey": "new", "baseUrl": "http://localhost:9"}), options());
+        let seen = w.affinity.seen.lock().unwrap();
+        let (_, headers) = seen.last().unwrap();
+        assert!(headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")));
+    }
+
+    #[test]
+    fn an_http_base_url_for_another_host_is_refused_with_a_clear_message() {
+        let mut w = world(keyed());
+        let form = json!({"apiKey": "k", "baseUrl": "http://api.affinity.co", "ignored": "", "paused": "", "overlay": true, "onDemandBelow": "5"});
+        let r = w.ask(json!({"type": "lens:save", "settings": form}), options());
+        assert_eq!(r["error"]["kind"], "bad_settings");
+        assert!(r["error"]["message"].as_str().unwrap().contains("https://"));
+        assert!(w.host.saved.borrow().is_empty(), "nothing saved");
+        let r = w.ask(json!({"type": "lens:whoami", "apiKey": "k", "baseUrl": "http://api.affinity.co"}), options());
+        assert_eq!(r["error"]["kind"], "bad_settings");
+        // Settings stored by an older version with such a URL: no client, every card says why.
+        let mut old = world(Settings { base_url: "http://api.affinity.co".into(), ..keyed() });
+        let r = old.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        let card = old.ask(json!({"type": "lens:card", "token": r["token"]}), overlay());
+        assert_eq!(card["error"]["kind"], "bad_settings");
+        assert!(old.affinity.seen.lock().unwrap().is_empty(), "the key never went out");
+    }
+
+    #[test]
+    fn test_connection_names_the_user_and_firm() {
+        let mut w = world(keyed());
+        let r = w.ask(json!({"type": "lens:whoami", "apiKey": "typed", "baseUrl": ""}), options());
+        assert_eq!(r["answer"], "me", "{r}");
+        assert_eq!(r["user"], "Alice Doe");
+        assert_eq!(r["firm"], "Sandbox Ventures");
+    }
+
+    #[test]
+    fn pause_position_and_relays() {
+        let mut w = world(keyed());
+        let r = w.ask(json!({"type": "lens:pause", "site": "Acme.com", "paused": true}), options());
+        assert_eq!(r["paused"], json!(["acme.com"]));
+        w.ask(json!({"type": "lens:position", "side": "left", "top": -5}), CONTENT("https://acme.com/"));
+        assert_eq!(w.lens.settings().position, Some(Position { side: crate::settings::Side::Left, top: 0 }));
+        let t = "cd".repeat(16);
+        w.ask(json!({"type": "lens:expand", "token": t, "expanded": true}), overlay());
+        w.lens.command("toggle-card", Some(4));
+        let sent = w.host.to_content.borrow().clone();
+        assert_eq!(
+            sent,
+            vec![
+                (4, json!({"type": "lens:expand", "token": t, "expanded": true})),
+                (4, json!({"type": "lens:toggle"}))
+            ]
+        );
+    }
+
+    #[test]
+    fn the_popup_gets_its_tabs_page_view() {
+        let mut w = world(keyed());
+        w.host.tabs.borrow_mut().insert(7, "https://globex.com/".into());
+        w.host.tabs.borrow_mut().insert(8, "https://www.google.com/".into());
+        let r = w.ask(json!({"type": "lens:tab", "tabId": 7}), options());
+        assert_eq!((r["site"].clone(), r["ignored"].clone()), (json!("globex.com"), json!(false)));
+        assert!(r["token"].is_string());
+        let r = w.ask(json!({"type": "lens:tab", "tabId": 8}), options());
+        assert_eq!((r["token"].clone(), r["ignored"].clone()), (Value::Null, json!(true)));
+    }
+
+    #[test]
+    fn a_navigation_forgets_the_tabs_previous_page_view() {
+        let mut w = world(Settings::default());
+        let a = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        w.ask(json!({"type": "lens:page", "url": "https://globex.com/"}), CONTENT("https://globex.com/"));
+        let r = w.ask(json!({"type": "lens:card", "token": a["token"]}), overlay());
+        assert_eq!(r["error"]["kind"], "expired");
+        let _ = PageHints::default();
+    }
+}

@@ -1,0 +1,209 @@
+//! Team mode: the background asks the firm's gateway for cards (`GET
+//! {gateway}/affinity/card?domain=…`, docs/card.md) instead of Affinity, so that no
+//! Affinity key sits in the browser and a company any colleague looked up costs nothing
+//! again (the gateway's shared cache). The gateway is read-only by design: writes from the
+//! card need the user's own key (see docs/design.md).
+//!
+//! Cards are kept in the background's persisted cache, so that a page seen before shows
+//! its card, marked stale, while the gateway cannot be reached.
+
+use affinity_api::cache::{CacheEntry, CacheStore};
+use affinity_api::clock::unix_ms;
+use affinity_api::transport::{HttpRequest, Method, Transport};
+use lens_core::{Card, CardError, CardStatus, ErrorKind, Query, QueryKind};
+use serde_json::Value;
+use web_time::Duration;
+
+/// A gateway card's wait at most (the gateway's own deadline is shorter).
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The card's URL at the gateway: its base URL as the options name it (with or without the
+/// `/affinity` the web component's `endpoint` ends with) and the one query parameter.
+pub fn card_url(gateway: &str, query: &Query) -> String {
+    let base = gateway.trim_end_matches('/');
+    let base = base.strip_suffix("/affinity").unwrap_or(base);
+    let value: String = url::form_urlencoded::byte_serialize(query.value.as_bytes()).collect();
+    format!("{base}/affinity/card?{}={value}", parameter(query.kind))
+}
+
+fn parameter(kind: QueryKind) -> &'static str {
+    match kind {
+        QueryKind::Domain => "domain",
+        QueryKind::Email => "email",
+        QueryKind::LinkedinPerson | QueryKind::LinkedinCompany => "linkedin",
+        QueryKind::OrganizationId => "organization_id",
+        QueryKind::PersonId => "person_id",
+    }
+}
+
+fn cache_key(query: &Query) -> String {
+    format!("team:{}:{}", parameter(query.kind), query.value)
+}
+
+fn failed(query: &Query, kind: ErrorKind, message: impl Into<String>) -> Card {
+    let mut card = Card::new(query.clone(), CardStatus::Error);
+    card.error = Some(CardError::new(kind, message));
+    card
+}
+
+/// The card of `query` from the gateway; with `token`, sent as `Authorization: Bearer`,
+/// else the browser's session with the gateway (its cookies) stands for the user. A whole
+/// card is cached; when the gateway cannot be reached, the cached card is returned stale.
+/// The browser's HTTP cache may answer within the gateway's `max-age`; a `refresh` asks
+/// the gateway itself (`Cache-Control: no-cache`).
+pub async fn card<T: Transport>(
+    transport: &T,
+    gateway: &str,
+    token: &str,
+    query: &Query,
+    cache: &dyn CacheStore,
+    refresh: bool,
+) -> Card {
+    let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
+    if refresh {
+        headers.push(("cache-control".to_owned(), "no-cache".to_owned()));
+    }
+    if !token.is_empty() {
+        headers.push(("authorization".to_owned(), format!("Bearer {token}")));
+    }
+    let request =
+        HttpRequest { method: Method::Get, url: card_url(gateway, query), headers, body: None, timeout: TIMEOUT };
+    let key = cache_key(query);
+    let stale = || {
+        let entry = cache.get(&key)?;
+        let mut card: Card = serde_json::from_str(&entry.body).ok()?;
+        card.stale = true;
+        Some(card)
+    };
+    let response = match transport.send(request).await {
+        Ok(r) => r,
+        Err(e) => {
+            return stale().unwrap_or_else(|| {
+                failed(query, ErrorKind::Unavailable, format!("The gateway could not be reached ({e})."))
+            });
+        }
+    };
+    let said = || {
+        serde_json::from_str::<Value>(&response.body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| format!("status {}", response.status))
+    };
+    match response.status {
+        200 => match serde_json::from_str::<Card>(&response.body) {
+            Ok(card) => {
+                if card.status != CardStatus::Error && !card.partial {
+                    cache.put(&key, CacheEntry { body: response.body.clone(), stored_at_ms: unix_ms() });
+                }
+                card
+            }
+            Err(_) => failed(query, ErrorKind::BadResponse, "The gateway's answer is not a card."),
+        },
+        401 => failed(
+            query,
+            ErrorKind::Unauthorized,
+            "The gateway refused this token (or this browser is not signed in to it): check the Lens's options.",
+        ),
+        403 => failed(query, ErrorKind::Forbidden, format!("The gateway refused this request: {}.", said())),
+        400 | 404 => failed(query, ErrorKind::Invalid, format!("The gateway: {}.", said())),
+        status => stale().unwrap_or_else(|| {
+            let kind = if status == 429 { ErrorKind::RateLimited } else { ErrorKind::Unavailable };
+            failed(query, kind, format!("The gateway could not answer now: {}.", said()))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use affinity_api::Error;
+    use affinity_api::cache::MemoryCache;
+    use affinity_api::transport::HttpResponse;
+    use futures::executor::block_on;
+    use serde_json::json;
+    use std::sync::{Arc, Mutex};
+
+    type Seen = Arc<Mutex<Vec<HttpRequest>>>;
+
+    #[derive(Clone)]
+    struct Gateway {
+        answer: Arc<Mutex<Option<(u16, String)>>>,
+        seen: Seen,
+    }
+
+    impl Transport for Gateway {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+            self.seen.lock().unwrap().push(request);
+            match self.answer.lock().unwrap().clone() {
+                Some((status, body)) => Ok(HttpResponse { status, headers: Vec::new(), body }),
+                None => Err(Error::Unavailable { status: None, message: "offline".into() }),
+            }
+        }
+    }
+
+    fn acme() -> Query {
+        Query { kind: QueryKind::Domain, value: "acme.test".into() }
+    }
+
+    fn acme_card() -> String {
+        let mut card = Card::new(acme(), CardStatus::Matched);
+        card.fetched_at = "2026-01-01T00:00:00.000Z".into();
+        serde_json::to_string(&card).unwrap()
+    }
+
+    #[test]
+    fn the_url_names_one_parameter_at_the_gateways_card_path() {
+        assert_eq!(card_url("https://gw.example", &acme()), "https://gw.example/affinity/card?domain=acme.test");
+        assert_eq!(
+            card_url("https://gw.example/affinity/", &acme()),
+            "https://gw.example/affinity/card?domain=acme.test"
+        );
+        let person = Query { kind: QueryKind::LinkedinPerson, value: "https://www.linkedin.com/in/jane-doe/".into() };
+        assert_eq!(
+            card_url("http://127.0.0.1:8790", &person),
+            "http://127.0.0.1:8790/affinity/card?linkedin=https%3A%2F%2Fwww.linkedin.com%2Fin%2Fjane-doe%2F"
+        );
+        let id = Query { kind: QueryKind::OrganizationId, value: "7".into() };
+        assert!(card_url("https://gw", &id).ends_with("?organization_id=7"));
+    }
+
+    #[test]
+    fn a_card_comes_with_the_token_is_cached_and_shown_stale_offline() {
+        let gateway = Gateway { answer: Arc::new(Mutex::new(Some((200, acme_card())))), seen: Seen::default() };
+        let cache = MemoryCache::default();
+        let got = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
+        assert_eq!((got.status, got.stale), (CardStatus::Matched, false));
+        let sent = gateway.seen.lock().unwrap()[0].headers.clone();
+        assert!(sent.contains(&("authorization".into(), "Bearer tok".into())), "{sent:?}");
+        assert!(sent.iter().all(|(k, _)| k != "cache-control"), "the browser's HTTP cache may answer");
+        block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, true));
+        let refreshed = gateway.seen.lock().unwrap()[1].headers.clone();
+        assert!(refreshed.contains(&("cache-control".into(), "no-cache".into())), "a refresh asks the gateway");
+        // Offline: the cached card, stale.
+        *gateway.answer.lock().unwrap() = None;
+        let offline = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
+        assert_eq!((offline.status, offline.stale), (CardStatus::Matched, true));
+        // A 503 too; a 401 says to check the token.
+        *gateway.answer.lock().unwrap() = Some((503, json!({"error": "busy"}).to_string()));
+        assert!(block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false)).stale);
+        *gateway.answer.lock().unwrap() = Some((401, json!({"error": "no"}).to_string()));
+        let refused = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
+        assert_eq!(refused.error.unwrap().kind, ErrorKind::Unauthorized);
+    }
+
+    #[test]
+    fn without_a_token_no_authorization_is_sent_and_nothing_cached_fails_clearly() {
+        let gateway = Gateway { answer: Arc::new(Mutex::new(None)), seen: Seen::default() };
+        let cache = MemoryCache::default();
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        assert_eq!(got.status, CardStatus::Error);
+        assert_eq!(got.error.as_ref().unwrap().kind, ErrorKind::Unavailable);
+        assert!(got.error.unwrap().message.contains("gateway"));
+        let sent = gateway.seen.lock().unwrap()[0].headers.clone();
+        assert!(sent.iter().all(|(k, _)| k != "authorization"), "{sent:?}");
+        *gateway.answer.lock().unwrap() = Some((400, json!({"error": "give exactly one"}).to_string()));
+        let bad = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        assert!(bad.error.unwrap().message.contains("give exactly one"));
+        assert!(cache.is_empty(), "errors are not cached");
+    }
+}
