@@ -11,7 +11,14 @@ use affinity_api::{Client, ClientConfig, endpoints};
 use futures::StreamExt;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::var("AFFINITY_BASE_URL").unwrap_or_else(|_| "https://api.affinity.co".into());
     let key = std::env::var("AFFINITY_API_KEY").map_err(|_| "set AFFINITY_API_KEY")?;
     let client = Client::new(ClientConfig::new(base_url, key));

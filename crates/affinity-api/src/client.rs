@@ -137,8 +137,8 @@ impl<T> Clone for Client<T> {
     }
 }
 
-/// What the answers of one task (a lookup) were: whether any was a stale stand-in, and
-/// the oldest of those.
+/// What the answers of one task (a set of related reads) were: whether any was a stale
+/// stand-in, and the oldest of those.
 #[derive(Debug, Default)]
 pub struct Observation {
     stale: std::sync::atomic::AtomicBool,
@@ -308,7 +308,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     }
 
     /// A clone (same cache, limiter and requests in flight) that records whether its
-    /// answers came from the stale cache: a lookup marks its card stale with it.
+    /// answers came from the stale cache: a caller can then say that what it shows is stale.
     pub fn observed(&self) -> (Client<T>, Arc<Observation>) {
         let observation = Arc::new(Observation { oldest_stale_ms: AtomicU64::new(u64::MAX), ..Default::default() });
         (
@@ -325,7 +325,8 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     }
 
     /// Makes every cached answer stale: the next reads ask Affinity again, and the cached
-    /// answers stand in only if it cannot be reached (a card's refresh; after a write).
+    /// answers stand in only if it cannot be reached (for a refresh the user asked for;
+    /// after a write).
     pub fn invalidate(&self) {
         let now_ms = self.inner.clock.now().as_millis() as u64;
         self.inner.fresh_after_ms.fetch_max(now_ms + 1, Ordering::SeqCst);
@@ -502,7 +503,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
             }
             inner.responses_429.fetch_add(1, Ordering::SeqCst);
             let retry_after = crate::limiter::retry_after(&response, now);
-            // Jitter (up to 0.5 s) so that many tabs or callers do not return at once.
+            // Jitter (up to 0.5 s) so that many callers do not return at once.
             let jitter = Duration::from_millis(u64::from(now.subsec_nanos() % 500));
             inner.limiter.rate_limited(now, retry_after, jitter);
             attempt += 1;
@@ -616,8 +617,8 @@ fn check_status(response: HttpResponse) -> Result<HttpResponse, Error> {
 
 /// Decodes JSON, naming the field that failed.
 pub fn decode<R: DeserializeOwned>(body: &str) -> Result<R, Error> {
-    // In the extension's module, where the field's path would double every model's
-    // decoding code, the error says where in the answer instead (line and column).
+    // In a wasm build, where the field's path would double every model's decoding code,
+    // the error says where in the answer instead (line and column).
     #[cfg(target_arch = "wasm32")]
     {
         serde_json::from_str(body).map_err(|e| Error::BadResponse {

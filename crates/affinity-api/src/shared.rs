@@ -1,8 +1,8 @@
-//! State shared with other processes that use the same key: the replicas of a gateway
-//! behind a load balancer. The client asks it, besides its own cache and limiter, for
+//! State shared with other processes that use the same key: the replicas of a service
+//! behind a load balancer, say. The client asks it, besides its own cache and limiter, for
 //! answers another replica already fetched and for a place in the key's per-minute window,
-//! which Affinity counts across every replica. The store itself (Redis, in the gateway)
-//! lives outside the core; it must fail open: when it cannot be reached it answers "not
+//! which Affinity counts across every replica. The store itself (Redis, say) lives
+//! outside this crate; it must fail open: when it cannot be reached it answers "not
 //! cached" and leaves the pace to the local limiter.
 
 use web_time::Duration;

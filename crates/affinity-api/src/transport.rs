@@ -1,9 +1,10 @@
 //! Requests as data, and the trait that executes them.
 //!
 //! The client builds an [`HttpRequest`]; a [`Transport`] sends it. Natively that is
-//! reqwest ([`native::ReqwestTransport`]); in the browser it is `fetch`
-//! ([`browser::FetchTransport`]), which works in a service worker, an extension page and an
-//! ordinary page alike. Tests can substitute their own.
+//! reqwest (`native::ReqwestTransport`); in the browser (wasm32) it is `fetch`
+//! (`browser::FetchTransport`), which works in a service worker, an extension page and an
+//! ordinary page alike. Each module is compiled for its target only; [`DefaultTransport`]
+//! is the one of the target built. Tests can substitute their own.
 
 use std::future::Future;
 use web_time::Duration;

@@ -7,6 +7,8 @@
 
 mod hooks;
 mod input;
+mod paging;
+mod params;
 mod render;
 pub mod seed;
 mod v2;
@@ -423,11 +425,13 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
 
 // ---- parameters and paging ----------------------------------------------------------------
 
+/// v1's answer to a bad parameter: 422 with its message.
+fn refused(e: params::Invalid) -> Response {
+    invalid(&e.message)
+}
+
 fn int(params: &HashMap<String, String>, key: &str) -> Result<Option<i64>, Response> {
-    match params.get(key) {
-        None => Ok(None),
-        Some(v) => v.trim().parse().map(Some).map_err(|_| invalid(&format!("{key} must be an integer"))),
-    }
+    params::integer(params.get(key).map(String::as_str), key, i64::MIN..=i64::MAX).map_err(refused)
 }
 
 fn required(params: &HashMap<String, String>, key: &str) -> Result<i64, Response> {
@@ -439,18 +443,12 @@ fn flag(params: &HashMap<String, String>, key: &str) -> Result<bool, Response> {
 }
 
 fn path_id(raw: &str) -> Result<i64, Response> {
-    raw.parse().map_err(|_| invalid("the id in the path must be an integer"))
+    params::id(raw, "the id").map_err(refused)
 }
 
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-struct PageToken {
-    params: Value,
-    page_size: usize,
-    offset: usize,
-}
-
-/// Pages `items` under `key`. The token carries the other parameters: a token sent with
-/// different ones is refused (422), as Affinity does.
+/// Pages `items` under `key` (`page_size` up to `max_size`, `page_token`). The token is
+/// bound to the other parameters: one sent with different ones is refused (422), as
+/// Affinity does.
 fn paged<T>(
     items: Vec<T>,
     render: impl Fn(&T) -> Value,
@@ -459,39 +457,23 @@ fn paged<T>(
     default_size: usize,
     max_size: usize,
 ) -> Response {
-    let filters: serde_json::Map<String, Value> = params
-        .iter()
-        .filter(|(k, _)| k.as_str() != "page_token" && k.as_str() != "page_size")
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    let filters = Value::Object(filters);
     let requested = match int(params, "page_size") {
-        Ok(size) => size,
+        Ok(size) => size.map(|s| s.clamp(1, max_size as i64) as usize),
         Err(r) => return r,
     };
-    let (offset, page_size) = match params.get("page_token") {
-        None => (0, requested.map_or(default_size, |s| s.clamp(1, max_size as i64) as usize)),
-        Some(token) => match decode_token(token) {
-            Some(t) if t.params == filters => {
-                (t.offset, requested.map_or(t.page_size, |s| s.clamp(1, max_size as i64) as usize))
-            }
-            _ => return invalid("Invalid page_token variable"),
+    let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let bound = paging::binding("", pairs, &["page_size", "page_token"], "");
+    let (offset, size) = match params.get("page_token") {
+        None => (0, requested.unwrap_or(default_size)),
+        Some(raw) => match paging::Token::decode(raw, bound) {
+            Some(t) => (t.offset, requested.unwrap_or(t.size)),
+            None => return invalid("Invalid page_token variable"),
         },
     };
-    let total = items.len();
-    let page: Vec<Value> = items.iter().skip(offset).take(page_size).map(render).collect();
-    let next = offset + page.len();
-    let token = (next < total).then(|| encode_token(&PageToken { params: filters, page_size, offset: next }));
-    Json(json!({ key: page, "next_page_token": token })).into_response()
-}
-
-fn encode_token(token: &PageToken) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(token).expect("token serialises"))
-}
-
-fn decode_token(token: &str) -> Option<PageToken> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let page = paging::window(items, offset, size);
+    let token = page.next.map(|next| paging::Token::new(next, size, bound).encode());
+    let items: Vec<Value> = page.items.iter().map(render).collect();
+    Json(json!({ key: items, "next_page_token": token })).into_response()
 }
 
 fn with_from(params: &HashMap<String, String>, detail: bool) -> Result<With, Response> {

@@ -8,8 +8,6 @@
 //! `filters`/`sorts` answer 501), `GET /v2/companies/{id}`, `…/relationships`,
 //! `…/list-entries`, the same two for persons, `GET /v2/users` and `GET /v2/opportunities`.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use axum::Router;
@@ -17,11 +15,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine;
 use serde_json::{Value, json};
 
 use super::world::{self, Activity, Touch, World};
-use super::{Ctx, Shared};
+use super::{Ctx, Shared, paging, params};
 
 /// The routes, merged into the sandbox's router.
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -50,6 +47,11 @@ fn validation(param: &str, message: &str) -> Response {
         axum::Json(json!({ "errors": [{ "code": "validation", "message": message, "param": param }] })),
     )
         .into_response()
+}
+
+/// v2's answer to a bad parameter: a validation error naming it.
+fn refused(e: params::Invalid) -> Response {
+    validation(&e.param, &e.message)
 }
 
 fn not_found(what: &str) -> Response {
@@ -130,13 +132,7 @@ impl Query {
         }
     }
     fn int(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, Response> {
-        match self.one(key) {
-            None => Ok(None),
-            Some(v) => match v.parse::<i64>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                _ => Err(validation(key, &format!("{key} must be an integer from {min} to {max}"))),
-            },
-        }
+        params::integer(self.one(key), key, min..=max).map_err(refused)
     }
 }
 
@@ -170,27 +166,6 @@ impl FieldSelection {
     }
 }
 
-fn fingerprint(path: &str, q: &Query, body: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    path.hash(&mut h);
-    let mut params: Vec<&(String, String)> = q.0.iter().filter(|(k, _)| k != "cursor" && k != "limit").collect();
-    params.sort();
-    params.hash(&mut h);
-    body.hash(&mut h);
-    h.finish()
-}
-
-fn cursor(offset: usize, fingerprint: u64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{offset}:{fingerprint:x}"))
-}
-
-fn read_cursor(raw: &str, fingerprint: u64) -> Option<usize> {
-    let text = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    let (offset, print) = text.split_once(':')?;
-    (u64::from_str_radix(print, 16).ok()? == fingerprint).then_some(())?;
-    offset.parse().ok()
-}
-
 /// How a page is asked for and answered.
 struct Paging<'a> {
     headers: &'a HeaderMap,
@@ -213,11 +188,12 @@ impl Paging<'_> {
             Ok(t) => t,
             Err(r) => return r,
         };
-        let print = fingerprint(self.path, self.query, self.body);
+        let pairs = self.query.0.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let bound = paging::binding(self.path, pairs, &["cursor", "limit"], self.body);
         let offset = match self.query.one("cursor") {
             None => 0,
-            Some(raw) => match read_cursor(raw, print) {
-                Some(o) => o,
+            Some(raw) => match paging::Token::decode(raw, bound) {
+                Some(t) => t.offset,
                 None => {
                     return error(
                         StatusCode::BAD_REQUEST,
@@ -227,24 +203,21 @@ impl Paging<'_> {
                 }
             },
         };
-        let total = items.len();
-        let data: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+        let page = paging::window(items, offset, limit);
         let host = self.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
         let link = |at: usize| {
             let mut url = url::form_urlencoded::Serializer::new(String::new());
             for (k, v) in self.query.0.iter().filter(|(k, _)| k != "cursor") {
                 url.append_pair(k, v);
             }
-            url.append_pair("cursor", &cursor(at, print));
+            url.append_pair("cursor", &paging::Token::new(at, limit, bound).encode());
             format!("http://{host}{}?{}", self.path, url.finish())
         };
-        let next = (offset + data.len() < total).then(|| link(offset + data.len()));
-        let prev = (offset > 0).then(|| link(offset.saturating_sub(limit)));
-        let mut pagination = json!({ "prevUrl": prev, "nextUrl": next });
+        let mut pagination = json!({ "prevUrl": page.prev.map(link), "nextUrl": page.next.map(link) });
         if self.total_count && want_total {
-            pagination["totalCount"] = json!(total);
+            pagination["totalCount"] = json!(page.total);
         }
-        axum::Json(json!({ "data": data, "pagination": pagination })).into_response()
+        axum::Json(json!({ "data": page.items, "pagination": pagination })).into_response()
     }
 }
 
@@ -258,10 +231,7 @@ macro_rules! try_r {
 }
 
 fn path_id(raw: &str, param: &str) -> Result<i64, Response> {
-    match raw.parse::<i64>() {
-        Ok(id) if (1..=9_007_199_254_740_991).contains(&id) => Ok(id),
-        _ => Err(validation(param, &format!("{param} must be a positive integer"))),
-    }
+    params::id(raw, param).map_err(refused)
 }
 
 // ---- shapes -----------------------------------------------------------------------------------

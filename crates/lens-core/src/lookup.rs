@@ -286,6 +286,8 @@ where
 
 // ---- the query kinds ------------------------------------------------------------------------
 
+/// The card of `query`, by what it is: a company's domain, an id, an email, a LinkedIn
+/// profile or company page.
 async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &LensClient<T>,
     query: &Query,
@@ -293,152 +295,174 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
     phase: Phase,
     on_partial: &mut impl FnMut(&Card),
 ) -> Result<Card, Error> {
+    let look = Look { client, query, phase };
     match query.kind {
-        QueryKind::Domain => {
-            // The people at the domain are needed only for v1's strengths: started at once
-            // when the key has no v2 relationships.
-            let v1_people = !client.account().may_try(Feature::CompanyRelationships, unix_ms());
-            let people = async {
-                match v1_people {
-                    true => Some(people_at(client, Some(&query.value), phase).await),
-                    false => None,
-                }
-            };
-            let (found, ctx, people) =
-                futures::join!(organizations_with_domain(client, &query.value), context(client), people);
-            let ctx = ctx?;
-            match found?.as_slice() {
-                [] => Ok(Card::new(query.clone(), CardStatus::NotFound)),
-                [one] => {
-                    let partial = Card {
-                        entity: Some(org_entity(one, &ctx)),
-                        matched_on: Some(MatchBasis::Domain),
-                        ..Card::new(query.clone(), CardStatus::Matched)
-                    };
-                    on_partial(&partial);
-                    let org = OrgStart { id: one.id, domain: Some(query.value.clone()), detail: None, people };
-                    Box::pin(organization_card(client, partial, org, &ctx, phase)).await
-                }
-                many => Ok(Card {
-                    candidates: many.iter().map(|o| org_entity(o, &ctx)).collect(),
-                    ..Card::new(query.clone(), CardStatus::Ambiguous)
-                }),
-            }
-        }
-        QueryKind::OrganizationId => {
-            let id = parse_id(&query.value)?;
-            let (org, ctx) = futures::join!(client.execute(&org_detail(id)), context(client));
-            let ctx = ctx?;
-            let org = match org {
-                Ok(org) => org,
-                Err(Error::NotFound { .. }) => return Ok(Card::new(query.clone(), CardStatus::NotFound)),
-                Err(e) => return Err(e),
-            };
-            let partial = Card {
-                entity: Some(org_entity(&org, &ctx)),
-                matched_on: Some(MatchBasis::Id),
-                ..Card::new(query.clone(), CardStatus::Matched)
-            };
-            on_partial(&partial);
-            let domain = org.all_domains().into_iter().next();
-            let start = OrgStart { id, domain, detail: Some(org), people: None };
-            Box::pin(organization_card(client, partial, start, &ctx, phase)).await
-        }
-        QueryKind::Email => {
-            let (found, ctx) = futures::join!(
-                client.execute(&endpoints::search_persons(&SearchQuery::term(&query.value))),
-                context(client)
-            );
-            let ctx = ctx?;
-            let exact: Vec<Person> = found?
-                .items
-                .into_iter()
-                .filter(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(&query.value)))
-                .collect();
-            person_result(client, query, exact, &ctx, on_partial, MatchBasis::Email, None, phase).await
-        }
-        QueryKind::PersonId => {
-            let id = parse_id(&query.value)?;
-            let (found, ctx) = futures::join!(client.execute(&person_detail(id)), context(client));
-            let ctx = ctx?;
-            match found {
-                Ok(p) => person_result(client, query, vec![p], &ctx, on_partial, MatchBasis::Id, None, phase).await,
-                Err(Error::NotFound { .. }) => Ok(Card::new(query.clone(), CardStatus::NotFound)),
-                Err(e) => Err(e),
-            }
-        }
-        QueryKind::LinkedinPerson | QueryKind::LinkedinCompany => {
-            // v1 has no LinkedIn field: the name the page shows (or the URL's slug) is
-            // searched, and only a single match is taken as the entity.
-            let name = hints
-                .name
-                .as_deref()
-                .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| linkedin_name(&query.value));
-            if query.kind == QueryKind::LinkedinCompany {
-                let (page, ctx) = futures::join!(
-                    client.execute(&endpoints::search_organizations(&SearchQuery::term(&name))),
-                    context(client)
-                );
-                let ctx = ctx?;
-                let page = page?;
-                let exact: Vec<&Organization> =
-                    page.items.iter().filter(|o| o.name.eq_ignore_ascii_case(&name)).collect();
-                return match exact.as_slice() {
-                    [] => Ok(Card::new(query.clone(), CardStatus::NotFound)),
-                    [one] => {
-                        let partial = Card {
-                            entity: Some(org_entity(one, &ctx)),
-                            matched_on: Some(MatchBasis::NameOnly),
-                            ..Card::new(query.clone(), CardStatus::Matched)
-                        };
-                        on_partial(&partial);
-                        let domain = one.all_domains().into_iter().next();
-                        let start = OrgStart { id: one.id, domain, detail: None, people: None };
-                        Box::pin(organization_card(client, partial, start, &ctx, phase)).await
-                    }
-                    many => Ok(Card {
-                        candidates: many.iter().map(|o| org_entity(o, &ctx)).collect(),
-                        ..Card::new(query.clone(), CardStatus::Ambiguous)
-                    }),
-                };
-            }
-            let search = SearchQuery { with_current_organizations: true, ..SearchQuery::term(&name) };
-            let (page, ctx) = futures::join!(client.execute(&endpoints::search_persons(&search)), context(client));
-            let ctx = ctx?;
-            let exact: Vec<Person> = page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).collect();
-            let employer = hints.employer();
-            let mut page_person = PagePerson {
-                name: name.clone(),
-                company: employer.as_ref().map(|e| e.name.clone()),
-                organization: None,
-            };
-            // The company the page names picks one of several namesakes (or vouches for the
-            // only one).
-            let (found, basis) = match &employer {
-                Some(company) if !exact.is_empty() => {
-                    let at = at_company(client, &exact, company).await;
-                    match at.len() {
-                        0 => (exact, MatchBasis::NameOnly),
-                        _ => (at, MatchBasis::NameAndCompany),
-                    }
-                }
-                _ => (exact, MatchBasis::NameOnly),
-            };
-            // Nobody of that name: the card offers to add them, linked to their company's
-            // organization (looked up for the opened card only).
-            if found.is_empty()
-                && phase == Phase::Card
-                && let Some(company) = &employer
-            {
-                page_person.organization = organization_named(client, company).await?.map(|o| org_entity(&o, &ctx));
-            }
-            person_result(client, query, found, &ctx, on_partial, basis, Some(page_person), phase).await
-        }
+        QueryKind::Domain => look.domain(on_partial).await,
+        QueryKind::OrganizationId => look.organization_id(on_partial).await,
+        QueryKind::Email => look.email(on_partial).await,
+        QueryKind::PersonId => look.person_id(on_partial).await,
+        QueryKind::LinkedinCompany => look.linkedin_company(&page_name(query, hints), on_partial).await,
+        QueryKind::LinkedinPerson => look.linkedin_person(&page_name(query, hints), hints, on_partial).await,
     }
 }
 
+/// The name a LinkedIn page shows (v1 has no LinkedIn field, so it is searched), else its
+/// URL's slug.
+fn page_name(query: &Query, hints: &PageHints) -> String {
+    hints
+        .name
+        .as_deref()
+        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| linkedin_name(&query.value))
+}
+
+/// One look-up: the client, what is looked up and for which phase.
+struct Look<'a, T> {
+    client: &'a LensClient<T>,
+    query: &'a Query,
+    phase: Phase,
+}
+
+impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
+    fn card(&self, status: CardStatus) -> Card {
+        Card::new(self.query.clone(), status)
+    }
+
+    /// The organizations found: none, one (its card, with the name shown at once) or
+    /// several to pick from.
+    async fn organizations(
+        &self,
+        found: &[Organization],
+        ctx: &Context,
+        basis: MatchBasis,
+        start: impl FnOnce(&Organization) -> OrgStart,
+        on_partial: &mut impl FnMut(&Card),
+    ) -> Result<Card, Error> {
+        match found {
+            [] => Ok(self.card(CardStatus::NotFound)),
+            [one] => {
+                let partial = Card {
+                    entity: Some(org_entity(one, ctx)),
+                    matched_on: Some(basis),
+                    ..self.card(CardStatus::Matched)
+                };
+                on_partial(&partial);
+                Box::pin(organization_card(self.client, partial, start(one), ctx, self.phase)).await
+            }
+            many => Ok(Card {
+                candidates: many.iter().map(|o| org_entity(o, ctx)).collect(),
+                ..self.card(CardStatus::Ambiguous)
+            }),
+        }
+    }
+
+    /// A company's site: the organizations with exactly that domain.
+    async fn domain(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+        let (client, domain) = (self.client, &self.query.value);
+        // The people at the domain are needed only for v1's strengths: started at once
+        // when the key has no v2 relationships.
+        let v1_people = !client.account().may_try(Feature::CompanyRelationships, unix_ms());
+        let people = maybe(v1_people, people_at(client, Some(domain), self.phase));
+        let (found, ctx, people) = futures::join!(organizations_with_domain(client, domain), context(client), people);
+        let ctx = ctx?;
+        let start = |one: &Organization| OrgStart { id: one.id, domain: Some(domain.clone()), detail: None, people };
+        self.organizations(&found?, &ctx, MatchBasis::Domain, start, on_partial).await
+    }
+
+    async fn organization_id(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+        let id = parse_id(&self.query.value)?;
+        let (org, ctx) = futures::join!(self.client.execute(&org_detail(id)), context(self.client));
+        let ctx = ctx?;
+        let org = match org {
+            Ok(org) => org,
+            Err(Error::NotFound { .. }) => return Ok(self.card(CardStatus::NotFound)),
+            Err(e) => return Err(e),
+        };
+        let domain = org.all_domains().into_iter().next();
+        let start = |one: &Organization| OrgStart { id, domain, detail: Some(one.clone()), people: None };
+        self.organizations(std::slice::from_ref(&org), &ctx, MatchBasis::Id, start, on_partial).await
+    }
+
+    async fn email(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+        let email = &self.query.value;
+        let search = self.client.execute(&endpoints::search_persons(&SearchQuery::term(email)));
+        let (found, ctx) = futures::join!(search, context(self.client));
+        let ctx = ctx?;
+        let exact: Vec<Person> =
+            found?.items.into_iter().filter(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(email))).collect();
+        let found = Found { people: exact, basis: MatchBasis::Email, page_person: None };
+        person_result(self.client, self.query, found, &ctx, on_partial, self.phase).await
+    }
+
+    async fn person_id(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+        let id = parse_id(&self.query.value)?;
+        let (found, ctx) = futures::join!(self.client.execute(&person_detail(id)), context(self.client));
+        let ctx = ctx?;
+        match found {
+            Ok(p) => {
+                let found = Found { people: vec![p], basis: MatchBasis::Id, page_person: None };
+                person_result(self.client, self.query, found, &ctx, on_partial, self.phase).await
+            }
+            Err(Error::NotFound { .. }) => Ok(self.card(CardStatus::NotFound)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A LinkedIn company page: the one organization of that name (v1 has no LinkedIn
+    /// field), or several to pick from.
+    async fn linkedin_company(&self, name: &str, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+        let search = self.client.execute(&endpoints::search_organizations(&SearchQuery::term(name)));
+        let (page, ctx) = futures::join!(search, context(self.client));
+        let ctx = ctx?;
+        let exact: Vec<Organization> = page?.items.into_iter().filter(|o| o.name.eq_ignore_ascii_case(name)).collect();
+        let start = |one: &Organization| {
+            let domain = one.all_domains().into_iter().next();
+            OrgStart { id: one.id, domain, detail: None, people: None }
+        };
+        self.organizations(&exact, &ctx, MatchBasis::NameOnly, start, on_partial).await
+    }
+
+    /// A LinkedIn profile: the persons of that name, told apart by the company the page
+    /// names; nobody of that name is offered to be added, linked to their company.
+    async fn linkedin_person(
+        &self,
+        name: &str,
+        hints: &PageHints,
+        on_partial: &mut impl FnMut(&Card),
+    ) -> Result<Card, Error> {
+        let client = self.client;
+        let search = SearchQuery { with_current_organizations: true, ..SearchQuery::term(name) };
+        let (page, ctx) = futures::join!(client.execute(&endpoints::search_persons(&search)), context(client));
+        let ctx = ctx?;
+        let exact: Vec<Person> = page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(name)).collect();
+        let employer = hints.employer();
+        let mut page_person = PagePerson {
+            name: name.to_owned(),
+            company: employer.as_ref().map(|e| e.name.clone()),
+            organization: None,
+        };
+        // The company the page names picks one of several namesakes (or vouches for the
+        // only one).
+        let (people, basis) = match &employer {
+            Some(company) if !exact.is_empty() => match at_company(client, &exact, company).await {
+                at if at.is_empty() => (exact, MatchBasis::NameOnly),
+                at => (at, MatchBasis::NameAndCompany),
+            },
+            _ => (exact, MatchBasis::NameOnly),
+        };
+        // Nobody of that name: the card offers to add them, linked to their company's
+        // organization (looked up for the opened card only).
+        if people.is_empty()
+            && self.phase == Phase::Card
+            && let Some(company) = &employer
+        {
+            page_person.organization = organization_named(client, company).await?.map(|o| org_entity(&o, &ctx));
+        }
+        let found = Found { people, basis, page_person: Some(page_person) };
+        person_result(client, self.query, found, &ctx, on_partial, self.phase).await
+    }
+}
 /// The candidates who work at `company`: by their current organizations (name, domains
 /// or LinkedIn slug, see [`CompanyHint::is_organization`]), or by a work email at a domain
 /// that spells the company's name.
@@ -485,23 +509,32 @@ pub fn linkedin_name(url: &str) -> String {
     parts.join(" ")
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The persons a look-up found, what the match rests on, and who the page shows.
+struct Found {
+    people: Vec<Person>,
+    basis: MatchBasis,
+    page_person: Option<PagePerson>,
+}
+
+/// The persons found: none, one (their card, with the name shown at once) or several to
+/// pick from.
 async fn person_result<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &LensClient<T>,
     query: &Query,
-    found: Vec<Person>,
+    found: Found,
     ctx: &Context,
     on_partial: &mut impl FnMut(&Card),
-    basis: MatchBasis,
-    page_person: Option<PagePerson>,
     phase: Phase,
 ) -> Result<Card, Error> {
-    let card = |status| Card { page_person: page_person.clone(), ..Card::new(query.clone(), status) };
-    match found.as_slice() {
+    let card = |status| Card { page_person: found.page_person.clone(), ..Card::new(query.clone(), status) };
+    match found.people.as_slice() {
         [] => Ok(card(CardStatus::NotFound)),
         [one] => {
-            let partial =
-                Card { entity: Some(person_entity(one, ctx)), matched_on: Some(basis), ..card(CardStatus::Matched) };
+            let partial = Card {
+                entity: Some(person_entity(one, ctx)),
+                matched_on: Some(found.basis),
+                ..card(CardStatus::Matched)
+            };
             on_partial(&partial);
             Box::pin(person_card(client, partial, one, ctx, phase)).await
         }
@@ -697,6 +730,22 @@ struct OrgStart {
     people: Option<PeopleAt>,
 }
 
+/// What the organization's card is made of, read together in one round: v2's relationships
+/// and list entries where the key may, and what v1 is asked for beside them (the
+/// organization with its people, entries, activity and opportunities; its field values for
+/// Status, Owners, Amount and time in status; strengths; the lists and fields).
+struct OrgReads {
+    relationships: Option<Vec<v2::Relationship>>,
+    entries: Option<Vec<v2::ListEntry>>,
+    detail: Option<Organization>,
+    values: Vec<FieldValue>,
+    /// v1: the people at the domain and the strengths read so far.
+    v1: Option<(PeopleAt, Strengths)>,
+    schema: Option<Result<Schema, Error>>,
+}
+
+/// The organization's card: its entity, connections, lists, activity and (opened card)
+/// opportunities.
 async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &LensClient<T>,
     mut card: Card,
@@ -704,12 +753,56 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     ctx: &Context,
     phase: Phase,
 ) -> Result<Card, Error> {
-    let id = start.id;
-    let full = phase == Phase::Card;
+    let reads = read_organization(client, start, phase).await?;
+    if let Some(org) = &reads.detail {
+        card.entity = Some(org_entity(org, ctx));
+    }
+    let members: Vec<i64> = reads.detail.as_ref().and_then(|o| o.person_ids.clone()).unwrap_or_default();
+    match (&reads.relationships, reads.v1) {
+        (Some(rels), _) => {
+            card.connections = v2_connections(rels, &ctx.team);
+            if reads.detail.is_some() {
+                // v2's relationships cover every person.
+                card.people_total = Some(members.len());
+                card.people_checked = Some(members.len());
+            }
+        }
+        (None, Some((people, strengths))) => {
+            let at = OrgPeople { members: &members, people: &people };
+            v1_organization_connections(client, &mut card, at, strengths, ctx, phase).await;
+        }
+        (None, None) => {}
+    }
+    let refs = reads.detail.as_ref().and_then(|o| o.list_entries.clone()).unwrap_or_default();
+    card.lists = match &reads.entries {
+        Some(entries) => entries.iter().map(|e| v2_list_item(e, &reads.values)).collect(),
+        None => {
+            let schema = schema_for(client, &refs, reads.schema).await?;
+            refs.iter().map(|e| list_item(e, &schema, &reads.values, &ctx.team)).collect()
+        }
+    };
+    // Activity (from the organization, read for the card or for v1's lists) and opportunities.
+    if let Some(i) = reads.detail.as_ref().and_then(|o| o.interactions.as_ref()) {
+        card.activity = activity(i, &ctx.team);
+    }
+    if phase == Phase::Card {
+        let ids = reads.detail.as_ref().and_then(|o| o.opportunity_ids.clone()).unwrap_or_default();
+        card.opportunities = opportunities(client, &ids, ctx).await?;
+    }
+    Ok(card)
+}
+
+/// Reads what the organization's card needs for `phase`, v2 and v1 together: what v1 will
+/// be asked for starts with v2's requests (the organization and its field values for the
+/// opened card, and what the key has no v2 for); where v2 says no (the first time for this
+/// key), v1 is asked for that part after.
+async fn read_organization<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    start: OrgStart,
+    phase: Phase,
+) -> Result<OrgReads, Error> {
+    let (id, full) = (start.id, phase == Phase::Card);
     let account = client.account();
-    // What v1 will be asked for starts with v2's requests: the organization (people,
-    // entries, activity, opportunities) and its field values (Status, Owners and Amount on
-    // v1, time in status on both) for the opened card, and what the key has no v2 for.
     let v1_lists = !account.may_try(Feature::CompanyListEntries, unix_ms());
     let v1_strengths = !account.may_try(Feature::CompanyRelationships, unix_ms());
     let known_detail = start.detail.clone();
@@ -721,21 +814,17 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     };
     let values = || client.execute(&endpoints::field_values(EntityRef::Organization(id)));
     let domain = start.domain.as_deref();
-    let (relationships, entries, early_detail, early_values, early_strengths, early_schema) = futures::join!(
-        via_v2(
-            client,
-            Feature::CompanyRelationships,
-            client.v2_items(v2::endpoints::company_relationships(id, RELATIONSHIPS_PAGE), 1)
-        ),
-        via_v2(client, Feature::CompanyListEntries, client.v2_items(v2::endpoints::company_list_entries(id), 5)),
+    let relationships = client.v2_items(v2::endpoints::company_relationships(id, RELATIONSHIPS_PAGE), 1);
+    let entries = client.v2_items(v2::endpoints::company_list_entries(id), 5);
+    let (relationships, entries, early_detail, early_values, early_strengths, schema) = futures::join!(
+        via_v2(client, Feature::CompanyRelationships, relationships),
+        via_v2(client, Feature::CompanyListEntries, entries),
         maybe(full || v1_lists || v1_strengths || start.detail.is_some(), detail()),
         maybe(full || v1_lists, values()),
         maybe(v1_strengths, pill_strengths(client, start.people, domain, phase)),
         maybe(v1_lists || full, schema(client)),
     );
-    let relationships = relationships.transpose()?;
-    let entries = entries.transpose()?;
-    // v2 said no (first time for this key): v1 for that part.
+    let (relationships, entries) = (relationships.transpose()?, entries.transpose()?);
     let detail = match early_detail {
         Some(d) => Some(d?),
         None if relationships.is_none() || entries.is_none() => Some(detail().await?),
@@ -751,107 +840,92 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
         None if relationships.is_none() => Some(pill_strengths(client, None, domain, phase).await),
         None => None,
     };
-    let (people, mut strengths) = match v1 {
-        Some((people, strengths)) => (Some(people), strengths),
-        None => (None, Vec::new()),
-    };
-    if let Some(org) = &detail {
-        card.entity = Some(org_entity(org, ctx));
-    }
-    let members: Vec<i64> = detail.as_ref().and_then(|o| o.person_ids.clone()).unwrap_or_default();
+    Ok(OrgReads { relationships, entries, detail, values, v1, schema })
+}
 
-    // Connections.
-    match (&relationships, &people) {
-        (Some(rels), _) => {
-            card.connections = v2_connections(rels, &ctx.team);
-            if detail.is_some() {
-                // v2's relationships cover every person.
-                card.people_total = Some(members.len());
-                card.people_checked = Some(members.len());
+/// An organization's members (its `person_ids`) and the people found at its domain.
+#[derive(Clone, Copy)]
+struct OrgPeople<'a> {
+    members: &'a [i64],
+    people: &'a PeopleAt,
+}
+
+impl OrgPeople<'_> {
+    /// The connections in `strengths` of the organization's members, strongest first.
+    fn connections(&self, strengths: &Strengths, team: &HashMap<i64, PersonRef>) -> Vec<Connection> {
+        let known: HashMap<i64, &Person> =
+            self.people.all.iter().chain(self.people.active.iter()).map(|p| (p.id, p)).collect();
+        let mut out = Vec::new();
+        for (pid, result) in strengths.iter().filter(|(pid, _)| self.members.contains(pid)) {
+            for s in result.as_ref().map(Vec::as_slice).unwrap_or_default() {
+                let Some(colleague) = team.get(&s.internal_id) else { continue };
+                let contact = match known.get(pid) {
+                    Some(p) => person_ref(p),
+                    None => PersonRef { id: *pid, name: String::new(), email: None },
+                };
+                out.push(Connection { colleague: colleague.clone(), contact, strength: s.strength });
             }
         }
-        (None, Some(people)) => {
-            let known: HashMap<i64, &Person> =
-                people.all.iter().chain(people.active.iter()).map(|p| (p.id, p)).collect();
-            let connections_of = |strengths: &Strengths| {
-                let mut out = Vec::new();
-                for (pid, result) in strengths.iter().filter(|(pid, _)| members.contains(pid)) {
-                    for s in result.as_ref().map(Vec::as_slice).unwrap_or_default() {
-                        let Some(colleague) = ctx.team.get(&s.internal_id) else { continue };
-                        let contact = match known.get(pid) {
-                            Some(p) => person_ref(p),
-                            None => PersonRef { id: *pid, name: String::new(), email: None },
-                        };
-                        out.push(Connection { colleague: colleague.clone(), contact, strength: s.strength });
-                    }
-                }
-                rank(&mut out);
-                out
-            };
-            if full && !settled(&connections_of(&strengths), TOP_CONNECTIONS) {
-                // The others who can change the answer: the rest of the active people at the
-                // domain, then members the domain search could not vouch for (no email at
-                // the domain), up to the cap.
-                let read: Vec<i64> = strengths.iter().map(|(id, _)| *id).collect();
-                let mut more: Vec<i64> = people
-                    .active
-                    .iter()
-                    .map(|p| p.id)
-                    .filter(|id| !read.contains(id) && members.contains(id))
-                    .collect();
-                let seen: Vec<i64> = people.all.iter().chain(people.active.iter()).map(|p| p.id).collect();
-                more.extend(members.iter().copied().filter(|m| !seen.contains(m)));
-                let room = MAX_PEOPLE.saturating_sub(read.iter().filter(|id| members.contains(id)).count());
-                more.truncate(room);
-                let got =
-                    join_all(more.iter().map(|pid| client.execute(&endpoints::relationship_strengths(*pid, None))))
-                        .await;
-                strengths.extend(more.into_iter().zip(got));
-            }
-            let mut connections = connections_of(&strengths);
-            // People without a matching email (no domain, another domain) are named one by one.
-            if full {
-                for c in connections.iter_mut().filter(|c| c.contact.name.is_empty()) {
-                    if let Ok(p) = client.execute(&endpoints::person(c.contact.id, DetailOptions::default())).await {
-                        c.contact = person_ref(&p);
-                    }
-                }
-            }
-            card.connections = connections;
-            let checked = strengths.iter().filter(|(id, _)| members.contains(id)).count();
-            // Members at the domain without interactions have no strengths to read: they
-            // count as checked.
-            let active: Vec<i64> = people.active.iter().map(|p| p.id).collect();
-            let idle = members
-                .iter()
-                .filter(|m| people.all.iter().any(|p| p.id == **m) && !active.contains(m))
-                .filter(|m| !strengths.iter().any(|(id, _)| id == *m))
-                .count();
-            card.people_total = Some(members.len());
-            card.people_checked = Some((checked + idle).min(members.len()));
-        }
-        (None, None) => {}
+        rank(&mut out);
+        out
     }
 
-    // Lists.
-    card.lists = match &entries {
-        Some(entries) => entries.iter().map(|e| v2_list_item(e, &values)).collect(),
-        None => {
-            let refs = detail.as_ref().and_then(|o| o.list_entries.clone()).unwrap_or_default();
-            let schema = schema_for(client, &refs, early_schema).await?;
-            refs.iter().map(|e| list_item(e, &schema, &values, &ctx.team)).collect()
-        }
-    };
-
-    // Activity (from the organization, read for the card or for v1's lists) and opportunities.
-    if let Some(i) = detail.as_ref().and_then(|o| o.interactions.as_ref()) {
-        card.activity = activity(i, &ctx.team);
+    /// The members whose strengths could still change the answer, beyond those read: the
+    /// rest of the active people at the domain, then members the domain search could not
+    /// vouch for (no email at the domain), up to [`MAX_PEOPLE`] in all.
+    fn unread(&self, strengths: &Strengths) -> Vec<i64> {
+        let read: Vec<i64> = strengths.iter().map(|(id, _)| *id).collect();
+        let mut more: Vec<i64> = (self.people.active.iter().map(|p| p.id))
+            .filter(|id| !read.contains(id) && self.members.contains(id))
+            .collect();
+        let seen: Vec<i64> = self.people.all.iter().chain(self.people.active.iter()).map(|p| p.id).collect();
+        more.extend(self.members.iter().copied().filter(|m| !seen.contains(m)));
+        let room = MAX_PEOPLE.saturating_sub(read.iter().filter(|id| self.members.contains(id)).count());
+        more.truncate(room);
+        more
     }
+
+    /// How many members' strengths are known: those read, and those at the domain without
+    /// interactions (who have no strengths to read).
+    fn checked(&self, strengths: &Strengths) -> usize {
+        let read = strengths.iter().filter(|(id, _)| self.members.contains(id)).count();
+        let active: Vec<i64> = self.people.active.iter().map(|p| p.id).collect();
+        let idle = (self.members.iter())
+            .filter(|m| self.people.all.iter().any(|p| p.id == **m) && !active.contains(m))
+            .filter(|m| !strengths.iter().any(|(id, _)| id == *m))
+            .count();
+        (read + idle).min(self.members.len())
+    }
+}
+
+/// v1's connections of an organization: the strengths read for the pill, and for the opened
+/// card those of everyone else who can still change the answer, with the contacts named.
+async fn v1_organization_connections<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    card: &mut Card,
+    at: OrgPeople<'_>,
+    mut strengths: Strengths,
+    ctx: &Context,
+    phase: Phase,
+) {
+    let full = phase == Phase::Card;
+    if full && !settled(&at.connections(&strengths, &ctx.team), TOP_CONNECTIONS) {
+        let more = at.unread(&strengths);
+        let got = join_all(more.iter().map(|pid| client.execute(&endpoints::relationship_strengths(*pid, None)))).await;
+        strengths.extend(more.into_iter().zip(got));
+    }
+    let mut connections = at.connections(&strengths, &ctx.team);
+    // People without a matching email (no domain, another domain) are named one by one.
     if full {
-        let ids = detail.as_ref().and_then(|o| o.opportunity_ids.clone()).unwrap_or_default();
-        card.opportunities = opportunities(client, &ids, ctx).await?;
+        for c in connections.iter_mut().filter(|c| c.contact.name.is_empty()) {
+            if let Ok(p) = client.execute(&endpoints::person(c.contact.id, DetailOptions::default())).await {
+                c.contact = person_ref(&p);
+            }
+        }
     }
-    Ok(card)
+    card.connections = connections;
+    card.people_total = Some(at.members.len());
+    card.people_checked = Some(at.checked(&strengths));
 }
 
 /// The card's opportunities, the most recent (highest id) first: names and lists (v2 in one

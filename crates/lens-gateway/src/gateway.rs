@@ -623,6 +623,9 @@ fn card_response(card: &Card, max_age: u64) -> Response {
     response
 }
 
+/// `GET /affinity/card`: a card from the cache while it is fresh; below the month's reserve,
+/// cached cards only; else a look-up within the caller's limit, shared with identical
+/// requests in flight and answered by the deadline.
 async fn card(
     State(shared): State<Arc<GatewayState>>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -647,139 +650,144 @@ async fn card(
         shared.metrics.count(Outcome::Cached);
         return card_response(card, 60);
     }
-
-    // Below the month's reserve: cached cards only, even old ones.
-    let monthly = shared.monthly().await;
-    let budget = monthly.and_then(|m| m.percent_left());
-    if let Some(left) = budget.filter(|left| *left < shared.config.reserve_percent) {
+    if let Some(card) = below_reserve(&shared, &query, &cached).await {
         shared.metrics.count(Outcome::Reserve);
-        if let Some((mut card, stored)) = cached {
-            card.stale = true;
-            card.fetched_at = lens_core::card::iso_from_ms(stored);
-            return card_response(&card, 60);
-        }
-        let mut card = Card::new(query, CardStatus::Error);
-        card.error = Some(lens_core::card::CardError {
-            kind: "budget_reserve".into(),
-            message: format!(
-                "The firm's Affinity budget for this month is down to its reserve ({left:.1}% left): only companies and people looked up before are shown."
-            ),
-            retry_at: monthly.and_then(|m| m.resets_at_ms).map(lens_core::card::iso_from_ms),
-        });
         return card_response(&card, 60);
     }
-
-    // The caller's own limit of cold look-ups.
-    let caller_limiter = {
-        let mut callers = shared.callers.lock().expect("callers lock");
-        if callers.len() >= MAX_CALLERS && !callers.contains_key(&caller.0) {
-            // Forget callers whose last look-up is over a minute old: their window is empty.
-            callers.retain(|_, (_, last)| now.saturating_sub(*last) < 60_000);
-        }
-        let (limiter, last) = callers.entry(caller.0.clone()).or_insert_with(|| {
-            let limiter = RateLimiter::new(LimiterConfig {
-                per_minute: shared.config.caller_per_min,
-                concurrency: u32::MAX,
-                ..LimiterConfig::default()
-            });
-            (Arc::new(limiter), now)
-        });
-        *last = now;
-        limiter.clone()
-    };
-    match caller_limiter.acquire(shared.clock.now()) {
-        Ok(slot) => drop(slot), // counted in the minute's window; no slot is held
-        Err(wait) => {
-            shared.metrics.count(Outcome::CallerLimited);
-            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-            let mut response = refuse(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("too many new look-ups from you this minute: try again in {secs} s"),
-            );
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            return response;
-        }
+    if let Err(wait) = caller_limiter(&shared, &caller, now).acquire(shared.clock.now()) {
+        shared.metrics.count(Outcome::CallerLimited);
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let message = format!("too many new look-ups from you this minute: try again in {secs} s");
+        let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &message);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return response;
     }
-
     // The look-up, shared with identical requests in flight, within the deadline.
     let work = {
-        let shared = shared.clone();
-        let query = query.clone();
-        let key = key.clone();
-        move || -> BoxFuture<'static, Card> {
-            Box::pin(async move {
-                let _forget = ForgetPartial { shared: &shared, key: &key };
-                // With replicas: one of them looks it up, the others wait for its card.
-                let mut lock = None;
-                if let Some(redis) = shared.redis() {
-                    let hold = shared.config.card_deadline + Duration::from_secs(2);
-                    match redis.lock(&key, hold).await {
-                        Some(token) => {
-                            lock = Some(Unlock { redis: redis.clone(), key: key.clone(), token: Some(token) })
-                        }
-                        None => {
-                            let until = Instant::now() + hold;
-                            while Instant::now() < until {
-                                tokio::time::sleep(Duration::from_millis(50)).await;
-                                if let Some((card, stored)) = cached_card(&shared, &key).await
-                                    && now_ms(&shared).saturating_sub(stored) < 5_000
-                                {
-                                    return card;
-                                }
-                            }
-                        }
-                    }
-                }
-                let card = lookup_card_with(&shared.client, &query, |partial| {
-                    shared.partials.lock().expect("partials lock").insert(key.clone(), partial.clone());
-                })
-                .await;
-                let card = finish_card(&shared, card).await;
-                if card.status != CardStatus::Error && !card.stale {
-                    store_card(&shared, &key, &card).await;
-                }
-                if let Some(mut lock) = lock
-                    && let Some(token) = lock.token.take()
-                {
-                    lock.redis.unlock(&lock.key, &token).await;
-                }
-                card
-            })
-        }
+        let (shared, query, key) = (shared.clone(), query.clone(), key.clone());
+        move || -> BoxFuture<'static, Card> { Box::pin(async move { look_up(&shared, &query, &key).await }) }
     };
-    let outcome = tokio::time::timeout(shared.config.card_deadline, shared.lookups.run(&key, work)).await;
-    match outcome {
+    match tokio::time::timeout(shared.config.card_deadline, shared.lookups.run(&key, work)).await {
         Ok(card) => {
             shared.metrics.count(Outcome::Card);
             card_response(&card, 60)
         }
         Err(_) => {
             shared.metrics.count(Outcome::Partial);
-            let partial = shared.partials.lock().expect("partials lock").get(&key).cloned();
-            let card = match partial {
-                Some(mut card) => {
-                    card.partial = true;
-                    finish_card(&shared, card).await
+            card_response(&past_deadline(&shared, query, &key, cached).await, 0)
+        }
+    }
+}
+
+/// Below the month's reserve, the card a caller gets: the cached one, even old, or an
+/// error that says why. `None` above the reserve.
+async fn below_reserve(shared: &GatewayState, query: &Query, cached: &Option<(Card, u64)>) -> Option<Card> {
+    let monthly = shared.monthly().await;
+    let left = monthly.and_then(|m| m.percent_left()).filter(|left| *left < shared.config.reserve_percent)?;
+    if let Some((card, stored)) = cached {
+        return Some(stale(card.clone(), *stored));
+    }
+    let mut card = Card::new(query.clone(), CardStatus::Error);
+    card.error = Some(lens_core::card::CardError {
+        kind: "budget_reserve".into(),
+        message: format!(
+            "The firm's Affinity budget for this month is down to its reserve ({left:.1}% left): only companies and people looked up before are shown."
+        ),
+        retry_at: monthly.and_then(|m| m.resets_at_ms).map(lens_core::card::iso_from_ms),
+    });
+    Some(card)
+}
+
+/// A cached card shown as stale, as of when it was stored.
+fn stale(mut card: Card, stored_ms: u64) -> Card {
+    card.stale = true;
+    card.fetched_at = lens_core::card::iso_from_ms(stored_ms);
+    card
+}
+
+/// The caller's own limiter of cold look-ups (a minute's window, no concurrency cap).
+fn caller_limiter(shared: &GatewayState, caller: &Caller, now: u64) -> Arc<RateLimiter> {
+    let mut callers = shared.callers.lock().expect("callers lock");
+    if callers.len() >= MAX_CALLERS && !callers.contains_key(&caller.0) {
+        // Forget callers whose last look-up is over a minute old: their window is empty.
+        callers.retain(|_, (_, last)| now.saturating_sub(*last) < 60_000);
+    }
+    let (limiter, last) = callers.entry(caller.0.clone()).or_insert_with(|| {
+        let config = LimiterConfig {
+            per_minute: shared.config.caller_per_min,
+            concurrency: u32::MAX,
+            ..LimiterConfig::default()
+        };
+        (Arc::new(RateLimiter::new(config)), now)
+    });
+    *last = now;
+    limiter.clone()
+}
+
+/// Looks the card up (with replicas, only one of them does; the others wait for its card)
+/// and keeps it for everyone.
+async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str) -> Card {
+    let _forget = ForgetPartial { shared, key };
+    let mut lock = None;
+    if let Some(redis) = shared.redis() {
+        let hold = shared.config.card_deadline + Duration::from_secs(2);
+        match redis.lock(key, hold).await {
+            Some(token) => lock = Some(Unlock { redis: redis.clone(), key: key.to_owned(), token: Some(token) }),
+            None => {
+                if let Some(card) = another_replicas_card(shared, key, hold).await {
+                    return card;
                 }
-                None => match cached {
-                    // Better an older card than none.
-                    Some((mut card, stored)) => {
-                        card.stale = true;
-                        card.fetched_at = lens_core::card::iso_from_ms(stored);
-                        card
-                    }
-                    None => {
-                        let mut card = Card::new(query, CardStatus::Error);
-                        card.error = Some(lens_core::card::CardError {
-                            kind: "unavailable".into(),
-                            message: "Affinity did not answer in time; try again in a moment.".into(),
-                            retry_at: None,
-                        });
-                        card
-                    }
-                },
-            };
-            card_response(&card, 0)
+            }
+        }
+    }
+    let card = lookup_card_with(&shared.client, query, |partial| {
+        shared.partials.lock().expect("partials lock").insert(key.to_owned(), partial.clone());
+    })
+    .await;
+    let card = finish_card(shared, card).await;
+    if card.status != CardStatus::Error && !card.stale {
+        store_card(shared, key, &card).await;
+    }
+    if let Some(mut lock) = lock
+        && let Some(token) = lock.token.take()
+    {
+        lock.redis.unlock(&lock.key, &token).await;
+    }
+    card
+}
+
+/// The card another replica is looking up, once it has stored it (within `hold`).
+async fn another_replicas_card(shared: &GatewayState, key: &str, hold: Duration) -> Option<Card> {
+    let until = Instant::now() + hold;
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Some((card, stored)) = cached_card(shared, key).await
+            && now_ms(shared).saturating_sub(stored) < 5_000
+        {
+            return Some(card);
+        }
+    }
+    None
+}
+
+/// At the deadline: what the look-up found so far (`partial`), else the cached card (better
+/// an older card than none), else an error that says so.
+async fn past_deadline(shared: &GatewayState, query: Query, key: &str, cached: Option<(Card, u64)>) -> Card {
+    let partial = shared.partials.lock().expect("partials lock").get(key).cloned();
+    match (partial, cached) {
+        (Some(mut card), _) => {
+            card.partial = true;
+            finish_card(shared, card).await
+        }
+        (None, Some((card, stored))) => stale(card, stored),
+        (None, None) => {
+            let mut card = Card::new(query, CardStatus::Error);
+            card.error = Some(lens_core::card::CardError {
+                kind: "unavailable".into(),
+                message: "Affinity did not answer in time; try again in a moment.".into(),
+                retry_at: None,
+            });
+            card
         }
     }
 }
@@ -1004,93 +1012,101 @@ async fn healthz(State(shared): State<Arc<GatewayState>>) -> Response {
 
 /// `/metrics` in Prometheus's text format.
 async fn metrics(State(shared): State<Arc<GatewayState>>) -> Response {
-    use std::fmt::Write;
-    let m = &shared.metrics;
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, lines: Vec<(String, f64)>| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, value) in lines {
-            let _ = writeln!(out, "{name}{labels} {value}");
+    let text: String = gateway_metrics(&shared).iter().map(Metric::text).collect();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
+/// One metric in Prometheus's text format: its name, kind, help and labelled values.
+struct Metric {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    values: Vec<(String, f64)>,
+}
+
+impl Metric {
+    fn counter(name: &'static str, help: &'static str, value: f64) -> Metric {
+        Metric { name, kind: "counter", help, values: vec![(String::new(), value)] }
+    }
+
+    fn gauge(name: &'static str, help: &'static str, value: f64) -> Metric {
+        Metric { name, kind: "gauge", help, values: vec![(String::new(), value)] }
+    }
+
+    fn text(&self) -> String {
+        let Metric { name, kind, help, values } = self;
+        let mut out = format!("# HELP {name} {help}\n# TYPE {name} {kind}\n");
+        for (labels, value) in values {
+            out.push_str(&format!("{name}{labels} {value}\n"));
         }
-    };
+        out
+    }
+}
+
+fn gateway_metrics(shared: &GatewayState) -> Vec<Metric> {
+    let m = &shared.metrics;
     let outcomes = m.outcomes.lock().expect("metrics lock").clone();
-    metric(
-        "lens_gateway_requests_total",
-        "counter",
-        "Requests answered, by outcome.",
-        Outcome::ALL
-            .iter()
-            .map(|o| (format!("{{outcome=\"{}\"}}", o.name()), *outcomes.get(o.name()).unwrap_or(&0) as f64))
-            .collect(),
-    );
-    let hits = *outcomes.get(Outcome::Cached.name()).unwrap_or(&0);
-    metric(
-        "lens_gateway_card_cache_hits_total",
-        "counter",
-        "Cards served from the card cache.",
-        vec![(String::new(), hits as f64)],
-    );
-    metric(
-        "lens_gateway_affinity_requests_total",
-        "counter",
-        "Requests sent to Affinity.",
-        vec![(String::new(), shared.client.requests_sent() as f64)],
-    );
-    metric(
-        "lens_gateway_affinity_rate_limited_total",
-        "counter",
-        "429 answers from Affinity.",
-        vec![(String::new(), shared.client.rate_limited_responses() as f64)],
-    );
-    metric(
-        "lens_gateway_affinity_in_flight",
-        "gauge",
-        "Requests to Affinity in flight now.",
-        vec![(String::new(), f64::from(shared.client.limiter().in_flight()))],
-    );
-    let monthly = shared.client.limiter().monthly();
+    let count = |o: Outcome| *outcomes.get(o.name()).unwrap_or(&0) as f64;
+    let by_outcome = Outcome::ALL.iter().map(|o| (format!("{{outcome=\"{}\"}}", o.name()), count(*o))).collect();
+    let limiter = shared.client.limiter();
+    let monthly = limiter.monthly();
     let remaining = monthly.and_then(|m| m.remaining).map_or(f64::NAN, |r| r as f64);
     let percent = monthly.and_then(|m| m.percent_left()).unwrap_or(f64::NAN);
-    metric(
-        "lens_gateway_budget_remaining",
-        "gauge",
-        "Affinity calls left this month (NaN: unknown or unlimited).",
-        vec![(String::new(), remaining)],
-    );
-    metric(
-        "lens_gateway_budget_percent_left",
-        "gauge",
-        "Share of the month's budget left, in percent.",
-        vec![(String::new(), percent)],
-    );
-    metric(
-        "lens_gateway_open_connections",
-        "gauge",
-        "Connections open now.",
-        vec![(String::new(), m.open_connections.load(Ordering::Relaxed) as f64)],
-    );
-    metric(
-        "lens_gateway_refused_connections_total",
-        "counter",
-        "Connections closed at once because too many were open.",
-        vec![(String::new(), m.refused_connections.load(Ordering::Relaxed) as f64)],
-    );
-    metric(
-        "lens_gateway_cache_bytes",
-        "gauge",
-        "Bytes held by the caches.",
-        vec![
-            ("{cache=\"responses\"}".into(), shared.response_cache.bytes() as f64),
-            ("{cache=\"cards\"}".into(), shared.cards.bytes() as f64),
-        ],
-    );
-    metric(
-        "lens_gateway_lookups_in_flight",
-        "gauge",
-        "Card look-ups in flight now.",
-        vec![(String::new(), shared.lookups.len() as f64)],
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
+    let cache_bytes = vec![
+        ("{cache=\"responses\"}".into(), shared.response_cache.bytes() as f64),
+        ("{cache=\"cards\"}".into(), shared.cards.bytes() as f64),
+    ];
+    vec![
+        Metric {
+            name: "lens_gateway_requests_total",
+            kind: "counter",
+            help: "Requests answered, by outcome.",
+            values: by_outcome,
+        },
+        Metric::counter(
+            "lens_gateway_card_cache_hits_total",
+            "Cards served from the card cache.",
+            count(Outcome::Cached),
+        ),
+        Metric::counter(
+            "lens_gateway_affinity_requests_total",
+            "Requests sent to Affinity.",
+            shared.client.requests_sent() as f64,
+        ),
+        Metric::counter(
+            "lens_gateway_affinity_rate_limited_total",
+            "429 answers from Affinity.",
+            shared.client.rate_limited_responses() as f64,
+        ),
+        Metric::gauge(
+            "lens_gateway_affinity_in_flight",
+            "Requests to Affinity in flight now.",
+            f64::from(limiter.in_flight()),
+        ),
+        Metric::gauge(
+            "lens_gateway_budget_remaining",
+            "Affinity calls left this month (NaN: unknown or unlimited).",
+            remaining,
+        ),
+        Metric::gauge("lens_gateway_budget_percent_left", "Share of the month's budget left, in percent.", percent),
+        Metric::gauge(
+            "lens_gateway_open_connections",
+            "Connections open now.",
+            m.open_connections.load(Ordering::Relaxed) as f64,
+        ),
+        Metric::counter(
+            "lens_gateway_refused_connections_total",
+            "Connections closed at once because too many were open.",
+            m.refused_connections.load(Ordering::Relaxed) as f64,
+        ),
+        Metric {
+            name: "lens_gateway_cache_bytes",
+            kind: "gauge",
+            help: "Bytes held by the caches.",
+            values: cache_bytes,
+        },
+        Metric::gauge("lens_gateway_lookups_in_flight", "Card look-ups in flight now.", shared.lookups.len() as f64),
+    ]
 }
 
 #[cfg(test)]

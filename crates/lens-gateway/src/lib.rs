@@ -11,9 +11,9 @@
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! use lens_gateway::gateway::{CallerAuth, Gateway, GatewayConfig};
-//! let mut config = GatewayConfig::new("https://api.affinity.co", "KEY");
-//! config.auth = CallerAuth::Tokens(vec!["a-caller-token-of-16+-chars".into()]);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8788").await?;
+//! let mut config = GatewayConfig::new("https://api.affinity.co", "KEY", listener.local_addr()?);
+//! config.auth = CallerAuth { tokens: vec!["a-caller-token-of-16+-chars".into()], ..Default::default() };
 //! Gateway::new(config).serve(listener).await
 //! # }
 //! ```

@@ -144,9 +144,9 @@ pub struct Opportunity {
 /// `GET /relationships-strengths`: how well a colleague knows an external person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RelationshipStrength {
-    /// The internal person (a colleague).
+    /// The internal person's id (a colleague).
     pub internal_id: i64,
-    /// The external person.
+    /// The external person's id.
     pub external_id: i64,
     /// Currently 0.0 to 1.0.
     #[serde(default)]

@@ -313,7 +313,7 @@ pub struct OrganizationMerged {
 /// `GET /auth/whoami`. Note the camelCase keys inside `user` and `grant`, even in v1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhoAmI {
-    /// The team the key belongs to.
+    /// The firm the key belongs to.
     pub tenant: Tenant,
     /// The key's user.
     pub user: WhoAmIUser,
@@ -325,12 +325,12 @@ pub struct WhoAmI {
 /// The firm (`whoami.tenant`); `subdomain` gives `https://<subdomain>.affinity.co`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
-    /// The team's id.
+    /// The firm's id.
     pub id: i64,
-    /// The team's name.
+    /// The firm's name.
     #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    /// The team's subdomain of `affinity.co`.
+    /// The firm's subdomain of `affinity.co`.
     #[serde(default, deserialize_with = "null_as_default")]
     pub subdomain: String,
 }

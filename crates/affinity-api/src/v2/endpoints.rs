@@ -1,5 +1,6 @@
-//! The v2 requests the Lens makes, as data (paths, parameters and bodies of the 2026-07-15
-//! OpenAPI document). Follow a page's `nextUrl` with [`super::items`].
+//! The v2 requests this client makes, as data (paths, parameters and bodies of the 2026-07-15
+//! OpenAPI document). Follow a page's `nextUrl` with [`crate::Client::v2_items`] or
+//! [`crate::Client::v2_pages`].
 
 use serde_json::json;
 

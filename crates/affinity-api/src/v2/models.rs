@@ -141,7 +141,7 @@ impl<T> Default for Paged<T> {
 /// `GET /v2/auth/whoami`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhoAmI {
-    /// The team the key belongs to.
+    /// The firm the key belongs to.
     pub tenant: Tenant,
     /// The key's user.
     pub user: User,
@@ -153,12 +153,12 @@ pub struct WhoAmI {
 /// The firm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
-    /// The team's id.
+    /// The firm's id.
     pub id: i64,
-    /// The team's name.
+    /// The firm's name.
     #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    /// The team's subdomain of `affinity.co`.
+    /// The firm's subdomain of `affinity.co`.
     #[serde(default, deserialize_with = "null_as_default")]
     pub subdomain: String,
 }
