@@ -1,6 +1,6 @@
 // Background (Chrome service worker, Firefox event page): a router from the browser's
 // events to the Lens (Rust, `lens_worker`), which decodes every message (the protocol is
-// in crates/affinity-web/src/protocol.rs and docs/design.md), checks its sender, decides
+// in crates/lens-web/src/protocol.rs and docs/design.md), checks its sender, decides
 // and answers. This file only gives it the browser: storage, the badge, tabs.
 // Listeners are registered synchronously at start: an MV3 worker woken by a message must
 // find its listener before any await.

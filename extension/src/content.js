@@ -4,7 +4,7 @@
 // root, so neither the page's CSS nor its scripts reach it. The iframe shows the pill or
 // the card; this script only places it and gives it the size of its state (one size for
 // the pill and one for the card, whatever they say: the page can measure the frame).
-// Messages are the protocol's (crates/affinity-web/src/protocol.rs); browser-api.js, loaded
+// Messages are the protocol's (crates/lens-web/src/protocol.rs); browser-api.js, loaded
 // before this script, is the browser shim.
 (() => {
   if (window.top !== window || /** @type {any} */ (window).__affinityLensInjected) return;

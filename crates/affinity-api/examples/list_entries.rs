@@ -10,6 +10,7 @@ use affinity_api::models::ListEntity;
 use affinity_api::{Client, ClientConfig, endpoints};
 use futures::StreamExt;
 
+#[cfg(not(target_arch = "wasm32"))]
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -18,6 +19,7 @@ async fn main() {
     }
 }
 
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::var("AFFINITY_BASE_URL").unwrap_or_else(|_| "https://api.affinity.co".into());
     let key = std::env::var("AFFINITY_API_KEY").map_err(|_| "set AFFINITY_API_KEY")?;
@@ -49,3 +51,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("{entries} entries in {page_count} pages");
     Ok(())
 }
+
+/// The example runs natively (it needs a runtime to block on); in the browser the same
+/// client runs on the page's event loop.
+#[cfg(target_arch = "wasm32")]
+fn main() {}

@@ -7,6 +7,7 @@
 
 use affinity_api::{Client, ClientConfig};
 
+#[cfg(not(target_arch = "wasm32"))]
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -15,6 +16,7 @@ async fn main() {
     }
 }
 
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::var("AFFINITY_BASE_URL").unwrap_or_else(|_| "https://api.affinity.co".into());
     let key = std::env::var("AFFINITY_API_KEY").map_err(|_| "set AFFINITY_API_KEY")?;
@@ -25,3 +27,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("firm: {} ({}.affinity.co)", me.tenant.name, me.tenant.subdomain);
     Ok(())
 }
+
+/// The example runs natively (it needs a runtime to block on); in the browser the same
+/// client runs on the page's event loop.
+#[cfg(target_arch = "wasm32")]
+fn main() {}
