@@ -556,11 +556,18 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         endpoint: Endpoint<v2::Paged<I>>,
         max_pages: usize,
     ) -> Result<Vec<I>, Error> {
+        // A loop rather than `v2_pages`: the extension's module holds one copy of this per
+        // item type, and a stream's state machine is larger.
         let mut out = Vec::new();
-        let pages = self.v2_pages(endpoint).take(max_pages);
-        let mut pages = std::pin::pin!(pages);
-        while let Some(page) = pages.next().await {
-            out.extend(page?.data);
+        let mut next = Some(endpoint);
+        let mut pages = 0;
+        while let Some(endpoint) = next.take() {
+            let page = self.execute(&endpoint).await?;
+            out.extend(page.data);
+            pages += 1;
+            if pages < max_pages {
+                next = page.pagination.next_url.as_deref().and_then(|u| endpoint.with_next_url(u));
+            }
         }
         Ok(out)
     }

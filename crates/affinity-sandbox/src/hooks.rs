@@ -148,7 +148,37 @@ fn event_name(method: &Method, path: &str) -> Option<&'static str> {
     })
 }
 
-/// Delivers the event of every successful write to the subscribed URLs.
+/// Delivers the event `name` with `body` (the resource in its v1 shape) to every URL
+/// subscribed to it, a few tries each, as Affinity retries failed deliveries. API v2's writes
+/// call it themselves; v1's are delivered by [`deliver`].
+pub(crate) fn emit(s: &Shared, name: &str, body: Value) {
+    let targets: Vec<String> = s
+        .webhooks
+        .lock()
+        .expect("webhooks lock")
+        .iter()
+        .filter(|x| !x.disabled && (x.events.is_empty() || x.events.iter().any(|e| e == name)))
+        .map(|x| x.url.clone())
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let sent_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let event = json!({ "type": name, "body": body, "sent_at": sent_at });
+    let http = s.http.clone();
+    tokio::spawn(async move {
+        for url in targets {
+            for attempt in 0..3u64 {
+                match http.post(&url).json(&event).timeout(std::time::Duration::from_secs(5)).send().await {
+                    Ok(r) if r.status().is_success() => break,
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1))).await,
+                }
+            }
+        }
+    });
+}
+
+/// Delivers the event of every successful v1 write to the subscribed URLs.
 pub async fn deliver(State(s): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let Some(name) = event_name(request.method(), request.uri().path()) else {
         return next.run(request).await;
@@ -180,31 +210,6 @@ pub async fn deliver(State(s): State<Arc<Shared>>, request: Request, next: Next)
         return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
     };
     let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let event_body = before.unwrap_or(answer);
-    let targets: Vec<String> = s
-        .webhooks
-        .lock()
-        .expect("webhooks lock")
-        .iter()
-        .filter(|x| !x.disabled && (x.events.is_empty() || x.events.iter().any(|e| e == name)))
-        .map(|x| x.url.clone())
-        .collect();
-    if !targets.is_empty() {
-        let sent_at =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let event = json!({ "type": name, "body": event_body, "sent_at": sent_at });
-        let http = s.http.clone();
-        tokio::spawn(async move {
-            for url in targets {
-                // A few tries, as Affinity retries failed deliveries.
-                for attempt in 0..3u64 {
-                    match http.post(&url).json(&event).timeout(std::time::Duration::from_secs(5)).send().await {
-                        Ok(r) if r.status().is_success() => break,
-                        _ => tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1))).await,
-                    }
-                }
-            }
-        });
-    }
+    emit(&s, name, before.unwrap_or(answer));
     Response::from_parts(parts, Body::from(bytes))
 }

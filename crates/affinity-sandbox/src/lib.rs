@@ -10,6 +10,7 @@ mod input;
 mod paging;
 mod params;
 mod render;
+mod search;
 pub mod seed;
 mod v2;
 pub mod world;
@@ -139,7 +140,7 @@ pub struct Sandbox {
 
 /// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub(crate) enum Access {
     Full,
     ReadOnly,
 }
@@ -1252,6 +1253,7 @@ async fn create_note(State(s): Ctx, Input(body): Input) -> Response {
         organization_ids,
         opportunity_ids,
         parent_id,
+        interaction_id: None,
         content,
         note_type,
         created_at,
@@ -1276,6 +1278,7 @@ async fn create_organization(State(s): Ctx, Input(body): Input) -> Response {
         global: false,
         person_ids,
         activity: Default::default(),
+        enriched: None,
     };
     w.add_organization(org.clone());
     (StatusCode::CREATED, Json(render::organization(&w, &org, With { detail: true, ..Default::default() })))

@@ -207,7 +207,7 @@ pub fn interaction(world: &World, i: &Interaction) -> Value {
 
 pub fn note(n: &Note) -> Value {
     json!({ "id": n.id, "creator_id": n.creator_id, "person_ids": n.person_ids,
-            "associated_person_ids": n.person_ids, "interaction_person_ids": [], "interaction_id": null,
+            "associated_person_ids": n.person_ids, "interaction_person_ids": [], "interaction_id": n.interaction_id,
             "interaction_type": null, "is_meeting": false, "mentioned_person_ids": [],
             "organization_ids": n.organization_ids, "opportunity_ids": n.opportunity_ids, "parent_id": n.parent_id,
             "content": n.content, "type": n.note_type, "created_at": n.created_at, "updated_at": null })

@@ -190,6 +190,7 @@ impl Gen {
             global: false,
             person_ids: vec![],
             activity: Activity::default(),
+            enriched: None,
         });
         id
     }
@@ -347,6 +348,7 @@ impl Gen {
             organization_ids,
             opportunity_ids: vec![],
             parent_id: None,
+            interaction_id: None,
             content: content.to_owned(),
             note_type: 0,
             created_at: date(days),
@@ -643,7 +645,104 @@ pub fn generate(seed: u64) -> World {
         g.entry(ids::FUNDRAISING, id, 8);
     }
 
+    enrich(&mut g.world, seed);
     g.world.next_id = g.next + 1;
     g.world.settle();
     g.world
+}
+
+const INDUSTRIES: [&str; 12] = [
+    "Fintech",
+    "SaaS",
+    "Healthcare",
+    "Climate",
+    "Artificial Intelligence",
+    "Developer Tools",
+    "Consumer",
+    "Security",
+    "Biotechnology",
+    "Logistics",
+    "Education",
+    "Marketplaces",
+];
+const STAGES: [&str; 6] = ["Seed", "Series A", "Series B", "Series C", "Growth", "Public Markets"];
+const INVESTORS: [&str; 10] = [
+    "Northwind Capital",
+    "Bluefield Partners",
+    "Sequel Ventures",
+    "Orbit Fund",
+    "Harbor Growth",
+    "Lumen Seed",
+    "Granite VC",
+    "Tidewater Capital",
+    "Summit Angels",
+    "Kestrel Partners",
+];
+const PLACES: [(&str, Option<&str>, &str); 8] = [
+    ("San Francisco", Some("California"), "United States"),
+    ("New York", Some("New York"), "United States"),
+    ("London", None, "United Kingdom"),
+    ("Berlin", None, "Germany"),
+    ("Paris", None, "France"),
+    ("Lagos", None, "Nigeria"),
+    ("Singapore", None, "Singapore"),
+    ("Toronto", Some("Ontario"), "Canada"),
+];
+
+/// Affinity's data enrichment for most organizations (about 85%; none for the ones without a
+/// domain), from an RNG of its own so that the rest of the world is the same as without it.
+fn enrich(world: &mut World, seed: u64) {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x00e1_1c4e_d000);
+    for org in &mut world.organizations {
+        if org.domain.is_none() || rng.f32() >= 0.85 {
+            continue;
+        }
+        let founded = rng.i64(1995..2025);
+        let stage = STAGES[rng.usize(..STAGES.len())];
+        let rounds = 1 + STAGES.iter().position(|s| *s == stage).unwrap_or(0) as i64;
+        let last = (rng.u32(5..400) as f64) * 250_000.0;
+        let total = last * (1.0 + rounds as f64 * 0.6);
+        let (city, state, country) = PLACES[rng.usize(..PLACES.len())];
+        let mut industries: Vec<String> = Vec::new();
+        for _ in 0..1 + rng.usize(..3) {
+            let i = INDUSTRIES[rng.usize(..INDUSTRIES.len())].to_owned();
+            if !industries.contains(&i) {
+                industries.push(i);
+            }
+        }
+        let slug = org.domain.as_deref().and_then(|d| d.split('.').next()).unwrap_or("company").to_owned();
+        org.enriched = Some(Enrichment {
+            description: Some(format!("{} builds {} products.", org.name, industries[0].to_lowercase())),
+            investment_stage: Some(stage.to_owned()),
+            investors: (0..1 + rng.usize(..3)).map(|_| INVESTORS[rng.usize(..INVESTORS.len())].to_owned()).collect(),
+            employees: Some(rng.i64(2..5_000)),
+            total_funding_usd: Some(total.round()),
+            last_funding_usd: Some(last),
+            last_funding_date: Some(date(rng.i64(20..1_500))),
+            year_founded: Some(founded),
+            city: Some(city.to_owned()),
+            state: state.map(str::to_owned),
+            country: Some(country.to_owned()),
+            linkedin_url: Some(format!("https://www.linkedin.com/company/{slug}")),
+            industries,
+        });
+    }
+    // The demo's company has its facts fixed, so that the card's line can be checked.
+    if let Some(acme) = world.organizations.iter_mut().find(|o| o.id == ids::ACME) {
+        acme.enriched = Some(Enrichment {
+            description: Some("Acme Corporation makes everything, from anvils to rockets.".into()),
+            industries: vec!["Manufacturing".into(), "Aerospace".into()],
+            investment_stage: Some("Series B".into()),
+            investors: vec!["Northwind Capital".into(), "Orbit Fund".into()],
+            employees: Some(420),
+            total_funding_usd: Some(48_500_000.0),
+            last_funding_usd: Some(30_000_000.0),
+            last_funding_date: Some("2025-06-12T00:00:00Z".into()),
+            year_founded: Some(2014),
+            city: Some("San Francisco".into()),
+            state: Some("California".into()),
+            country: Some("United States".into()),
+            linkedin_url: Some("https://www.linkedin.com/company/acme".into()),
+        });
+    }
 }

@@ -82,6 +82,41 @@ pub struct Organization {
     pub person_ids: Vec<i64>,
     #[serde(default)]
     pub activity: Activity,
+    /// What Affinity's data enrichment knows of it (API v2's `affinity-data-*` fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enriched: Option<Enrichment>,
+}
+
+/// Firmographics from Affinity's own data enrichment (`enrichmentSource: affinity-data`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Enrichment {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub industries: Vec<String>,
+    #[serde(default)]
+    pub investment_stage: Option<String>,
+    #[serde(default)]
+    pub investors: Vec<String>,
+    #[serde(default)]
+    pub employees: Option<i64>,
+    #[serde(default)]
+    pub total_funding_usd: Option<f64>,
+    #[serde(default)]
+    pub last_funding_usd: Option<f64>,
+    /// ISO 8601.
+    #[serde(default)]
+    pub last_funding_date: Option<String>,
+    #[serde(default)]
+    pub year_founded: Option<i64>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub linkedin_url: Option<String>,
 }
 
 /// A dropdown option.
@@ -212,6 +247,9 @@ pub struct Note {
     /// The note this one replies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<i64>,
+    /// The meeting, call or chat message this note is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction_id: Option<i64>,
     pub content: String,
     #[serde(rename = "type")]
     pub note_type: i64,
@@ -337,6 +375,25 @@ impl World {
     pub fn add_organization(&mut self, organization: Organization) {
         self.index.organization.insert(organization.id, self.organizations.len());
         self.organizations.push(organization);
+    }
+
+    /// Removes a person and what hangs on them: their place among organizations' people,
+    /// their list entries and field values, their strengths.
+    pub fn delete_person(&mut self, id: i64) {
+        self.persons.retain(|p| p.id != id);
+        for o in &mut self.organizations {
+            o.person_ids.retain(|p| *p != id);
+        }
+        let entries: Vec<i64> =
+            self.list_entries.iter().filter(|e| e.entity_type == 0 && e.entity_id == id).map(|e| e.id).collect();
+        self.list_entries.retain(|e| !entries.contains(&e.id));
+        self.field_values.retain(|v| {
+            let theirs = v.entity_type == 0 && v.entity_id == id;
+            let on_their_entry = v.list_entry_id.is_some_and(|e| entries.contains(&e));
+            !(theirs || on_their_entry)
+        });
+        self.strengths.retain(|s| s.external_id != id && s.internal_id != id);
+        self.reindex();
     }
 
     /// Strengths towards an external person.

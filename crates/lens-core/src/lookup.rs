@@ -329,14 +329,14 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
         Card::new(self.query.clone(), status)
     }
 
-    /// The organizations found: none, one (its card, with the name shown at once) or
-    /// several to pick from.
+    /// The organizations found: none, one (its card from `start`, with the name shown at
+    /// once) or several to pick from.
     async fn organizations(
         &self,
         found: &[Organization],
         ctx: &Context,
         basis: MatchBasis,
-        start: impl FnOnce(&Organization) -> OrgStart,
+        start: OrgStart,
         on_partial: &mut impl FnMut(&Card),
     ) -> Result<Card, Error> {
         match found {
@@ -348,7 +348,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
                     ..self.card(CardStatus::Matched)
                 };
                 on_partial(&partial);
-                Box::pin(organization_card(self.client, partial, start(one), ctx, self.phase)).await
+                Box::pin(organization_card(self.client, partial, start, ctx, self.phase)).await
             }
             many => Ok(Card {
                 candidates: many.iter().map(|o| org_entity(o, ctx)).collect(),
@@ -366,8 +366,10 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
         let people = maybe(v1_people, people_at(client, Some(domain), self.phase));
         let (found, ctx, people) = futures::join!(organizations_with_domain(client, domain), context(client), people);
         let ctx = ctx?;
-        let start = |one: &Organization| OrgStart { id: one.id, domain: Some(domain.clone()), detail: None, people };
-        self.organizations(&found?, &ctx, MatchBasis::Domain, start, on_partial).await
+        let found = found?;
+        let id = found.first().map_or(0, |o| o.id);
+        let start = OrgStart { id, domain: Some(domain.clone()), detail: None, people };
+        self.organizations(&found, &ctx, MatchBasis::Domain, start, on_partial).await
     }
 
     async fn organization_id(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
@@ -380,7 +382,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
             Err(e) => return Err(e),
         };
         let domain = org.all_domains().into_iter().next();
-        let start = |one: &Organization| OrgStart { id, domain, detail: Some(one.clone()), people: None };
+        let start = OrgStart { id, domain, detail: Some(org.clone()), people: None };
         self.organizations(std::slice::from_ref(&org), &ctx, MatchBasis::Id, start, on_partial).await
     }
 
@@ -416,10 +418,9 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
         let (page, ctx) = futures::join!(search, context(self.client));
         let ctx = ctx?;
         let exact: Vec<Organization> = page?.items.into_iter().filter(|o| o.name.eq_ignore_ascii_case(name)).collect();
-        let start = |one: &Organization| {
-            let domain = one.all_domains().into_iter().next();
-            OrgStart { id: one.id, domain, detail: None, people: None }
-        };
+        let one = exact.first();
+        let domain = one.and_then(|o| o.all_domains().into_iter().next());
+        let start = OrgStart { id: one.map_or(0, |o| o.id), domain, detail: None, people: None };
         self.organizations(&exact, &ctx, MatchBasis::NameOnly, start, on_partial).await
     }
 

@@ -1,37 +1,82 @@
-//! The v2 endpoints the Lens uses, over the same world as v1, in the shapes of Affinity's
-//! OpenAPI document for 2026-07-15 (`shared/real-world/affinity-v2`): camelCase, string
-//! enums, `{data, pagination: {prevUrl, nextUrl}}` pages whose cursors are opaque and valid
-//! only with the parameters they were made for, errors as `{errors: [{code, message}]}`,
-//! Bearer auth only (the gatekeeper checks it), and the same rate-limit headers and pools.
+//! API v2 over the same world as v1, every operation of Affinity's OpenAPI document for
+//! 2026-07-15 (`shared/real-world/affinity-v2`, a verbatim subset of 30 operations) in its
+//! shapes: camelCase, string enums, `{data, pagination: {prevUrl, nextUrl}}` pages whose
+//! cursors are opaque and valid only with the parameters they were made for, errors as
+//! `{errors: [{code, message}]}` (`validation` ones naming their `param`), Bearer auth only
+//! (the gatekeeper checks it), and the same rate-limit headers and pools as v1.
 //!
-//! Served: `GET /v2/auth/whoami`, `POST /v2/companies/search` (name and primary domain;
-//! `filters`/`sorts` answer 501), `GET /v2/companies/{id}`, `…/relationships`,
-//! `…/list-entries`, the same two for persons, `GET /v2/users` and `GET /v2/opportunities`.
+//! - [`companies`] and [`persons`]: the directories, their fields, searches (with the
+//!   filters and sorts of [`crate::search`]), an entity's lists, list entries and
+//!   relationships; creating and deleting a person;
+//! - [`lists`]: lists, their fields and entries, an entry's field values read and written,
+//!   and opportunities;
+//! - [`notes`] and [`users`]: notes read and written; who the key is, the firm's users;
+//! - [`render`]: the shapes, from the world's records.
+//!
+//! Writes change the world v1 reads, and deliver the webhook events v1's writes deliver.
+
+/// The value of a `Result<_, Response>`, or its error response returned.
+macro_rules! try_r {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
+mod companies;
+mod directory;
+mod lists;
+mod notes;
+mod persons;
+mod render;
+mod users;
+mod values;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::world::{self, Activity, Touch, World};
-use super::{Ctx, Shared, paging, params};
+use super::{Shared, paging, params};
 
 /// The routes, merged into the sandbox's router.
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/v2/auth/whoami", get(whoami))
-        .route("/v2/companies/search", post(search_companies))
-        .route("/v2/companies/{company_id}", get(company))
-        .route("/v2/companies/{company_id}/relationships", get(company_relationships))
-        .route("/v2/companies/{company_id}/list-entries", get(company_list_entries))
-        .route("/v2/persons/{person_id}/relationships", get(person_relationships))
-        .route("/v2/persons/{person_id}/list-entries", get(person_list_entries))
-        .route("/v2/users", get(users))
-        .route("/v2/opportunities", get(opportunities))
+        .route("/v2/auth/whoami", get(users::whoami))
+        .route("/v2/users", get(users::users))
+        .route("/v2/companies", get(companies::list))
+        .route("/v2/companies/fields", get(companies::fields))
+        .route("/v2/companies/search", post(companies::search))
+        .route("/v2/companies/{company_id}", get(companies::one))
+        .route("/v2/companies/{company_id}/lists", get(companies::lists))
+        .route("/v2/companies/{company_id}/list-entries", get(companies::list_entries))
+        .route("/v2/companies/{company_id}/relationships", get(companies::relationships))
+        .route("/v2/persons", get(persons::list).post(persons::create))
+        .route("/v2/persons/fields", get(persons::fields))
+        .route("/v2/persons/search", post(persons::search))
+        .route("/v2/persons/{person_id}", get(persons::one).delete(persons::delete))
+        .route("/v2/persons/{person_id}/list-entries", get(persons::list_entries))
+        .route("/v2/persons/{person_id}/relationships", get(persons::relationships))
+        .route("/v2/lists", get(lists::lists).post(lists::create))
+        .route("/v2/lists/{list_id}", get(lists::one))
+        .route("/v2/lists/{list_id}/fields", get(lists::fields))
+        .route("/v2/lists/{list_id}/list-entries", get(lists::entries))
+        .route(
+            "/v2/lists/{list_id}/list-entries/{entry_id}/fields",
+            get(lists::entry_fields).patch(lists::update_fields),
+        )
+        .route(
+            "/v2/lists/{list_id}/list-entries/{entry_id}/fields/{field_id}",
+            get(lists::entry_field).post(lists::set_entry_field),
+        )
+        .route("/v2/opportunities", get(lists::opportunities))
+        .route("/v2/opportunities/{opportunity_id}", get(lists::opportunity))
+        .route("/v2/notes", get(notes::list).post(notes::create))
 }
 
 // ---- errors ---------------------------------------------------------------------------------
@@ -58,6 +103,10 @@ fn not_found(what: &str) -> Response {
     error(StatusCode::NOT_FOUND, "not-found", &format!("{what} not found"))
 }
 
+fn forbidden(message: &str) -> Response {
+    error(StatusCode::FORBIDDEN, "authorization", message)
+}
+
 /// The v2 error code of an HTTP status.
 pub(super) fn code_of(status: StatusCode) -> &'static str {
     match status.as_u16() {
@@ -79,7 +128,7 @@ pub(super) fn code_of(status: StatusCode) -> &'static str {
 
 /// Rewrites an error the shared layers wrote in v1's shape (`errors[].code` a number, and
 /// `message`) into v2's, for `/v2` paths: 401, 429, injected faults, 404 and 405 of the
-/// router.
+/// router (a path or method the document does not have).
 pub(super) async fn error_bodies(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let v2 = request.uri().path().starts_with("/v2/");
     let response = next.run(request).await;
@@ -94,11 +143,15 @@ pub(super) async fn error_bodies(request: axum::extract::Request, next: axum::mi
     if already_v2 {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     }
-    let message = parsed["message"]
-        .as_str()
-        .or_else(|| parsed["errors"][0]["message"].as_str())
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error"))
-        .to_owned();
+    let message = match status {
+        StatusCode::NOT_FOUND if bytes.is_empty() => "No such path in API v2 (2026-07-15)".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "API v2 (2026-07-15) has no such method on this path".to_owned(),
+        _ => parsed["message"]
+            .as_str()
+            .or_else(|| parsed["errors"][0]["message"].as_str())
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error"))
+            .to_owned(),
+    };
     let mut fixed = error(status, code_of(status), &message);
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
@@ -108,8 +161,9 @@ pub(super) async fn error_bodies(request: axum::extract::Request, next: axum::mi
     fixed
 }
 
-// ---- parameters and pages -------------------------------------------------------------------
+// ---- parameters and bodies ------------------------------------------------------------------
 
+/// A request's query string, repeated keys kept (`ids=1&ids=2`).
 struct Query(Vec<(String, String)>);
 
 impl Query {
@@ -134,9 +188,28 @@ impl Query {
     fn int(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, Response> {
         params::integer(self.one(key), key, min..=max).map_err(refused)
     }
+    /// A repeated id parameter (`ids`), each a positive integer.
+    fn ids(&self, key: &str) -> Result<Vec<i64>, Response> {
+        self.all(key)
+            .into_iter()
+            .map(|v| match v.trim().parse::<i64>() {
+                Ok(id) if id >= 1 => Ok(id),
+                _ => Err(validation(key, &format!("{key} must be positive integers, got {v:?}"))),
+            })
+            .collect()
+    }
+    /// A repeated enum parameter (`includes`): every value one of `allowed`.
+    fn choices(&self, key: &str, allowed: &[&str]) -> Result<Vec<String>, Response> {
+        let values = self.all(key);
+        match values.iter().find(|v| !allowed.contains(v)) {
+            Some(bad) => Err(validation(key, &format!("{bad:?} is not one of {}", allowed.join(", ")))),
+            None => Ok(values.into_iter().map(str::to_owned).collect()),
+        }
+    }
 }
 
-/// Which fields to put on a company or person: `fieldIds` or `fieldTypes`, not both.
+/// Which fields to put on a company, person or list entry: `fieldIds` or `fieldTypes`, not
+/// both.
 #[derive(Default)]
 struct FieldSelection {
     ids: Vec<String>,
@@ -146,15 +219,12 @@ struct FieldSelection {
 impl FieldSelection {
     fn from(q: &Query, allowed_types: &[&str]) -> Result<FieldSelection, Response> {
         let ids: Vec<String> = q.all("fieldIds").into_iter().map(str::to_owned).collect();
-        let types: Vec<String> = q.all("fieldTypes").into_iter().map(str::to_owned).collect();
+        let types = q.choices("fieldTypes", allowed_types)?;
         if !ids.is_empty() && !types.is_empty() {
             return Err(validation(
                 "fieldIds",
                 "fieldIds and fieldTypes cannot be used together; use one or the other",
             ));
-        }
-        if let Some(bad) = types.iter().find(|t| !allowed_types.contains(&t.as_str())) {
-            return Err(validation("fieldTypes", &format!("{bad:?} is not one of {}", allowed_types.join(", "))));
         }
         Ok(FieldSelection { ids, types })
     }
@@ -166,7 +236,52 @@ impl FieldSelection {
     }
 }
 
-/// How a page is asked for and answered.
+/// A JSON body that must be an object (`{}` when empty and `empty_ok`).
+fn json_body(body: &[u8], empty_ok: bool, what: &str) -> Result<Value, Response> {
+    if body.iter().all(u8::is_ascii_whitespace) && empty_ok {
+        return Ok(json!({}));
+    }
+    match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => {
+            Err(error(StatusCode::BAD_REQUEST, "bad-request", &format!("The body must be a JSON object ({what})")))
+        }
+        Err(e) => {
+            Err(error(StatusCode::BAD_REQUEST, "bad-request", &format!("The body is not valid JSON ({what}): {e}")))
+        }
+    }
+}
+
+/// Refuses keys of `body` (at `at`) that are not among `allowed`: the document's request
+/// bodies allow no other properties.
+fn only_keys(body: &Value, at: &str, allowed: &[&str]) -> Result<(), Response> {
+    let extra = body.as_object().into_iter().flatten().map(|(k, _)| k).find(|k| !allowed.contains(&k.as_str()));
+    match extra {
+        Some(k) => {
+            let param = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            Err(validation(&param, &format!("{param} is not allowed here (expected one of {})", allowed.join(", "))))
+        }
+        None => Ok(()),
+    }
+}
+
+/// A path id (`companyId`), a positive integer.
+fn path_id(raw: &str, param: &str) -> Result<i64, Response> {
+    match params::id(raw, param).map_err(refused)? {
+        id if id >= 1 => Ok(id),
+        _ => Err(validation(param, &format!("{param} must be a positive integer"))),
+    }
+}
+
+/// A `201 Created` JSON answer.
+fn created(body: Value) -> Response {
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
+// ---- pages -----------------------------------------------------------------------------------
+
+/// How a page is asked for and answered: `limit` (from `min` to 100, `default` when absent)
+/// and `cursor`, which is bound to the request's other parameters and body.
 struct Paging<'a> {
     headers: &'a HeaderMap,
     path: &'a str,
@@ -174,13 +289,37 @@ struct Paging<'a> {
     /// A search's body: its cursors are valid only with the same body.
     body: &'a str,
     default_limit: i64,
+    min_limit: i64,
     /// Relationships and notes report `totalCount` when asked.
     total_count: bool,
 }
 
-impl Paging<'_> {
-    fn page(&self, items: Vec<Value>) -> Response {
-        let limit = match self.query.int("limit", 1, 100) {
+impl<'a> Paging<'a> {
+    /// Pages of 100 (1 to 100).
+    fn new(headers: &'a HeaderMap, path: &'a str, query: &'a Query) -> Paging<'a> {
+        Paging { headers, path, query, body: "", default_limit: 100, min_limit: 1, total_count: false }
+    }
+
+    fn default_limit(self, default_limit: i64) -> Self {
+        Paging { default_limit, ..self }
+    }
+
+    fn min_limit(self, min_limit: i64) -> Self {
+        Paging { min_limit, ..self }
+    }
+
+    fn with_total_count(self) -> Self {
+        Paging { total_count: true, ..self }
+    }
+
+    fn body(self, body: &'a str) -> Self {
+        Paging { body, ..self }
+    }
+
+    /// The page of `items` the request asks for, each rendered by `render` (only the page's
+    /// items are).
+    fn page<T>(&self, items: Vec<T>, render: impl Fn(&T) -> Value) -> Response {
+        let limit = match self.query.int("limit", self.min_limit, 100) {
             Ok(l) => l.unwrap_or(self.default_limit) as usize,
             Err(r) => return r,
         };
@@ -213,499 +352,13 @@ impl Paging<'_> {
             url.append_pair("cursor", &paging::Token::new(at, limit, bound).encode());
             format!("http://{host}{}?{}", self.path, url.finish())
         };
-        let mut pagination = json!({ "prevUrl": page.prev.map(link), "nextUrl": page.next.map(link) });
+        // A page of 0 (notes allow `limit=0`, to ask for the total alone) has no next page.
+        let next = page.next.filter(|_| limit > 0).map(link);
+        let mut pagination = json!({ "prevUrl": page.prev.map(link), "nextUrl": next });
         if self.total_count && want_total {
             pagination["totalCount"] = json!(page.total);
         }
-        axum::Json(json!({ "data": page.items, "pagination": pagination })).into_response()
+        let data: Vec<Value> = page.items.iter().map(render).collect();
+        axum::Json(json!({ "data": data, "pagination": pagination })).into_response()
     }
-}
-
-macro_rules! try_r {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return r,
-        }
-    };
-}
-
-fn path_id(raw: &str, param: &str) -> Result<i64, Response> {
-    params::id(raw, param).map_err(refused)
-}
-
-// ---- shapes -----------------------------------------------------------------------------------
-
-fn person_data(p: &world::Person) -> Value {
-    json!({
-        "id": p.id,
-        "firstName": p.first_name,
-        "lastName": p.last_name,
-        "primaryEmailAddress": p.emails.first(),
-        "type": if p.person_type == 1 { "internal" } else { "external" },
-    })
-}
-
-fn relationship_person(p: &world::Person) -> Value {
-    json!({ "id": p.id, "firstName": p.first_name, "lastName": p.last_name, "primaryEmailAddress": p.emails.first() })
-}
-
-fn company_data(o: &world::Organization) -> Value {
-    json!({ "id": o.id, "name": o.name, "domain": o.domain })
-}
-
-fn attendee(p: &world::Person) -> Value {
-    json!({ "emailAddress": p.emails.first(), "person": person_data(p) })
-}
-
-/// An interaction value's data from a touch: an email, meeting or chat message between the
-/// colleagues in it (and `with`, the person whose value it is).
-fn interaction(w: &World, kind: &str, id: i64, touch: &Touch, with: Option<&world::Person>) -> Value {
-    let mut people: Vec<&world::Person> = touch.person_ids.iter().filter_map(|id| w.person(*id)).collect();
-    people.extend(with);
-    let Some((first, rest)) = people.split_first() else { return Value::Null };
-    match kind {
-        "email" => json!({
-            "type": "email", "id": id, "sentAt": touch.date, "subject": null,
-            "from": attendee(first), "to": rest.iter().map(|p| attendee(p)).collect::<Vec<_>>(), "cc": [],
-        }),
-        "chat-message" => json!({
-            "type": "chat-message", "id": id, "sentAt": touch.date, "direction": "sent",
-            "manualCreator": person_data(first), "participants": rest.iter().map(|p| person_data(p)).collect::<Vec<_>>(),
-        }),
-        _ => json!({
-            "type": "meeting", "id": id, "title": null, "allDay": false, "startTime": touch.date, "endTime": null,
-            "attendees": people.iter().map(|p| attendee(p)).collect::<Vec<_>>(),
-        }),
-    }
-}
-
-/// The relationship-intelligence fields of an entity's activity.
-fn intelligence(w: &World, entity_id: i64, a: &Activity, with: Option<&world::Person>) -> Vec<Value> {
-    let rows: [(&str, &str, &str, &Option<Touch>); 8] = [
-        ("first-email", "First Email", "email", &a.first_email),
-        ("last-email", "Last Email", "email", &a.last_email),
-        ("first-event", "First Event", "meeting", &a.first_event),
-        ("last-event", "Last Event", "meeting", &a.last_event),
-        ("next-event", "Next Event", "meeting", &a.next_event),
-        ("first-chat-message", "First Chat Message", "chat-message", &None),
-        ("last-chat-message", "Last Chat Message", "chat-message", &a.last_chat_message),
-        ("last-contact", "Last Contact", "email", &a.last_interaction),
-    ];
-    let mut out: Vec<Value> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (id, name, kind, touch))| {
-            let data = touch
-                .as_ref()
-                .map(|t| interaction(w, kind, entity_id * 16 + i as i64 + 1, t, with))
-                .unwrap_or(Value::Null);
-            json!({ "id": id, "name": name, "type": "relationship-intelligence", "enrichmentSource": null,
-                    "value": { "type": "interaction", "data": data } })
-        })
-        .collect();
-    out.push(json!({ "id": "source-of-introduction", "name": "Source of Introduction",
-                     "type": "relationship-intelligence", "enrichmentSource": null,
-                     "value": { "type": "person", "data": null } }));
-    out
-}
-
-/// A v1 field and its values (of one entity, or one list entry) as a v2 field.
-fn field(w: &World, f: &world::Field, values: &[&world::FieldValue]) -> Value {
-    let multi = f.allows_multiple;
-    let option_by_text = |text: &str| f.dropdown_options.iter().find(|o| o.text == text);
-    let one = |v: &world::FieldValue| -> Value {
-        match f.value_type {
-            0 => v.value.as_i64().and_then(|id| w.person(id)).map(person_data).unwrap_or(Value::Null),
-            1 => v.value.as_i64().and_then(|id| w.organization(id)).map(company_data).unwrap_or(Value::Null),
-            2 | 17 => match &v.value {
-                Value::String(t) => json!({ "dropdownOptionId": option_by_text(t).map(|o| o.id), "text": t }),
-                _ => Value::Null,
-            },
-            7 => {
-                let id = v.value.get("id").and_then(Value::as_i64);
-                match id.and_then(|id| f.dropdown_options.iter().find(|o| o.id == id)) {
-                    Some(o) => json!({ "dropdownOptionId": o.id, "text": o.text, "rank": o.rank,
-                                       "color": affinity_api::v2::color_name(o.color) }),
-                    None => Value::Null,
-                }
-            }
-            5 => json!({
-                "streetAddress": v.value.get("street_address").cloned().unwrap_or(Value::Null),
-                "city": v.value.get("city").cloned().unwrap_or(Value::Null),
-                "state": v.value.get("state").cloned().unwrap_or(Value::Null),
-                "country": v.value.get("country").cloned().unwrap_or(Value::Null),
-                "continent": v.value.get("continent").cloned().unwrap_or(Value::Null),
-            }),
-            _ => v.value.clone(),
-        }
-    };
-    let (kind, multi_kind) = match f.value_type {
-        0 => ("person", "person-multi"),
-        1 => ("company", "company-multi"),
-        2 | 17 => ("dropdown", "dropdown-multi"),
-        3 => ("number", "number-multi"),
-        4 => ("datetime", "datetime"),
-        5 => ("location", "location-multi"),
-        7 => ("ranked-dropdown", "ranked-dropdown"),
-        10 => ("filterable-text", "filterable-text-multi"),
-        _ => ("text", "text"),
-    };
-    let multiple = multi && kind != multi_kind;
-    let data = if multiple {
-        let items: Vec<Value> = values.iter().map(|v| one(v)).filter(|v| !v.is_null()).collect();
-        if items.is_empty() { Value::Null } else { Value::Array(items) }
-    } else {
-        values.first().map(|v| one(v)).unwrap_or(Value::Null)
-    };
-    json!({
-        "id": format!("field-{}", f.id),
-        "name": f.name,
-        "type": if f.list_id.is_some() { "list" } else { "global" },
-        "enrichmentSource": null,
-        "value": { "type": if multiple { multi_kind } else { kind }, "data": data },
-    })
-}
-
-/// The global fields of an entity (`entity_type` 0 person, 1 organization), with its values.
-fn global_fields(w: &World, entity_type: i64, entity_id: i64, pick: impl Fn(&str) -> bool) -> Vec<Value> {
-    w.fields
-        .iter()
-        .filter(|f| f.list_id.is_none() && f.entity_type == entity_type && pick(&format!("field-{}", f.id)))
-        .map(|f| {
-            let values: Vec<&world::FieldValue> = w
-                .field_values
-                .iter()
-                .filter(|v| v.field_id == f.id && v.entity_id == entity_id && v.list_entry_id.is_none())
-                .collect();
-            field(w, f, &values)
-        })
-        .collect()
-}
-
-fn company_json(w: &World, o: &world::Organization, fields: &FieldSelection) -> Value {
-    let mut v = json!({ "id": o.id, "name": o.name, "domain": o.domain, "domains": o.domains, "isGlobal": o.global });
-    if fields.any() {
-        let mut out = global_fields(w, 1, o.id, |id| fields.wants(id, "global"));
-        out.extend(
-            intelligence(w, o.id, &o.activity, None)
-                .into_iter()
-                .filter(|f| fields.wants(f["id"].as_str().unwrap_or_default(), "relationship-intelligence")),
-        );
-        v["fields"] = Value::Array(out);
-    }
-    v
-}
-
-/// An entity's list entries, each with all its fields (global and the list's own).
-fn list_entries(w: &World, entity_type: i64, entity_id: i64) -> Vec<Value> {
-    w.list_entries
-        .iter()
-        .filter(|e| e.entity_type == entity_type && e.entity_id == entity_id)
-        .map(|e| {
-            let mut fields = global_fields(w, entity_type, entity_id, |_| true);
-            fields.extend(w.fields.iter().filter(|f| f.list_id == Some(e.list_id)).map(|f| {
-                let values: Vec<&world::FieldValue> =
-                    w.field_values.iter().filter(|v| v.field_id == f.id && v.list_entry_id == Some(e.id)).collect();
-                field(w, f, &values)
-            }));
-            json!({
-                "id": e.id, "listId": e.list_id, "listName": w.list(e.list_id).map(|l| l.name.as_str()).unwrap_or(""),
-                "createdAt": e.created_at, "creatorId": e.creator_id, "fields": fields,
-            })
-        })
-        .collect()
-}
-
-/// `interactionScore` conditions of a relationships `filter` (`interactionScore>=0.5`,
-/// several joined by `&`).
-fn score_filter(q: &Query) -> Result<Vec<(String, f64)>, Response> {
-    let Some(raw) = q.one("filter") else { return Ok(vec![]) };
-    let bad =
-        || validation("filter", "filter supports interactionScore with >, <, >= or <=, e.g. interactionScore>=0.5");
-    raw.split('&')
-        .map(|part| {
-            let rest = part.trim().strip_prefix("interactionScore").ok_or_else(bad)?.trim();
-            let op = [">=", "<=", ">", "<"].into_iter().find(|op| rest.starts_with(op)).ok_or_else(bad)?;
-            let n: f64 = rest[op.len()..].trim().parse().map_err(|_| bad())?;
-            Ok((op.to_owned(), n))
-        })
-        .collect()
-}
-
-fn relationships_page(s: &Shared, headers: &HeaderMap, path: &str, q: &Query, pairs: Vec<(i64, i64, f64)>) -> Response {
-    let conditions = try_r!(score_filter(q));
-    let ascending = match q.all("orderBy").as_slice() {
-        [] | ["-interactionScore"] => false,
-        ["interactionScore"] => true,
-        _ => return validation("orderBy", "orderBy must be interactionScore or -interactionScore"),
-    };
-    let w = s.world.read().expect("world lock");
-    let mut pairs: Vec<(i64, i64, f64)> = pairs
-        .into_iter()
-        .filter(|(_, _, score)| {
-            conditions.iter().all(|(op, n)| match op.as_str() {
-                ">=" => *score >= *n,
-                "<=" => *score <= *n,
-                ">" => *score > *n,
-                _ => *score < *n,
-            })
-        })
-        .collect();
-    pairs.sort_by(|a, b| {
-        let by_score = if ascending { a.2.total_cmp(&b.2) } else { b.2.total_cmp(&a.2) };
-        by_score.then(a.1.cmp(&b.1)).then(a.0.cmp(&b.0))
-    });
-    let items = pairs
-        .iter()
-        .filter_map(|(internal, external, score)| {
-            Some(json!({
-                "person1": relationship_person(w.person(*internal)?),
-                "person2": relationship_person(w.person(*external)?),
-                "interactionScore": score,
-                "linkedIn": null,
-            }))
-        })
-        .collect();
-    Paging { headers, path, query: q, body: "", default_limit: 20, total_count: true }.page(items)
-}
-
-// ---- handlers -----------------------------------------------------------------------------------
-
-async fn whoami(State(s): Ctx) -> Response {
-    let w = s.world.read().expect("world lock");
-    let Some(user) = w.person(w.tenant.user_id) else { return not_found("User") };
-    axum::Json(json!({
-        "tenant": { "id": w.tenant.id, "name": w.tenant.name, "subdomain": w.tenant.subdomain },
-        "user": { "id": user.id, "firstName": user.first_name, "lastName": user.last_name,
-                  "emailAddress": user.emails.first().cloned().unwrap_or_default() },
-        "grant": { "type": "api-key", "scopes": ["api"], "createdAt": "2026-01-01T00:00:00Z" },
-    }))
-    .into_response()
-}
-
-async fn search_companies(
-    State(s): Ctx,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-    body: axum::body::Bytes,
-) -> Response {
-    let q = Query::parse(raw);
-    let fields = try_r!(FieldSelection::from(&q, &["enriched", "global", "relationship-intelligence"]));
-    let criteria: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "bad-request",
-                    "The body must be a JSON object (SearchCriteria)",
-                );
-            }
-        }
-    };
-    if let Some(key) = criteria
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, _)| k)
-        .find(|k| !["filters", "search", "sorts"].contains(&k.as_str()))
-    {
-        return validation(key, &format!("{key} is not a search criterion (filters, search, sorts)"));
-    }
-    if criteria.get("filters").is_some() || criteria.get("sorts").is_some() {
-        return error(StatusCode::NOT_IMPLEMENTED, "not-implemented", "The sandbox does not evaluate filters or sorts");
-    }
-    let term = match criteria.get("search") {
-        None => String::new(),
-        Some(search) => match search.get("term").and_then(Value::as_str) {
-            Some(t) if t.chars().count() >= 3 => t.trim().to_lowercase(),
-            _ => return validation("search.term", "search.term must be a string of at least 3 characters"),
-        },
-    };
-    let w = s.world.read().expect("world lock");
-    // The term matches the name and the primary domain.
-    let items: Vec<Value> = w
-        .organizations
-        .iter()
-        .filter(|o| {
-            term.is_empty()
-                || o.name.to_lowercase().contains(&term)
-                || o.domain.as_deref().is_some_and(|d| d.to_lowercase().contains(&term))
-        })
-        .map(|o| company_json(&w, o, &fields))
-        .collect();
-    let body_text = criteria.to_string();
-    let paging = Paging {
-        headers: &headers,
-        path: "/v2/companies/search",
-        query: &q,
-        body: &body_text,
-        default_limit: 100,
-        total_count: false,
-    };
-    let mut response = paging.page(items);
-    if response.status() == StatusCode::OK {
-        *response.status_mut() = StatusCode::CREATED;
-    }
-    response
-}
-
-async fn company(State(s): Ctx, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
-    let id = try_r!(path_id(&id, "companyId"));
-    let q = Query::parse(raw);
-    let fields = try_r!(FieldSelection::from(&q, &["enriched", "global", "relationship-intelligence"]));
-    let w = s.world.read().expect("world lock");
-    match w.organization(id) {
-        Some(o) => axum::Json(company_json(&w, o, &fields)).into_response(),
-        None => not_found("Company"),
-    }
-}
-
-async fn company_relationships(
-    State(s): Ctx,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let id = try_r!(path_id(&id, "companyId"));
-    let pairs: Vec<(i64, i64, f64)> = {
-        let w = s.world.read().expect("world lock");
-        let Some(o) = w.organization(id) else { return not_found("Company") };
-        o.person_ids
-            .iter()
-            .flat_map(|p| w.strengths_of(*p).map(|r| (r.internal_id, r.external_id, r.strength)).collect::<Vec<_>>())
-            .collect()
-    };
-    let path = format!("/v2/companies/{id}/relationships");
-    relationships_page(&s, &headers, &path, &Query::parse(raw), pairs)
-}
-
-async fn person_relationships(
-    State(s): Ctx,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let id = try_r!(path_id(&id, "personId"));
-    let pairs: Vec<(i64, i64, f64)> = {
-        let w = s.world.read().expect("world lock");
-        let Some(p) = w.person(id) else { return not_found("Person") };
-        if p.person_type == 1 {
-            w.strengths
-                .iter()
-                .filter(|r| r.internal_id == id)
-                .map(|r| (r.internal_id, r.external_id, r.strength))
-                .collect()
-        } else {
-            w.strengths_of(id).map(|r| (r.internal_id, r.external_id, r.strength)).collect()
-        }
-    };
-    let path = format!("/v2/persons/{id}/relationships");
-    relationships_page(&s, &headers, &path, &Query::parse(raw), pairs)
-}
-
-async fn company_list_entries(
-    State(s): Ctx,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let id = try_r!(path_id(&id, "companyId"));
-    let q = Query::parse(raw);
-    let items = {
-        let w = s.world.read().expect("world lock");
-        if w.organization(id).is_none() {
-            return not_found("Company");
-        }
-        list_entries(&w, 1, id)
-    };
-    let path = format!("/v2/companies/{id}/list-entries");
-    Paging { headers: &headers, path: &path, query: &q, body: "", default_limit: 100, total_count: false }.page(items)
-}
-
-async fn person_list_entries(
-    State(s): Ctx,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let id = try_r!(path_id(&id, "personId"));
-    let q = Query::parse(raw);
-    let items = {
-        let w = s.world.read().expect("world lock");
-        if w.person(id).is_none() {
-            return not_found("Person");
-        }
-        list_entries(&w, 0, id)
-    };
-    let path = format!("/v2/persons/{id}/list-entries");
-    Paging { headers: &headers, path: &path, query: &q, body: "", default_limit: 100, total_count: false }.page(items)
-}
-
-async fn users(State(s): Ctx, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
-    let q = Query::parse(raw);
-    let term = q.one("term").map(|t| t.trim().to_lowercase()).unwrap_or_default();
-    // `filter`: `id=1|id=2|id=3` or `status=active`.
-    let (mut ids, mut statuses) = (Vec::new(), Vec::new());
-    if let Some(filter) = q.one("filter") {
-        for part in filter.split('|').map(str::trim) {
-            match part.split_once('=') {
-                Some(("id", v)) => match v.trim().parse::<i64>() {
-                    Ok(id) => ids.push(id),
-                    Err(_) => return validation("filter", "id must be an integer"),
-                },
-                Some(("status", v)) if ["active", "invited", "deactivated"].contains(&v.trim()) => {
-                    statuses.push(v.trim().to_owned())
-                }
-                _ => return validation("filter", "filter supports id=… and status=… joined by |"),
-            }
-        }
-    }
-    let w = s.world.read().expect("world lock");
-    let items: Vec<Value> = w
-        .persons
-        .iter()
-        .filter(|p| p.person_type == 1)
-        .filter(|p| ids.is_empty() || ids.contains(&p.id))
-        .filter(|_| statuses.is_empty() || statuses.iter().any(|s| s == "active"))
-        .filter(|p| {
-            term.is_empty()
-                || p.first_name.to_lowercase().contains(&term)
-                || p.last_name.to_lowercase().contains(&term)
-                || p.emails.first().is_some_and(|e| e.to_lowercase().contains(&term))
-        })
-        .map(|p| {
-            json!({ "id": p.id, "firstName": p.first_name, "lastName": p.last_name,
-                    "primaryEmailAddress": p.emails.first(), "photoUrl": null, "status": "active" })
-        })
-        .collect();
-    Paging { headers: &headers, path: "/v2/users", query: &q, body: "", default_limit: 100, total_count: false }
-        .page(items)
-}
-
-async fn opportunities(State(s): Ctx, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
-    let q = Query::parse(raw);
-    let mut ids = Vec::new();
-    for v in q.all("ids") {
-        match v.parse::<i64>() {
-            Ok(id) if id >= 1 => ids.push(id),
-            _ => return validation("ids", "ids must be positive integers"),
-        }
-    }
-    let w = s.world.read().expect("world lock");
-    let items: Vec<Value> = w
-        .opportunities
-        .iter()
-        .filter(|o| ids.is_empty() || ids.contains(&o.id))
-        .map(|o| {
-            json!({ "id": o.id, "name": o.name, "listId": o.list_id,
-                    "listName": w.list(o.list_id).map(|l| l.name.as_str()).unwrap_or(""),
-                    "isRestricted": false, "isRedacted": false })
-        })
-        .collect();
-    Paging { headers: &headers, path: "/v2/opportunities", query: &q, body: "", default_limit: 100, total_count: false }
-        .page(items)
 }
