@@ -358,27 +358,39 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         &self,
         endpoint: &Endpoint<R>,
     ) -> impl Future<Output = Result<Fetched<R>, Error>> + MaybeSend + use<R, T> {
-        let this = self.clone();
         let method = endpoint.method;
         let body = endpoint.body.as_ref().map(|b| b.to_string());
         let url = self.url(&endpoint.path, &endpoint.query);
         let read = endpoint.is_read();
         let key = url.as_ref().map(|u| endpoint.cache_key(u)).unwrap_or_default();
+        // Only the decoding depends on `R`: the request itself is one future for every
+        // endpoint (one copy of its code, not one per answer type).
+        let raw = self.clone().fetch_body(method, url, body, read, key);
         async move {
-            let url = url?;
-            let (body, source) = match method {
-                _ if read => this.get(key, this.request(method, url, body)).await?,
-                method => {
-                    let response = this.send_limited(this.request(method, url, body)).await?;
-                    let response = check_status(response)?;
-                    // The write changes what reads return: nothing cached is fresh any more
-                    // (it still stands in for an outage).
-                    this.invalidate();
-                    (response.body, Source::Network)
-                }
-            };
+            let (body, source) = raw.await?;
             Ok(Fetched { value: decode(&body)?, source })
         }
+    }
+
+    /// Sends a request and answers its body: a read through the cache and the requests in
+    /// flight, a write straight to Affinity (after which nothing cached is fresh).
+    async fn fetch_body(
+        self,
+        method: Method,
+        url: Result<String, Error>,
+        body: Option<String>,
+        read: bool,
+        key: String,
+    ) -> Result<(String, Source), Error> {
+        let url = url?;
+        if read {
+            return self.get(key, self.request(method, url, body)).await;
+        }
+        let response = check_status(self.send_limited(self.request(method, url, body)).await?)?;
+        // The write changes what reads return: nothing cached is fresh any more (it still
+        // stands in for an outage).
+        self.invalidate();
+        Ok((response.body, Source::Network))
     }
 
     fn request(&self, method: Method, url: String, body: Option<String>) -> HttpRequest {

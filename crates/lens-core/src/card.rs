@@ -284,9 +284,9 @@ pub fn iso_from_ms(ms: u64) -> String {
 
 fn iso(t: web_time::SystemTime) -> String {
     let millis = t.duration_since(web_time::SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default();
-    chrono::DateTime::from_timestamp_millis(millis)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    // Through the models' one formatting of dates (UTC reads as `Z`).
+    let utc = chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default();
+    affinity_api::models::Timestamp(utc.fixed_offset()).to_iso()
 }
 
 #[cfg(test)]
@@ -319,5 +319,11 @@ mod tests {
         assert_eq!(json["query"]["kind"], "domain");
         assert!(json["activity"].get("next_event").is_some());
         assert!(json["fetched_at"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn instants_read_as_iso_8601_in_utc_with_milliseconds() {
+        assert_eq!(iso_from_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_from_ms(1_793_000_000_123), "2026-10-26T07:33:20.123Z");
     }
 }

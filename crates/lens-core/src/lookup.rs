@@ -286,8 +286,8 @@ where
 
 // ---- the query kinds ------------------------------------------------------------------------
 
-/// The card of `query`, by what it is: a company's domain, an id, an email, a LinkedIn
-/// profile or company page.
+/// The card of `query`: what it matches (by what it is: a company's domain, an id, an email,
+/// a LinkedIn profile or company page), then the card of what it matched.
 async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &LensClient<T>,
     query: &Query,
@@ -296,13 +296,20 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
     on_partial: &mut impl FnMut(&Card),
 ) -> Result<Card, Error> {
     let look = Look { client, query, phase };
-    match query.kind {
-        QueryKind::Domain => look.domain(on_partial).await,
-        QueryKind::OrganizationId => look.organization_id(on_partial).await,
-        QueryKind::Email => look.email(on_partial).await,
-        QueryKind::PersonId => look.person_id(on_partial).await,
-        QueryKind::LinkedinCompany => look.linkedin_company(&page_name(query, hints), on_partial).await,
-        QueryKind::LinkedinPerson => look.linkedin_person(&page_name(query, hints), hints, on_partial).await,
+    let (matched, ctx) = match query.kind {
+        QueryKind::Domain => look.domain().await?,
+        QueryKind::OrganizationId => look.organization_id().await?,
+        QueryKind::Email => look.email().await?,
+        QueryKind::PersonId => look.person_id().await?,
+        QueryKind::LinkedinCompany => look.linkedin_company(&page_name(query, hints)).await?,
+        QueryKind::LinkedinPerson => look.linkedin_person(&page_name(query, hints), hints).await?,
+    };
+    match matched {
+        Matched::Organizations { found, basis, start } => {
+            look.organizations(&found, &ctx, basis, start, on_partial).await
+        }
+        Matched::Persons(found) => person_result(client, query, found, &ctx, on_partial, phase).await,
+        Matched::Nothing => Ok(look.card(CardStatus::NotFound)),
     }
 }
 
@@ -315,6 +322,34 @@ fn page_name(query: &Query, hints: &PageHints) -> String {
         .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| linkedin_name(&query.value))
+}
+
+/// What a query matched, before its card is read.
+enum Matched {
+    /// Organizations; the card of the only one starts from `start`.
+    Organizations {
+        found: Vec<Organization>,
+        basis: MatchBasis,
+        start: OrgStart,
+    },
+    Persons(Found),
+    /// An id the firm does not have.
+    Nothing,
+}
+
+impl Matched {
+    /// The organizations found, and where the card of the only one starts.
+    fn organizations(
+        found: Vec<Organization>,
+        basis: MatchBasis,
+        start: impl FnOnce(&Organization) -> OrgStart,
+    ) -> Matched {
+        let start = match found.as_slice() {
+            [one] => start(one),
+            _ => OrgStart { id: 0, domain: None, detail: None, people: None },
+        };
+        Matched::Organizations { found, basis, start }
+    }
 }
 
 /// One look-up: the client, what is looked up and for which phase.
@@ -358,7 +393,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
     }
 
     /// A company's site: the organizations with exactly that domain.
-    async fn domain(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+    async fn domain(&self) -> Result<(Matched, Context), Error> {
         let (client, domain) = (self.client, &self.query.value);
         // The people at the domain are needed only for v1's strengths: started at once
         // when the key has no v2 relationships.
@@ -366,72 +401,63 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
         let people = maybe(v1_people, people_at(client, Some(domain), self.phase));
         let (found, ctx, people) = futures::join!(organizations_with_domain(client, domain), context(client), people);
         let ctx = ctx?;
-        let found = found?;
-        let id = found.first().map_or(0, |o| o.id);
-        let start = OrgStart { id, domain: Some(domain.clone()), detail: None, people };
-        self.organizations(&found, &ctx, MatchBasis::Domain, start, on_partial).await
+        let start = |one: &Organization| OrgStart { id: one.id, domain: Some(domain.clone()), detail: None, people };
+        Ok((Matched::organizations(found?, MatchBasis::Domain, start), ctx))
     }
 
-    async fn organization_id(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+    async fn organization_id(&self) -> Result<(Matched, Context), Error> {
         let id = parse_id(&self.query.value)?;
         let (org, ctx) = futures::join!(self.client.execute(&org_detail(id)), context(self.client));
         let ctx = ctx?;
         let org = match org {
             Ok(org) => org,
-            Err(Error::NotFound { .. }) => return Ok(self.card(CardStatus::NotFound)),
+            Err(Error::NotFound { .. }) => return Ok((Matched::Nothing, ctx)),
             Err(e) => return Err(e),
         };
-        let domain = org.all_domains().into_iter().next();
-        let start = OrgStart { id, domain, detail: Some(org.clone()), people: None };
-        self.organizations(std::slice::from_ref(&org), &ctx, MatchBasis::Id, start, on_partial).await
+        let start = |one: &Organization| {
+            let domain = one.all_domains().into_iter().next();
+            OrgStart { id, domain, detail: Some(one.clone()), people: None }
+        };
+        Ok((Matched::organizations(vec![org], MatchBasis::Id, start), ctx))
     }
 
-    async fn email(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+    async fn email(&self) -> Result<(Matched, Context), Error> {
         let email = &self.query.value;
         let search = self.client.execute(&endpoints::search_persons(&SearchQuery::term(email)));
         let (found, ctx) = futures::join!(search, context(self.client));
         let ctx = ctx?;
         let exact: Vec<Person> =
             found?.items.into_iter().filter(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(email))).collect();
-        let found = Found { people: exact, basis: MatchBasis::Email, page_person: None };
-        person_result(self.client, self.query, found, &ctx, on_partial, self.phase).await
+        Ok((Matched::Persons(Found { people: exact, basis: MatchBasis::Email, page_person: None }), ctx))
     }
 
-    async fn person_id(&self, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+    async fn person_id(&self) -> Result<(Matched, Context), Error> {
         let id = parse_id(&self.query.value)?;
         let (found, ctx) = futures::join!(self.client.execute(&person_detail(id)), context(self.client));
         let ctx = ctx?;
         match found {
-            Ok(p) => {
-                let found = Found { people: vec![p], basis: MatchBasis::Id, page_person: None };
-                person_result(self.client, self.query, found, &ctx, on_partial, self.phase).await
-            }
-            Err(Error::NotFound { .. }) => Ok(self.card(CardStatus::NotFound)),
+            Ok(p) => Ok((Matched::Persons(Found { people: vec![p], basis: MatchBasis::Id, page_person: None }), ctx)),
+            Err(Error::NotFound { .. }) => Ok((Matched::Nothing, ctx)),
             Err(e) => Err(e),
         }
     }
 
-    /// A LinkedIn company page: the one organization of that name (v1 has no LinkedIn
-    /// field), or several to pick from.
-    async fn linkedin_company(&self, name: &str, on_partial: &mut impl FnMut(&Card)) -> Result<Card, Error> {
+    /// A LinkedIn company page: the organizations of that name (v1 has no LinkedIn field).
+    async fn linkedin_company(&self, name: &str) -> Result<(Matched, Context), Error> {
         let search = self.client.execute(&endpoints::search_organizations(&SearchQuery::term(name)));
         let (page, ctx) = futures::join!(search, context(self.client));
         let ctx = ctx?;
         let exact: Vec<Organization> = page?.items.into_iter().filter(|o| o.name.eq_ignore_ascii_case(name)).collect();
-        let one = exact.first();
-        let domain = one.and_then(|o| o.all_domains().into_iter().next());
-        let start = OrgStart { id: one.map_or(0, |o| o.id), domain, detail: None, people: None };
-        self.organizations(&exact, &ctx, MatchBasis::NameOnly, start, on_partial).await
+        let start = |one: &Organization| {
+            let domain = one.all_domains().into_iter().next();
+            OrgStart { id: one.id, domain, detail: None, people: None }
+        };
+        Ok((Matched::organizations(exact, MatchBasis::NameOnly, start), ctx))
     }
 
     /// A LinkedIn profile: the persons of that name, told apart by the company the page
     /// names; nobody of that name is offered to be added, linked to their company.
-    async fn linkedin_person(
-        &self,
-        name: &str,
-        hints: &PageHints,
-        on_partial: &mut impl FnMut(&Card),
-    ) -> Result<Card, Error> {
+    async fn linkedin_person(&self, name: &str, hints: &PageHints) -> Result<(Matched, Context), Error> {
         let client = self.client;
         let search = SearchQuery { with_current_organizations: true, ..SearchQuery::term(name) };
         let (page, ctx) = futures::join!(client.execute(&endpoints::search_persons(&search)), context(client));
@@ -460,10 +486,10 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Look<'_, T> {
         {
             page_person.organization = organization_named(client, company).await?.map(|o| org_entity(&o, &ctx));
         }
-        let found = Found { people, basis, page_person: Some(page_person) };
-        person_result(client, self.query, found, &ctx, on_partial, self.phase).await
+        Ok((Matched::Persons(Found { people, basis, page_person: Some(page_person) }), ctx))
     }
 }
+
 /// The candidates who work at `company`: by their current organizations (name, domains
 /// or LinkedIn slug, see [`CompanyHint::is_organization`]), or by a work email at a domain
 /// that spells the company's name.
