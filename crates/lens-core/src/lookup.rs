@@ -325,6 +325,8 @@ fn page_name(query: &Query, hints: &PageHints) -> String {
 }
 
 /// What a query matched, before its card is read.
+// One value a look-up, moved once: its size does not matter (boxing it would only allocate).
+#[allow(clippy::large_enum_variant)]
 enum Matched {
     /// Organizations; the card of the only one starts from `start`.
     Organizations {
