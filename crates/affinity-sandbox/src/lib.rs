@@ -350,7 +350,9 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
         (headers, over_minute || over_month)
     };
     let with_headers = |mut response: Response| {
-        for (k, v) in &limit_headers {
+        // v2 leaves the monthly headers out when the month has no cap (v1 says `unlimited`).
+        let uncapped = v2 && shared.config.monthly_budget.is_none();
+        for (k, v) in limit_headers.iter().filter(|(k, _)| !(uncapped && k.starts_with("x-ratelimit-limit-org"))) {
             if let Ok(v) = HeaderValue::from_str(v) {
                 response.headers_mut().insert(*k, v);
             }

@@ -1,10 +1,13 @@
 //! The sandbox's API v2 against Affinity's own OpenAPI document (the 2026-07-15 subset in
-//! shared/real-world/affinity-v2, read at test time): every answer of the endpoints the
-//! Lens uses, errors included, validates against the response schema the document
+//! shared/real-world/affinity-v2, read at test time): answers of the endpoints the Lens
+//! uses, errors included, validates against the response schema the document
 //! declares for its path, method and status; cursors page through everything and are
 //! refused with other parameters; Bearer only; and a key without the v2 permissions gets
 //! 403 in v2's shape while its v1 calls work.
 
+mod common;
+
+use common::call;
 use serde_json::{Value, json};
 
 use affinity_sandbox::seed::ids;
@@ -12,17 +15,6 @@ use affinity_sandbox::{Sandbox, SandboxConfig};
 
 const KEY: &str = "v2-key";
 const V1_ONLY: &str = "v1-only-key";
-const SUBSET: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/real-world/affinity-v2/openapi-2026-07-15-subset.json");
-
-fn spec() -> &'static Value {
-    static SPEC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    SPEC.get_or_init(|| {
-        let text = std::fs::read_to_string(SUBSET).unwrap_or_else(|e| panic!("cannot read {SUBSET}: {e}"));
-        serde_json::from_str(&text).expect("the subset is JSON")
-    })
-}
-
 /// One sandbox for the file's tests (the world takes a moment to generate).
 async fn start() -> String {
     static URL: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
@@ -43,175 +35,16 @@ async fn start() -> String {
     .clone()
 }
 
-// ---- a small JSON Schema validator for the keywords the subset uses --------------------------
-
-fn resolve(schema: &Value) -> &Value {
-    match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => resolve(spec().pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("unresolved {r}"))),
-        None => schema,
-    }
-}
-
-fn type_matches(t: &str, v: &Value) -> bool {
-    match t {
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        "string" => v.is_string(),
-        "integer" => v.as_i64().is_some() || v.as_u64().is_some(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "null" => v.is_null(),
-        other => panic!("unknown type {other}"),
-    }
-}
-
-/// The errors of `v` against `schema`, each with its JSON path.
-fn validate(schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
-    let schema = resolve(schema);
-    let mut fail = |m: String| errors.push(format!("{at}: {m}"));
-    if let Some(t) = schema.get("type") {
-        let ok = match t {
-            Value::String(t) => type_matches(t, v),
-            Value::Array(ts) => ts.iter().any(|t| type_matches(t.as_str().unwrap(), v)),
-            _ => true,
-        };
-        if !ok {
-            fail(format!("{v} is not of type {t}"));
-            return;
-        }
-    }
-    if let Some(c) = schema.get("const")
-        && c != v
-    {
-        fail(format!("{v} is not {c}"));
-    }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array)
-        && !e.contains(v)
-    {
-        fail(format!("{v} is not one of {e:?}"));
-    }
-    if let Some(n) = v.as_f64() {
-        if schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| n < m) {
-            fail(format!("{n} is below the minimum"));
-        }
-        if schema.get("maximum").and_then(Value::as_f64).is_some_and(|m| n > m) {
-            fail(format!("{n} is above the maximum"));
-        }
-    }
-    if let Some(s) = v.as_str() {
-        let len = s.chars().count() as u64;
-        if schema.get("minLength").and_then(Value::as_u64).is_some_and(|m| len < m) {
-            fail(format!("{s:?} is too short"));
-        }
-        match schema.get("format").and_then(Value::as_str) {
-            Some("date-time") if chrono::DateTime::parse_from_rfc3339(s).is_err() => {
-                fail(format!("{s:?} is not a date-time"))
-            }
-            Some("uri") if !(s.starts_with("http://") || s.starts_with("https://")) => fail(format!("{s:?} is no URI")),
-            Some("email") if !s.contains('@') => fail(format!("{s:?} is no email")),
-            _ => {}
-        }
-    }
-    if let Some(items) = v.as_array() {
-        if schema.get("maxItems").and_then(Value::as_u64).is_some_and(|m| items.len() as u64 > m) {
-            fail(format!("more than the maximum items ({})", items.len()));
-        }
-        if let Some(item_schema) = schema.get("items") {
-            for (i, item) in items.iter().enumerate() {
-                validate(item_schema, item, &format!("{at}[{i}]"), errors);
-            }
-        }
-    }
-    if let Some(object) = v.as_object() {
-        for key in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
-            if !object.contains_key(key.as_str().unwrap()) {
-                errors.push(format!("{at}: missing required {key}"));
-            }
-        }
-        let properties = schema.get("properties").and_then(Value::as_object);
-        for (k, child) in object {
-            match properties.and_then(|p| p.get(k)) {
-                Some(s) => validate(s, child, &format!("{at}.{k}"), errors),
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    errors.push(format!("{at}: unexpected property {k:?}"))
-                }
-                None => {}
-            }
-        }
-    }
-    for sub in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
-        validate(sub, v, at, errors);
-    }
-    if let Some(choices) = schema.get("oneOf").and_then(Value::as_array) {
-        let discriminated = schema.get("discriminator").and_then(|d| {
-            let tag = v.get(d["propertyName"].as_str()?)?.as_str()?;
-            d["mapping"].get(tag).map(|r| json!({ "$ref": r }))
-        });
-        match (discriminated, schema.get("discriminator")) {
-            (Some(chosen), _) => validate(&chosen, v, at, errors),
-            (None, Some(d)) if v.is_object() => errors.push(format!("{at}: no {} mapping for {v}", d["propertyName"])),
-            _ => {
-                let matching = choices
-                    .iter()
-                    .filter(|c| {
-                        let mut e = Vec::new();
-                        validate(c, v, at, &mut e);
-                        e.is_empty()
-                    })
-                    .count();
-                if matching != 1 {
-                    errors.push(format!("{at}: {v} matches {matching} of oneOf"));
-                }
-            }
-        }
-    }
-}
-
-/// The schema the document declares for `status` at `method path` (or its `default`).
-fn response_schema(method: &str, path: &str, status: u16) -> Value {
-    let op = &spec()["paths"][path][method];
-    assert!(op.is_object(), "{method} {path} is in the subset");
-    let responses = &op["responses"];
-    let response = responses.get(status.to_string()).or(responses.get("default")).expect("a declared response");
-    let response = resolve(response);
-    response["content"]["application/json"]["schema"].clone()
-}
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-async fn call(method: &str, url: &str, key: &str, body: Option<Value>) -> Answer {
-    let http = reqwest::Client::new();
-    let mut request = match method {
-        "post" => http.post(url),
-        _ => http.get(url),
-    };
-    request = request.bearer_auth(key).header("x-affinity-api-version", "2026-07-15");
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{url}: not JSON: {text}"));
-    Answer { status, headers, body }
-}
-
 /// Calls `method path` (the document's path, with the ids filled in `concrete`), checks the
 /// status and validates the answer against the declared schema.
 async fn conforms(method: &str, path: &str, concrete: &str, key: &str, body: Option<Value>, status: u16) -> Value {
     let base = start().await;
-    let answer = call(method, &format!("{base}{concrete}"), key, body).await;
+    let answer = call(method, &format!("{base}{concrete}"), key, body.as_ref()).await;
     assert_eq!(answer.status, status, "{method} {concrete}: {}", answer.body);
     for h in ["x-ratelimit-limit-user", "x-ratelimit-limit-user-remaining", "x-ratelimit-limit-org"] {
         assert!(answer.headers.contains_key(h), "{concrete} carries {h}");
     }
-    let mut errors = Vec::new();
-    validate(&response_schema(method, path, status), &answer.body, "$", &mut errors);
+    let errors = common::answer_errors(method, path, status, &answer.body);
     assert!(errors.is_empty(), "{method} {concrete} ({status}) does not match the document:\n{}", errors.join("\n"));
     answer.body
 }
@@ -388,11 +221,11 @@ async fn cursors_page_through_everything_and_only_with_their_own_parameters() {
     assert_eq!(other.body["errors"][0]["code"], "bad-request");
     // A search's cursor belongs to its body.
     let s =
-        call("post", &format!("{base}/v2/companies/search?limit=1"), KEY, Some(json!({"search": {"term": "acme"}})))
+        call("post", &format!("{base}/v2/companies/search?limit=1"), KEY, Some(&json!({"search": {"term": "acme"}})))
             .await
             .body;
     let next = s["pagination"]["nextUrl"].as_str().expect("more than one Acme");
-    let again = call("post", next, KEY, Some(json!({"search": {"term": "globex"}}))).await;
+    let again = call("post", next, KEY, Some(&json!({"search": {"term": "globex"}}))).await;
     assert_eq!(again.status, 400);
 }
 
@@ -400,14 +233,14 @@ async fn cursors_page_through_everything_and_only_with_their_own_parameters() {
 async fn the_search_matches_names_and_primary_domains() {
     let base = start().await;
     let found =
-        call("post", &format!("{base}/v2/companies/search"), KEY, Some(json!({"search": {"term": "acme.test"}})))
+        call("post", &format!("{base}/v2/companies/search"), KEY, Some(&json!({"search": {"term": "acme.test"}})))
             .await
             .body;
     let names: Vec<&str> = found["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Acme Corporation"]);
     assert!(found["data"][0].get("fields").is_none(), "no fields unless asked");
     let secondary =
-        call("post", &format!("{base}/v2/companies/search"), KEY, Some(json!({"search": {"term": "acme.localhost"}})))
+        call("post", &format!("{base}/v2/companies/search"), KEY, Some(&json!({"search": {"term": "acme.localhost"}})))
             .await;
     assert_eq!(secondary.body["data"].as_array().unwrap().len(), 0, "a secondary domain is not searched");
 }
@@ -419,8 +252,7 @@ async fn v2_takes_bearer_only_and_a_v1_only_key_gets_403_in_v2_shape() {
     let basic = http.get(format!("{base}/v2/users")).basic_auth("", Some(KEY)).send().await.unwrap();
     assert_eq!(basic.status(), 401);
     let body: Value = basic.json().await.unwrap();
-    let mut errors = Vec::new();
-    validate(&response_schema("get", "/v2/users", 401), &body, "$", &mut errors);
+    let errors = common::answer_errors("get", "/v2/users", 401, &body);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(body["errors"][0]["code"], "authentication");
 
@@ -457,12 +289,11 @@ async fn the_v2_forbidden_flag_closes_v2_to_every_key() {
 
 #[test]
 fn the_schema_check_catches_answers_that_stray_from_the_document() {
-    let schema = response_schema("get", "/v2/companies/{companyId}/relationships", 200);
+    let schema = |v: &Value| common::answer_errors("get", "/v2/companies/{companyId}/relationships", 200, v);
     let person = json!({ "id": 1, "firstName": "A", "lastName": null, "primaryEmailAddress": null });
     let good = json!({ "data": [{ "person1": person, "person2": person, "interactionScore": 0.5, "linkedIn": null }],
                        "pagination": { "nextUrl": null, "prevUrl": null, "totalCount": 1 } });
-    let mut errors = Vec::new();
-    validate(&schema, &good, "$", &mut errors);
+    let errors = schema(&good);
     assert!(errors.is_empty(), "{errors:?}");
     for bad in [
         json!({ "data": [{ "person1": person, "person2": person, "interactionScore": "high", "linkedIn": null }], "pagination": {} }),
@@ -472,12 +303,10 @@ fn the_schema_check_catches_answers_that_stray_from_the_document() {
         json!({ "data": [], "pagination": {}, "extra": true }),
         json!({ "pagination": {} }),
     ] {
-        let mut errors = Vec::new();
-        validate(&schema, &bad, "$", &mut errors);
+        let errors = schema(&bad);
         assert!(!errors.is_empty(), "{bad} passed");
     }
     let field_value = json!({ "type": "ranked-dropdown", "data": { "dropdownOptionId": 1, "text": "x", "rank": 1 } });
-    let mut errors = Vec::new();
-    validate(&json!({ "$ref": "#/components/schemas/FieldValue" }), &field_value, "$", &mut errors);
+    let errors = common::errors_at("/components/schemas/FieldValue", &field_value);
     assert!(!errors.is_empty(), "a ranked dropdown without its colour passed");
 }

@@ -198,10 +198,18 @@ pub(super) async fn set_entry_field(
     Path((list_id, entry_id, field_id)): Path<(String, String, String)>,
     body: axum::body::Bytes,
 ) -> Response {
+    let entry = {
+        let w = s.world.read().expect("world lock");
+        let entry = try_r!(entry_of(&w, &list_id, &entry_id));
+        // The field in the path must be one of the entry's (404), before its value is checked.
+        if !render::entry_fields(&w, &entry).iter().any(|f| f["id"] == *field_id.as_str()) {
+            return not_found("Field");
+        }
+        entry
+    };
     let body = try_r!(json_body(&body, false, "FieldUpdate"));
     try_r!(only_keys(&body, "", &["value"]));
     let Some(value) = body.get("value") else { return validation("value", "value is required") };
-    let entry = try_r!(entry_of(&s.world.read().expect("world lock"), &list_id, &entry_id));
     write_fields(&s, access, &entry, &[(field_id, value.clone(), String::new())])
 }
 
@@ -213,6 +221,7 @@ pub(super) async fn update_fields(
     Path((list_id, entry_id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Response {
+    let entry = try_r!(entry_of(&s.world.read().expect("world lock"), &list_id, &entry_id));
     let body = try_r!(json_body(&body, false, "ListEntryBatchOperationRequest"));
     if body.get("operation").and_then(Value::as_str) != Some("update-fields") {
         return validation("operation", "operation must be update-fields");
@@ -233,7 +242,6 @@ pub(super) async fn update_fields(
         try_r!(only_keys(item, &at, &["id", "value"]));
         updates.push((id.to_owned(), item.get("value").cloned().unwrap_or(json!({ "data": null })), at));
     }
-    let entry = try_r!(entry_of(&s.world.read().expect("world lock"), &list_id, &entry_id));
     let response = write_fields(&s, access, &entry, &updates);
     if response.status() != StatusCode::NO_CONTENT {
         return response;

@@ -114,6 +114,10 @@ pub(super) async fn create(
             let at = format!("fields[{i}]");
             try_r!(only_keys(update, &at, &["id", "value"]));
             let id = update.get("id").and_then(Value::as_str).unwrap_or_default();
+            // A field id that is no field at all is a 404; one that cannot be written, a 400.
+            if id.starts_with("field-") && !w.fields.iter().any(|f| format!("field-{}", f.id) == id) {
+                return not_found(&format!("Field {id}"));
+            }
             let field =
                 try_r!(values::writable(&w, id, None, 0).map_err(|m| refused(Invalid::new(&format!("{at}.id"), m))))
                     .clone();
