@@ -33,6 +33,52 @@ use input::{Input, Params};
 use render::With;
 pub use world::World;
 
+/// What the sandbox does not serve, each answered with Affinity's JSON error (404 for a path
+/// it does not have, 405 for a method a path it has does not take): v1's writes to records
+/// the Lens does not write, entity files and reminders; v2 beyond the 2026-07-15 subset.
+pub const NOT_SERVED: [(&str, &str); 26] = [
+    ("POST", "/lists"),
+    ("POST", "/fields"),
+    ("DELETE", "/fields/{id}"),
+    ("PUT", "/persons/{id}"),
+    ("DELETE", "/persons/{id}"),
+    ("PUT", "/organizations/{id}"),
+    ("DELETE", "/organizations/{id}"),
+    ("POST", "/opportunities"),
+    ("PUT", "/opportunities/{id}"),
+    ("DELETE", "/opportunities/{id}"),
+    ("POST", "/interactions"),
+    ("PUT", "/interactions/{id}"),
+    ("DELETE", "/interactions/{id}"),
+    ("PUT", "/notes/{id}"),
+    ("DELETE", "/notes/{id}"),
+    ("GET", "/entity-files"),
+    ("POST", "/entity-files"),
+    ("GET", "/entity-files/download/{id}"),
+    ("GET", "/reminders"),
+    ("POST", "/reminders"),
+    ("GET", "/v2/teams"),
+    ("POST", "/v2/lists/{id}/list-entries"),
+    ("GET", "/v2/lists/{id}/list-entries/{entry_id}/fields/{field_id}/values"),
+    ("POST", "/v2/opportunities/{id}"),
+    ("GET", "/v2/companies/{id}/fields"),
+    ("PATCH", "/v2/persons/{id}"),
+];
+
+/// [`NOT_SERVED`] for people (`affinity-lens sandbox --help`).
+pub const NOT_SERVED_HELP: &str = "\
+Not served (Affinity's JSON 404, or 405 for a method a served path lacks):
+  v1: POST /lists; POST /fields, DELETE /fields/{id}; PUT and DELETE /persons/{id},
+      /organizations/{id}, /notes/{id}; POST /opportunities, PUT and DELETE
+      /opportunities/{id}; POST /interactions, PUT and DELETE /interactions/{id};
+      entity files (GET /entity-files, POST /entity-files, GET /entity-files/download/{id});
+      reminders (GET /reminders, POST /reminders, /reminders/{id}).
+  v2: everything outside the 2026-07-15 subset, e.g. GET /v2/teams,
+      POST /v2/lists/{id}/list-entries and POST /v2/opportunities/{id} (2026-09-17),
+      GET /v2/lists/{id}/list-entries/{entry_id}/fields/{field_id}/values,
+      GET /v2/companies/{id}/fields, PATCH /v2/persons/{id}.
+  Every operation of the subset is served, over the same world as v1.";
+
 /// How a single endpoint misbehaves on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

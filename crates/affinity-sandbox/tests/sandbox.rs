@@ -509,3 +509,22 @@ async fn concurrent_identical_lookups_reach_the_sandbox_once() {
     c.execute(&endpoints::list(ids::DEAL_PIPELINE)).await.unwrap();
     assert_eq!(sandbox.requests_served() - before, 1, "the second read is a fresh cache hit");
 }
+
+/// What the sandbox does not serve answers Affinity's JSON error (404, or 405 for a method a
+/// served path lacks), and `--help` names each.
+#[tokio::test]
+async fn what_is_not_served_answers_a_json_404_or_405_and_the_help_names_it() {
+    let (url, _) = start_with(SandboxConfig::new(KEY), None).await;
+    let http = reqwest::Client::new();
+    for (method, path) in affinity_sandbox::NOT_SERVED {
+        let concrete = path.replace("{id}", "1").replace("{entry_id}", "1").replace("{field_id}", "field-1");
+        let request = http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{url}{concrete}"));
+        let response = request.bearer_auth(KEY).json(&serde_json::json!({})).send().await.unwrap();
+        let status = response.status().as_u16();
+        assert!(status == 404 || status == 405, "{method} {path}: {status}");
+        let body: Value = response.json().await.unwrap_or_else(|e| panic!("{method} {path}: not JSON: {e}"));
+        let message = body["message"].as_str().or(body["errors"][0]["message"].as_str());
+        assert!(message.is_some_and(|m| !m.is_empty()), "{method} {path}: {body}");
+        assert!(affinity_sandbox::NOT_SERVED_HELP.contains(path), "--help names {path}");
+    }
+}

@@ -38,7 +38,9 @@ enum Command {
         #[command(flatten)]
         api: ApiArgs,
     },
-    /// Run the Affinity-compatible sandbox API on loopback.
+    /// Run the Affinity-compatible sandbox API (v1, and every operation of v2's 2026-07-15
+    /// subset) on loopback.
+    #[command(after_long_help = affinity_sandbox::NOT_SERVED_HELP)]
     Sandbox(SandboxArgs),
     /// Serve cards to `<affinity-card>` on intranet pages, keeping the key on the server.
     Gateway(Box<GatewayArgs>),
