@@ -54,11 +54,15 @@ pub(super) async fn create(State(s): Ctx, body: axum::body::Bytes) -> Response {
         Some(Value::Bool(b)) => *b,
         Some(_) => return validation("isPublic", "isPublic must be true or false"),
     };
-    let mut w = s.world.write().expect("world lock");
-    let owner = w.tenant.user_id;
-    let list =
-        world::List { id: w.new_id(), list_type, name, public, owner_id: owner, creator_id: owner, private: false };
-    w.lists.push(list.clone());
+    let list = {
+        let mut w = s.world.write().expect("world lock");
+        let owner = w.tenant.user_id;
+        let list =
+            world::List { id: w.new_id(), list_type, name, public, owner_id: owner, creator_id: owner, private: false };
+        w.lists.push(list.clone());
+        list
+    };
+    hooks::emit(&s, "list.created", crate::render::list(&list));
     created(render::list(&list, true))
 }
 
