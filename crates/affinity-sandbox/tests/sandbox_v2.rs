@@ -41,7 +41,7 @@ async fn conforms(method: &str, path: &str, concrete: &str, key: &str, body: Opt
     let base = start().await;
     let answer = call(method, &format!("{base}{concrete}"), key, body.as_ref()).await;
     assert_eq!(answer.status, status, "{method} {concrete}: {}", answer.body);
-    for h in ["x-ratelimit-limit-user", "x-ratelimit-limit-user-remaining", "x-ratelimit-limit-org"] {
+    for h in ["x-ratelimit-limit-user", "x-ratelimit-limit-user-remaining", "x-ratelimit-limit-user-reset"] {
         assert!(answer.headers.contains_key(h), "{concrete} carries {h}");
     }
     let errors = common::answer_errors(method, path, status, &answer.body);
