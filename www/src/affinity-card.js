@@ -15,7 +15,8 @@
 //
 // Live cards: the page keeps one connection to each gateway's /events (server-sent
 // events, read with fetch so that the token can be sent), whatever the number of cards,
-// and reconnects by itself. When a change names a card's query or entity, that card is
+// and reconnects by itself; the stream names the cards shown (`?cards=`), and hears only of
+// those the page asked for. When a change names a card, that card is
 // fetched again.
 import init, { mountCard, timeLimitMs } from './wasm/lens_pages.js';
 
@@ -35,8 +36,10 @@ function fetchCard(url, token, credentials, fresh = false) {
     const controller = new AbortController();
     // The card's own time limit (the wasm is loaded before any card is fetched).
     const timer = setTimeout(() => controller.abort(), timeLimitMs());
+    // `x-affinity-lens` makes a cross-origin call one the browser checks with the gateway
+    // first (a preflight), which a page of another origin cannot pass.
     const request = fetch(url, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
+      headers: token ? { authorization: `Bearer ${token}`, 'x-affinity-lens': '1' } : { 'x-affinity-lens': '1' },
       credentials,
       signal: controller.signal,
       cache: fresh ? 'no-cache' : 'default',
@@ -84,18 +87,26 @@ async function readEvents(body, on) {
   }
 }
 
+/** The key of the card an element shows (`domain:acme.test`), as the gateway names it. */
+const cardKey = (element) => element.cardKey();
+
 function follow(element, endpoint, token, credentials) {
   const key = `${endpoint} ${token ?? ''} ${credentials}`;
   let stream = streams.get(key);
   if (!stream) {
-    stream = { cards: new Set([element]), controller: null, delay: 1000 };
+    stream = { cards: new Set(), controller: null, delay: 1000, following: '', timer: null };
     streams.set(key, stream);
     const connect = async () => {
       if (!stream.cards.size) { streams.delete(key); return; }
+      // The stream follows the cards shown now (the gateway tells a stream only of those).
+      const keys = [...new Set([...stream.cards].map(cardKey).filter(Boolean))].sort();
+      stream.following = keys.join(',');
       stream.controller = new AbortController();
       try {
-        const response = await fetch(`${endpoint}/events`, {
-          headers: token ? { authorization: `Bearer ${token}` } : {},
+        const url = new URL(`${endpoint}/events`, document.baseURI);
+        url.searchParams.set('cards', stream.following);
+        const response = await fetch(url.href, {
+          headers: token ? { authorization: `Bearer ${token}`, 'x-affinity-lens': '1' } : { 'x-affinity-lens': '1' },
           credentials,
           signal: stream.controller.signal,
           cache: 'no-store',
@@ -109,19 +120,32 @@ function follow(element, endpoint, token, credentials) {
           for (const card of stream.cards) card.changed(change);
         });
       } catch (e) {
-        if (e.name === 'AbortError' && !stream.cards.size) return;
+        if (e.name === 'AbortError') { if (stream.resubscribing) { stream.resubscribing = false; connect(); } return; }
       }
       // The stream ended or failed: come back, a little later each time (at most 30 s).
       if (!stream.cards.size) { streams.delete(key); return; }
       setTimeout(connect, stream.delay);
       stream.delay = Math.min(stream.delay * 2, 30000);
     };
+    stream.resubscribe = () => {
+      clearTimeout(stream.timer);
+      stream.timer = setTimeout(() => {
+        const keys = [...new Set([...stream.cards].map(cardKey).filter(Boolean))].sort().join(',');
+        if (!stream.controller || keys === stream.following) return;
+        stream.resubscribing = true;
+        stream.controller.abort();
+      }, 50);
+    };
+    stream.cards.add(element);
     connect();
+  } else {
+    stream.cards.add(element);
+    stream.resubscribe();
   }
-  stream.cards.add(element);
   return () => {
     stream.cards.delete(element);
-    if (!stream.cards.size) { stream.controller?.abort(); streams.delete(key); }
+    if (!stream.cards.size) { clearTimeout(stream.timer); stream.controller?.abort(); streams.delete(key); }
+    else stream.resubscribe();
   };
 }
 
@@ -152,13 +176,16 @@ class AffinityCard extends HTMLElement {
     this.#unfollow = undefined;
   }
 
+  /** The key of the card shown (`domain:acme.test`), as the gateway names it. */
+  cardKey() {
+    const card = this.#card;
+    return card ? `${card.query.kind}:${card.query.value}` : null;
+  }
+
   /** A change from the gateway: fetch this card again if the change names it. */
   changed(change) {
-    const card = this.#card;
-    if (!card) return;
-    const key = `${card.query.kind}:${card.query.value}`;
-    const ids = [card.entity?.id, ...(card.candidates ?? []).map((c) => c.id)].filter((id) => id != null);
-    if (change.cards?.includes(key) || ids.some((id) => change.entities?.includes(id))) this.#update(true);
+    const key = this.cardKey();
+    if (key && change.cards?.includes(key)) this.#update(true);
   }
 
   attributeChangedCallback(_name, oldValue, newValue) {

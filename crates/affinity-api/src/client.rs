@@ -138,17 +138,41 @@ impl<T> Clone for Client<T> {
 }
 
 /// What the answers of one task (a set of related reads) were: whether any was a stale
-/// stand-in, and the oldest of those.
+/// stand-in, and the oldest of those; and how many requests it sent. An observation made
+/// within another (a task of a task) counts for both.
 #[derive(Debug, Default)]
 pub struct Observation {
     stale: std::sync::atomic::AtomicBool,
     oldest_stale_ms: AtomicU64,
+    requests: AtomicU64,
+    within: Option<Arc<Observation>>,
 }
 
 impl Observation {
     /// When the oldest stale answer was stored (ms since the epoch), if any answer was stale.
     pub fn stale_since_ms(&self) -> Option<u64> {
         self.stale.load(Ordering::SeqCst).then(|| self.oldest_stale_ms.load(Ordering::SeqCst))
+    }
+
+    /// How many requests the task sent to Affinity (retries included; a read shared with
+    /// another task counts for the one that sent it).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    fn stale_answer(&self, stored_at_ms: u64) {
+        self.stale.store(true, Ordering::SeqCst);
+        self.oldest_stale_ms.fetch_min(stored_at_ms, Ordering::SeqCst);
+        if let Some(outer) = &self.within {
+            outer.stale_answer(stored_at_ms);
+        }
+    }
+
+    fn request_sent(&self) {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        if let Some(outer) = &self.within {
+            outer.request_sent();
+        }
     }
 }
 
@@ -310,7 +334,11 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
     /// A clone (same cache, limiter and requests in flight) that records whether its
     /// answers came from the stale cache: a caller can then say that what it shows is stale.
     pub fn observed(&self) -> (Client<T>, Arc<Observation>) {
-        let observation = Arc::new(Observation { oldest_stale_ms: AtomicU64::new(u64::MAX), ..Default::default() });
+        let observation = Arc::new(Observation {
+            oldest_stale_ms: AtomicU64::new(u64::MAX),
+            within: self.observed.clone(),
+            ..Default::default()
+        });
         (
             Client { inner: self.inner.clone(), observed: Some(observation.clone()), uncached: self.uncached },
             observation,
@@ -462,8 +490,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
                     if now_ms.saturating_sub(entry.stored_at_ms) < self.inner.policy.stale_for.as_millis() as u64 =>
                 {
                     if let Some(o) = &self.observed {
-                        o.stale.store(true, Ordering::SeqCst);
-                        o.oldest_stale_ms.fetch_min(entry.stored_at_ms, Ordering::SeqCst);
+                        o.stale_answer(entry.stored_at_ms);
                     }
                     Ok((entry.body, Source::Stale))
                 }
@@ -497,6 +524,9 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
                 inner.clock.sleep(wait).await;
             };
             inner.requests_sent.fetch_add(1, Ordering::SeqCst);
+            if let Some(o) = &self.observed {
+                o.request_sent();
+            }
             if let Some(observer) = &inner.observer {
                 observer.request_sent(&request, inner.clock.now());
             }

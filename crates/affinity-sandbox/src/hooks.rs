@@ -64,17 +64,23 @@ fn events_of(body: &Value) -> Result<Vec<String>, Response> {
     }
 }
 
-fn url_of(body: &Value) -> Result<String, Response> {
+/// The subscription's URL: http(s), and on this machine unless the sandbox was told it may
+/// call elsewhere (`remote_webhooks`): a page that drives the sandbox (its key is well known)
+/// must not make it post to the network.
+fn url_of(body: &Value, remote: bool) -> Result<String, Response> {
     let url = body.get("webhook_url").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
     match url::Url::parse(&url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(url),
+        Ok(u) if matches!(u.scheme(), "http" | "https") && (remote || super::is_loopback_host(u.host_str())) => Ok(url),
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Err(invalid(
+            "webhook_url must be on this machine (start the sandbox with --remote-webhooks to allow others)",
+        )),
         _ => Err(invalid("webhook_url must be an http(s) URL")),
     }
 }
 
 pub async fn subscribe(State(s): Ctx, Input(body): Input) -> Response {
     let body = Value::Object(body);
-    let (url, events) = match (url_of(&body), events_of(&body)) {
+    let (url, events) = match (url_of(&body, s.config.remote_webhooks), events_of(&body)) {
         (Ok(u), Ok(e)) => (u, e),
         (Err(r), _) | (_, Err(r)) => return r,
     };
@@ -100,7 +106,7 @@ pub async fn update(State(s): Ctx, Path(id): Path<String>, Input(body): Input) -
         return error(StatusCode::NOT_FOUND, "Webhook subscription not found");
     };
     if body.get("webhook_url").is_some() {
-        match url_of(&body) {
+        match url_of(&body, s.config.remote_webhooks) {
             Ok(u) => sub.url = u,
             Err(r) => return r,
         }

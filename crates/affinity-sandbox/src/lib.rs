@@ -134,11 +134,16 @@ pub struct SandboxConfig {
     pub rate_limit_per_min: u32,
     /// Requests a month for the account before 429 (`None`: unlimited).
     pub monthly_budget: Option<u64>,
+    /// How long the sandbox's "month" lasts (seconds; `None`: two weeks from now, never reset):
+    /// a short one lets a test see the month's budget come back.
+    pub month_secs: Option<u64>,
     pub faults: Faults,
     /// API v2 answers 403 to every key: an account whose keys lack the v2 permissions.
     pub v2_forbidden: bool,
     /// A key with full v1 rights that gets 403 on every v2 endpoint.
     pub v1_only_key: Option<String>,
+    /// Webhook subscriptions may call other machines (by default only this one's addresses).
+    pub remote_webhooks: bool,
 }
 
 impl SandboxConfig {
@@ -149,10 +154,39 @@ impl SandboxConfig {
             read_only_key: None,
             rate_limit_per_min: 900,
             monthly_budget: None,
+            month_secs: None,
             faults: Faults::default(),
             v2_forbidden: false,
             v1_only_key: None,
+            remote_webhooks: false,
         }
+    }
+}
+
+/// Whether a host names this machine: `localhost` (and `*.localhost`) or a loopback address.
+pub(crate) fn is_loopback_host(host: Option<&str>) -> bool {
+    let Some(host) = host.map(|h| h.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()) else {
+        return false;
+    };
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// 421 unless the request names this machine in its Host: a page on a name of its own that
+/// resolves here (DNS rebinding) cannot drive the sandbox.
+async fn check_host(request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(|h| {
+        // Strip the port (an IPv6 address keeps its brackets' content).
+        match h.rsplit_once(':') {
+            Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.ends_with(':') => name.to_owned(),
+            _ => h.to_owned(),
+        }
+    });
+    if is_loopback_host(host.as_deref()) {
+        next.run(request).await
+    } else {
+        error(StatusCode::MISDIRECTED_REQUEST, "The sandbox answers only requests for this machine (localhost)")
     }
 }
 
@@ -165,6 +199,8 @@ struct Usage {
 
 struct Shared {
     config: SandboxConfig,
+    /// When the current month began.
+    month_start: Mutex<Instant>,
     world: RwLock<World>,
     faults: RwLock<Faults>,
     usage: Mutex<HashMap<String, Usage>>,
@@ -205,13 +241,18 @@ impl Sandbox {
         Sandbox {
             shared: Arc::new(Shared {
                 config,
+                month_start: Mutex::new(Instant::now()),
                 world: RwLock::new(world),
                 faults: RwLock::new(faults),
                 usage: Mutex::new(HashMap::new()),
                 rng: Mutex::new(fastrand::Rng::with_seed(7)),
                 served: std::sync::atomic::AtomicU64::new(0),
                 webhooks: Mutex::new(Vec::new()),
-                http: reqwest::Client::new(),
+                // No redirects: a subscription's URL is the one checked.
+                http: reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .expect("an HTTP client"),
                 answered: Mutex::new(std::collections::VecDeque::new()),
             }),
         }
@@ -270,6 +311,7 @@ impl Sandbox {
             .layer(middleware::from_fn_with_state(self.shared.clone(), gatekeeper))
             .layer(middleware::map_response(json_errors))
             .layer(middleware::from_fn(v2::error_bodies))
+            .layer(middleware::from_fn(check_host))
             .with_state(self.shared.clone())
     }
 
@@ -330,6 +372,21 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
     Some(password.to_owned())
 }
 
+impl Shared {
+    /// Seconds until the month resets; when it has, the month's counts start again.
+    fn month_reset_secs(&self, usage: &mut HashMap<String, Usage>) -> u64 {
+        let Some(length) = self.config.month_secs else { return 1_209_600 };
+        let mut start = self.month_start.lock().expect("month lock");
+        let elapsed = start.elapsed().as_secs();
+        if elapsed >= length.max(1) {
+            *start = Instant::now();
+            usage.values_mut().for_each(|u| u.month_used = 0);
+            return length.max(1);
+        }
+        length.max(1) - elapsed
+    }
+}
+
 /// Auth, rate limits, faults and the `x-ratelimit-*` headers, in Affinity's order.
 async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Response {
     let key = presented_key(request.headers());
@@ -359,10 +416,14 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
     let key = key.unwrap_or_default();
     let path = request.uri().path().to_owned();
     let exempt_monthly = path == "/rate-limit" || path == "/auth/whoami" || path.starts_with("/_sandbox");
+    // Asking where the limits stand is free, this minute too (the sandbox's reading of
+    // Affinity's docs, which exempt it from the month): a client can learn before it sends.
+    let exempt_minute = path == "/rate-limit" || path.starts_with("/_sandbox");
 
     // Rate limits: a fixed one-minute window per key, and the month for the account.
     let (limit_headers, limited) = {
         let mut usage = shared.usage.lock().expect("usage lock");
+        let month_reset = shared.month_reset_secs(&mut usage);
         let total_month: u64 = usage.values().map(|u| u.month_used).sum();
         let u =
             usage.entry(key.clone()).or_insert(Usage { minute_start: Instant::now(), minute_used: 0, month_used: 0 });
@@ -372,10 +433,12 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
         }
         let per_min = shared.config.rate_limit_per_min;
         let reset = 60u64.saturating_sub(u.minute_start.elapsed().as_secs());
-        let over_minute = u.minute_used >= per_min && !path.starts_with("/_sandbox");
+        let over_minute = u.minute_used >= per_min && !exempt_minute;
         let over_month = !exempt_monthly && shared.config.monthly_budget.is_some_and(|b| total_month >= b);
         if !over_minute && !over_month {
-            u.minute_used += 1;
+            if !exempt_minute {
+                u.minute_used += 1;
+            }
             if !exempt_monthly {
                 u.month_used += 1;
             }
@@ -391,7 +454,7 @@ async fn gatekeeper(State(shared): Ctx, mut request: Request, next: Next) -> Res
                 "x-ratelimit-limit-org-remaining",
                 org(shared.config.monthly_budget.map(|b| b.saturating_sub(month_used))),
             ),
-            ("x-ratelimit-limit-org-reset", "1209600".to_owned()),
+            ("x-ratelimit-limit-org-reset", month_reset.to_string()),
         ];
         (headers, over_minute || over_month)
     };
@@ -984,7 +1047,8 @@ async fn whoami(State(s): Ctx) -> Response {
 
 async fn rate_limit(State(s): Ctx, headers: HeaderMap) -> Response {
     let key = presented_key(&headers).unwrap_or_default();
-    let usage = s.usage.lock().expect("usage lock");
+    let mut usage = s.usage.lock().expect("usage lock");
+    let month_reset = s.month_reset_secs(&mut usage);
     let month_used: u64 = usage.values().map(|u| u.month_used).sum();
     let (minute_used, reset) = usage
         .get(&key)
@@ -993,9 +1057,9 @@ async fn rate_limit(State(s): Ctx, headers: HeaderMap) -> Response {
     let per_min = s.config.rate_limit_per_min;
     let monthly = match s.config.monthly_budget {
         Some(b) => {
-            json!({ "limit": b, "remaining": b.saturating_sub(month_used), "reset": 1209600, "used": month_used })
+            json!({ "limit": b, "remaining": b.saturating_sub(month_used), "reset": month_reset, "used": month_used })
         }
-        None => json!({ "limit": "unlimited", "remaining": "unlimited", "reset": 1209600, "used": month_used }),
+        None => json!({ "limit": "unlimited", "remaining": "unlimited", "reset": month_reset, "used": month_used }),
     };
     Json(json!({ "rate": {
         "org_monthly": monthly,

@@ -528,3 +528,27 @@ async fn what_is_not_served_answers_a_json_404_or_405_and_the_help_names_it() {
         assert!(affinity_sandbox::NOT_SERVED_HELP.contains(path), "--help names {path}");
     }
 }
+
+/// A page on a name of its own that resolves here (DNS rebinding) gets nothing, and the
+/// sandbox posts webhooks to this machine only.
+#[tokio::test]
+async fn the_sandbox_answers_only_for_this_machine_and_calls_only_this_machine() {
+    let (url, _) = start_with(SandboxConfig::new(KEY), None).await;
+    let http = reqwest::Client::new();
+    let rebound =
+        http.get(format!("{url}/lists")).header("host", "evil.example").bearer_auth(KEY).send().await.unwrap();
+    assert_eq!(rebound.status(), 421);
+    for host in ["localhost:8787", "acme.localhost", "127.0.0.1", "[::1]:9"] {
+        let ok = http.get(format!("{url}/lists")).header("host", host).bearer_auth(KEY).send().await.unwrap();
+        assert_eq!(ok.status(), 200, "{host}");
+    }
+    let subscribe = |hook: &str| {
+        http.post(format!("{url}/webhook/subscribe"))
+            .bearer_auth(KEY)
+            .json(&serde_json::json!({ "webhook_url": hook }))
+            .send()
+    };
+    assert_eq!(subscribe("http://10.0.0.1/hook").await.unwrap().status(), 422);
+    assert_eq!(subscribe("https://example.com/hook").await.unwrap().status(), 422);
+    assert!(subscribe("http://127.0.0.1:9/hook").await.unwrap().status().is_success());
+}

@@ -69,12 +69,17 @@ struct GatewayArgs {
     /// An address of the SSO proxy, whose user header is believed (repeatable).
     #[arg(long = "trusted-proxy", value_name = "IP")]
     trusted_proxies: Vec<std::net::IpAddr>,
-    /// No caller identity needed: only for a demo on a loopback address.
-    #[arg(long)]
+    /// No caller identity needed: only for a demo on a loopback address, and never beside
+    /// another way of identifying callers.
+    #[arg(long, conflicts_with_all = ["client_token_file", "trusted_user_header", "trusted_proxies"])]
     no_auth: bool,
     /// Cold look-ups (not answered from the card cache) one caller may start a minute.
     #[arg(long, default_value_t = 60)]
     caller_per_min: u32,
+    /// Affinity calls one caller's look-ups may make a minute (shared by the replicas with
+    /// Redis): no caller can take the key's per-minute budget.
+    #[arg(long, default_value_t = 300)]
+    caller_calls_per_min: u32,
     /// Below this share of the month's Affinity budget (percent), serve cached cards only.
     #[arg(long, default_value_t = 10.0)]
     reserve_percent: f64,
@@ -90,6 +95,15 @@ struct GatewayArgs {
     /// Connections open at once.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
+    /// Connections open at once from one address (the trusted proxies excepted).
+    #[arg(long, default_value_t = 64)]
+    max_connections_per_ip: usize,
+    /// Live streams (`/affinity/events`) open at once, apart from the connections.
+    #[arg(long, default_value_t = 512)]
+    max_streams: usize,
+    /// Live streams one caller may hold open.
+    #[arg(long, default_value_t = 4)]
+    max_streams_per_caller: usize,
     /// MiB of Affinity answers to keep in memory.
     #[arg(long, default_value_t = 64)]
     cache_mib: usize,
@@ -97,9 +111,21 @@ struct GatewayArgs {
     #[arg(long, default_value_t = 900)]
     rate_limit_per_min: u32,
     /// Redis shared by every replica (cache, rate-limit window, budget, locks), e.g.
-    /// redis://10.0.0.30:6379/0.
+    /// rediss://:PASSWORD@redis.intranet.example:6380/0 (TLS), or redis://127.0.0.1:6379/0.
+    /// On another host it needs TLS and a password, unless --redis-insecure.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// A PEM file of the CA that signed Redis's certificate (rediss:// with a private CA).
+    #[arg(long, value_name = "FILE", requires = "redis")]
+    redis_ca_file: Option<std::path::PathBuf>,
+    /// A file holding Redis's password (AUTH), so that it is not on the command line; the
+    /// URL may still name an ACL user (rediss://USER@HOST/0).
+    #[arg(long, value_name = "FILE", requires = "redis")]
+    redis_password_file: Option<std::path::PathBuf>,
+    /// Accept a Redis on another host without TLS or without a password (a private network
+    /// the firm trusts).
+    #[arg(long, requires = "redis")]
+    redis_insecure: bool,
     /// The gateway's public base URL, at which Affinity delivers its webhooks
     /// (`URL/affinity/webhook/SECRET`), e.g. https://lens.intranet.example.
     #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
@@ -143,12 +169,17 @@ impl GatewayArgs {
         if let Some(path) = &self.client_token_file {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read the client token file {}: {e}", path.display()))?;
-            auth.tokens = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(String::from)
-                .collect();
+            // A line: a token, then the origins whose pages may use it (none: any, or none).
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                let mut words = line.split_whitespace();
+                let token = words.next().unwrap_or_default().to_owned();
+                let origins: Vec<String> = words.map(String::from).collect();
+                if let Some(bad) = origins.iter().find(|o| !(o.starts_with("https://") || o.starts_with("http://"))) {
+                    return Err(format!("{}: {bad:?} is not an origin like https://intranet.example", path.display()));
+                }
+                auth.tokens.push(token);
+                auth.token_origins.push(origins);
+            }
             if auth.tokens.is_empty() {
                 return Err(format!("{} holds no client token", path.display()));
             }
@@ -163,7 +194,8 @@ impl GatewayArgs {
             );
         }
         if self.no_auth {
-            if auth.tokens.is_empty() && auth.trusted_user_header.is_none() && !addr.ip().is_loopback() {
+            // (clap refuses it beside a token file or a trusted header.)
+            if !addr.ip().is_loopback() {
                 return Err("--no-auth is only for a demo on a loopback address (127.0.0.1 or ::1)".into());
             }
             auth.no_auth = true;
@@ -179,15 +211,33 @@ impl GatewayArgs {
         config.allow_origins = self.allow_origins;
         config.auth = auth;
         config.caller_per_min = self.caller_per_min.max(1);
+        config.caller_calls_per_min = self.caller_calls_per_min.max(1);
         config.reserve_percent = self.reserve_percent;
         config.show_lists = self.show_lists;
         config.card_deadline = seconds("card-deadline-secs", self.card_deadline_secs)?;
         config.header_timeout = seconds("header-timeout-secs", self.header_timeout_secs)?;
         config.max_connections = self.max_connections.max(1);
+        config.max_connections_per_ip = self.max_connections_per_ip.max(1);
+        config.max_streams = self.max_streams.max(1);
+        config.max_streams_per_caller = self.max_streams_per_caller.max(1);
         config.cache_bytes = self.cache_mib.max(1) << 20;
         config.rate_limit_per_min = self.rate_limit_per_min.max(1);
         if let (Some(public_url), Some(path)) = (&self.public_url, &self.webhook_secret_file) {
             url_check(public_url).map_err(|_| format!("--public-url must be an http(s) URL, got {public_url:?}"))?;
+            // Affinity delivers its events (and the secret in the URL) there: never in clear,
+            // but for a gateway and a sandbox on this machine.
+            let authority = public_url.split_once("://").map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+            let host = match authority.rsplit_once(':') {
+                Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+                _ => authority,
+            };
+            let loopback = host == "localhost"
+                || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if !public_url.starts_with("https://") && !loopback {
+                return Err(format!(
+                    "--public-url must be https (Affinity sends the webhook secret in it), got {public_url:?}"
+                ));
+            }
             let secret = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read the webhook secret file {}: {e}", path.display()))?
                 .trim()
@@ -203,11 +253,38 @@ impl GatewayArgs {
         let ttl = self.card_ttl_secs.unwrap_or(if config.webhook.is_some() { 3600.0 } else { 300.0 });
         config.card_fresh_for = seconds("card-ttl-secs", ttl)?;
         if let Some(url) = &self.redis {
+            let password = match &self.redis_password_file {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read the Redis password file {}: {e}", path.display()))?
+                        .trim_end_matches(['\n', '\r'])
+                        .to_owned(),
+                ),
+                None => None,
+            };
+            let ca_pem = match &self.redis_ca_file {
+                Some(path) => Some(
+                    std::fs::read(path)
+                        .map_err(|e| format!("cannot read the Redis CA file {}: {e}", path.display()))?,
+                ),
+                None => None,
+            };
+            // What cards may show: gateways that differ keep their cards apart in Redis.
+            let mut shown: Vec<String> = config.show_lists.iter().map(|l| l.to_ascii_lowercase()).collect();
+            shown.sort();
+            shown.dedup();
+            let options = lens_gateway::shared_state::RedisOptions {
+                visibility: shown.join("\n"),
+                ca_pem,
+                password,
+                insecure: self.redis_insecure,
+            };
             let state = lens_gateway::shared_state::RedisState::start(
                 url,
                 &config.base_url,
                 &config.api_key,
                 config.rate_limit_per_min,
+                options,
             )
             .await?;
             config.redis = Some(state);
@@ -248,6 +325,13 @@ struct SandboxArgs {
     /// Requests a month for the account before 429 (unlimited when absent).
     #[arg(long)]
     monthly_budget: Option<u64>,
+    /// Webhook subscriptions may call other machines (by default only this one's addresses).
+    #[arg(long)]
+    remote_webhooks: bool,
+    /// How long the sandbox's month lasts, in seconds (then its counts start again); two
+    /// weeks, never reset, when absent.
+    #[arg(long)]
+    month_secs: Option<u64>,
     /// Delay added to every answer.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -300,6 +384,8 @@ impl SandboxArgs {
             read_only_key: self.read_only_key,
             rate_limit_per_min: self.rate_limit_per_min.max(1),
             monthly_budget: self.monthly_budget,
+            month_secs: self.month_secs,
+            remote_webhooks: self.remote_webhooks,
             faults,
             v2_forbidden: self.v2_forbidden,
             v1_only_key: self.v1_only_key,

@@ -31,7 +31,9 @@ use affinity_api::limiter::{LimiterConfig, RateLimiter};
 
 use affinity_api::{Client, ClientConfig, endpoints};
 use lens_core::{Card, CardStatus, LensClient, PageError, Query, QueryKind, lookup_card_with, resolve_page};
+use sha2::Digest;
 
+use crate::connections::{Connections, Refused, Slot, Streams};
 use crate::shared_state::RedisState;
 use axum::extract::{ConnectInfo, Query as Params, Request, State};
 pub use axum::http::HeaderName;
@@ -49,6 +51,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub struct CallerAuth {
     /// Tokens callers send as `Authorization: Bearer <token>`.
     pub tokens: Vec<String>,
+    /// For each token (same order; missing or empty: any), the origins whose pages may use it:
+    /// a token that leaks from an intranet page is refused from anywhere else, and from a
+    /// request without an `Origin`.
+    pub token_origins: Vec<Vec<String>>,
     /// The header in which the firm's SSO proxy names the user (e.g. `X-Forwarded-Email`).
     pub trusted_user_header: Option<HeaderName>,
     /// Addresses of that proxy: the header is believed only from them.
@@ -73,6 +79,8 @@ pub struct GatewayConfig {
     pub auth: CallerAuth,
     /// Cold look-ups (ones not answered from the card cache) a caller may start a minute.
     pub caller_per_min: u32,
+    /// Affinity calls a caller's look-ups may make a minute (with Redis, across replicas).
+    pub caller_calls_per_min: u32,
     /// Below this share of the month's budget left (percent), only cached cards are served.
     pub reserve_percent: f64,
     /// Lists that are not public in Affinity but may be shown on cards anyway (by name).
@@ -84,6 +92,13 @@ pub struct GatewayConfig {
     pub header_timeout: Duration,
     /// Connections open at once; more are closed at once.
     pub max_connections: usize,
+    /// Connections open at once from one address (the trusted proxies excepted): one client
+    /// cannot take every place.
+    pub max_connections_per_ip: usize,
+    /// Live streams (`/affinity/events`) open at once; they do not count as connections.
+    pub max_streams: usize,
+    /// Live streams one caller may hold open.
+    pub max_streams_per_caller: usize,
     /// Bytes of Affinity answers cached.
     pub cache_bytes: usize,
     /// How long a card is served from the card cache without a look-up.
@@ -123,11 +138,15 @@ impl GatewayConfig {
             allow_origins: Vec::new(),
             auth: CallerAuth::default(),
             caller_per_min: 60,
+            caller_calls_per_min: 300,
             reserve_percent: 10.0,
             show_lists: Vec::new(),
             card_deadline: Duration::from_secs(8),
             header_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            max_connections_per_ip: 64,
+            max_streams: 512,
+            max_streams_per_caller: 4,
             cache_bytes: 64 << 20,
             card_fresh_for: Duration::from_secs(300),
             rate_limit_per_min: 900,
@@ -201,8 +220,10 @@ impl Outcome {
 #[derive(Default)]
 struct Metrics {
     outcomes: Mutex<HashMap<&'static str, u64>>,
-    open_connections: AtomicU64,
+    /// Connections closed at once: the gateway was full.
     refused_connections: AtomicU64,
+    /// Connections closed at once: their address held its share.
+    refused_per_address: AtomicU64,
 }
 
 impl Metrics {
@@ -216,6 +237,8 @@ const MAX_CALLERS: usize = 10_000;
 
 struct GatewayState {
     client: LensClient,
+    connections: Arc<Connections>,
+    streams: Arc<Streams>,
     response_cache: Arc<MemoryCache>,
     cards: MemoryCache,
     lookups: Coalescer<Card>,
@@ -229,6 +252,18 @@ struct GatewayState {
     clock: SystemClock,
     /// What changed (JSON), for live cards: fed by this replica or, with Redis, by all.
     changes: tokio::sync::broadcast::Sender<String>,
+    /// The cards each caller asked for: what its live stream may hear of.
+    asked: crate::live::Asked,
+    /// The Affinity calls each caller's look-ups made lately.
+    calls: crate::callers::CallerCalls,
+    /// When the month's budget was last read on purpose (ms since the epoch).
+    budget_read_ms: AtomicU64,
+    /// The cached cards by reference (what a webhook event touches).
+    index: crate::webhooks::CardIndex,
+    /// The webhook events received lately (a replay is ignored).
+    seen: crate::webhooks::Seen,
+    /// Webhook events' references, handled in batches by [`drop_changes`].
+    events: tokio::sync::mpsc::Sender<Vec<String>>,
 }
 
 /// The gateway: its state and routes.
@@ -290,9 +325,17 @@ impl Gateway {
             hosts.push(format!("localhost:{}", config.listen.port()));
         }
         hosts.extend(config.public_hosts.iter().map(|h| h.to_ascii_lowercase()));
-        Gateway {
+        let (events, received) = tokio::sync::mpsc::channel(1024);
+        let calls = crate::callers::CallerCalls::new(config.caller_calls_per_min);
+        let gateway = Gateway {
             shared: Arc::new(GatewayState {
                 client,
+                connections: Connections::new(
+                    config.max_connections,
+                    config.max_connections_per_ip,
+                    config.auth.trusted_proxies.clone(),
+                ),
+                streams: Streams::new(config.max_streams, config.max_streams_per_caller),
                 response_cache,
                 cards: MemoryCache::bounded(20_000, (config.cache_bytes / 4).max(1 << 20)),
                 lookups: Coalescer::new(4096),
@@ -303,8 +346,16 @@ impl Gateway {
                 metrics: Metrics::default(),
                 clock: SystemClock,
                 changes,
+                asked: Default::default(),
+                calls,
+                budget_read_ms: AtomicU64::new(0),
+                index: Default::default(),
+                seen: Default::default(),
+                events,
             }),
-        }
+        };
+        tokio::spawn(drop_changes(Arc::downgrade(&gateway.shared), received));
+        gateway
     }
 
     /// Requests sent to Affinity so far.
@@ -320,9 +371,11 @@ impl Gateway {
         }
         match hidden_lists(&self.shared).await {
             Ok(hidden) if hidden.is_empty() => eprintln!("gateway: every list is public; none is hidden"),
+            // Ids, not names: a list's name can be the secret itself, and logs travel.
             Ok(hidden) => eprintln!(
-                "gateway: lists hidden from cards because they are not public in Affinity: {} (show one with --show-list NAME)",
-                hidden.join(", ")
+                "gateway: {} list(s) hidden from cards because they are not public in Affinity (ids {}; show one with --show-list NAME)",
+                hidden.len(),
+                hidden.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(", ")
             ),
             Err(e) => eprintln!("gateway: could not read the lists yet ({}); private lists stay hidden", e.kind()),
         }
@@ -335,21 +388,29 @@ impl Gateway {
         let cors = CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_methods([Method::GET])
-            .allow_headers([header::AUTHORIZATION])
+            .allow_headers([header::AUTHORIZATION, HeaderName::from_static(LENS_HEADER)])
             .allow_credentials(true);
         let authenticated = Router::new()
             .route("/affinity/card", get(card))
             .route("/affinity/events", get(events))
             .route("/metrics", get(metrics))
             .layer(middleware::from_fn_with_state(self.shared.clone(), require_caller));
-        Router::new()
-            .merge(authenticated)
+        // What anyone may ask (no identity) has a short time budget for the whole request.
+        let unauthenticated = Router::new()
             .route("/healthz", get(healthz))
             .route("/affinity/webhook/{secret}", axum::routing::post(webhook))
             .fallback(|State(shared): State<Arc<GatewayState>>| async move {
                 shared.metrics.count(Outcome::NotFound);
-                (StatusCode::NOT_FOUND, Json(json!({ "error": "not found: this gateway only serves /affinity/card" })))
+                not_found_closing()
             })
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                UNAUTHENTICATED_TIME,
+            ));
+        Router::new()
+            .merge(authenticated)
+            .merge(unauthenticated)
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIME))
             .layer(cors)
             .layer(middleware::from_fn_with_state(self.shared.clone(), check_origin))
             .layer(middleware::from_fn_with_state(self.shared.clone(), check_host))
@@ -364,7 +425,6 @@ impl Gateway {
         use hyper_util::service::TowerToHyperService;
         use tower::ServiceExt;
 
-        let slots = Arc::new(tokio::sync::Semaphore::new(self.shared.config.max_connections.max(1)));
         let router = self.router();
         loop {
             let (stream, peer) = match listener.accept().await {
@@ -376,56 +436,74 @@ impl Gateway {
                     continue;
                 }
             };
-            let Ok(slot) = slots.clone().try_acquire_owned() else {
-                self.shared.metrics.refused_connections.fetch_add(1, Ordering::Relaxed);
-                drop(stream);
-                continue;
+            let place = match self.shared.connections.admit(peer.ip()) {
+                Ok(place) => place,
+                Err(why) => {
+                    let counter = match why {
+                        Refused::Full => &self.shared.metrics.refused_connections,
+                        Refused::Address => &self.shared.metrics.refused_per_address,
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    drop(stream);
+                    continue;
+                }
             };
-            let shared = self.shared.clone();
+            let slot = place.slot();
             let service = router.clone().map_request(move |mut request: Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(slot.clone());
                 request.map(axum::body::Body::new)
             });
             let header_timeout = self.shared.config.header_timeout;
             tokio::spawn(async move {
-                let _slot = slot;
-                shared.metrics.open_connections.fetch_add(1, Ordering::Relaxed);
+                let _place = place;
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
                 let _ = connection.await;
-                shared.metrics.open_connections.fetch_sub(1, Ordering::Relaxed);
             });
         }
     }
 }
 
+/// At most this much of a value a log line quotes.
+const LOGGED_CHARS: usize = 80;
+
+/// A value for a log line: quoted and escaped (no control character of the request reaches
+/// the log: one request is one line), at most [`LOGGED_CHARS`] characters.
+fn logged(value: &str) -> String {
+    let cut: String = value.chars().take(LOGGED_CHARS).collect();
+    let more = if value.chars().count() > LOGGED_CHARS { "…" } else { "" };
+    format!("{:?}{more}", cut)
+}
+
 /// One line per request: method, path, what was looked up (never an email or a person's
-/// profile), caller kind, status, time. No key, no token, no user name.
+/// profile), status, time. No key, no token, no user name; every value from the request
+/// escaped ([`logged`]).
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let mut path = request.uri().path().to_owned();
+    let path = request.uri().path();
     // The webhook URL's last segment is a secret.
-    if let Some(rest) = path.strip_prefix("/affinity/webhook/")
-        && !rest.is_empty()
-    {
-        path = "/affinity/webhook/…".to_owned();
-    }
+    let path = match path.strip_prefix("/affinity/webhook/") {
+        Some(rest) if !rest.is_empty() => "/affinity/webhook/…".to_owned(),
+        _ => logged(path),
+    };
     let looked_up = request
         .uri()
         .query()
         .map(|q| {
             url::form_urlencoded::parse(q.as_bytes())
                 .map(|(k, v)| match k.as_ref() {
-                    "domain" | "organization_id" | "person_id" => format!("{k}={v}"),
-                    _ => format!("{k}=…"),
+                    "domain" | "organization_id" | "person_id" => format!("{k}={}", logged(&v)),
+                    "email" | "linkedin" | "cards" => format!("{k}=…"),
+                    _ => "…".to_owned(),
                 })
                 .collect::<Vec<_>>()
                 .join("&")
         })
-        .map(|q| format!("?{q}"))
+        .map(|q| format!(" {q}"))
         .unwrap_or_default();
     let response = next.run(request).await;
     eprintln!("{method} {path}{looked_up} {} {}ms", response.status().as_u16(), started.elapsed().as_millis());
@@ -454,15 +532,46 @@ async fn check_host(State(shared): State<Arc<GatewayState>>, request: Request, n
     }
 }
 
-/// A page of an origin that is not allowed is refused before anything is looked up, so
-/// it cannot time known and unknown companies either. Requests without an Origin (not
-/// from a page) go on to the caller check.
+/// The header a page cannot send to another origin without the browser asking the gateway
+/// first (a CORS preflight, which only the allowed origins pass): the web component and the
+/// extension send it; a script elsewhere (server to server) sends it too.
+pub const LENS_HEADER: &str = "x-affinity-lens";
+
+/// Whether an `Origin` is a browser extension's (`chrome-extension://…`, `moz-extension://…`):
+/// a web page can never send one, and Firefox's differs for every install, so no admin can
+/// list it; the caller's identity is still required.
+fn is_extension_origin(origin: &str) -> bool {
+    ["chrome-extension://", "moz-extension://", "safari-web-extension://"].iter().any(|s| origin.starts_with(s))
+}
+
+/// A page of an origin that is not allowed is refused before anything is looked up, so it
+/// cannot time known and unknown companies either. A request without an `Origin` (a no-cors
+/// or same-origin GET) that would be identified by the browser's cookies (the SSO proxy's
+/// user header, no token) is refused too, unless it shows it was not sent by another site:
+/// the [`LENS_HEADER`], or `Sec-Fetch-Site: same-origin` or `none`.
 async fn check_origin(State(shared): State<Arc<GatewayState>>, request: Request, next: Next) -> Response {
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
-        let allowed = origin.to_str().is_ok_and(|o| shared.config.allow_origins.iter().any(|a| a == o));
-        if !allowed {
+    let headers = request.headers();
+    match headers.get(header::ORIGIN).map(|o| o.to_str().unwrap_or_default()) {
+        Some(o) if shared.config.allow_origins.iter().any(|a| a == o) || is_extension_origin(o) => {}
+        Some(_) => {
             shared.metrics.count(Outcome::WrongOrigin);
             return refuse(StatusCode::FORBIDDEN, "pages of this origin may not use the gateway");
+        }
+        None => {
+            let bearer = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("Bearer "));
+            let by_cookie = shared.config.auth.trusted_user_header.is_some() && !bearer;
+            let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+            let not_another_site = headers.contains_key(LENS_HEADER) || matches!(site, Some("same-origin" | "none"));
+            if by_cookie && !not_another_site && request.uri().path() != "/healthz" {
+                shared.metrics.count(Outcome::WrongOrigin);
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    "a request without an Origin must carry the X-Affinity-Lens header (pages of other sites cannot)",
+                );
+            }
         }
     }
     next.run(request).await
@@ -485,6 +594,11 @@ fn identify(config: &CallerAuth, headers: &HeaderMap, peer: Option<IpAddr>) -> O
             }
         }
         if let Some(i) = found {
+            let origins = config.token_origins.get(i).map(Vec::as_slice).unwrap_or_default();
+            let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+            if !origins.is_empty() && !origin.is_some_and(|o| origins.iter().any(|a| a == o)) {
+                return None;
+            }
             return Some(Caller(format!("token:{}", i + 1)));
         }
     }
@@ -561,16 +675,23 @@ fn now_ms(shared: &GatewayState) -> u64 {
     shared.clock.now().as_millis() as u64
 }
 
-/// The cached card for `key`: the shared one while Redis answers, else this replica's.
+/// The cached card for `key`: the shared one while Redis answers, else this replica's. A card
+/// from Redis is made what this gateway may show again (its own `--show-list`): Redis is
+/// shared, and trusted no more than it must be.
 async fn cached_card(shared: &GatewayState, key: &str) -> Option<(Card, u64)> {
-    let entry = match shared.redis() {
+    match shared.redis() {
         // While Redis answers it is the truth: a webhook may have dropped a card there that
         // this replica still holds.
-        Some(redis) => redis.card_get(key).await,
-        None => shared.cards.get(key),
-    }?;
-    let card = serde_json::from_str(&entry.body).ok()?;
-    Some((card, entry.stored_at_ms))
+        Some(redis) => {
+            let entry = redis.card_get(key).await?;
+            let card = serde_json::from_str(&entry.body).ok()?;
+            Some((finish_card(shared, card).await, entry.stored_at_ms))
+        }
+        None => {
+            let entry = shared.cards.get(key)?;
+            Some((serde_json::from_str(&entry.body).ok()?, entry.stored_at_ms))
+        }
+    }
 }
 
 /// Keeps a card here and, with Redis, for every replica.
@@ -583,6 +704,7 @@ async fn store_card(shared: &GatewayState, key: &str, card: &Card) {
             redis.budget_put(&budget).await;
         }
     }
+    shared.index.add(key, &crate::webhooks::card_refs(card));
     shared.cards.put(key, entry);
 }
 
@@ -600,13 +722,37 @@ impl GatewayState {
             Some(redis) => redis.budget_get().await,
             None => None,
         };
-        match (here, everywhere) {
+        let budget = match (here, everywhere) {
             // The lower figure is the later one: a month's budget only goes down.
             (Some(a), Some(b)) => {
                 Some(if b.remaining.unwrap_or(i64::MAX) < a.remaining.unwrap_or(i64::MAX) { b } else { a })
             }
             (a, b) => a.or(b),
+        };
+        // Past the month's reset the figure says nothing any more: the next answer (or a read
+        // of /rate-limit) tells the new month's.
+        budget.filter(|b| b.resets_at_ms.is_none_or(|at| at > now_ms(self)))
+    }
+
+    /// Reads the month's budget again (`GET /rate-limit`, which the month does not count), at
+    /// most every [`BUDGET_READ_EVERY`]: in reserve mode no look-up refreshes it, and it must
+    /// not outlive the month's reset.
+    fn refresh_budget(self: &Arc<Self>) {
+        let now = now_ms(self);
+        let last = self.budget_read_ms.load(Ordering::SeqCst);
+        if now.saturating_sub(last) < BUDGET_READ_EVERY.as_millis() as u64
+            || self.budget_read_ms.compare_exchange(last, now, Ordering::SeqCst, Ordering::SeqCst).is_err()
+        {
+            return;
         }
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Ok(_rate) = this.client.rate_limit().await
+                && let (Some(redis), Some(budget)) = (this.redis(), this.client.limiter().monthly())
+            {
+                redis.budget_put(&budget).await;
+            }
+        });
     }
 }
 
@@ -639,6 +785,7 @@ async fn card(
         }
     };
     let key = card_key(&query);
+    shared.asked.record(&caller.0, &key);
     let now = now_ms(&shared);
     let fresh_ms = shared.config.card_fresh_for.as_millis() as u64;
     let cached = cached_card(&shared, &key).await;
@@ -662,10 +809,24 @@ async fn card(
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         return response;
     }
-    // The look-up, shared with identical requests in flight, within the deadline.
+    // The caller's share of Affinity's calls.
+    let spent = shared.calls.spent(&caller.0, now);
+    if let Err(wait_ms) = shared.calls.room(&caller.0, spent, now) {
+        shared.metrics.count(Outcome::CallerLimited);
+        let secs = wait_ms.div_ceil(1000);
+        let message = format!(
+            "your look-ups used {spent} of Affinity's calls this minute (your share is {}): try again in {secs} s",
+            shared.calls.per_min()
+        );
+        let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &message);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return response;
+    }
+    // The look-up, shared with identical requests in flight, awaited until the deadline (it
+    // goes on after it, for the next caller).
     let work = {
-        let (shared, query, key) = (shared.clone(), query.clone(), key.clone());
-        move || -> BoxFuture<'static, Card> { Box::pin(async move { look_up(&shared, &query, &key).await }) }
+        let (shared, query, key, caller) = (shared.clone(), query.clone(), key.clone(), caller.0.clone());
+        move || spawn_look_up(shared, query, key, caller)
     };
     match tokio::time::timeout(shared.config.card_deadline, shared.lookups.run(&key, work)).await {
         Ok(card) => {
@@ -679,11 +840,20 @@ async fn card(
     }
 }
 
+/// How often at most the month's budget is read on purpose.
+const BUDGET_READ_EVERY: Duration = Duration::from_secs(300);
+
 /// Below the month's reserve, the card a caller gets: the cached one, even old, or an
 /// error that says why. `None` above the reserve.
-async fn below_reserve(shared: &GatewayState, query: &Query, cached: &Option<(Card, u64)>) -> Option<Card> {
+async fn below_reserve(shared: &Arc<GatewayState>, query: &Query, cached: &Option<(Card, u64)>) -> Option<Card> {
     let monthly = shared.monthly().await;
+    if monthly.is_none() {
+        // Not known (or the month has turned): ask, without holding this card back.
+        shared.refresh_budget();
+    }
     let left = monthly.and_then(|m| m.percent_left()).filter(|left| *left < shared.config.reserve_percent)?;
+    // In reserve mode nothing else reads the budget: read it now and then.
+    shared.refresh_budget();
     if let Some((card, stored)) = cached {
         return Some(stale(card.clone(), *stored));
     }
@@ -724,9 +894,44 @@ fn caller_limiter(shared: &GatewayState, caller: &Caller, now: u64) -> Arc<RateL
     limiter.clone()
 }
 
+/// How long a look-up may go on after its callers' deadline, at most: it fills the cache for
+/// the next caller, but Affinity not answering at all must not keep tasks for ever.
+const LOOK_UP_LIMIT: Duration = Duration::from_secs(45);
+
+/// The look-up of `key` on a task of its own: a caller who gives up at the deadline (or
+/// leaves: a closed tab) does not stop it; the card it finds is kept for the next caller.
+fn spawn_look_up(shared: Arc<GatewayState>, query: Query, key: String, caller: String) -> BoxFuture<'static, Card> {
+    let failed = Card::new(query.clone(), CardStatus::Error);
+    let task = tokio::spawn(async move {
+        let limit = LOOK_UP_LIMIT.max(shared.config.card_deadline * 2);
+        match tokio::time::timeout(limit, look_up(&shared, &query, &key, &caller)).await {
+            Ok(card) => card,
+            Err(_) => unavailable(query, "Affinity did not answer in time; try again in a moment."),
+        }
+    });
+    Box::pin(async move {
+        task.await.unwrap_or_else(|_| Card {
+            error: Some(lens_core::card::CardError {
+                kind: "internal".into(),
+                message: "the look-up stopped unexpectedly".into(),
+                retry_at: None,
+            }),
+            ..failed
+        })
+    })
+}
+
+/// An error card: Affinity did not answer (`unavailable`).
+fn unavailable(query: Query, message: &str) -> Card {
+    let mut card = Card::new(query, CardStatus::Error);
+    card.error =
+        Some(lens_core::card::CardError { kind: "unavailable".into(), message: message.into(), retry_at: None });
+    card
+}
+
 /// Looks the card up (with replicas, only one of them does; the others wait for its card)
 /// and keeps it for everyone.
-async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str) -> Card {
+async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str, caller: &str) -> Card {
     let _forget = ForgetPartial { shared, key };
     let mut lock = None;
     if let Some(redis) = shared.redis() {
@@ -740,10 +945,14 @@ async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str) -> Card {
             }
         }
     }
-    let card = lookup_card_with(&shared.client, query, |partial| {
+    // What the look-up costs is the caller's (calls shared with another look-up count once,
+    // for the one that made them).
+    let (client, spent) = shared.client.observed();
+    let card = lookup_card_with(&client, query, |partial| {
         shared.partials.lock().expect("partials lock").insert(key.to_owned(), partial.clone());
     })
     .await;
+    shared.calls.spend(caller, spent.requests(), now_ms(shared));
     let card = finish_card(shared, card).await;
     if card.status != CardStatus::Error && !card.stale {
         store_card(shared, key, &card).await;
@@ -780,15 +989,7 @@ async fn past_deadline(shared: &GatewayState, query: Query, key: &str, cached: O
             finish_card(shared, card).await
         }
         (None, Some((card, stored))) => stale(card, stored),
-        (None, None) => {
-            let mut card = Card::new(query, CardStatus::Error);
-            card.error = Some(lens_core::card::CardError {
-                kind: "unavailable".into(),
-                message: "Affinity did not answer in time; try again in a moment.".into(),
-                retry_at: None,
-            });
-            card
-        }
+        (None, None) => unavailable(query, "Affinity did not answer in time; try again in a moment."),
     }
 }
 
@@ -819,19 +1020,26 @@ impl Drop for ForgetPartial<'_> {
     }
 }
 
-/// What a caller may see of a card: no private list, errors in our own words.
+/// What a caller may see of a card: only entries on lists known to be public (or shown with
+/// `--show-list`), errors in our own words. A list the gateway does not know (created since it
+/// last read them) is read again; until it is known, it is not shown.
 async fn finish_card(shared: &GatewayState, mut card: Card) -> Card {
-    match hidden_lists(shared).await {
-        Ok(hidden) => {
-            card.lists.retain(|l| !hidden.contains(&l.list_name));
-            card.opportunities.retain(|o| o.list_name.as_ref().is_none_or(|n| !hidden.contains(n)));
-        }
-        // Which lists are private is not known: show none.
-        Err(_) => {
-            card.lists.clear();
-            card.opportunities.retain(|o| o.list_name.is_none());
-        }
+    let mut lists = shared.client.execute(&endpoints::lists()).await;
+    let unknown =
+        |lists: &[affinity_api::models::List]| card.lists.iter().any(|e| !lists.iter().any(|l| l.id == e.list_id));
+    if lists.as_ref().is_ok_and(|l| unknown(l)) {
+        lists = shared.client.uncached().execute(&endpoints::lists()).await;
     }
+    let shown = |l: &affinity_api::models::List| {
+        l.public || shared.config.show_lists.iter().any(|s| s.eq_ignore_ascii_case(&l.name))
+    };
+    let visible: Vec<&affinity_api::models::List> = match &lists {
+        Ok(lists) => lists.iter().filter(|l| shown(l)).collect(),
+        // Which lists are private is not known: show none.
+        Err(_) => Vec::new(),
+    };
+    card.lists.retain(|e| visible.iter().any(|l| l.id == e.list_id));
+    card.opportunities.retain(|o| o.list_name.as_ref().is_some_and(|n| visible.iter().any(|l| &l.name == n)));
     if let Some(error) = card.error.as_mut() {
         error.message = match error.kind.as_str() {
             "unauthorized" => "The gateway's Affinity key was rejected: tell whoever runs the gateway.",
@@ -850,54 +1058,149 @@ async fn finish_card(shared: &GatewayState, mut card: Card) -> Card {
 
 /// The names of the lists that are not public in Affinity and not named by `--show-list`.
 /// Reads `/lists` through the client's cache (free while the look-ups keep it fresh).
-async fn hidden_lists(shared: &GatewayState) -> Result<Vec<String>, affinity_api::Error> {
+/// The lists not public in Affinity and not named by `--show-list`: left out of cards.
+async fn hidden_lists(shared: &GatewayState) -> Result<Vec<(i64, String)>, affinity_api::Error> {
     let lists = shared.client.execute(&endpoints::lists()).await?;
     Ok(lists
         .into_iter()
         .filter(|l| !l.public && !shared.config.show_lists.iter().any(|s| s.eq_ignore_ascii_case(&l.name)))
-        .map(|l| l.name)
+        .map(|l| (l.id, l.name))
         .collect())
 }
 
-/// `POST /affinity/webhook/{secret}`: an event from Affinity. Drops exactly the answers
-/// and cards it touches, here and (with Redis) for every replica, and tells live cards.
+/// The longest a request without an identity (a webhook, a health check, an unknown path) may
+/// take in all.
+const UNAUTHENTICATED_TIME: Duration = Duration::from_secs(5);
+/// The longest any request's body may take to arrive.
+const BODY_TIME: Duration = Duration::from_secs(10);
+
+/// The largest webhook body read (Affinity's events are a few KiB).
+const MAX_WEBHOOK_BODY: usize = 64 * 1024;
+/// The longest a webhook body may take to arrive.
+const WEBHOOK_BODY_TIME: Duration = Duration::from_secs(5);
+
+/// `POST /affinity/webhook/{secret}`: an event from Affinity. The secret is checked before
+/// anything of the body is read (a wrong one gets the 404 of an unknown path at once); the
+/// body is read within [`WEBHOOK_BODY_TIME`], at most [`MAX_WEBHOOK_BODY`]. Drops exactly the
+/// answers and cards it touches, here and (with Redis) for every replica, and tells live cards.
 async fn webhook(
     State(shared): State<Arc<GatewayState>>,
     axum::extract::Path(secret): axum::extract::Path<String>,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> Response {
     use subtle::ConstantTimeEq;
     let known =
         shared.config.webhook.as_ref().is_some_and(|w| bool::from(w.secret.as_bytes().ct_eq(secret.as_bytes())));
     if !known {
         shared.metrics.count(Outcome::NotFound);
-        return refuse(StatusCode::NOT_FOUND, "not found: this gateway only serves /affinity/card");
+        return not_found_closing();
     }
+    let read = axum::body::to_bytes(request.into_body(), MAX_WEBHOOK_BODY);
+    let body = match tokio::time::timeout(WEBHOOK_BODY_TIME, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "the event is too large"),
+        Err(_) => return refuse(StatusCode::REQUEST_TIMEOUT, "the event took too long to arrive"),
+    };
     let Ok(event) = serde_json::from_slice::<affinity_api::models::WebhookEvent>(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "not a webhook event");
     };
-    let touched = crate::webhooks::event_refs(&event);
-    let cards = invalidate(&shared, &touched).await;
-    eprintln!("gateway: webhook {}: {} cached card(s) dropped", event.event, cards);
+    let now_secs = (now_ms(&shared) / 1000) as i64;
+    if crate::webhooks::fresh(&event, now_secs).is_err() {
+        return refuse(StatusCode::BAD_REQUEST, "the event is too old (or from the future)");
+    }
+    let digest: [u8; 32] = sha2::Sha256::digest(&body).into();
+    if !shared.seen.first_time(digest, now_secs) {
+        // The same event again (a replay, or Affinity retrying): done already.
+        return Json(json!({ "ok": true, "replay": true })).into_response();
+    }
+    if hidden_change(&shared, &event).await {
+        // A change on a list the cards do not show changes no card (every card leaves that
+        // list out): nothing is dropped, and nobody is told.
+        return Json(json!({ "ok": true })).into_response();
+    }
+    if shared.events.try_send(crate::webhooks::event_refs(&event)).is_err() {
+        // A flood: every card is dropped at the next batch rather than each event followed.
+        let _ = shared.events.try_send(vec!["meta".into(), "meta-cards".into()]);
+    }
     Json(json!({ "ok": true })).into_response()
+}
+
+/// Whether an event is about a list the cards leave out (a private one, not shown with
+/// `--show-list`): a list entry on it, or a value of one of its fields.
+async fn hidden_change(shared: &GatewayState, event: &affinity_api::models::WebhookEvent) -> bool {
+    let Ok(lists) = shared.client.execute(&endpoints::lists()).await else { return false };
+    let hidden = |id: i64| {
+        lists.iter().any(|l| {
+            l.id == id && !l.public && !shared.config.show_lists.iter().any(|s| s.eq_ignore_ascii_case(&l.name))
+        })
+    };
+    if let Some(list) = event.body.get("list_id").and_then(|v| v.as_i64()) {
+        return hidden(list);
+    }
+    if event.event.starts_with("field_value.")
+        && let Some(field) = event.body.get("field_id").and_then(|v| v.as_i64())
+        && let Ok((_, fields)) = lens_core::lookup::lists_and_fields(&shared.client).await
+    {
+        return fields.iter().any(|f| f.id == field && f.list_id.is_some_and(hidden));
+    }
+    false
+}
+
+/// How often at most every card is dropped, or the account's context forgotten, by events
+/// (a list or field changed): a burst of such events does it once, then once more after.
+const BROAD_EVERY: Duration = Duration::from_secs(10);
+
+/// Handles webhook events in batches: what arrived together is dropped together, once; the
+/// broad drops (every card, the context) at most once per [`BROAD_EVERY`], the last one
+/// deferred rather than lost.
+async fn drop_changes(shared: std::sync::Weak<GatewayState>, mut received: tokio::sync::mpsc::Receiver<Vec<String>>) {
+    let broad = |r: &String| r == "meta" || r == "meta-cards";
+    let mut last_broad: Option<Instant> = None;
+    let mut deferred: Vec<String> = Vec::new();
+    loop {
+        let wait = match (deferred.is_empty(), last_broad) {
+            (false, Some(at)) => BROAD_EVERY.saturating_sub(at.elapsed()),
+            _ => Duration::from_secs(3600),
+        };
+        let mut touched: Vec<String> = match tokio::time::timeout(wait, received.recv()).await {
+            Ok(Some(refs)) => refs,
+            Ok(None) => return,
+            Err(_) => Vec::new(),
+        };
+        while let Ok(more) = received.try_recv() {
+            touched.extend(more);
+        }
+        touched.extend(std::mem::take(&mut deferred));
+        touched.sort();
+        touched.dedup();
+        if touched.iter().any(broad) && last_broad.is_some_and(|at| at.elapsed() < BROAD_EVERY) {
+            deferred = touched.iter().filter(|r| broad(r)).cloned().collect();
+            touched.retain(|r| !broad(r));
+        } else if touched.iter().any(broad) {
+            last_broad = Some(Instant::now());
+        }
+        if touched.is_empty() {
+            continue;
+        }
+        let Some(shared) = shared.upgrade() else { return };
+        let cards = invalidate(&shared, &touched).await;
+        eprintln!("gateway: webhook events: {cards} cached card(s) dropped");
+    }
+}
+
+/// The 404 of an unknown path, closing the connection (its body, if any, is not read).
+fn not_found_closing() -> Response {
+    let mut response = refuse(StatusCode::NOT_FOUND, "not found: this gateway only serves /affinity/card");
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Drops what `touched` touches; returns how many cards went.
 async fn invalidate(shared: &GatewayState, touched: &[String]) -> usize {
-    use crate::webhooks::{card_refs, touches, url_refs};
+    use crate::webhooks::{touches, url_refs};
     shared.client.forget(|url| touches(&url_refs(url), touched));
-    let mut keys: Vec<String> = shared
-        .cards
-        .keys()
-        .into_iter()
-        .filter(|key| {
-            shared
-                .cards
-                .get(key)
-                .and_then(|e| serde_json::from_str::<Card>(&e.body).ok())
-                .is_some_and(|card| touches(&card_refs(&card), touched))
-        })
-        .collect();
+    let mut keys: Vec<String> =
+        shared.index.take(touched).into_iter().filter(|key| shared.cards.get(key).is_some()).collect();
     for key in &keys {
         shared.cards.remove(key);
     }
@@ -906,14 +1209,17 @@ async fn invalidate(shared: &GatewayState, touched: &[String]) -> usize {
     }
     keys.sort();
     keys.dedup();
-    let entities: Vec<i64> = touched.iter().filter_map(|r| r.strip_prefix("id:")?.parse().ok()).collect();
     // Lists or fields changed (a new list, a Status option renamed): the context remembered
     // for hours (lists, fields) is asked again, here and (through Redis) on every replica.
     let meta = touched.iter().any(|r| r == "meta");
     if meta {
         shared.client.account().forget_context();
     }
-    let message = json!({ "cards": keys, "entities": entities, "meta": meta }).to_string();
+    if keys.is_empty() && !meta {
+        return 0;
+    }
+    // Between replicas only (streams hear of the cards they follow, nothing else).
+    let message = json!({ "cards": keys, "meta": meta }).to_string();
     match &shared.config.redis {
         Some(redis) => redis.publish(&message).await,
         None => {
@@ -923,20 +1229,44 @@ async fn invalidate(shared: &GatewayState, touched: &[String]) -> usize {
     keys.len()
 }
 
-/// `GET /affinity/events`: server-sent events, one `change` event per webhook that dropped
-/// something: `{"cards": ["domain:acme.test", …], "entities": [7133202, …]}`. A page keeps
-/// one such connection whatever the number of cards on it.
-async fn events(State(shared): State<Arc<GatewayState>>) -> Response {
+/// `GET /affinity/events?cards=…`: server-sent events, one `change` event
+/// (`{"cards": ["domain:acme.test"]}`) when a card the caller follows (and asked the gateway
+/// for itself) has changed. A page keeps one stream whatever the number of its cards; the
+/// stream lives in its own pool (at most a few a caller), not among the card requests'
+/// connections.
+async fn events(
+    State(shared): State<Arc<GatewayState>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    slot: Option<axum::Extension<Slot>>,
+    Params(params): Params<HashMap<String, String>>,
+) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures::StreamExt;
+    let keys = match crate::live::followed(params.get("cards").map(String::as_str)) {
+        Ok(keys) => keys,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
+    };
+    // Only cards this caller asked for: a stream tells nothing of others' look-ups.
+    let keys: Vec<String> = keys.into_iter().filter(|k| shared.asked.has(&caller.0, k)).collect();
+    let Some(place) = shared.streams.admit(&caller.0) else {
+        shared.metrics.count(Outcome::CallerLimited);
+        let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, "too many live streams open: close some tabs");
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(30));
+        return response;
+    };
+    // The stream's connection no longer counts among the card requests'.
+    if let Some(axum::Extension(slot)) = slot {
+        slot.release();
+    }
     let receiver = shared.changes.subscribe();
-    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+    let stream = futures::stream::unfold((receiver, place, keys), |(mut receiver, place, keys)| async move {
         loop {
             match receiver.recv().await {
                 Ok(message) => {
-                    return Some((
-                        Ok::<_, std::convert::Infallible>(Event::default().event("change").data(message)),
-                        receiver,
-                    ));
+                    if let Some(mine) = crate::live::for_stream(&message, &keys) {
+                        let event = Ok::<_, std::convert::Infallible>(Event::default().event("change").data(mine));
+                        return Some((event, (receiver, place, keys)));
+                    }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(_) => return None,
@@ -944,7 +1274,6 @@ async fn events(State(shared): State<Arc<GatewayState>>) -> Response {
         }
     });
     let opening = futures::stream::once(async { Ok(Event::default().event("ready").data("{}")) });
-    use futures::StreamExt;
     Sse::new(opening.chain(stream)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
 }
 
@@ -1002,12 +1331,10 @@ impl Gateway {
     }
 }
 
-async fn healthz(State(shared): State<Arc<GatewayState>>) -> Response {
-    let hidden = match hidden_lists(&shared).await {
-        Ok(hidden) => json!(hidden),
-        Err(_) => json!(null),
-    };
-    Json(json!({ "status": "ok", "hidden_lists": hidden })).into_response()
+/// `GET /healthz`: `{"status": "ok"}` from this process alone (no call to Affinity, nothing
+/// about the firm): for load balancers, which ask without an identity.
+async fn healthz() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
 }
 
 /// `/metrics` in Prometheus's text format.
@@ -1089,10 +1416,12 @@ fn gateway_metrics(shared: &GatewayState) -> Vec<Metric> {
             remaining,
         ),
         Metric::gauge("lens_gateway_budget_percent_left", "Share of the month's budget left, in percent.", percent),
-        Metric::gauge(
-            "lens_gateway_open_connections",
-            "Connections open now.",
-            m.open_connections.load(Ordering::Relaxed) as f64,
+        Metric::gauge("lens_gateway_open_connections", "Connections open now.", shared.connections.open() as f64),
+        Metric::gauge("lens_gateway_open_streams", "Live streams open now.", shared.streams.open() as f64),
+        Metric::counter(
+            "lens_gateway_refused_per_address_total",
+            "Connections closed at once because their address held its share.",
+            m.refused_per_address.load(Ordering::Relaxed) as f64,
         ),
         Metric::counter(
             "lens_gateway_refused_connections_total",
@@ -1128,6 +1457,7 @@ mod tests {
             trusted_user_header: Some(HeaderName::from_static("x-forwarded-email")),
             trusted_proxies: vec!["10.0.0.5".parse().unwrap()],
             no_auth: false,
+            token_origins: Vec::new(),
         };
         let proxy = Some("10.0.0.5".parse().unwrap());
         let stranger = Some("10.0.0.6".parse().unwrap());
@@ -1141,6 +1471,21 @@ mod tests {
         assert_eq!(who(&[("x-forwarded-email", " ")], proxy), None);
         let open = CallerAuth { no_auth: true, ..CallerAuth::default() };
         assert!(identify(&open, &headers(&[]), None).is_some());
+    }
+
+    #[test]
+    fn a_token_bound_to_origins_is_refused_from_any_other_and_from_none() {
+        let auth = CallerAuth {
+            tokens: vec!["page-token".into(), "server-token".into()],
+            token_origins: vec![vec!["https://intranet.example".into()], vec![]],
+            ..CallerAuth::default()
+        };
+        let who = |h: &[(&str, &str)]| identify(&auth, &headers(h), None).map(|c| c.0);
+        let bearer = ("authorization", "Bearer page-token");
+        assert_eq!(who(&[bearer, ("origin", "https://intranet.example")]).as_deref(), Some("token:1"));
+        assert_eq!(who(&[bearer, ("origin", "https://other.example")]), None);
+        assert_eq!(who(&[bearer]), None, "a request without an Origin");
+        assert_eq!(who(&[("authorization", "Bearer server-token")]).as_deref(), Some("token:2"));
     }
 
     #[test]

@@ -18,6 +18,9 @@
 //! # }
 //! ```
 
+mod callers;
+mod connections;
 pub mod gateway;
+mod live;
 pub mod shared_state;
 pub mod webhooks;

@@ -6,6 +6,24 @@
 //! Redis cannot be reached the replica serves from its own memory and paces itself with a
 //! conservative share of the key's limit (the limit divided by the replicas it last saw).
 //! It says so once in the log, and goes back to Redis when it answers again.
+//!
+//! Redis is not trusted blindly:
+//! - the connection may use TLS (`rediss://`, with a private CA in [`RedisOptions::ca_pem`])
+//!   and AUTH (a password, and an ACL user, in the URL or in [`RedisOptions::password`]); a
+//!   Redis on another host without either is refused unless [`RedisOptions::insecure`];
+//! - every value the gateway reads back and believes (cards, Affinity's answers, the month's
+//!   budget) and every change message is stored with an HMAC-SHA256 tag, keyed with a secret
+//!   derived from the API key, and bound to its Redis key and an expiry. A value whose tag
+//!   does not verify is treated as absent, counted ([`RedisState::rejected_values`]) and said
+//!   once in the log: whoever can write to Redis without the API key cannot plant a card, a
+//!   budget or a change;
+//! - cards live under a prefix with a digest of the gateway's visibility (its `--show-list`),
+//!   so gateways that show different lists never serve each other's cards. What is the same
+//!   whatever the visibility (Affinity's answers, the window, the budget, the locks, the
+//!   replicas) stays shared by every gateway of the key.
+//!
+//! What cannot be tagged (the window, the locks, the replicas' heartbeats) can still be
+//! disturbed by someone who can write to Redis: Redis must stay private.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -15,27 +33,245 @@ use std::time::Duration;
 use affinity_api::cache::CacheEntry;
 use affinity_api::clock::{BoxFuture, unix_ms};
 use affinity_api::shared::SharedState;
+use hmac::{Hmac, Mac};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use sha2::{Digest, Sha256};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Lower-case hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// SHA-256 of `parts`, each preceded by its length (so that no two lists of parts collide),
+/// in hexadecimal. SHA-256, unlike `DefaultHasher`, is the same on every build.
+fn digest(parts: &[&[u8]]) -> String {
+    let mut sha = Sha256::new();
+    for part in parts {
+        sha.update((part.len() as u64).to_be_bytes());
+        sha.update(part);
+    }
+    hex(&sha.finalize())
+}
 
 /// Keys of one deployment (one Affinity account) start with this.
 fn prefix_for(base_url: &str, api_key: &str) -> String {
     // A fingerprint, not the key: nothing in Redis reveals it.
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (base_url, api_key).hash(&mut h);
-    format!("lens:{:016x}:", h.finish())
+    let d = digest(&[b"affinity-lens redis prefix v1", base_url.as_bytes(), api_key.as_bytes()]);
+    format!("lens:{}:", &d[..32])
+}
+
+/// The digest of a visibility (what a gateway's cards may show), in card keys.
+fn visibility_digest(visibility: &str) -> String {
+    digest(&[b"affinity-lens visibility v1", visibility.as_bytes()])[..16].to_owned()
+}
+
+/// Card keys (and their reference indexes) of one visibility start with this.
+fn card_prefix_for(prefix: &str, visibility_digest: &str) -> String {
+    format!("{prefix}v:{visibility_digest}:")
+}
+
+/// The secret that tags values: HMAC-SHA256 keyed with the API key (every replica has it;
+/// a writer to Redis without it cannot forge a tag) over a label and the base URL.
+fn value_key(base_url: &str, api_key: &str) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(api_key.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(b"affinity-lens redis v1");
+    mac.update(&[0]);
+    mac.update(base_url.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// The first word of a tagged value.
+const SEAL_VERSION: &str = "lens1";
+
+/// How far the replicas' clocks may disagree about a tagged value's expiry.
+const CLOCK_SLACK_MS: u64 = 60_000;
+
+/// Tags values for Redis, and checks them when they come back:
+/// `lens1.<valid until, ms>.<HMAC-SHA256, hex>.<payload>`, the tag over the place (the Redis
+/// key or channel), the expiry and the payload. A value cannot be forged without the key,
+/// nor moved to another key (a genuine card of another company), nor replayed after it
+/// expired.
+struct Sealer {
+    key: [u8; 32],
+}
+
+impl Sealer {
+    fn mac(&self, place: &str, until_ms: u64, payload: &str) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        for part in [place.as_bytes(), until_ms.to_string().as_bytes(), payload.as_bytes()] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac
+    }
+
+    /// `payload`, tagged for `place`, valid for `valid_for` from `now_ms`.
+    fn seal(&self, place: &str, payload: &str, valid_for: Duration, now_ms: u64) -> String {
+        let until = now_ms.saturating_add(valid_for.as_millis() as u64);
+        let tag = hex(&self.mac(place, until, payload).finalize().into_bytes());
+        format!("{SEAL_VERSION}.{until}.{tag}.{payload}")
+    }
+
+    /// The payload of `sealed` if its tag is right for `place` and it has not expired.
+    fn open<'a>(&self, place: &str, sealed: &'a str, now_ms: u64) -> Option<&'a str> {
+        let mut parts = sealed.splitn(4, '.');
+        let (Some(SEAL_VERSION), Some(until), Some(tag), Some(payload)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let until: u64 = until.parse().ok().filter(|u: &u64| u.to_string() == until)?;
+        let tag = unhex(tag)?;
+        self.mac(place, until, payload).verify_slice(&tag).ok()?;
+        (until.saturating_add(CLOCK_SLACK_MS) >= now_ms).then_some(payload)
+    }
+}
+
+/// The bytes of 64 hexadecimal digits (a SHA-256 tag).
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
+}
+
+/// How the gateway reaches Redis, and what it keeps apart there (`RedisState::start`).
+#[derive(Clone, Default)]
+pub struct RedisOptions {
+    /// A canonical description of what this gateway's cards may show (the CLI passes its
+    /// `--show-list` names, ASCII-lower-cased, sorted and joined with newlines). Cards are
+    /// kept under a prefix with its SHA-256 digest, so that gateways whose cards differ never
+    /// share a card; anything else (Affinity's answers, the window, the budget, the locks)
+    /// is shared by every gateway of the key.
+    pub visibility: String,
+    /// PEM certificates of the CA(s) to trust for `rediss://` instead of the public roots
+    /// (a firm's private CA).
+    pub ca_pem: Option<Vec<u8>>,
+    /// The password for Redis's AUTH, when it is not in the URL (`--redis-password-file`).
+    /// The URL's user name, if any, is kept (an ACL user).
+    pub password: Option<String>,
+    /// Accept a Redis on another host without TLS or without a password (a network the
+    /// firm trusts). Without it such a URL is refused.
+    pub insecure: bool,
+}
+
+impl std::fmt::Debug for RedisOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisOptions")
+            .field("visibility", &self.visibility)
+            .field("ca_pem", &self.ca_pem.as_ref().map(|_| "<PEM>"))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("insecure", &self.insecure)
+            .finish()
+    }
+}
+
+/// `text` with every occurrence of `secret` hidden.
+fn scrub(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) if !secret.is_empty() => text.replace(secret, "***"),
+        _ => text.to_owned(),
+    }
+}
+
+/// Whether Redis at `addr` is on this machine.
+fn is_local(addr: &redis::ConnectionAddr) -> bool {
+    match addr {
+        redis::ConnectionAddr::Tcp(host, _) | redis::ConnectionAddr::TcpTls { host, .. } => {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        redis::ConnectionAddr::Unix(_) => true,
+        _ => false,
+    }
+}
+
+/// The connection to make for `url` with `options`, or why it is refused. Never says the
+/// password, nor the URL that may hold it.
+pub fn connection_info(url: &str, options: &RedisOptions) -> Result<redis::ConnectionInfo, String> {
+    const FORM: &str = "redis://[USER:PASSWORD@]HOST[:PORT][/DB] or rediss://… (TLS)";
+    let parsed = url::Url::parse(url).map_err(|_| format!("--redis is not a Redis URL ({FORM})"))?;
+    let url_password = parsed.password().map(str::to_owned);
+    let secret = url_password.as_deref().or(options.password.as_deref());
+    if parsed.fragment().is_some() {
+        return Err(
+            "--redis: a fragment (#insecure) is not accepted: it would turn off the certificate check; give the CA with --redis-ca-file".into(),
+        );
+    }
+    let mut info = redis::IntoConnectionInfo::into_connection_info(parsed)
+        .map_err(|e| scrub(&format!("--redis is not a Redis URL ({FORM}): {e}"), secret))?;
+    let tls = matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. });
+    let at = scrub(&info.addr().to_string(), secret);
+    if let Some(password) = &options.password {
+        if password.is_empty() {
+            return Err("the Redis password file is empty".into());
+        }
+        if url_password.is_some() {
+            return Err(
+                "the --redis URL holds a password and --redis-password-file gives one too: give only one".into()
+            );
+        }
+        info = info.clone().set_redis_settings(info.redis_settings().clone().set_password(password));
+    }
+    if options.ca_pem.is_some() && !tls {
+        return Err(format!("--redis-ca-file is for TLS: use rediss:// for Redis at {at}"));
+    }
+    if !options.insecure && !is_local(info.addr()) {
+        if !tls {
+            return Err(format!(
+                "--redis: Redis at {at} is not on this machine, and redis:// would send the firm's CRM data (and the password) unencrypted: use rediss:// (with --redis-ca-file for a private CA), or --redis-insecure on a network you trust"
+            ));
+        }
+        if info.redis_settings().password().is_none_or(str::is_empty) {
+            return Err(format!(
+                "--redis: Redis at {at} is not on this machine and no password is given: put it in the URL (rediss://:PASSWORD@HOST, or rediss://USER:PASSWORD@HOST) or give --redis-password-file FILE, or --redis-insecure on a network you trust"
+            ));
+        }
+    }
+    Ok(info)
+}
+
+/// The Redis client for `url` with `options`, or why not (without the password).
+fn client_for(url: &str, options: &RedisOptions) -> Result<redis::Client, String> {
+    let info = connection_info(url, options)?;
+    let secret = info.redis_settings().password().map(str::to_owned);
+    let result = match &options.ca_pem {
+        Some(pem) => {
+            if !String::from_utf8_lossy(pem).contains("-----BEGIN CERTIFICATE-----") {
+                return Err("--redis-ca-file holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+            }
+            redis::Client::build_with_tls(
+                info,
+                redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) },
+            )
+        }
+        None => redis::Client::open(info),
+    };
+    result.map_err(|e| scrub(&format!("--redis: {e}"), secret.as_deref()))
 }
 
 /// The window shared by every replica, in one atomic step: the sorted set of request
 /// times of the last minute, by Redis's own clock. The window is 61 s rather than 60: a
 /// request reaches Affinity a little after it took its place, and Affinity's minute must
-/// still hold no more than the limit.
+/// still hold no more than the limit. Entries from the future were not put there by this
+/// script (it writes only `now`): they are dropped, and no wait is longer than the window.
 const TAKE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 61000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + 1000), '+inf')
 local n = redis.call('ZCARD', KEYS[1])
 if n < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[2] .. ':' .. now)
@@ -43,11 +279,35 @@ if n < limit then
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + 61000 - now)
+return math.min(61000, math.max(1, tonumber(oldest[2]) + 61000 - now))
 ";
 
 /// The window's length, here as in [`TAKE`].
 const WINDOW_MS: u64 = 61_000;
+
+/// The replicas' heartbeat, by Redis's clock: this replica is seen now (KEYS[1], a sorted
+/// set scored by when each replica was last seen; those not seen for 10 s are gone), its
+/// visibility too (KEYS[2], remembered for ARGV[3] ms: as long as its cards can live), and
+/// the number of replicas alive. No `KEYS`.
+const HEARTBEAT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 10000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + 1000), '+inf')
+redis.call('PEXPIRE', KEYS[1], 60000)
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
+return redis.call('ZCARD', KEYS[1])
+";
+
+/// How long a visibility is remembered after its last gateway was seen: longer than a card
+/// lives (`--card-ttl-secs` is at most an hour), so that a change drops its cards too.
+const VISIBILITY_MEMORY_MS: u64 = 2 * 3600 * 1000;
+
+/// The most visibilities whose cards a change looks at.
+const MAX_VISIBILITIES: usize = 64;
 
 /// Deletes a lock only if it is still ours.
 const UNLOCK: &str = r"
@@ -55,12 +315,30 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 ";
 
+/// How long a change message is believed after it was sent.
+const CHANGE_VALID_FOR: Duration = Duration::from_secs(300);
+
+/// How long the month's budget is kept in Redis.
+const BUDGET_TTL: Duration = Duration::from_secs(3600);
+
 /// The gateway's shared state in Redis.
 pub struct RedisState {
     client: redis::Client,
     conn: Mutex<Option<ConnectionManager>>,
     up: AtomicBool,
+    /// Keys shared by every gateway of the key start with this.
     prefix: String,
+    /// This gateway's visibility (its digest), and the prefix of its cards.
+    visibility: String,
+    card_prefix: String,
+    sealer: Sealer,
+    /// Values (and messages) whose tag did not verify, and whether that was said.
+    rejected: AtomicU64,
+    rejected_said: AtomicBool,
+    /// The password, only to keep it out of what is logged.
+    password: Option<String>,
+    /// Why Redis could not be reached last (said at start).
+    last_error: Mutex<Option<String>>,
     per_minute: u32,
     replica: String,
     replicas_seen: AtomicU32,
@@ -85,14 +363,33 @@ const TIME_LIMIT: Duration = Duration::from_secs(1);
 
 impl RedisState {
     /// Connects (or keeps trying in the background) and starts the replica's heartbeat.
-    pub async fn start(url: &str, base_url: &str, api_key: &str, per_minute: u32) -> Result<Arc<Self>, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("--redis {url:?}: {e}"))?;
+    /// Refuses (with a message that never holds the password) a URL that does not parse,
+    /// and a Redis on another host without TLS or without a password unless
+    /// `options.insecure` (see [`connection_info`]).
+    pub async fn start(
+        url: &str,
+        base_url: &str,
+        api_key: &str,
+        per_minute: u32,
+        options: RedisOptions,
+    ) -> Result<Arc<Self>, String> {
+        let client = client_for(url, &options)?;
+        let password = client.get_connection_info().redis_settings().password().map(str::to_owned);
         let (changes, _) = tokio::sync::broadcast::channel(256);
+        let prefix = prefix_for(base_url, api_key);
+        let visibility = visibility_digest(&options.visibility);
         let state = Arc::new_cyclic(|me| RedisState {
             client,
             conn: Mutex::new(None),
             up: AtomicBool::new(false),
-            prefix: prefix_for(base_url, api_key),
+            card_prefix: card_prefix_for(&prefix, &visibility),
+            prefix,
+            visibility,
+            sealer: Sealer { key: value_key(base_url, api_key) },
+            rejected: AtomicU64::new(0),
+            rejected_said: AtomicBool::new(false),
+            password,
+            last_error: Mutex::new(None),
             per_minute: per_minute.max(1),
             replica: format!("{:016x}", fastrand::u64(..)),
             replicas_seen: AtomicU32::new(1),
@@ -103,11 +400,23 @@ impl RedisState {
         });
         state.connect().await;
         if !state.available() {
-            eprintln!("gateway: Redis cannot be reached yet: serving from this replica's memory until it can");
+            let why = state.last_error.lock().expect("redis lock").clone().unwrap_or_else(|| "no answer".into());
+            eprintln!("gateway: Redis cannot be reached yet ({why}): serving from this replica's memory until it can");
         }
         tokio::spawn(Self::maintain(Arc::downgrade(&state)));
         tokio::spawn(Self::listen(Arc::downgrade(&state)));
         Ok(state)
+    }
+
+    /// Values read from Redis (and change messages) refused so far because their tag did
+    /// not verify: written by someone without the API key, moved, or out of date.
+    pub fn rejected_values(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+
+    /// A Redis error as it may be logged: its kind and text, never the password.
+    fn describe(&self, error: &redis::RedisError) -> String {
+        scrub(&format!("{:?}: {error}", error.kind()), self.password.as_deref())
     }
 
     async fn connect(&self) -> bool {
@@ -115,16 +424,22 @@ impl RedisState {
             .set_connection_timeout(Some(TIME_LIMIT))
             .set_response_timeout(Some(TIME_LIMIT))
             .set_number_of_retries(1);
-        match ConnectionManager::new_with_config(self.client.clone(), config).await {
+        let result = match ConnectionManager::new_with_config(self.client.clone(), config).await {
+            Ok(mut conn) => self.heartbeat_on(&mut conn).await.map(|()| conn),
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(conn) => {
                 *self.conn.lock().expect("redis lock") = Some(conn);
-                self.heartbeat().await;
                 if !self.up.swap(true, Ordering::SeqCst) {
                     eprintln!("gateway: sharing state through Redis");
                 }
                 true
             }
-            Err(_) => false,
+            Err(e) => {
+                *self.last_error.lock().expect("redis lock") = Some(self.describe(&e));
+                false
+            }
         }
     }
 
@@ -133,34 +448,39 @@ impl RedisState {
         loop {
             tokio::time::sleep(Duration::from_secs(2)).await;
             let Some(this) = this.upgrade() else { return };
-            if this.conn().is_none() {
-                this.connect().await;
-            } else {
-                this.heartbeat().await;
+            match this.conn() {
+                None => {
+                    this.connect().await;
+                }
+                Some(mut conn) => {
+                    if let Err(e) = this.heartbeat_on(&mut conn).await {
+                        this.down(&e);
+                    }
+                }
             }
         }
     }
 
-    async fn heartbeat(&self) {
-        let Some(mut conn) = self.conn() else { return };
-        let key = format!("{}replica:{}", self.prefix, self.replica);
-        let pattern = format!("{}replica:*", self.prefix);
-        let result: redis::RedisResult<Vec<String>> = async {
-            let _: () = conn.set_ex(&key, 1, 10).await?;
-            conn.keys(&pattern).await
-        }
-        .await;
-        match result {
-            Ok(replicas) => self.replicas_seen.store(replicas.len().max(1) as u32, Ordering::SeqCst),
-            Err(e) => self.down(&e),
-        }
+    /// Says this replica (and its visibility) is alive, and counts the replicas.
+    async fn heartbeat_on(&self, conn: &mut ConnectionManager) -> redis::RedisResult<()> {
+        let replicas = format!("{}replicas", self.prefix);
+        let visibilities = format!("{}visibilities", self.prefix);
+        let script = redis::Script::new(HEARTBEAT);
+        let mut invocation = script.key(&replicas);
+        invocation.key(&visibilities).arg(&self.replica).arg(&self.visibility).arg(VISIBILITY_MEMORY_MS);
+        let count = tokio::time::timeout(TIME_LIMIT * 2, invocation.invoke_async::<u64>(conn))
+            .await
+            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "timed out")))??;
+        self.replicas_seen.store(count.clamp(1, u32::MAX as u64) as u32, Ordering::SeqCst);
+        Ok(())
     }
 
-    /// Forwards the changes published by every replica to this one's listeners.
+    /// Forwards the changes published by every replica to this one's listeners: only those
+    /// tagged with the key.
     async fn listen(this: std::sync::Weak<Self>) {
         loop {
             let Some(state) = this.upgrade() else { return };
-            let channel = format!("{}changes", state.prefix);
+            let channel = state.channel();
             let pubsub = state.client.get_async_pubsub().await;
             drop(state);
             if let Ok(mut pubsub) = pubsub
@@ -171,7 +491,12 @@ impl RedisState {
                 while let Some(message) = messages.next().await {
                     let Some(state) = this.upgrade() else { return };
                     if let Ok(text) = message.get_payload::<String>() {
-                        let _ = state.changes.send(text);
+                        match state.sealer.open(&channel, &text, unix_ms()) {
+                            Some(change) => {
+                                let _ = state.changes.send(change.to_owned());
+                            }
+                            None => state.refused(),
+                        }
                     }
                 }
             }
@@ -192,6 +517,16 @@ impl RedisState {
                 "gateway: Redis is unreachable ({:?}): serving from this replica's memory with {share} of the {} calls a minute until it is back",
                 error.kind(),
                 self.per_minute
+            );
+        }
+    }
+
+    /// A value from Redis whose tag did not verify: counted, and said once.
+    fn refused(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+        if !self.rejected_said.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "gateway: WARNING: Redis holds values this gateway did not write (no valid tag of this API key, or out of date): they are ignored, as if absent. Someone else can write to this Redis: it must be private"
             );
         }
     }
@@ -217,31 +552,54 @@ impl RedisState {
         }
     }
 
+    /// A key shared by every gateway of the key.
     fn key(&self, kind: &str, name: &str) -> String {
         format!("{}{kind}:{name}", self.prefix)
     }
 
+    /// A key of this gateway's visibility (cards and their indexes).
+    fn card_key(&self, kind: &str, name: &str) -> String {
+        format!("{}{kind}:{name}", self.card_prefix)
+    }
+
+    /// The channel of changes.
+    fn channel(&self) -> String {
+        format!("{}changes", self.prefix)
+    }
+
+    /// The value at `key` if this gateway's key tagged it for there (else absent: counted).
+    async fn get_sealed(&self, key: &str) -> Option<String> {
+        let text: String = self.run(async |c| c.get::<_, Option<String>>(key).await).await.flatten()?;
+        match self.sealer.open(key, &text, unix_ms()) {
+            Some(payload) => Some(payload.to_owned()),
+            None => {
+                self.refused();
+                None
+            }
+        }
+    }
+
     /// A shared card (JSON and when it was stored).
     pub async fn card_get(&self, key: &str) -> Option<CacheEntry> {
-        let k = self.key("card", key);
-        let text: String = self.run(async |c| c.get::<_, Option<String>>(&k).await).await.flatten()?;
+        let text = self.get_sealed(&self.card_key("card", key)).await?;
         serde_json::from_str(&text).ok()
     }
 
-    /// Shares a card for `ttl`, indexed by its references.
+    /// Shares a card for `ttl` with the gateways of the same visibility, indexed by its
+    /// references.
     pub async fn card_put(&self, key: &str, entry: &CacheEntry, refs: &[String], ttl: Duration) {
-        self.put_indexed("card", key, entry, refs, ttl).await;
+        let indexes: Vec<String> = refs.iter().map(|r| self.card_key("idx", r)).collect();
+        self.put_indexed(self.card_key("card", key), entry, &indexes, ttl).await;
     }
 
-    async fn put_indexed(&self, kind: &str, key: &str, entry: &CacheEntry, refs: &[String], ttl: Duration) {
-        let k = self.key(kind, key);
+    async fn put_indexed(&self, k: String, entry: &CacheEntry, indexes: &[String], ttl: Duration) {
         let Ok(text) = serde_json::to_string(entry) else { return };
         let ttl_ms = ttl.as_millis().max(1) as u64;
-        let indexes: Vec<String> = refs.iter().map(|r| self.key("idx", r)).collect();
+        let sealed = self.sealer.seal(&k, &text, ttl, unix_ms());
         self.run(async |c| {
             let mut pipe = redis::pipe();
-            pipe.set(&k, &text).arg("PX").arg(ttl_ms).ignore();
-            for idx in &indexes {
+            pipe.set(&k, &sealed).arg("PX").arg(ttl_ms).ignore();
+            for idx in indexes {
                 pipe.sadd(idx, &k).ignore().pexpire(idx, (ttl_ms + 60_000) as i64).ignore();
             }
             pipe.query_async::<()>(c).await
@@ -249,23 +607,51 @@ impl RedisState {
         .await;
     }
 
-    /// Drops every shared answer and card with one of these references; returns the card
-    /// keys dropped.
+    /// Drops every shared answer and card with one of these references (the cards of every
+    /// visibility seen lately, not only this gateway's); returns the card keys dropped.
     pub async fn drop_touched(&self, refs: &[String]) -> Vec<String> {
-        let indexes: Vec<String> = refs.iter().map(|r| self.key("idx", r)).collect();
-        let card_prefix = self.key("card", "");
+        if refs.is_empty() {
+            return Vec::new();
+        }
+        let visibilities = format!("{}visibilities", self.prefix);
         self.run(async |c| {
+            let mut digests: Vec<String> = c.zrange(&visibilities, 0, -1).await?;
+            // Only digests as this code writes them make key names.
+            digests.retain(|d| d.len() == 16 && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            digests.retain(|d| *d != self.visibility);
+            digests.truncate(MAX_VISIBILITIES - 1);
+            digests.push(self.visibility.clone());
+            let card_prefixes: Vec<String> = digests.iter().map(|d| card_prefix_for(&self.prefix, d)).collect();
+            // Each index, with the prefix of the card keys it holds (none for answers).
+            let mut indexes: Vec<(String, Option<&str>)> = refs.iter().map(|r| (self.key("idx", r), None)).collect();
+            for card_prefix in &card_prefixes {
+                indexes.extend(refs.iter().map(|r| (format!("{card_prefix}idx:{r}"), Some(card_prefix.as_str()))));
+            }
+            let mut pipe = redis::pipe();
+            for (idx, _) in &indexes {
+                pipe.smembers(idx);
+            }
+            let members: Vec<Vec<String>> = pipe.query_async(c).await?;
             let mut keys: Vec<String> = Vec::new();
-            for idx in &indexes {
-                let members: Vec<String> = c.smembers(idx).await?;
-                keys.extend(members);
+            let mut cards: Vec<String> = Vec::new();
+            for ((_, card_prefix), members) in indexes.iter().zip(members) {
+                for member in members {
+                    if let Some(name) =
+                        card_prefix.and_then(|p| member.strip_prefix(p)).and_then(|m| m.strip_prefix("card:"))
+                    {
+                        cards.push(name.to_owned());
+                    }
+                    keys.push(member);
+                }
             }
             keys.sort();
             keys.dedup();
             if !keys.is_empty() {
                 let _: () = c.del(&keys).await?;
             }
-            Ok(keys.iter().filter_map(|k| k.strip_prefix(&card_prefix).map(str::to_owned)).collect())
+            cards.sort();
+            cards.dedup();
+            Ok(cards)
         })
         .await
         .unwrap_or_default()
@@ -299,10 +685,9 @@ impl RedisState {
         tokio::spawn(async move { this.unlock(&key, &token).await });
     }
 
-    /// The month's budget as last seen by any replica.
+    /// The month's budget as last seen by any replica (if a gateway of the key wrote it).
     pub async fn budget_get(&self) -> Option<affinity_api::limiter::MonthlyBudget> {
-        let k = self.key("budget", "monthly");
-        let text: String = self.run(async |c| c.get::<_, Option<String>>(&k).await).await.flatten()?;
+        let text = self.get_sealed(&self.key("budget", "monthly")).await?;
         serde_json::from_str(&text).ok()
     }
 
@@ -310,13 +695,15 @@ impl RedisState {
     pub async fn budget_put(&self, budget: &affinity_api::limiter::MonthlyBudget) {
         let k = self.key("budget", "monthly");
         let Ok(text) = serde_json::to_string(budget) else { return };
-        self.run(async |c| c.set_ex::<_, _, ()>(&k, &text, 3600).await).await;
+        let sealed = self.sealer.seal(&k, &text, BUDGET_TTL, unix_ms());
+        self.run(async |c| c.set_ex::<_, _, ()>(&k, &sealed, BUDGET_TTL.as_secs()).await).await;
     }
 
     /// Tells every replica (and their live cards) what changed.
     pub async fn publish(&self, message: &str) {
-        let channel = format!("{}changes", self.prefix);
-        if self.run(async |c| c.publish::<_, _, i64>(&channel, message).await).await.is_none() {
+        let channel = self.channel();
+        let sealed = self.sealer.seal(&channel, message, CHANGE_VALID_FOR, unix_ms());
+        if self.run(async |c| c.publish::<_, _, i64>(&channel, &sealed).await).await.is_none() {
             // Redis away: at least this replica's listeners hear it.
             let _ = self.changes.send(message.to_owned());
         }
@@ -339,7 +726,7 @@ impl SharedState for RedisState {
         Box::pin(async move {
             let this = this?;
             let _ = conn?;
-            let text: String = this.run(async |c| c.get::<_, Option<String>>(&k).await).await.flatten()?;
+            let text = this.get_sealed(&k).await?;
             serde_json::from_str(&text).ok()
         })
     }
@@ -349,8 +736,8 @@ impl SharedState for RedisState {
         let this = self.weak();
         Box::pin(async move {
             if let Some(this) = this {
-                let refs = crate::webhooks::url_refs(&key);
-                this.put_indexed("resp", &key, &entry, &refs, ttl).await;
+                let indexes: Vec<String> = crate::webhooks::url_refs(&key).iter().map(|r| this.key("idx", r)).collect();
+                this.put_indexed(this.key("resp", &key), &entry, &indexes, ttl).await;
             }
         })
     }
@@ -409,5 +796,159 @@ impl RedisState {
             let oldest = window[window.len() - share];
             Err(Duration::from_millis((oldest + WINDOW_MS).saturating_sub(now).max(1)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealer() -> Sealer {
+        Sealer { key: value_key("https://api.affinity.co", "test-key") }
+    }
+
+    #[test]
+    fn a_value_with_the_right_tag_is_read_back() {
+        let s = sealer();
+        let sealed = s.seal("lens:x:card:domain:acme.test", r#"{"a":1}"#, Duration::from_secs(60), 1_000);
+        assert_eq!(s.open("lens:x:card:domain:acme.test", &sealed, 1_000), Some(r#"{"a":1}"#));
+        // A payload with dots in it comes back whole.
+        let dotted = s.seal("k", "a.b.c", Duration::from_secs(1), 0);
+        assert_eq!(s.open("k", &dotted, 0), Some("a.b.c"));
+    }
+
+    #[test]
+    fn the_tag_is_the_documented_hmac() {
+        // The same value computed outside this code (Python's hmac and hashlib).
+        let s = sealer();
+        let sealed = s.seal("lens:x:card:domain:acme.test", r#"{"a":1}"#, Duration::from_millis(1_000), 0);
+        assert_eq!(sealed, r#"lens1.1000.4fa147415c439195320eadc3799eb156f0fe826d6171f0b2011690d7f1127019.{"a":1}"#);
+    }
+
+    #[test]
+    fn a_value_with_a_wrong_or_missing_tag_is_refused() {
+        let s = sealer();
+        let place = "lens:x:card:domain:acme.test";
+        let card = r#"{"body":"{}","stored_at_ms":1}"#;
+        let sealed = s.seal(place, card, Duration::from_secs(60), 1_000);
+        // No tag at all: what a third party writes.
+        assert_eq!(s.open(place, card, 1_000), None);
+        assert_eq!(s.open(place, "", 1_000), None);
+        assert_eq!(s.open(place, "lens1...", 1_000), None);
+        // The payload changed under the tag.
+        let tampered = sealed.replace("stored_at_ms\":1", "stored_at_ms\":2");
+        assert_ne!(tampered, sealed);
+        assert_eq!(s.open(place, &tampered, 1_000), None);
+        // The tag changed (one digit), or cut short.
+        let mut bytes = sealed.clone().into_bytes();
+        let at = "lens1.61000.".len();
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        assert_eq!(s.open(place, &String::from_utf8(bytes).unwrap(), 1_000), None);
+        assert!(sealed.starts_with("lens1.61000."));
+        let later = sealed.replacen("lens1.61000.", "lens1.99961000.", 1);
+        assert_eq!(s.open(place, &later, 1_000), None, "the expiry is under the tag");
+        assert_eq!(s.open(place, &sealed.replacen(".", ".0", 1), 1_000), None, "only one way to write it");
+        // A genuine value moved to another key (another company's card).
+        assert_eq!(s.open("lens:x:card:domain:evil.test", &sealed, 1_000), None);
+        // Tagged with another API key.
+        let other = Sealer { key: value_key("https://api.affinity.co", "another-key") };
+        assert_eq!(other.open(place, &sealed, 1_000), None);
+        // Replayed long after it expired (a minute of clock slack is allowed).
+        assert_eq!(s.open(place, &sealed, 61_000 + CLOCK_SLACK_MS), Some(card));
+        assert_eq!(s.open(place, &sealed, 61_001 + CLOCK_SLACK_MS), None);
+    }
+
+    #[test]
+    fn the_prefixes_are_fixed_sha256_digests() {
+        // Fixed inputs give fixed prefixes, whatever the build (computed outside this code).
+        let prefix = prefix_for("https://api.affinity.co", "test-key");
+        assert_eq!(prefix, "lens:090248834eae599f826d2977aa26bc73:");
+        assert!(!prefix.contains("test-key"));
+        assert_ne!(prefix, prefix_for("https://api.affinity.co", "other-key"));
+        assert_ne!(prefix, prefix_for("http://127.0.0.1:8787", "test-key"));
+        assert_eq!(visibility_digest(""), "4a66f9aba370e1a8");
+        assert_eq!(visibility_digest("board confidential"), "900e3f25068d12d1");
+        assert_eq!(
+            card_prefix_for(&prefix, &visibility_digest("board confidential")),
+            "lens:090248834eae599f826d2977aa26bc73:v:900e3f25068d12d1:"
+        );
+    }
+
+    fn options() -> RedisOptions {
+        RedisOptions::default()
+    }
+
+    const SECRET: &str = "hunter2-very-secret";
+
+    #[test]
+    fn loopback_redis_needs_neither_tls_nor_a_password() {
+        for url in ["redis://127.0.0.1:6379/0", "redis://localhost/0", "redis://[::1]:6379", "redis://127.0.0.2/1"] {
+            assert!(connection_info(url, &options()).is_ok(), "{url}");
+        }
+        let info = connection_info("redis://:pw@127.0.0.1/0", &options()).unwrap();
+        assert_eq!(info.redis_settings().password(), Some("pw"));
+    }
+
+    #[test]
+    fn remote_redis_without_a_password_or_without_tls_is_refused_unless_insecure() {
+        let no_password = connection_info("rediss://10.0.0.30:6379/0", &options()).unwrap_err();
+        assert!(no_password.contains("no password"), "{no_password}");
+        let plain = connection_info("redis://10.0.0.30:6379/0", &options()).unwrap_err();
+        assert!(plain.contains("rediss://"), "{plain}");
+        let plain = connection_info(&format!("redis://:{SECRET}@redis.example:6379/0"), &options()).unwrap_err();
+        assert!(plain.contains("unencrypted"), "{plain}");
+        assert!(!plain.contains(SECRET), "{plain}");
+        let insecure = RedisOptions { insecure: true, ..options() };
+        assert!(connection_info("redis://10.0.0.30:6379/0", &insecure).is_ok());
+        assert!(connection_info("rediss://10.0.0.30:6379/0", &insecure).is_ok());
+        // TLS and a password: accepted, from the URL (with an ACL user) or from the file.
+        let info = connection_info(&format!("rediss://lens:{SECRET}@redis.example/2"), &options()).unwrap();
+        assert_eq!(info.redis_settings().username(), Some("lens"));
+        assert_eq!(info.redis_settings().password(), Some(SECRET));
+        assert_eq!(info.redis_settings().db(), 2);
+        let from_file = RedisOptions { password: Some(SECRET.into()), ..options() };
+        let info = connection_info("rediss://lens@redis.example:6380/0", &from_file).unwrap();
+        assert_eq!(info.redis_settings().username(), Some("lens"));
+        assert_eq!(info.redis_settings().password(), Some(SECRET));
+    }
+
+    #[test]
+    fn the_password_never_appears_in_an_error() {
+        let from_file = RedisOptions { password: Some(SECRET.into()), ..options() };
+        let cases = [
+            (format!("redis://:{SECRET}@10.0.0.30:6379/0"), options()),
+            (format!("rediss://:{SECRET}@10.0.0.30:6379/0#insecure"), options()),
+            (format!("redis://:{SECRET}@10.0.0.30:6379/notadb"), options()),
+            (format!("redis//:{SECRET}@10.0.0.30"), options()),
+            (format!("http://:{SECRET}@10.0.0.30"), options()),
+            (format!("redis://:{SECRET}@127.0.0.1/0"), from_file.clone()),
+            ("redis://10.0.0.30/0".into(), from_file.clone()),
+            (format!("redis://:{SECRET}@127.0.0.1/0"), RedisOptions { ca_pem: Some(b"x".to_vec()), ..options() }),
+        ];
+        for (url, options) in cases {
+            let error = client_for(&url, &options).unwrap_err();
+            assert!(!error.contains(SECRET), "{error}");
+            assert!(!error.contains(&url), "{error}");
+        }
+    }
+
+    #[test]
+    fn certificate_checks_cannot_be_turned_off_and_a_ca_needs_tls() {
+        let error = connection_info("rediss://:pw@127.0.0.1/0#insecure", &options()).unwrap_err();
+        assert!(error.contains("--redis-ca-file"), "{error}");
+        let ca = RedisOptions { ca_pem: Some(b"-----BEGIN CERTIFICATE-----".to_vec()), ..options() };
+        let error = connection_info("redis://127.0.0.1/0", &ca).unwrap_err();
+        assert!(error.contains("rediss://"), "{error}");
+        let not_pem = RedisOptions { ca_pem: Some(b"not a certificate".to_vec()), ..options() };
+        let error = client_for("rediss://127.0.0.1/0", &not_pem).unwrap_err();
+        assert!(error.contains("no PEM certificate"), "{error}");
+        let empty = RedisOptions { password: Some(String::new()), ..options() };
+        assert!(connection_info("rediss://10.0.0.30/0", &empty).is_err());
+    }
+
+    #[test]
+    fn options_do_not_print_the_password() {
+        let options = RedisOptions { password: Some(SECRET.into()), ca_pem: Some(b"PEM".to_vec()), ..options() };
+        assert!(!format!("{options:?}").contains(SECRET));
     }
 }

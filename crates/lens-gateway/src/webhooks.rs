@@ -8,9 +8,101 @@
 //!   differently;
 //! - `meta`: the lists, fields and the key's user, which every card reads.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+
 use affinity_api::models::WebhookEvent;
 use lens_core::Card;
 use serde_json::Value;
+
+/// Most references one event may name; an event naming more drops every card instead (its
+/// work stays bounded whatever it says).
+pub const MAX_REFS: usize = 1_000;
+/// An event sent longer ago than this (or this far in the future) is refused.
+pub const MAX_EVENT_AGE_SECS: i64 = 600;
+
+/// Why an event is refused before it does anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Its `sent_at` is too old or in the future: a replay of a captured event.
+    Stale,
+    /// The same event was received lately.
+    Replay,
+}
+
+/// Checks an event's age: `sent_at` (Unix seconds) within [`MAX_EVENT_AGE_SECS`] of `now_secs`.
+/// An event without one is accepted (Affinity's older events have none).
+pub fn fresh(event: &WebhookEvent, now_secs: i64) -> Result<(), Refusal> {
+    match event.sent_at {
+        Some(at) if (now_secs - at).abs() > MAX_EVENT_AGE_SECS => Err(Refusal::Stale),
+        _ => Ok(()),
+    }
+}
+
+/// A digest of an event's body.
+type Digest = [u8; 32];
+
+/// The digests seen, and when each was seen (Unix seconds), oldest first.
+type SeenLog = (HashSet<Digest>, VecDeque<(Digest, i64)>);
+
+/// The events seen lately (by a digest of their body), to ignore a replay.
+#[derive(Debug, Default)]
+pub struct Seen {
+    seen: Mutex<SeenLog>,
+}
+
+impl Seen {
+    /// Whether `digest` is new (and now seen); events older than [`MAX_EVENT_AGE_SECS`] are
+    /// forgotten (a replay of those is refused as stale).
+    pub fn first_time(&self, digest: Digest, now_secs: i64) -> bool {
+        let mut guard = self.seen.lock().expect("seen lock");
+        let (set, order) = &mut *guard;
+        while order.front().is_some_and(|(_, at)| now_secs - at > MAX_EVENT_AGE_SECS || set.len() > 100_000) {
+            if let Some((old, _)) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        if !set.insert(digest) {
+            return false;
+        }
+        order.push_back((digest, now_secs));
+        true
+    }
+}
+
+/// The cached cards by reference, so that an event finds the cards it touches without
+/// reading every card.
+#[derive(Debug, Default)]
+pub struct CardIndex {
+    by_ref: Mutex<HashMap<String, HashSet<String>>>,
+}
+
+/// Most references indexed: past it the index starts again (an evicted card's references
+/// are not removed one by one).
+const MAX_INDEXED: usize = 500_000;
+
+impl CardIndex {
+    /// The card `key` has the references `refs`.
+    pub fn add(&self, key: &str, refs: &[String]) {
+        let mut by_ref = self.by_ref.lock().expect("index lock");
+        if by_ref.len() > MAX_INDEXED {
+            by_ref.clear();
+        }
+        for r in refs {
+            by_ref.entry(r.clone()).or_default().insert(key.to_owned());
+        }
+    }
+
+    /// The keys of the cards `touched` touches (all of them for `meta-cards`), taken out of
+    /// the index.
+    pub fn take(&self, touched: &[String]) -> Vec<String> {
+        let mut by_ref = self.by_ref.lock().expect("index lock");
+        let mut keys: Vec<String> = touched.iter().filter_map(|r| by_ref.remove(r)).flatten().collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
 
 /// The references of a cached answer, from its cache key: the request URL (v1 or v2), and
 /// for a v2 search the body after a space.
@@ -170,6 +262,10 @@ pub fn event_refs(event: &WebhookEvent) -> Vec<String> {
     }
     refs.sort();
     refs.dedup();
+    if refs.len() > MAX_REFS {
+        // Bounded work: drop every card and what names no entity, rather than follow each.
+        return vec!["meta".into(), "meta-cards".into()];
+    }
     refs
 }
 
@@ -253,5 +349,37 @@ mod tests {
         }))
         .unwrap();
         assert!(touches(&card_refs(&other), &event_refs(&created)));
+    }
+
+    #[test]
+    fn old_or_repeated_events_and_events_naming_too_much_do_bounded_work_or_none() {
+        let event = |sent_at: Option<i64>, ids: usize| WebhookEvent {
+            event: "list_entry.created".into(),
+            body: serde_json::json!({ "person_ids": (0..ids as i64).collect::<Vec<_>>() }),
+            sent_at,
+        };
+        let now = 1_800_000_000;
+        assert_eq!(fresh(&event(Some(now - 5), 1), now), Ok(()));
+        assert_eq!(fresh(&event(Some(now - 86_400), 1), now), Err(Refusal::Stale));
+        assert_eq!(fresh(&event(Some(now + 3_600), 1), now), Err(Refusal::Stale));
+        assert_eq!(fresh(&event(None, 1), now), Ok(()));
+        assert!(event_refs(&event(None, 10)).contains(&"id:9".to_owned()));
+        assert_eq!(event_refs(&event(None, 10_000)), ["meta", "meta-cards"]);
+
+        let seen = Seen::default();
+        assert!(seen.first_time([1; 32], now));
+        assert!(!seen.first_time([1; 32], now + 1), "a replay");
+        assert!(seen.first_time([2; 32], now + 1));
+        assert!(seen.first_time([1; 32], now + MAX_EVENT_AGE_SECS + 2), "forgotten once it would be stale anyway");
+    }
+
+    #[test]
+    fn the_index_finds_the_cards_a_reference_names_once() {
+        let index = CardIndex::default();
+        index.add("domain:acme.test", &["id:1".into(), "meta-cards".into()]);
+        index.add("domain:globex.test", &["id:2".into(), "meta-cards".into()]);
+        assert_eq!(index.take(&["id:1".into()]), ["domain:acme.test"]);
+        assert_eq!(index.take(&["id:1".into()]), Vec::<String>::new());
+        assert_eq!(index.take(&["meta-cards".into()]), ["domain:acme.test", "domain:globex.test"]);
     }
 }

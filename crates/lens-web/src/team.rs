@@ -59,7 +59,10 @@ pub async fn card<T: Transport>(
     cache: &dyn CacheStore,
     refresh: bool,
 ) -> Card {
-    let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
+    // `x-affinity-lens`: the gateway serves a request that cannot come from another site (a
+    // page cannot send it without a preflight), also when the browser sends no Origin.
+    let mut headers =
+        vec![("accept".to_owned(), "application/json".to_owned()), ("x-affinity-lens".to_owned(), "1".to_owned())];
     if refresh {
         headers.push(("cache-control".to_owned(), "no-cache".to_owned()));
     }
