@@ -11,6 +11,7 @@ import * as store from './store.js';
 const api = globalThis.lensApi;
 const SETTINGS = 'settings';
 const STATE = 'state';
+const MIGRATED = 'migrated';
 
 /** @type {import('./wasm/lens_worker.js').LensHost} */
 const host = {
@@ -34,22 +35,6 @@ const host = {
   tabUrl: async (tabId) => (await api.tabs.get(tabId).catch(() => null))?.url,
 };
 
-/**
- * Settings written by an older version to storage.local (which content scripts can read)
- * move to the extension's own store, once; storage.local is then emptied.
- * @returns {Promise<import('./wasm/lens_worker.js').LensSettings | null>}
- */
-async function settingsOf() {
-  let settings = await store.get(SETTINGS);
-  const legacy = await api.storage.local.get(null);
-  if (settings === undefined && Object.keys(legacy).length > 0) {
-    settings = migrateSettings(legacy);
-    if (settings) await store.set(SETTINGS, settings);
-  }
-  if (Object.keys(legacy).length > 0) await api.storage.local.clear();
-  return settings ?? null;
-}
-
 // The wasm, the settings and the cache and limiter a previous worker left.
 const lens = (async () => {
   await init({ module_or_path: new URL('./wasm/lens_worker_bg.wasm', import.meta.url) });
@@ -58,9 +43,44 @@ const lens = (async () => {
     // Chrome's use_dynamic_url serves the overlay from another origin, still ours.
     overlay: new URL(api.runtime.getURL('overlay.html')).origin,
   };
-  const [settings, state] = await Promise.all([settingsOf(), store.get(STATE).catch(() => undefined)]);
-  return new Lens(host, origins, settings, typeof state === 'string' ? state : undefined);
+  const [settings, state] = await Promise.all([store.get(SETTINGS), store.get(STATE).catch(() => undefined)]);
+  return new Lens(host, origins, settings ?? null, typeof state === 'string' ? state : undefined);
 })();
+
+/** Whether `version` (the one updated from) kept its settings in storage.local: up to 0.1.0. */
+function keptSettingsInStorageLocal(version = '') {
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
+  return major === 0 && (minor === 0 || (minor === 1 && patch === 0));
+}
+
+/**
+ * Settings an older version kept in storage.local (which content scripts can read and
+ * write) move to the extension's own store, and storage.local is emptied: only on the
+ * update from such a version, once, and never the base URL (nor a gateway). On a fresh
+ * install, or at any other start, storage.local holds only what a page may have put there.
+ * @param {{reason: string, previousVersion?: string}} details
+ */
+async function installed({ reason, previousVersion }) {
+  if (reason !== 'install' && reason !== 'update') return;
+  const l = await lens;
+  const first = (await store.get(MIGRATED)) === undefined;
+  await store.set(MIGRATED, true);
+  if (reason !== 'update' || !first || !keptSettingsInStorageLocal(previousVersion)) return;
+  const legacy = await api.storage.local.get(null);
+  if (Object.keys(legacy).length === 0) return;
+  if ((await store.get(SETTINGS)) === undefined) {
+    const settings = migrateSettings(legacy);
+    if (settings) {
+      await store.set(SETTINGS, settings);
+      l.configure(settings);
+    }
+  }
+  await api.storage.local.clear();
+}
+api.runtime.onInstalled.addListener((details) => { installed(details).catch(() => {}); });
+// For the end-to-end tests: Chromium reports every start of an extension loaded from the
+// command line as an install, so they cannot update one.
+/** @type {any} */ (globalThis).lensInstalled = installed;
 
 // The cache and the limiter outlive the worker: written down shortly after each change.
 /** @type {ReturnType<typeof setTimeout> | undefined} */

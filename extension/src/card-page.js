@@ -24,28 +24,70 @@ export async function ask(message) {
   }
 }
 
+/** What the card says when it holds a write's click. */
+const HELD = 'Hold on: the card just appeared or moved; click again.';
+/** How long (ms) the frame, the pointer and the card must have been still for a click to write. */
+const STEADY_MS = 500;
+
 /**
- * Writes need a card the user can see. In the overlay (a frame in a page the page owns),
- * Chromium tells whether the frame is visible and unobscured (IntersectionObserver v2):
- * writes are enabled only while it is. Where the browser cannot tell (Firefox), each write
- * asks for a confirmation in the card.
+ * Writes need a card the user can see, and a click the page did not set up. In the overlay
+ * (a frame in a page the page owns), Chromium tells whether the frame is visible and
+ * unobscured (IntersectionObserver v2): writes are enabled only while it is. It does not
+ * tell when the page moves a visible frame (double-clickjacking), so a write's click is
+ * also held (and the card says so) unless, for at least 500 ms, the last visibility report
+ * has said "visible", the pointer has been in the frame (since `pointerenter`: a frame
+ * moved under a still pointer gets a fresh one; or since the frame last moved under it),
+ * and the card has not changed (its buttons appeared or moved: a form opened, a new card).
+ * A write from the keyboard needs no pointer: a page cannot send keys into this frame.
+ * Where the browser cannot tell visibility (Firefox), each write asks for a confirmation
+ * in the card, given with a key on Confirm, which gets the focus when it appears.
  * @param {CardHandle} handle
  * @param {Element} root
+ * @returns {() => boolean} whether a write's click now is to be held
  */
 function guardWrites(handle, root) {
   if (!('isVisible' in IntersectionObserverEntry.prototype)) {
     handle.setWriteGuard('confirm');
-    return;
+    /** @type {Element | null} */
+    let asked = null;
+    new MutationObserver(() => {
+      const yes = root.querySelector('[data-testid="lens-confirm-yes"]');
+      if (yes !== asked && yes instanceof HTMLElement) yes.focus();
+      asked = yes;
+    }).observe(root, { childList: true, subtree: true });
+    return () => false;
   }
   handle.setWriteGuard('hidden');
-  const observer = new IntersectionObserver(
+  /** @type {number | null} */
+  let visibleAt = null;
+  /** @type {number | null} */
+  let pointerAt = null;
+  let changedAt = performance.now();
+  let byKey = false;
+  // The pointer's screen position less its place in the frame is where the frame is: when
+  // that changes, the frame moved under the pointer, which counts as having just entered.
+  let frameAt = '';
+  const track = (/** @type {PointerEvent} */ e) => {
+    const at = `${Math.round(e.screenX - e.clientX)},${Math.round(e.screenY - e.clientY)}`;
+    if (e.type === 'pointerenter' || at !== frameAt) pointerAt = performance.now();
+    frameAt = at;
+  };
+  document.documentElement.addEventListener('pointerenter', track);
+  window.addEventListener('pointermove', track, true);
+  window.addEventListener('pointerdown', (e) => { track(e); byKey = false; }, true);
+  window.addEventListener('keydown', () => { byKey = true; }, true);
+  new MutationObserver(() => { changedAt = performance.now(); })
+    .observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
+  new IntersectionObserver(
     (entries) => {
       const last = /** @type {IntersectionObserverEntry & {isVisible: boolean}} */ (entries[entries.length - 1]);
+      visibleAt = last.isVisible ? performance.now() : null;
       handle.setWriteGuard(last.isVisible ? 'allowed' : 'hidden');
     },
     /** @type {IntersectionObserverInit} */ ({ threshold: [0, 1], trackVisibility: true, delay: 100 }),
-  );
-  observer.observe(root);
+  ).observe(root);
+  const age = (/** @type {number | null} */ t) => (t === null ? 0 : performance.now() - t);
+  return () => Math.min(age(visibleAt), age(changedAt), byKey ? Infinity : age(pointerAt)) < STEADY_MS;
 }
 
 /**
@@ -67,10 +109,19 @@ export async function mountLensCard(root, token, overlay = null) {
   /** @type {string | null} */
   let phase = null; // of the card shown: 'pill' or 'card'
 
+  let held = () => false;
   /** @type {Record<string, unknown>} */
   const options = {
     onRefresh: () => (idle ? load({ lookup: true, visible: true }) : load({ refresh: true })),
-    onAction: (/** @type {any} */ a) => act(a),
+    // A write's click that comes too soon is held: `false` tells the card so.
+    onAction: (/** @type {any} */ a) => {
+      if (a.action && held()) {
+        handle.setNotice({ ok: false, text: HELD });
+        return false;
+      }
+      act(a);
+      return true;
+    },
   };
   if (overlay) {
     options.expanded = overlay.expanded === true;
@@ -82,7 +133,7 @@ export async function mountLensCard(root, token, overlay = null) {
     options.onClose = () => ask({ type: 'lens:close', token });
   }
   const handle = mountCard(root, options);
-  if (overlay) guardWrites(handle, root);
+  if (overlay) held = guardWrites(handle, root);
 
   async function choices() {
     if (choicesAsked) return;

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, openCard, setFaults,
+  startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, openCard, setFaults, STEADY,
 } from './harness.mjs';
 
 let sandbox, site, browser;
@@ -231,6 +231,7 @@ test('writes from the card: create the organization, add it to a list, set its S
   await create.click();
   assert.equal(await create.getByLabel('Organization name').inputValue(), 'Brand New Co');
   assert.equal(await create.getByLabel('Domain').inputValue(), 'brand-new-co.test');
+  await page.waitForTimeout(STEADY);
   await create.getByRole('button', { name: 'Create organization' }).click();
   await frame.getByTestId('lens-notice').filter({ hasText: 'Brand New Co was added to Affinity.' }).waitFor();
   await frame.getByTestId('lens-status').filter({ hasText: 'In Affinity' }).waitFor();
@@ -241,12 +242,14 @@ test('writes from the card: create the organization, add it to a list, set its S
   // Add to the Deal Pipeline (pick the list).
   await frame.getByTestId('lens-add-to-list').click();
   await frame.getByTestId('lens-add-to-list').getByRole('combobox').selectOption({ label: 'Deal Pipeline' });
+  await page.waitForTimeout(STEADY);
   await frame.getByTestId('lens-add-to-list').getByRole('button', { name: 'Add' }).click();
   await frame.getByTestId('lens-notice').filter({ hasText: 'Added to Deal Pipeline.' }).waitFor();
   await frame.getByTestId('lens-list-entry').filter({ hasText: 'Deal Pipeline' }).waitFor();
   // Again (a retry): nothing new.
   await frame.getByTestId('lens-add-to-list').click();
   await frame.getByTestId('lens-add-to-list').getByRole('combobox').selectOption({ label: 'Deal Pipeline (already on it)' });
+  await page.waitForTimeout(STEADY);
   await frame.getByTestId('lens-add-to-list').getByRole('button', { name: 'Add' }).click();
   await frame.getByTestId('lens-notice').filter({ hasText: 'Already on Deal Pipeline.' }).waitFor();
   const org = await affinity(`/organizations/${orgId}`);
@@ -257,6 +260,7 @@ test('writes from the card: create the organization, add it to a list, set its S
   const lists = await affinity('/lists/10');
   const status = lists.fields.find((f) => f.name === 'Status');
   const option = status.dropdown_options[1];
+  await page.waitForTimeout(STEADY);
   await frame.getByTestId('lens-set-status').first().selectOption({ label: option.text });
   await frame.getByTestId('lens-notice').filter({ hasText: `Status set to ${option.text}.` }).waitFor();
   await frame.getByTestId('lens-list-status').filter({ hasText: option.text }).waitFor();
@@ -266,10 +270,12 @@ test('writes from the card: create the organization, add it to a list, set its S
   // A note, then the same note again (a retry): one note.
   await frame.getByTestId('lens-add-note').click();
   await frame.getByTestId('lens-add-note').getByRole('textbox').fill('Met the founders at demo day.');
+  await page.waitForTimeout(STEADY);
   await frame.getByTestId('lens-add-note').getByRole('button', { name: 'Save note' }).click();
   await frame.getByTestId('lens-notice').filter({ hasText: 'Note added.' }).waitFor();
   await frame.getByTestId('lens-add-note').click();
   await frame.getByTestId('lens-add-note').getByRole('textbox').fill('Met the founders at demo day.');
+  await page.waitForTimeout(STEADY);
   await frame.getByTestId('lens-add-note').getByRole('button', { name: 'Save note' }).click();
   await frame.getByTestId('lens-notice').filter({ hasText: 'already added' }).waitFor();
   const notes = await affinity(`/notes?organization_id=${orgId}`);
@@ -285,6 +291,7 @@ test('a write that fails says so clearly', async () => {
     const frame = await openCard(page, browser.extensionId);
     await frame.getByTestId('lens-add-note').click();
     await frame.getByTestId('lens-add-note').getByRole('textbox').fill('This will not go through.');
+    await page.waitForTimeout(STEADY);
     await frame.getByTestId('lens-add-note').getByRole('button', { name: 'Save note' }).click();
     await frame.getByTestId('lens-notice').filter({ hasText: 'Not done' }).waitFor();
     assert.match(await frame.getByTestId('lens-notice').textContent(), /403/);

@@ -58,6 +58,45 @@ async function openExtensionPage(path) {
 async function textOf(css) {
   return wd('GET', s(`/element/${await find(css)}/text`));
 }
+/** Enter, pressed by the user: WebDriver's key actions go to the focused element. */
+async function pressEnter() {
+  await wd('POST', s('/actions'), {
+    actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: '\uE007' }, { type: 'keyUp', value: '\uE007' }] }],
+  });
+  await wd('DELETE', s('/actions'));
+}
+/** Switches to the overlay frame (the page's first frame, in a closed shadow root). */
+async function toOverlay() {
+  await wd('POST', s('/frame'), { id: null });
+  await wd('POST', s('/frame'), { id: 0 });
+}
+/**
+ * Clicks the page, as a user fooled by it would, where `css` (in the overlay frame) is:
+ * the element's centre in the frame plus the frame's place in the page (from where each
+ * window's content sits on the screen).
+ */
+async function clickWhere(css) {
+  await toOverlay();
+  const inFrame = await wd('POST', s('/execute/sync'), {
+    script: `const r = document.querySelector(arguments[0]).getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2, sx: window.mozInnerScreenX, sy: window.mozInnerScreenY };`,
+    args: [css],
+  });
+  await wd('POST', s('/frame'), { id: null });
+  const page = await wd('POST', s('/execute/sync'), { script: 'return { sx: window.mozInnerScreenX, sy: window.mozInnerScreenY };', args: [] });
+  const x = Math.round(inFrame.x + inFrame.sx - page.sx);
+  const y = Math.round(inFrame.y + inFrame.sy - page.sy);
+  await wd('POST', s('/actions'), {
+    actions: [{
+      type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' },
+      actions: [
+        { type: 'pointerMove', duration: 0, x, y, origin: 'viewport' },
+        { type: 'pointerDown', button: 0 }, { type: 'pointerUp', button: 0 },
+      ],
+    }],
+  });
+  await wd('DELETE', s('/actions'));
+}
 
 before(async () => {
   sandbox = await startSandbox();
@@ -74,7 +113,7 @@ before(async () => {
           binary: '/usr/bin/firefox-esr',
           args: ['-headless'],
           prefs: {
-            'network.dns.localDomains': 'acme.test',
+            'network.dns.localDomains': 'acme.test,faded-co.test',
             'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
             'browser.shell.checkDefaultBrowser': false,
             'datareporting.policy.dataSubmissionEnabled': false,
@@ -190,8 +229,9 @@ test('Firefox: the toolbar popup shows the card of the company site in a tab', a
   }
 });
 
-test('Firefox: a write from the overlay asks for a confirmation inside the card first', async () => {
-  // Firefox cannot tell the frame whether the page covers or fades it: each write asks.
+test('Firefox: a write from the overlay asks for a confirmation inside the card first, given with a key', async () => {
+  // Firefox cannot tell the frame whether the page covers or fades it: each write asks, and
+  // the answer is a key press (which a page cannot send into the frame).
   const affinity = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
   const acme = (await affinity('/organizations?term=acme.test')).organizations[0];
   const NOTE = 'Confirmed from Firefox.';
@@ -211,8 +251,52 @@ test('Firefox: a write from the overlay asks for a confirmation inside the card 
   assert.match(question, /Save this note in Affinity\?/);
   const notes = async () => (await affinity(`/notes?organization_id=${acme.id}`)).notes.filter((n) => n.content === NOTE).length;
   assert.equal(await notes(), 0, 'nothing is written before the confirmation');
+  // A click on Confirm is not enough; Enter on it (it has the focus) is.
   await wd('POST', s(`/element/${await find('[data-testid="lens-confirm-yes"]')}/click`), {});
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(await notes(), 0, 'a click does not confirm');
+  await pressEnter();
   await waitFor('the note added', async () => (await textOf('[data-testid="lens-notice"]')) === 'Note added.');
   assert.equal(await notes(), 1);
+  await wd('POST', s('/frame'), { id: null });
+});
+
+test('Firefox: clicks on a faded overlay (the pill, the form, its button, Confirm) change nothing in Affinity', async () => {
+  // The page fades the overlay's host (which it owns) and has the user click where the
+  // card's controls are: Firefox cannot tell the frame, and the confirmation needs a key.
+  const affinity = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
+  // What the sandbox answered that changes its world (a search is a POST that only reads).
+  const writes = async () => (await affinity('/_sandbox/requests')).requests
+    .filter((r) => !r.startsWith('GET ') && !r.includes('/search'));
+  const before = await writes();
+  await wd('POST', s('/url'), { url: `http://faded-co.test:${site.port}/` });
+  await waitFor('the overlay pill', async () => {
+    await toOverlay();
+    return (await textOf('[data-testid="lens-pill"]')).includes('Not in Affinity');
+  });
+  await wd('POST', s('/frame'), { id: null });
+  await wd('POST', s('/execute/sync'), {
+    script: `const style = document.createElement('style');
+      style.textContent = 'affinity-lens-overlay { opacity: 0.01 !important; }';
+      document.head.append(style);`,
+    args: [],
+  });
+  await clickWhere('[data-testid="lens-pill"]');
+  await waitFor('the card', async () => { await toOverlay(); return find('[data-testid="lens-create"] summary'); });
+  await clickWhere('[data-testid="lens-create"] summary');
+  await waitFor('the open form', async () => {
+    await toOverlay();
+    return wd('GET', s(`/element/${await find('[data-testid="lens-create"] button[type="submit"]')}/displayed`));
+  });
+  await clickWhere('[data-testid="lens-create"] button[type="submit"]');
+  // The clicks reached the card: it asks for the confirmation.
+  await waitFor('the confirmation', async () => { await toOverlay(); return textOf('[data-testid="lens-confirm"]'); });
+  await clickWhere('[data-testid="lens-confirm-yes"]');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await writes(), before, "the sandbox's world is unchanged");
+  assert.equal((await affinity('/organizations?term=faded-co.test')).organizations.length, 0);
+  await toOverlay();
+  assert.equal((await wd('POST', s('/elements'), { using: 'css selector', value: '[data-testid="lens-notice"]' })).length, 0,
+    'no write was even attempted');
   await wd('POST', s('/frame'), { id: null });
 });

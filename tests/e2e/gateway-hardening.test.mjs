@@ -80,9 +80,11 @@ test('callers must say who they are: no token, a wrong one, or a proxy header fr
     assert.equal(await metric(gateway, 'lens_gateway_affinity_requests_total'), before, 'a refused caller cost Affinity calls');
     assert.equal((await card(gateway, 'domain=acme.test')).status, 200, 'the token still works');
   });
-  // From a trusted proxy address, the header names the caller.
+  // From a trusted proxy address, the header names the caller; a request without an Origin
+  // so named (a browser's cookie, maybe for another site's page) must say it is ours.
   await withServers([], ['--trusted-user-header', 'X-Forwarded-Email', '--trusted-proxy', '127.0.0.1'], async (gateway) => {
-    const r = await card(gateway, 'domain=acme.test', { 'x-forwarded-email': 'ann@firm.test' });
+    assert.equal((await card(gateway, 'domain=acme.test', { 'x-forwarded-email': 'ann@firm.test' })).status, 403);
+    const r = await card(gateway, 'domain=acme.test', { 'x-forwarded-email': 'ann@firm.test', 'x-affinity-lens': '1' });
     assert.equal(r.status, 200);
     assert.equal(r.body.entity.name, 'Acme Corporation');
   }, { tokens: [] });
@@ -93,7 +95,7 @@ test('the gateway refuses to start without a way to know its callers', async () 
   try {
     await assert.rejects(startGateway(sandbox, [], { tokens: [] }), /needs to know who is asking/);
     await assert.rejects(startGateway(sandbox, [], { tokens: ['short'] }), /shorter than 16/);
-    const demo = await startGateway(sandbox, ['--no-auth']);
+    const demo = await startGateway(sandbox, ['--no-auth'], { tokens: [] });
     assert.match(demo.log(), /WARNING: --no-auth/);
     assert.equal((await card(demo, 'domain=acme.test', {})).status, 200);
     demo.stop();
@@ -140,10 +142,16 @@ test('a caller over its per-minute limit gets 429 with Retry-After while other c
 });
 
 test('below the monthly reserve only cached cards are served, and that costs nothing', async () => {
-  await withServers(['--monthly-budget', '40'], ['--reserve-percent', '90'], async (gateway) => {
+  // What the month's budget is charged: every call but `GET /rate-limit` (free, read now
+  // and then in reserve mode to learn when the month resets).
+  const charged = async (sandbox) => {
+    const r = await fetch(`${sandbox.url}/_sandbox/requests`, { headers: { authorization: `Bearer ${sandbox.key}` } });
+    return (await r.json()).requests.filter((what) => what !== 'GET /rate-limit').length;
+  };
+  await withServers(['--monthly-budget', '40'], ['--reserve-percent', '90'], async (gateway, sandbox) => {
     const first = await card(gateway, 'domain=acme.test');
     assert.equal(first.body.status, 'matched');
-    const spent = await metric(gateway, 'lens_gateway_affinity_requests_total');
+    const spent = await charged(sandbox);
     assert.ok((await metric(gateway, 'lens_gateway_budget_percent_left')) < 90);
     const again = await card(gateway, 'domain=acme.test');
     assert.equal(again.body.entity.name, 'Acme Corporation');
@@ -152,7 +160,7 @@ test('below the monthly reserve only cached cards are served, and that costs not
     assert.equal(refused.body.status, 'error');
     assert.equal(refused.body.error.kind, 'budget_reserve');
     assert.match(refused.body.error.message, /reserve/);
-    assert.equal(await metric(gateway, 'lens_gateway_affinity_requests_total'), spent, 'below the reserve Affinity was called');
+    assert.equal(await charged(sandbox), spent, 'below the reserve Affinity was called');
   });
 });
 
@@ -213,7 +221,7 @@ export const MEMORY_BOUND_MIB = 160;
 
 test(`10,000 distinct unknown domains leave the gateway under ${MEMORY_BOUND_MIB} MiB`, async () => {
   await withServers(['--rate-limit-per-min', '1000000'],
-    ['--caller-per-min', '1000000', '--rate-limit-per-min', '1000000', '--cache-mib', '64'], async (gateway) => {
+    ['--caller-per-min', '1000000', '--caller-calls-per-min', '1000000', '--rate-limit-per-min', '1000000', '--cache-mib', '64'], async (gateway) => {
       let next = 0;
       let errors = 0;
       const worker = async () => {

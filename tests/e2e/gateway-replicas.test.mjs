@@ -77,7 +77,7 @@ async function drive(gateways, { halfway } = {}) {
   return statuses;
 }
 
-const GATEWAY_ARGS = ['--caller-per-min', '100000', '--rate-limit-per-min', '300', '--card-deadline-secs', '600'];
+const GATEWAY_ARGS = ['--caller-per-min', '100000', '--caller-calls-per-min', '100000', '--rate-limit-per-min', '300', '--card-deadline-secs', '600'];
 
 test('two replicas with Redis keep one window of 300 a minute and pay for each card about once', async () => {
   const redis = await startRedis();
@@ -255,7 +255,7 @@ test('a change of lists or fields (a webhook to one replica) makes every replica
   assert.equal(schema((await asked()).slice(seen)), 0, 'the lists and fields were asked for again unprompted');
 
   // A Status option is renamed in Affinity: its webhook reaches replica a only.
-  const event = { type: 'field.updated', body: { id: 1, name: 'Status', list_id: 12, value_type: 7 }, sent_at: 1 };
+  const event = { type: 'field.updated', body: { id: 1, name: 'Status', list_id: 12, value_type: 7 }, sent_at: Math.floor(Date.now() / 1000) };
   const secret = 'e2e-webhook-secret-0123456789abcdef';
   seen = (await asked()).length;
   const r = await fetch(`${a.url}/affinity/webhook/${secret}`, { method: 'POST', body: JSON.stringify(event) });

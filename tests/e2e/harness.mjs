@@ -18,6 +18,8 @@ export const firefoxDist = join(dist, 'firefox');
 export const SANDBOX_KEY = 'e2e-test-key';
 
 function lensBinary() {
+  // LENS_BINARY: a build of the tool elsewhere (one a build in progress cannot change).
+  if (process.env.LENS_BINARY) return process.env.LENS_BINARY;
   for (const profile of ['native', 'release', 'debug']) {
     const p = join(root, 'target', profile, 'affinity-lens');
     if (existsSync(p)) return p;
@@ -192,6 +194,12 @@ export async function overlayFrame(page, extensionId, timeout = 15000) {
   }
   throw new Error('no overlay frame appeared');
 }
+
+/**
+ * How long a test lets the overlay's card stand still before a write's click (ms): the
+ * card holds a click until the pointer, the frame and the button have been still for 500.
+ */
+export const STEADY = 600;
 
 /** A port nothing listens on right now. */
 export async function freePort() {

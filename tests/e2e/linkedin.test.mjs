@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startSandbox, startHttpsSite, launchChromiumWithExtension, configureChromiumExtension, openCard, isOverlayUrl,
+  startSandbox, startHttpsSite, launchChromiumWithExtension, configureChromiumExtension, openCard, isOverlayUrl, STEADY,
 } from './harness.mjs';
 
 let sandbox, site, browser;
@@ -144,6 +144,7 @@ test('Create person from a profile not in Affinity: created once, linked to the 
   assert.equal(await form.getByLabel('First name').inputValue(), 'Ottoline');
   assert.equal(await form.getByLabel('Last name').inputValue(), 'Varga');
   assert.equal(await form.getByTestId('lens-create-person-organization').textContent(), 'At Acme Corporation (in Affinity)');
+  await first.waitForTimeout(STEADY);
   await form.getByRole('button', { name: 'Create person' }).dblclick();
   await a.getByTestId('lens-notice').filter({ hasText: 'Ottoline Varga was added to Affinity.' }).waitFor();
   await a.getByTestId('lens-status').filter({ hasText: 'In Affinity' }).waitFor();
@@ -152,6 +153,7 @@ test('Create person from a profile not in Affinity: created once, linked to the 
   // The other tab still offers it: its click finds the person instead of adding another.
   const again = b.getByTestId('lens-create-person');
   await again.click();
+  await second.waitForTimeout(STEADY);
   await again.getByRole('button', { name: 'Create person' }).click();
   await b.getByTestId('lens-notice').filter({ hasText: 'Ottoline Varga is already in Affinity.' }).waitFor();
   await b.getByTestId('lens-status').filter({ hasText: 'In Affinity' }).waitFor();

@@ -1,8 +1,9 @@
 // Where the key lives: only the background and the extension's pages can read it. A test
 // build of the extension adds a content script that tries every storage area a content
 // script can reach (as a compromised page renderer could); it finds neither the key nor
-// the cached answers. An older install keeps its key on upgrade, and the base URL must be
-// https:// unless it is this computer.
+// the cached answers. An older install keeps its key on upgrade (never its base URL), a
+// fresh one takes nothing from storage.local (which a compromised page can write), and the
+// base URL must be https:// unless it is this computer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,31 +98,110 @@ test('a content script finds neither the key nor the cache in any storage it can
   browser = null;
 });
 
-test('an older install keeps its key on upgrade, and storage.local is emptied', async () => {
-  browser = await launchChromiumWithExtension(['acme.test']);
-  // What an older version kept in storage.local.
-  await browser.worker.evaluate(([key, url]) => chrome.storage.local.set({ apiKey: key, baseUrl: url, overlay: true, paused: [] }),
-    [sandbox.key, sandbox.url]);
-  // The new version's worker starts (as after an update): stopped, and woken by a page.
-  const internals = await browser.context.newPage();
+/** Stops the extension's service worker the way a user can: chrome://serviceworker-internals. */
+async function stopWorker(context, extensionId) {
+  const internals = await context.newPage();
   await internals.goto('chrome://serviceworker-internals/');
-  const registration = internals.locator('.serviceworker-registration').filter({ hasText: `chrome-extension://${browser.extensionId}/` });
+  const registration = internals.locator('.serviceworker-registration').filter({ hasText: `chrome-extension://${extensionId}/` });
   await registration.locator('.serviceworker-running-status').filter({ hasText: 'RUNNING' }).waitFor();
   await registration.locator('cr-button[data-command="stop"]').click();
   await registration.locator('.serviceworker-running-status').filter({ hasText: 'STOPPED' }).waitFor();
-  const page = await browser.context.newPage();
-  await page.goto(`http://acme.test:${site.port}/`);
-  await (await overlayFrame(page, browser.extensionId)).getByTestId('lens-pill').filter({ hasText: 'In Affinity' }).waitFor();
   await internals.close();
-  const [worker] = browser.context.serviceWorkers().filter((w) => w.url().includes(browser.extensionId));
-  assert.deepEqual(await worker.evaluate(() => chrome.storage.local.get(null)), {});
-  // The options page shows the key it kept.
-  const options = await browser.context.newPage();
-  await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+}
+
+/**
+ * The extension is updated from 0.1.0: its worker hears `runtime.onInstalled`, reason
+ * "update" (Chromium reports every start of an extension loaded from the command line as
+ * an install, so the test calls the worker's handler as the browser would).
+ */
+function update(worker) {
+  return worker.evaluate(() => globalThis.lensInstalled({ reason: 'update', previousVersion: '0.1.0' }));
+}
+
+/** The extension's own store (IndexedDB of its origin), as the worker reads it. */
+const ownStore = (worker, key) => worker.evaluate((key) => new Promise((resolve) => {
+  const r = indexedDB.open('affinity-lens');
+  r.onsuccess = () => {
+    const get = r.result.transaction('kv').objectStore('kv').get(key);
+    get.onsuccess = () => resolve(get.result ?? null);
+  };
+}), key);
+
+/** Writes (or with `undefined`, deletes) a value of the extension's own store. */
+const setOwn = (worker, key, value) => worker.evaluate(([key, value]) => new Promise((resolve) => {
+  const r = indexedDB.open('affinity-lens');
+  r.onsuccess = () => {
+    const t = r.result.transaction('kv', 'readwrite');
+    if (value === undefined) t.objectStore('kv').delete(key);
+    else t.objectStore('kv').put(value, key);
+    t.oncomplete = resolve;
+  };
+}), [key, value]);
+
+/** The options page's key and base URL. */
+async function optionsShow(context, extensionId) {
+  const options = await context.newPage();
+  await options.goto(`chrome-extension://${extensionId}/options.html`);
   await options.getByTestId('save').waitFor({ state: 'visible' });
   await options.waitForFunction(() => !document.querySelector('[data-testid="save"]').disabled);
-  assert.equal(await options.getByTestId('api-key').inputValue(), sandbox.key);
-  assert.equal(await options.getByTestId('base-url').inputValue(), sandbox.url);
+  const shown = { key: await options.getByTestId('api-key').inputValue(), baseUrl: await options.getByTestId('base-url').inputValue() };
+  return { options, shown };
+}
+
+test('a fresh install takes nothing from storage.local: the options show the default base URL and no key', async () => {
+  browser = await launchChromiumWithExtension(['acme.test']);
+  // A compromised renderer writes storage.local (content scripts may) soon after install.
+  await browser.worker.evaluate(() => chrome.storage.local.set({
+    apiKey: 'planted-key', baseUrl: 'https://affinity-api.example', mode: 'team', gatewayUrl: 'https://gw.example',
+  }));
+  // The worker restarts (as MV3 workers do), woken by the options page.
+  await stopWorker(browser.context, browser.extensionId);
+  let { options, shown } = await optionsShow(browser.context, browser.extensionId);
+  assert.deepEqual(shown, { key: '', baseUrl: 'https://api.affinity.co' });
+  await options.close();
+  // Nor on the next update: this install never kept its settings there.
+  const [worker] = browser.context.serviceWorkers().filter((w) => w.url().includes(browser.extensionId));
+  await waitForMark(worker);
+  await update(worker);
+  ({ options, shown } = await optionsShow(browser.context, browser.extensionId));
+  assert.deepEqual(shown, { key: '', baseUrl: 'https://api.affinity.co' });
+  assert.equal(await ownStore(worker, 'settings'), null, 'nothing was saved');
+  await options.close();
+  await browser.context.close();
+  browser = null;
+});
+
+/** The migration mark a fresh install sets (its `onInstalled`, reason "install"). */
+async function waitForMark(worker) {
+  for (let i = 0; i < 50 && (await ownStore(worker, 'migrated')) !== true; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await ownStore(worker, 'migrated'), true);
+}
+
+test('an older install keeps its key (not its base URL) on the update, and storage.local is emptied', async () => {
+  browser = await launchChromiumWithExtension(['acme.test']);
+  await waitForMark(browser.worker);
+  // What an older version kept in storage.local; it had no migration mark.
+  await browser.worker.evaluate(([key, url]) => chrome.storage.local.set({ apiKey: key, baseUrl: url, overlay: true, paused: [] }),
+    [sandbox.key, sandbox.url]);
+  await setOwn(browser.worker, 'migrated', undefined);
+  const worker = browser.worker;
+  await update(worker);
+  assert.deepEqual(await worker.evaluate(() => chrome.storage.local.get(null)), {});
+  const migrated = await ownStore(worker, 'settings');
+  assert.equal(migrated.apiKey, sandbox.key);
+  // Once: a later update finds the mark and takes nothing from storage.local (written by a
+  // page, say), even with no settings in the store.
+  await worker.evaluate(() => chrome.storage.local.set({ apiKey: 'planted-key' }));
+  await setOwn(worker, 'settings', undefined);
+  await update(worker);
+  assert.equal(await ownStore(worker, 'settings'), null, 'migrated once only');
+  await setOwn(worker, 'settings', migrated);
+  // The options page shows the key it kept, and the default base URL: where the key goes is
+  // never taken from storage.local.
+  const { options, shown } = await optionsShow(browser.context, browser.extensionId);
+  assert.deepEqual(shown, { key: sandbox.key, baseUrl: 'https://api.affinity.co' });
 
   // An http:// base URL that is not this computer is refused, and says why.
   await options.getByTestId('base-url').fill('http://api.affinity.co');
@@ -130,10 +210,9 @@ test('an older install keeps its key on upgrade, and storage.local is emptied', 
   assert.match(await options.getByTestId('options-status').textContent(), /must start with https:\/\/.*never sent in clear/);
   await options.getByTestId('test-connection').click();
   await options.getByTestId('test-status').filter({ hasText: 'https://' }).waitFor();
-  // Nothing was saved: the key still goes to the sandbox.
+  // Nothing was saved.
   await options.reload();
   await options.waitForFunction(() => !document.querySelector('[data-testid="save"]').disabled);
-  assert.equal(await options.getByTestId('base-url').inputValue(), sandbox.url);
+  assert.equal(await options.getByTestId('base-url').inputValue(), 'https://api.affinity.co');
   await options.close();
-  await page.close();
 });

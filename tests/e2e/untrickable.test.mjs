@@ -2,11 +2,14 @@
 // own element and have the user click where the card's buttons are (clickjacking), or
 // measure the opened card to learn what the firm knows. Chromium tells the frame whether
 // it is visible and unobscured (IntersectionObserver v2): writes are off while it is not.
+// A visible card the page moves under the pointer (double-clickjacking) holds the click:
+// a write's click counts once the pointer, the frame and the button have been still for
+// 500 ms.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useExtension, openCard, overlayFrame } from './harness.mjs';
+import { useExtension, openCard, overlayFrame, STEADY } from './harness.mjs';
 
-const env = useExtension(['acme.test', 'globex.test', 'unknown-startup.test', 'hidden-co.test', 'covered-co.test']);
+const env = useExtension(['acme.test', 'globex.test', 'unknown-startup.test', 'hidden-co.test', 'covered-co.test', 'moved-co.test']);
 const url = (host) => `http://${host}:${env.site.port}/`;
 
 /** GET from the sandbox with the test's key. */
@@ -80,8 +83,72 @@ test('a write goes through again once the page stops covering the card', async (
   await frame.getByTestId('lens-writes-off').waitFor({ state: 'detached' });
   await frame.getByTestId('lens-add-note').locator('summary').click();
   await frame.getByTestId('lens-add-note').getByRole('textbox').fill('Seen on the site, unfaded.');
+  await page.waitForTimeout(STEADY);
   await frame.getByTestId('lens-add-note').getByRole('button', { name: 'Save note' }).click();
   await frame.getByTestId('lens-notice').filter({ hasText: 'Note added.' }).waitFor();
+  await page.close();
+});
+
+test('a visible card the page moves under the pointer holds the click; the same click after 600 ms of stillness writes', async () => {
+  const host = 'moved-co.test';
+  const page = await env.browser.context.newPage();
+  await page.goto(url(host));
+  const frame = await openCard(page, env.browser.extensionId);
+  await frame.getByTestId('lens-status').filter({ hasText: 'Not in Affinity' }).waitFor();
+  await frame.getByTestId('lens-create').locator('summary').click();
+  const submit = frame.getByRole('button', { name: 'Create organization' });
+  await submit.waitFor();
+  // The page's game: "double-click to claim", away from the card, at the height of its
+  // submit button. On the first mousedown it moves the (visible) overlay so that the button
+  // is under the pointer.
+  const box = await submit.boundingBox();
+  const hostBox = await page.evaluate(() => {
+    const r = document.querySelector('affinity-lens-overlay').getBoundingClientRect();
+    return { x: r.left, y: r.top };
+  });
+  const at = { x: 200, y: box.y + box.height / 2 };
+  assert.ok(hostBox.x > at.x + 100, 'the card starts away from the decoy');
+  await page.evaluate(({ at, left }) => {
+    const decoy = document.createElement('button');
+    decoy.textContent = 'Double-click to claim your prize';
+    decoy.style.cssText = `position: fixed; left: ${at.x - 100}px; top: ${at.y - 20}px; width: 200px; height: 40px;`;
+    document.body.append(decoy);
+    document.addEventListener('mousedown', () => {
+      const overlay = document.querySelector('affinity-lens-overlay');
+      overlay.style.setProperty('left', `${left}px`, 'important');
+      overlay.style.setProperty('right', 'auto', 'important');
+    }, { once: true });
+  }, { at, left: at.x - (box.x + box.width / 2 - hostBox.x) });
+  await page.mouse.move(at.x, at.y);
+  await page.waitForTimeout(STEADY);
+  const found = async () => (await affinity(`/organizations?term=${host}`)).organizations.length;
+
+  // The double click: the second click lands on the moved card's button at once.
+  const cdp = await page.context().newCDPSession(page);
+  const press = (type) => cdp.send('Input.dispatchMouseEvent', { type, x: at.x, y: at.y, button: 'left', clickCount: 1 });
+  const t0 = Date.now();
+  await press('mousePressed');
+  await press('mouseReleased');
+  // One frame for the browser to route the pointer to the moved frame.
+  await page.waitForTimeout(20);
+  await press('mousePressed');
+  await press('mouseReleased');
+  const within = Date.now() - t0;
+  assert.ok(within < 60, `the second click came ${within} ms after the first`);
+  // The card says it held the click (and not that a write is under way).
+  const notice = frame.getByTestId('lens-notice');
+  await notice.filter({ hasText: 'Hold on: the card just appeared or moved; click again.' }).waitFor({ timeout: 2000 });
+  await page.waitForTimeout(500);
+  assert.equal(await found(), 0, 'nothing was created');
+  assert.equal(await notice.textContent(), 'Hold on: the card just appeared or moved; click again.', 'no write was attempted');
+
+  // The pointer stays on the button: after 600 ms of stillness the same click writes.
+  await page.waitForTimeout(STEADY);
+  await press('mousePressed');
+  await press('mouseReleased');
+  await notice.filter({ hasText: 'Moved Co was added to Affinity.' }).waitFor();
+  assert.equal(await found(), 1);
+  await cdp.detach();
   await page.close();
 });
 

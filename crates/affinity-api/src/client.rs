@@ -540,6 +540,9 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
                 observer.response_received(&request, response.status, now);
             }
             inner.limiter.observe(now, &response);
+            if let Some(shared) = &inner.shared {
+                shared.observe(&response, now);
+            }
             if response.status != 429 {
                 return Ok(response);
             }

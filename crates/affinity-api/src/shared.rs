@@ -9,7 +9,7 @@ use web_time::Duration;
 
 use crate::cache::CacheEntry;
 use crate::clock::BoxFuture;
-use crate::transport::{MaybeSend, MaybeSync};
+use crate::transport::{HttpResponse, MaybeSend, MaybeSync};
 
 /// A cache and a rate-limit window shared by several clients of one key.
 pub trait SharedState: MaybeSend + MaybeSync + 'static {
@@ -24,4 +24,12 @@ pub trait SharedState: MaybeSend + MaybeSync + 'static {
     /// Takes a place for one request in the key's window shared by every client, at `now`
     /// (since the epoch): `Ok`, or how long to wait before asking again.
     fn take_request(&self, now: Duration) -> BoxFuture<'static, Result<(), Duration>>;
+
+    /// Learns from an answer (its `x-ratelimit-*` headers) what Affinity's own window holds,
+    /// the key's other clients' calls included, so that the shared window holds at least as
+    /// much. Called for every answer, inline: it should only note the figures. By default,
+    /// nothing.
+    fn observe(&self, response: &HttpResponse, now: Duration) {
+        let _ = (response, now);
+    }
 }

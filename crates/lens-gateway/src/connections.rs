@@ -2,8 +2,9 @@
 //! `max_connections` at once, and at most `max_connections_per_ip` from one address (the
 //! firm's trusted proxies excepted: every user comes through them); a connection that sends no
 //! whole request head in time is closed. A live stream (`/affinity/events`) gives its
-//! connection's place back and takes one in the streams' own pool instead, capped in all and
-//! per caller, so that a thousand open tabs never keep a card from being served.
+//! connection's place back (in all and its address's) and takes one in the streams' own pool
+//! instead, capped in all and per caller, so that a thousand open tabs (behind one office's
+//! address, say) never keep a card from being served.
 //!
 //! Every place is a guard: given back when the connection or stream ends, however it ends.
 
@@ -37,17 +38,21 @@ pub(crate) enum Refused {
 pub(crate) struct Place {
     connections: Arc<Connections>,
     ip: IpAddr,
-    /// The place in the global pool, shared with the request so that a live stream can give
-    /// it back early ([`Place::slot`]).
-    global: Slot,
+    _global: Option<OwnedSemaphorePermit>,
 }
 
-/// A connection's place in the global pool, as the requests on it see it.
+/// A connection's place as the connection and its requests share it: the connection holds it
+/// until it ends, unless a live stream gives it back early ([`Slot::release`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Slot(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+pub(crate) struct Slot(Arc<Mutex<Option<Place>>>);
 
 impl Slot {
-    /// Gives the connection's place in the global pool back (a live stream lives in its own).
+    /// Holds `place` for a connection.
+    pub fn new(place: Place) -> Slot {
+        Slot(Arc::new(Mutex::new(Some(place))))
+    }
+
+    /// Gives the connection's place back (a live stream lives in its own pool).
     pub fn release(&self) {
         self.0.lock().expect("slot lock").take();
     }
@@ -75,22 +80,14 @@ impl Connections {
             *held += 1;
         }
         // From here on the address's count is given back by `Place`'s drop.
-        let place = Place { connections: self.clone(), ip, global: Slot(Arc::new(Mutex::new(None))) };
-        let permit = self.global.clone().try_acquire_owned().map_err(|_| Refused::Full)?;
-        *place.global.0.lock().expect("slot lock") = Some(permit);
+        let mut place = Place { connections: self.clone(), ip, _global: None };
+        place._global = Some(self.global.clone().try_acquire_owned().map_err(|_| Refused::Full)?);
         Ok(place)
     }
 
     /// Connections open now.
     pub fn open(&self) -> usize {
         self.per_ip.lock().expect("per-ip lock").values().sum()
-    }
-}
-
-impl Place {
-    /// The connection's global place, for its requests.
-    pub fn slot(&self) -> Slot {
-        self.global.clone()
     }
 }
 
@@ -189,12 +186,14 @@ mod tests {
 
     #[test]
     fn a_stream_gives_its_connections_place_back_and_takes_one_of_its_own() {
-        let c = Connections::new(1, 5, vec![]);
-        let place = c.admit(ip(1)).unwrap();
+        let c = Connections::new(1, 1, vec![]);
+        let slot = Slot::new(c.admit(ip(1)).unwrap());
+        let held = slot.clone();
         assert_eq!(c.admit(ip(2)).unwrap_err(), Refused::Full);
-        place.slot().release();
-        let next = c.admit(ip(2)).expect("the stream's connection no longer counts");
+        held.release();
+        let next = c.admit(ip(1)).expect("the stream's connection no longer counts, in all or for its address");
         drop(next);
+        drop(slot);
         let s = Streams::new(3, 2);
         let a = s.admit("token:1").unwrap();
         let _b = s.admit("token:1").unwrap();
@@ -203,6 +202,5 @@ mod tests {
         assert!(s.admit("token:3").is_none(), "three in all");
         drop(a);
         assert!(s.admit("token:3").is_some());
-        drop(place);
     }
 }

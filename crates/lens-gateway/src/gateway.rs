@@ -224,6 +224,24 @@ struct Metrics {
     refused_connections: AtomicU64,
     /// Connections closed at once: their address held its share.
     refused_per_address: AtomicU64,
+    /// Look-ups running (also those whose callers have left).
+    running: AtomicU64,
+}
+
+/// Counts a running look-up while it lives.
+struct Running<'a>(&'a AtomicU64);
+
+impl<'a> Running<'a> {
+    fn new(counter: &'a AtomicU64) -> Running<'a> {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Running(counter)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Metrics {
@@ -448,7 +466,8 @@ impl Gateway {
                     continue;
                 }
             };
-            let slot = place.slot();
+            let slot = Slot::new(place);
+            let held = slot.clone();
             let service = router.clone().map_request(move |mut request: Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request.extensions_mut().insert(slot.clone());
@@ -456,7 +475,7 @@ impl Gateway {
             });
             let header_timeout = self.shared.config.header_timeout;
             tokio::spawn(async move {
-                let _place = place;
+                let _place = held;
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
@@ -562,7 +581,13 @@ async fn check_origin(State(shared): State<Arc<GatewayState>>, request: Request,
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("Bearer "));
-            let by_cookie = shared.config.auth.trusted_user_header.is_some() && !bearer;
+            // A caller named by the firm's proxy (its SSO cookie): a browser sent it, maybe
+            // for a page of another site. Anyone else is refused (401) by `authenticate`.
+            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            let auth = &shared.config.auth;
+            let by_cookie = !bearer
+                && auth.trusted_user_header.as_ref().is_some_and(|name| headers.contains_key(name))
+                && peer.is_some_and(|p| auth.trusted_proxies.contains(&p));
             let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
             let not_another_site = headers.contains_key(LENS_HEADER) || matches!(site, Some("same-origin" | "none"));
             if by_cookie && !not_another_site && request.uri().path() != "/healthz" {
@@ -903,6 +928,7 @@ const LOOK_UP_LIMIT: Duration = Duration::from_secs(45);
 fn spawn_look_up(shared: Arc<GatewayState>, query: Query, key: String, caller: String) -> BoxFuture<'static, Card> {
     let failed = Card::new(query.clone(), CardStatus::Error);
     let task = tokio::spawn(async move {
+        let _running = Running::new(&shared.metrics.running);
         let limit = LOOK_UP_LIMIT.max(shared.config.card_deadline * 2);
         match tokio::time::timeout(limit, look_up(&shared, &query, &key, &caller)).await {
             Ok(card) => card,
@@ -936,8 +962,10 @@ async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str, caller: &
     let mut lock = None;
     if let Some(redis) = shared.redis() {
         let hold = shared.config.card_deadline + Duration::from_secs(2);
-        match redis.lock(key, hold).await {
-            Some(token) => lock = Some(Unlock { redis: redis.clone(), key: key.to_owned(), token: Some(token) }),
+        // Cards differ by `--show-list`: so do the look-ups other replicas wait for.
+        let scoped = format!("{}|{key}", visibility_digest(&shared.config.show_lists));
+        match redis.lock(&scoped, hold).await {
+            Some(token) => lock = Some(Unlock { redis: redis.clone(), key: scoped, token: Some(token) }),
             None => {
                 if let Some(card) = another_replicas_card(shared, key, hold).await {
                     return card;
@@ -965,6 +993,16 @@ async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str, caller: &
     card
 }
 
+/// A digest of what cards may show (`--show-list`, as the Redis keyspace of cards is split):
+/// look-ups of one card by gateways that show different lists do not wait for each other.
+fn visibility_digest(show_lists: &[String]) -> String {
+    let mut names: Vec<String> = show_lists.iter().map(|s| s.to_ascii_lowercase()).collect();
+    names.sort();
+    names.dedup();
+    let digest = sha2::Sha256::digest(names.join("\n").as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 /// The card another replica is looking up, once it has stored it (within `hold`).
 async fn another_replicas_card(shared: &GatewayState, key: &str, hold: Duration) -> Option<Card> {
     let until = Instant::now() + hold;
@@ -989,7 +1027,11 @@ async fn past_deadline(shared: &GatewayState, query: Query, key: &str, cached: O
             finish_card(shared, card).await
         }
         (None, Some((card, stored))) => stale(card, stored),
-        (None, None) => unavailable(query, "Affinity did not answer in time; try again in a moment."),
+        // Affinity slow, or the look-up still waiting for a place in the key's minute.
+        (None, None) => unavailable(
+            query,
+            "Affinity did not answer in time (or the firm's calls this minute are spent); try again in a moment.",
+        ),
     }
 }
 
@@ -1419,6 +1461,11 @@ fn gateway_metrics(shared: &GatewayState) -> Vec<Metric> {
         Metric::gauge("lens_gateway_open_connections", "Connections open now.", shared.connections.open() as f64),
         Metric::gauge("lens_gateway_open_streams", "Live streams open now.", shared.streams.open() as f64),
         Metric::counter(
+            "lens_gateway_redis_rejected_values_total",
+            "Values read from Redis whose tag did not verify (not written by a gateway of this key).",
+            shared.config.redis.as_ref().map_or(0, |r| r.rejected_values()) as f64,
+        ),
+        Metric::counter(
             "lens_gateway_refused_per_address_total",
             "Connections closed at once because their address held its share.",
             m.refused_per_address.load(Ordering::Relaxed) as f64,
@@ -1435,6 +1482,11 @@ fn gateway_metrics(shared: &GatewayState) -> Vec<Metric> {
             values: cache_bytes,
         },
         Metric::gauge("lens_gateway_lookups_in_flight", "Card look-ups in flight now.", shared.lookups.len() as f64),
+        Metric::gauge(
+            "lens_gateway_lookups_running",
+            "Card look-ups running now, also those whose callers have left (they fill the cache).",
+            m.running.load(Ordering::SeqCst) as f64,
+        ),
     ]
 }
 

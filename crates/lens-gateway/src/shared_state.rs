@@ -266,6 +266,12 @@ fn client_for(url: &str, options: &RedisOptions) -> Result<redis::Client, String
 /// request reaches Affinity a little after it took its place, and Affinity's minute must
 /// still hold no more than the limit. Entries from the future were not put there by this
 /// script (it writes only `now`): they are dropped, and no wait is longer than the window.
+///
+/// Affinity's own count comes first: ARGV[3] is how many calls its headers last said the key's
+/// minute held (its other clients' included), ARGV[4] in how many ms that minute resets. The
+/// window is filled up to that many with places that leave it at the reset, so that neither a
+/// replica that just started nor another program using the key makes the gateways send more
+/// than Affinity takes.
 const TAKE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -273,13 +279,33 @@ local limit = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 61000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + 1000), '+inf')
 local n = redis.call('ZCARD', KEYS[1])
+local floor = math.min(tonumber(ARGV[3]), limit)
+local reset = math.min(math.max(tonumber(ARGV[4]), 0), 61000)
+for i = n + 1, floor do
+  redis.call('ZADD', KEYS[1], now - 61000 + reset, 'affinity:' .. now .. ':' .. i)
+end
+if floor > n then n = floor end
 if n < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[2] .. ':' .. now)
   redis.call('PEXPIRE', KEYS[1], 62000)
   return 0
 end
+redis.call('PEXPIRE', KEYS[1], 62000)
 local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
 return math.min(61000, math.max(1, tonumber(oldest[2]) + 61000 - now))
+";
+
+/// The shared window's places (when each was taken, by Redis's clock) and Redis's time now:
+/// what a replica starts its own window from if Redis goes away.
+const WINDOW: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 61000)
+local out = { now }
+for _, score in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')) do
+  if _ % 2 == 0 then out[#out + 1] = tonumber(score) end
+end
+return out
 ";
 
 /// The window's length, here as in [`TAKE`].
@@ -345,6 +371,15 @@ pub struct RedisState {
     /// The requests this replica sent in the last window (ms since the epoch): its own
     /// window while Redis is away.
     fallback: Mutex<VecDeque<u64>>,
+    /// The shared window as last read (when each place was taken, by this machine's clock),
+    /// and when it was read: what the replica's own window starts from if Redis goes away.
+    mirror: Mutex<(Vec<u64>, u64)>,
+    /// What this replica's window started from when Redis went away, and when (`None` while
+    /// Redis answers).
+    fallback_base: Mutex<Option<(Vec<u64>, u64)>>,
+    /// Affinity's count of the key's minute as its headers last said: the calls it holds
+    /// (`limit - remaining`), and when (ms since the epoch) that minute resets.
+    affinity_count: Mutex<Option<(u32, u64)>>,
     sequence: AtomicU64,
     /// Changes published by any replica (JSON), for live cards.
     changes: tokio::sync::broadcast::Sender<String>,
@@ -394,6 +429,9 @@ impl RedisState {
             replica: format!("{:016x}", fastrand::u64(..)),
             replicas_seen: AtomicU32::new(1),
             fallback: Mutex::new(VecDeque::new()),
+            mirror: Mutex::new((Vec::new(), 0)),
+            fallback_base: Mutex::new(None),
+            affinity_count: Mutex::new(None),
             sequence: AtomicU64::new(0),
             changes,
             me: me.clone(),
@@ -472,6 +510,21 @@ impl RedisState {
             .await
             .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "timed out")))??;
         self.replicas_seen.store(count.clamp(1, u32::MAX as u64) as u32, Ordering::SeqCst);
+        // The shared window, as it is now: this replica's own starts from it if Redis goes.
+        let window = self.key("window", "minute");
+        let script = redis::Script::new(WINDOW);
+        let invocation = script.key(&window);
+        let scores = tokio::time::timeout(TIME_LIMIT * 2, invocation.invoke_async::<Vec<i64>>(conn))
+            .await
+            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "timed out")))??;
+        if let Some((&redis_now, places)) = scores.split_first() {
+            let local_now = unix_ms() as i64;
+            // Redis's clock to this machine's.
+            let offset = local_now - redis_now;
+            let places = places.iter().map(|p| (p + offset).max(0) as u64).collect();
+            *self.mirror.lock().expect("mirror lock") = (places, local_now as u64);
+        }
+        *self.fallback_base.lock().expect("fallback lock") = None;
         Ok(())
     }
 
@@ -742,6 +795,10 @@ impl SharedState for RedisState {
         })
     }
 
+    fn observe(&self, response: &affinity_api::HttpResponse, now: Duration) {
+        self.note_affinity_count(response, now.as_millis() as u64);
+    }
+
     fn take_request(&self, _now: Duration) -> BoxFuture<'static, Result<(), Duration>> {
         let this = self.weak();
         Box::pin(async move {
@@ -749,10 +806,16 @@ impl SharedState for RedisState {
             let k = this.key("window", "minute");
             let member = format!("{}:{}", this.replica, this.sequence.fetch_add(1, Ordering::Relaxed));
             let limit = this.per_minute;
-            match this
-                .run(async |c| redis::Script::new(TAKE).key(&k).arg(limit).arg(&member).invoke_async::<u64>(c).await)
-                .await
-            {
+            let now = unix_ms();
+            let (floor, reset_in) = match *this.affinity_count.lock().expect("count lock") {
+                Some((held, reset_at)) if reset_at > now => (held, reset_at - now),
+                _ => (0, 0),
+            };
+            let take = async |c: &mut ConnectionManager| {
+                let script = redis::Script::new(TAKE);
+                script.key(&k).arg(limit).arg(&member).arg(floor).arg(reset_in).invoke_async::<u64>(c).await
+            };
+            match this.run(take).await {
                 Some(0) => {
                     // Remembered here too, so that if Redis goes away this replica's own
                     // window starts with what it has just sent.
@@ -767,6 +830,20 @@ impl SharedState for RedisState {
 }
 
 impl RedisState {
+    /// Notes Affinity's count of the key's minute from an answer's headers (see
+    /// [`SharedState::observe`]): the next place taken fills the shared window up to it.
+    fn note_affinity_count(&self, response: &affinity_api::HttpResponse, now_ms: u64) {
+        let number = |name: &str| response.header(name)?.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+        let (Some(limit), Some(remaining)) =
+            (number("x-ratelimit-limit-user"), number("x-ratelimit-limit-user-remaining"))
+        else {
+            return;
+        };
+        let held = (limit - remaining).clamp(0.0, f64::from(self.per_minute)) as u32;
+        let reset_ms = number("x-ratelimit-limit-user-reset").map_or(WINDOW_MS, |s| (s.max(0.0) * 1000.0) as u64);
+        *self.affinity_count.lock().expect("count lock") = Some((held, now_ms + reset_ms.min(WINDOW_MS)));
+    }
+
     /// A strong handle for a future that outlives the borrow (the state lives in an Arc).
     fn weak(&self) -> Option<Arc<Self>> {
         self.me.upgrade()
@@ -781,21 +858,57 @@ impl RedisState {
         window.push_back(now);
     }
 
-    /// The replica's own window at its share of the limit, while Redis is away.
+    /// What this replica's window starts from when Redis goes away: the shared window as last
+    /// read (every replica's places), plus, for the time since that read, as many places as
+    /// the whole key could have taken in it (the other replicas went on meanwhile).
+    fn base_of_fallback(&self, now: u64) -> Vec<u64> {
+        let (places, read_at) = self.mirror.lock().expect("mirror lock").clone();
+        if read_at == 0 {
+            // Redis never read: nothing known of other replicas but Affinity's own count
+            // (`take_alone`).
+            return Vec::new();
+        }
+        let since = now.saturating_sub(read_at).min(WINDOW_MS);
+        let unseen = (u64::from(self.per_minute) * since).div_ceil(WINDOW_MS) as usize;
+        let mut base: Vec<u64> = places.into_iter().filter(|t| t + WINDOW_MS > now).collect();
+        base.extend(std::iter::repeat_n(now, unseen));
+        base
+    }
+
+    /// The replica's own window at its share of the limit, while Redis is away: it starts
+    /// from what the shared window held ([`Self::base_of_fallback`]), with what this replica
+    /// sent since, so that the replicas together never send more in a minute than the key may.
     fn take_alone(&self) -> Result<(), Duration> {
         let now = unix_ms();
         let share = self.share() as usize;
+        let (base, since) = {
+            let mut base = self.fallback_base.lock().expect("fallback lock");
+            base.get_or_insert_with(|| (self.base_of_fallback(now), now)).clone()
+        };
         let mut window = self.fallback.lock().expect("fallback lock");
         while window.front().is_some_and(|t| t + WINDOW_MS <= now) {
             window.pop_front();
         }
-        if window.len() < share {
-            window.push_back(now);
-            Ok(())
-        } else {
-            let oldest = window[window.len() - share];
-            Err(Duration::from_millis((oldest + WINDOW_MS).saturating_sub(now).max(1)))
+        // The base's places still in the window, and this replica's own sent since it was made.
+        let mut all: Vec<u64> = (base.into_iter().filter(|t| t + WINDOW_MS > now))
+            .chain(window.iter().copied().filter(|t| *t >= since))
+            .collect();
+        all.sort_unstable();
+        // Affinity's own count of the key's minute, as its last answer said, is a floor.
+        let held = match *self.affinity_count.lock().expect("count lock") {
+            Some((held, reset_at)) if reset_at > now => held as usize,
+            _ => 0,
+        };
+        if held >= self.per_minute as usize {
+            let reset_at = self.affinity_count.lock().expect("count lock").map_or(now, |(_, r)| r);
+            return Err(Duration::from_millis(reset_at.saturating_sub(now).max(1)));
         }
+        if all.len() < share {
+            window.push_back(now);
+            return Ok(());
+        }
+        let oldest = all[all.len() - share];
+        Err(Duration::from_millis((oldest + WINDOW_MS).saturating_sub(now).max(1)))
     }
 }
 

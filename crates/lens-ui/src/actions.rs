@@ -33,12 +33,15 @@ pub struct Notice {
 #[serde(rename_all = "snake_case")]
 pub enum WriteGuard {
     /// The card is where the user is (the toolbar popup), or the browser says the frame is
-    /// visible and unobscured.
+    /// visible and unobscured (its host may still hold a click that comes too soon after
+    /// the frame or the card moved: `mountCard`'s `onAction` then answers `false`).
     #[default]
     Allowed,
     /// The browser says the frame is faded, covered or transformed by the page: no write.
     Hidden,
-    /// The browser cannot tell (Firefox): each write asks for a confirmation in the card.
+    /// The browser cannot tell (Firefox): each write asks for a confirmation in the card,
+    /// given with a key on its Confirm button (a page cannot send key presses into the
+    /// card's frame, but it can have the user click in it, faded or covered).
     Confirm,
 }
 
@@ -186,17 +189,22 @@ pub(crate) fn actions_view(card: &Card, props: ActionProps) -> impl IntoView + u
         let (target, action) = props.confirm.get()?;
         let question = confirm_text(&action, &props.choices.get());
         let label = question.clone();
-        let go = move |_| {
-            props.confirm.set(None);
-            props.on_action.run(CardAction::Write { target, action: action.clone() });
+        // Enter or Space only: a click on Confirm does nothing.
+        let go = move |ev: leptos::ev::KeyboardEvent| {
+            if ev.is_trusted() && !ev.repeat() && matches!(ev.key().as_str(), "Enter" | " ") {
+                ev.prevent_default();
+                props.confirm.set(None);
+                props.on_action.run(CardAction::Write { target, action: action.clone() });
+            }
         };
         Some(view! {
             <div class="lens-confirm" data-testid="lens-confirm" role="alertdialog" aria-label=label>
                 <span>{question}</span>
+                <span class="lens-sub">"Press Enter on Confirm: a click is not enough here."</span>
                 <span class="lens-confirm-buttons">
                     <button type="button" class="lens-secondary" data-testid="lens-confirm-cancel"
                         on:click=move |_| props.confirm.set(None)>"Cancel"</button>
-                    <button type="button" data-testid="lens-confirm-yes" on:click=go>"Confirm"</button>
+                    <button type="button" data-testid="lens-confirm-yes" on:keydown=go>"Confirm"</button>
                 </span>
             </div>
         })

@@ -155,6 +155,16 @@ pub fn match_basis_text(basis: MatchBasis, person: Option<&PagePerson>) -> Optio
     }
 }
 
+/// `url` if it is a page of Affinity's web app (`https://<label>.affinity.co/…`), which the
+/// card may link to; anything else (another host, `javascript:`, userinfo, a port) is not
+/// a link: a card from a gateway or a cache must not put a phishing link in the Lens.
+pub fn affinity_link(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://")?;
+    let label = rest[..rest.find('/')?].strip_suffix(".affinity.co")?;
+    let ok = !label.is_empty() && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    ok.then_some(url)
+}
+
 /// "7.6M", "250K", "900".
 pub fn compact_amount(amount: f64) -> String {
     let a = amount.abs();
@@ -330,7 +340,7 @@ fn ready_view(
         .map(|e| e.name.clone())
         .or_else(|| card.page_person.as_ref().map(|p| p.name.clone()))
         .unwrap_or_else(|| card.query.value.clone());
-    let link = card.entity.as_ref().and_then(|e| e.affinity_url.clone());
+    let link = card.entity.as_ref().and_then(|e| affinity_link(e.affinity_url.as_deref()?)).map(str::to_owned);
     let name_view = match link {
         Some(href) => view! { <a href=href target="_blank" rel="noopener noreferrer">{name}</a> }.into_any(),
         None => view! { <span>{name}</span> }.into_any(),
@@ -387,7 +397,7 @@ fn ready_view(
                     }.into_any()),
                     (None, false) => None,
                 };
-                let name = match o.affinity_url {
+                let name = match o.affinity_url.as_deref().and_then(affinity_link).map(str::to_owned) {
                     Some(href) => view! { <a href=href target="_blank" rel="noopener noreferrer">{o.name}</a> }.into_any(),
                     None => view! { <span>{o.name}</span> }.into_any(),
                 };
@@ -577,6 +587,29 @@ mod tests {
         );
         card.status = CardStatus::NotFound;
         assert_eq!(pill_text(&CardState::Ready(Box::new(card))), "Not in Affinity");
+    }
+
+    #[test]
+    fn only_pages_of_affinitys_web_app_are_links() {
+        for ok in ["https://sandbox-ventures.affinity.co/companies/7", "https://firm.affinity.co/"] {
+            assert_eq!(affinity_link(ok), Some(ok));
+        }
+        for refused in [
+            "javascript:alert(1)",
+            "https://evil.example/",
+            "http://firm.affinity.co/companies/7",
+            "https://affinity.co/companies/7",
+            "https://firm.affinity.co.evil.example/",
+            "https://firm.affinity.co@evil.example/",
+            "https://evil.example\\@firm.affinity.co/",
+            "https://a.b.affinity.co/",
+            "https://firm.affinity.co:8443/",
+            "https://firm.affinity.co",
+            "https://Firm.affinity.co/",
+            " https://firm.affinity.co/",
+        ] {
+            assert_eq!(affinity_link(refused), None, "{refused}");
+        }
     }
 
     #[test]

@@ -132,3 +132,25 @@ async fn a_partial_card_says_so() {
     leptos::task::tick().await;
     assert!(text(&host, "lens-partial").unwrap().contains("Refresh for the rest"));
 }
+
+#[wasm_bindgen_test]
+fn a_card_links_only_to_affinitys_web_app() {
+    // A card from a gateway (or a poisoned cache) must not put a phishing link in the Lens.
+    for bad in ["javascript:alert(1)", "https://evil.example/", "https://firm.affinity.co.evil.example/x"] {
+        let card: Card = serde_json::from_value(serde_json::json!({
+            "query": {"kind": "domain", "value": "acme.com"}, "status": "matched",
+            "entity": {"kind": "organization", "id": 1, "name": "Acme", "domains": ["acme.com"], "emails": [], "affinity_url": bad},
+            "candidates": [], "connections": [], "lists": [],
+            "activity": {"first_email": null, "last_email": null, "last_event": null, "next_event": null, "last_interaction": null},
+            "opportunities": [{"id": 8, "name": "Acme Series B", "list_name": "Fundraising", "status": "New", "affinity_url": bad}],
+            "fetched_at": "2026-11-25T10:00:00Z", "stale": false, "error": null
+        }))
+        .unwrap();
+        let (state, _set) = signal(CardState::Ready(Box::new(card)));
+        let (host, _handle) = mount(state);
+        assert_eq!(text(&host, "lens-entity-name").as_deref(), Some("Acme"), "{bad}: the name is shown");
+        assert_eq!(text(&host, "lens-opportunity").as_deref().map(|t| t.contains("Acme Series B")), Some(true));
+        assert!(host.query_selector("a").unwrap().is_none(), "{bad}: no link");
+        host.remove();
+    }
+}

@@ -54,8 +54,8 @@ pub trait Host: 'static {
     fn to_content(&self, tab_id: i64, message: &ToContent);
     /// The URL a tab shows.
     async fn tab_url(&self, tab_id: i64) -> Option<String>;
-    /// 16 random bytes.
-    fn random(&self) -> [u8; 16];
+    /// 16 random bytes, or `None` without a random source (no page view is then made).
+    fn random(&self) -> Option<[u8; 16]>;
     /// Runs a future to its end, whoever waits for it.
     fn spawn(&self, future: LocalBoxFuture<'static, ()>);
 }
@@ -290,10 +290,10 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
     }
 
     async fn answer(&self, request: Request, role: Role) -> Reply {
-        let tab = match role {
-            Role::Content { tab_id, .. } => Some(tab_id),
-            Role::Extension { tab_id } => tab_id,
-            Role::Other => None,
+        let (tab, overlay) = match role {
+            Role::Content { tab_id, .. } => (Some(tab_id), None),
+            Role::Overlay { tab_id } => (Some(tab_id), Some(tab_id)),
+            Role::Extension | Role::Other => (None, None),
         };
         let result = match request {
             Request::Page { url, hints } => self.on_page(url, Request::clean_hints(hints), tab).await,
@@ -307,8 +307,15 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 return self.on_card(token, first, refresh, lookup, pick, full).await;
             }
             Request::Act { token, target, action } => {
-                if self.page_of(&token).await.is_none() {
-                    return Reply(Err(expired()));
+                let Some(record) = self.page_of(&token).await else { return Reply(Err(expired())) };
+                // A write is about what this page view's card shows (its entity or a
+                // candidate), and from the overlay only about its own tab's page view.
+                let mut ok = overlay.is_none_or(|tab| record.tab_id == Some(tab));
+                if let (true, Some(target)) = (ok, target) {
+                    ok = self.shown_targets(&token, record).await.contains(&target);
+                }
+                if !ok {
+                    return Reply::bad_message("lens:act: not this page view's entity, or another tab's");
                 }
                 match self.keyed_client() {
                     Err(e) => Err(e),
@@ -392,8 +399,21 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         self.inner.host.session_set(&format!("page:{}", token.as_str()), v).await;
     }
 
-    async fn new_view(&self, view: PageView, tab_id: Option<i64>) -> Token {
-        let token = Token::from_bytes(self.inner.host.random());
+    /// The entity and candidates of a page view's card (its lookup, started again after a
+    /// worker restart: the cache answers).
+    async fn shown_targets(&self, token: &Token, record: PageRecord) -> Vec<Target> {
+        let pending = self.inner.lookups.borrow().get(token).map(|(_, _, p)| p.clone());
+        let reply = pending.unwrap_or_else(|| self.start(token, record, false, Phase::Pill)).await;
+        let Ok(Answer::Card { card, .. }) = reply.0 else { return Vec::new() };
+        let entity = card.entity.iter().map(|e| Target { kind: e.kind, id: e.id });
+        entity.chain(card.candidates.iter().map(|c| Target { kind: c.kind, id: c.id })).collect()
+    }
+
+    async fn new_view(&self, view: PageView, tab_id: Option<i64>) -> Result<Token, CardError> {
+        let bytes = self.inner.host.random().ok_or_else(|| {
+            CardError::new(ErrorKind::Internal, "The browser gave the Lens no random numbers: it cannot show a card.")
+        })?;
+        let token = Token::from_bytes(bytes);
         let record = PageRecord { view, tab_id, pick: None };
         let tab = async {
             if let Some(tab) = tab_id {
@@ -402,7 +422,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         };
         // Both at once: the page waits for this answer to show its pill.
         futures::join!(self.save_page(&token, &record), tab);
-        token
+        Ok(token)
     }
 
     /// A tab's previous page view (navigated away from, or the tab closed) is forgotten.
@@ -437,7 +457,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 let show = view.pill;
                 let now = view.when == When::Now;
                 let view = *view;
-                let token = self.new_view(view.clone(), Some(tab_id)).await;
+                let token = self.new_view(view.clone(), Some(tab_id)).await?;
                 if now {
                     // A page view costs what the pill shows; the whole card only while the
                     // month's budget is comfortably above the user's threshold.
@@ -595,7 +615,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                     return Ok(Answer::Tab { token: None, url, site, ignored: false, paused });
                 }
                 PagePlan::Never(_) => return Ok(Answer::Tab { token: None, url, site, ignored: true, paused }),
-                PagePlan::View(view) => token = Some(self.new_view(*view, Some(tab_id)).await),
+                PagePlan::View(view) => token = Some(self.new_view(*view, Some(tab_id)).await?),
             }
         }
         Ok(Answer::Tab { token, url, site, ignored: false, paused })
@@ -646,6 +666,7 @@ mod tests {
         forgot: Cell<u32>,
         changed: Cell<u32>,
         counter: Cell<u8>,
+        no_random: Cell<bool>,
         spawner: RefCell<Option<futures::executor::LocalSpawner>>,
         tabs: RefCell<HashMap<i64, String>>,
     }
@@ -680,9 +701,9 @@ mod tests {
         async fn tab_url(&self, tab_id: i64) -> Option<String> {
             self.tabs.borrow().get(&tab_id).cloned()
         }
-        fn random(&self) -> [u8; 16] {
+        fn random(&self) -> Option<[u8; 16]> {
             self.counter.set(self.counter.get() + 1);
-            [self.counter.get(); 16]
+            (!self.no_random.get()).then_some([self.counter.get(); 16])
         }
         fn spawn(&self, future: LocalBoxFuture<'static, ()>) {
             self.spawner.borrow().as_ref().expect("a spawner").spawn_local(future).unwrap();
@@ -774,6 +795,70 @@ mod tests {
         assert_eq!((r["ok"].clone(), r["error"]["kind"].clone()), (json!(false), json!("bad_message")));
         let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), options());
         assert_eq!(r["error"]["kind"], "bad_message");
+    }
+
+    #[test]
+    fn the_overlay_gets_no_settings_and_writes_for_its_own_tab_only() {
+        let mut w = world(keyed());
+        for message in [
+            json!({"type": "lens:settings"}),
+            json!({"type": "lens:save", "settings": {"apiKey": "x", "baseUrl": "https://evil.example", "ignored": "", "paused": "", "overlay": true, "onDemandBelow": "5"}}),
+            json!({"type": "lens:whoami", "apiKey": "k", "baseUrl": "http://127.0.0.1:9"}),
+            json!({"type": "lens:tab", "tabId": 4}),
+            json!({"type": "lens:pause", "site": "acme.com", "paused": true}),
+        ] {
+            let r = w.ask(message.clone(), overlay());
+            assert_eq!(r["error"]["kind"], "bad_message", "{message}: {r}");
+        }
+        assert!(w.host.saved.borrow().is_empty() && w.affinity.seen.lock().unwrap().is_empty());
+        // The options page still may.
+        assert_eq!(w.ask(json!({"type": "lens:settings"}), options())["settings"]["apiKey"], "k");
+        // A page view of tab 4, asked for by an overlay in tab 5.
+        let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        let other_tab = Sender { tab_id: Some(5), ..overlay() };
+        let act = json!({"type": "lens:act", "token": r["token"], "target": null,
+            "action": {"action": "create_organization", "name": "Acme", "domain": "acme.com"}});
+        assert_eq!(w.ask(act.clone(), other_tab)["error"]["kind"], "bad_message");
+        // From its own tab, a create is no protocol error (the fake Affinity is down).
+        assert_ne!(w.ask(act, overlay())["error"]["kind"], "bad_message");
+    }
+
+    #[test]
+    fn a_write_is_about_the_page_views_entity_only() {
+        let mut w = with_v2();
+        let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        assert_eq!(w.ask(json!({"type": "lens:card", "token": token}), overlay())["card"]["entity"]["id"], 7);
+        let act = |id: i64| {
+            json!({"type": "lens:act", "token": token, "target": {"kind": "organization", "id": id},
+                "action": {"action": "add_note", "content": "Met them."}})
+        };
+        let before = w.affinity.seen.lock().unwrap().len();
+        let r = w.ask(act(8), overlay());
+        assert_eq!(r["error"]["kind"], "bad_message", "{r}");
+        assert_eq!(w.affinity.seen.lock().unwrap().len(), before, "nothing was asked of Affinity");
+        // Its own entity goes ahead (the fake has no notes: an error, but not the protocol's).
+        let r = w.ask(act(7), overlay());
+        assert_ne!(r["error"]["kind"], "bad_message", "{r}");
+        // A worker started since knows the entity too (its lookup runs again).
+        let transport = w.affinity.clone();
+        let origins =
+            Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
+        w.lens = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), None);
+        assert_eq!(w.ask(act(8), overlay())["error"]["kind"], "bad_message");
+        assert_ne!(w.ask(act(7), overlay())["error"]["kind"], "bad_message");
+    }
+
+    #[test]
+    fn without_a_random_source_no_page_view_is_made() {
+        let mut w = world(keyed());
+        w.host.no_random.set(true);
+        let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        assert_eq!((r["ok"].clone(), r["error"]["kind"].clone()), (json!(false), json!("internal")), "{r}");
+        assert!(w.host.session.borrow().keys().all(|k| !k.starts_with("page:")), "no all-zero token was kept");
+        w.host.tabs.borrow_mut().insert(7, "https://globex.com/".into());
+        assert_eq!(w.ask(json!({"type": "lens:tab", "tabId": 7}), options())["error"]["kind"], "internal");
     }
 
     #[test]

@@ -40,7 +40,8 @@ impl CardHandle {
     }
 
     /// Whether writes may go ahead: `"allowed"`, `"hidden"` (the frame is covered or faded:
-    /// no write) or `"confirm"` (the browser cannot tell: each write asks first).
+    /// no write) or `"confirm"` (the browser cannot tell: each write asks first, and is
+    /// confirmed with a key press).
     #[wasm_bindgen(js_name = setWriteGuard)]
     pub fn set_write_guard(&self, guard: JsValue) -> Result<(), JsValue> {
         self.set_guard.set(from_js(guard, "write guard")?);
@@ -122,7 +123,8 @@ pub fn time_limit_ms() -> u32 {
 
 /// `mountCard(element, {onRefresh, onAction, onExpand, onClose, expanded})`: renders the
 /// card (loading) into `element`. With `onRefresh` the card has a refresh button; with
-/// `onAction` its writes (called with the action object; answer with `setNotice`); with
+/// `onAction` its writes (called with the action object; answer with `setNotice`; a
+/// `false` return holds a write: the card then does not say it is under way); with
 /// `onExpand` it is the overlay: a pill (`expanded: false`) that opens to the card, which
 /// folds back, and a close button with `onClose`. A function instead of the object is
 /// `onRefresh`.
@@ -149,13 +151,16 @@ pub fn mount_card(element: web_sys::HtmlElement, options: JsValue) -> CardHandle
     let (expanded, set_expanded) = signal(!overlay || options.expanded);
     let (guard, set_guard) = signal(WriteGuard::Allowed);
     let on_refresh = callback::<()>(options.on_refresh);
-    // A write says what it does at once, in the card's own words, while the host performs it.
-    let actions = callback::<CardAction>(options.on_action).map(|on_action| {
+    // A write says what it does at once, in the card's own words, while the host performs it
+    // (unless the host answers `false`: it held the write, and says so itself).
+    let actions = options.on_action.map(|f| {
+        let f = send_wrapper::SendWrapper::new(f);
         let on_action = Callback::new(move |action: CardAction| {
-            if let CardAction::Write { action: write, .. } = &action {
+            let answer = f.call1(&JsValue::NULL, &to_js(&action).unwrap_or(JsValue::NULL));
+            let held = answer.ok().and_then(|a| a.as_bool()) == Some(false);
+            if let (false, CardAction::Write { action: write, .. }) = (held, &action) {
                 set_notice.set(Some(Notice { ok: true, text: pending_text(write), pending: true }));
             }
-            on_action.run(action);
         });
         ActionProps::new(on_action, choices.into(), notice.into(), guard.into())
     });

@@ -5,9 +5,10 @@
 //! ([`CardError`], one [`ErrorKind`] enum for both).
 //!
 //! A request is decoded here and checked against its sender ([`Request::allowed`]): page
-//! reports only from a tab's top frame about its own origin, everything else only from the
-//! extension's own pages. Anything else (an unknown type, a malformed field, the wrong
-//! sender) gets the one error reply, kind `bad_message`.
+//! reports only from a tab's top frame about its own origin; the card's own requests from
+//! the overlay frame (which lives in the page: it gets nothing else); everything else only
+//! from the extension's other pages. Anything else (an unknown type, a malformed field, the
+//! wrong sender) gets the one error reply, kind `bad_message`.
 
 use affinity_api::models::RateLimit;
 use lens_core::actions::{Action, ListChoice, Outcome, Target};
@@ -302,22 +303,31 @@ pub struct Origins {
 pub enum Role {
     /// A tab's top frame, not an extension page: the content script, on `url`.
     Content { tab_id: i64, url: String },
-    /// One of the extension's pages; in a tab (the overlay frame) or not (the popup).
-    Extension { tab_id: Option<i64> },
-    /// Anything else: a subframe's content script (there is none), an unknown origin.
+    /// The overlay (`overlay.html`, the one page a web page may frame) in a tab: it lives
+    /// inside a page that may be hostile, so it may only ask for its card and write from it.
+    Overlay { tab_id: i64 },
+    /// Another of the extension's pages (the popup, the options), which no page can frame.
+    Extension,
+    /// Anything else: a subframe's content script (there is none), an unknown origin, the
+    /// overlay outside a tab.
     Other,
 }
 
 impl Origins {
     /// What `sender` is.
     pub fn role(&self, sender: &Sender) -> Role {
-        let own = sender.url.as_deref().is_some_and(|u| {
+        let path = sender.url.as_deref().and_then(|u| {
             [&self.extension, &self.overlay]
                 .iter()
-                .any(|o| u.strip_prefix(o.as_str()).is_some_and(|r| r.starts_with('/')))
+                .find_map(|o| u.strip_prefix(o.as_str()).filter(|r| r.starts_with('/')))
         });
-        if own {
-            return Role::Extension { tab_id: sender.tab_id };
+        if let Some(path) = path {
+            let page = path.split(['?', '#']).next().unwrap_or_default();
+            return match (page, sender.tab_id) {
+                ("/overlay.html", Some(tab_id)) => Role::Overlay { tab_id },
+                ("/overlay.html", None) => Role::Other,
+                _ => Role::Extension,
+            };
         }
         match (sender.tab_id, sender.frame_id, &sender.url) {
             (Some(tab_id), Some(0), Some(url)) => Role::Content { tab_id, url: url.clone() },
@@ -342,10 +352,19 @@ impl Request {
             // A page reports only itself: the URL's origin is the frame's.
             (Request::Page { url, .. }, Role::Content { url: from, .. }) => same_origin(url, from),
             (Request::Position { .. }, Role::Content { .. }) => true,
-            // The overlay's relays need its tab.
-            (Request::Expand { .. } | Request::Close { .. }, Role::Extension { tab_id }) => tab_id.is_some(),
-            (Request::Page { .. } | Request::Position { .. }, _) => false,
-            (_, Role::Extension { .. }) => true,
+            // The overlay: its card, its writes, its relays to its tab; no settings.
+            (
+                Request::Card { .. }
+                | Request::Act { .. }
+                | Request::Choices { .. }
+                | Request::Expand { .. }
+                | Request::Close { .. },
+                Role::Overlay { .. },
+            ) => true,
+            (Request::Page { .. } | Request::Position { .. } | Request::Expand { .. } | Request::Close { .. }, _) => {
+                false
+            }
+            (_, Role::Extension) => true,
             _ => false,
         }
     }
@@ -535,10 +554,25 @@ mod tests {
             frame_id: Some(5),
             url: Some("chrome-extension://dyn/overlay.html".into()),
         });
-        assert_eq!(overlay, Role::Extension { tab_id: Some(1) });
+        assert_eq!(overlay, Role::Overlay { tab_id: 1 });
         let popup =
             o.role(&Sender { tab_id: None, frame_id: None, url: Some("chrome-extension://abc/popup.html".into()) });
-        assert_eq!(popup, Role::Extension { tab_id: None });
+        assert_eq!(popup, Role::Extension);
+        // The options page in a tab of its own is still the options page.
+        let options = o.role(&Sender {
+            tab_id: Some(2),
+            frame_id: Some(0),
+            url: Some("chrome-extension://abc/options.html".into()),
+        });
+        assert_eq!(options, Role::Extension);
+        // The overlay with a fragment, on the static origin; and outside any tab.
+        let framed = Sender {
+            tab_id: Some(1),
+            frame_id: Some(5),
+            url: Some(format!("chrome-extension://abc/overlay.html#t={T}&expanded=1")),
+        };
+        assert_eq!(o.role(&framed), Role::Overlay { tab_id: 1 });
+        assert_eq!(o.role(&Sender { tab_id: None, ..framed }), Role::Other);
         // A look-alike origin is not ours.
         let evil = o.role(&Sender { tab_id: None, frame_id: None, url: Some("chrome-extension://abcd/x.html".into()) });
         assert_eq!(evil, Role::Other);
@@ -554,8 +588,24 @@ mod tests {
         let expand = Request::Expand { token: token(), expanded: true };
         assert!(expand.allowed(&overlay) && !expand.allowed(&popup) && !expand.allowed(&content));
         let save = Request::Save { settings: SettingsForm::default() };
-        assert!(!save.allowed(&content) && save.allowed(&popup));
+        assert!(!save.allowed(&content) && save.allowed(&popup) && save.allowed(&options));
         assert!(Request::Position { side: Side::Left, top: 3.0 }.allowed(&content));
+    }
+
+    #[test]
+    fn the_overlay_may_ask_for_its_card_and_write_but_nothing_else() {
+        let overlay = Role::Overlay { tab_id: 1 };
+        for message in every_request() {
+            let request = Request::decode(message.clone()).unwrap();
+            let card_s_own = ["lens:card", "lens:act", "lens:choices", "lens:expand", "lens:close"]
+                .contains(&message["type"].as_str().unwrap());
+            assert_eq!(request.allowed(&overlay), card_s_own, "{message}");
+        }
+        // In particular: not the key (settings), not a save, not a key test, not another tab.
+        for t in ["lens:settings", "lens:save", "lens:whoami", "lens:tab", "lens:pause", "lens:usage"] {
+            let message = every_request().into_iter().find(|m| m["type"] == t).unwrap();
+            assert!(!Request::decode(message).unwrap().allowed(&overlay), "{t}");
+        }
     }
 
     #[test]

@@ -135,10 +135,18 @@ impl Settings {
     }
 
     /// What an older version left in `storage.local` (which content scripts can read), as
-    /// settings to keep; `None` when it left no key and no setting.
+    /// settings to keep; `None` when it left no key and no setting. Never where the key
+    /// goes: the base URL (and team mode's gateway) are the defaults, since anything in that
+    /// storage may have been written by a compromised page.
     pub fn migrate(legacy: &Value) -> Option<Settings> {
-        const KEYS: [&str; 7] = ["apiKey", "baseUrl", "ignored", "paused", "overlay", "position", "onDemandBelow"];
-        KEYS.iter().any(|k| legacy.get(k).is_some()).then(|| Settings::from_stored(legacy))
+        const KEYS: [&str; 6] = ["apiKey", "ignored", "paused", "overlay", "position", "onDemandBelow"];
+        let mut kept = serde_json::Map::new();
+        for k in KEYS {
+            if let Some(v) = legacy.get(k) {
+                kept.insert(k.to_owned(), v.clone());
+            }
+        }
+        (!kept.is_empty()).then(|| Settings::from_stored(&Value::Object(kept)))
     }
 
     /// The options form, checked: the key and base URL trimmed, the base URL `https://`
@@ -341,13 +349,15 @@ mod tests {
     }
 
     #[test]
-    fn an_older_install_keeps_its_key_and_settings() {
-        let legacy =
-            json!({"apiKey": "old-key", "baseUrl": "https://api.affinity.co/", "paused": ["x.com"], "lensState": "{}"});
+    fn an_older_install_keeps_its_key_and_settings_but_not_where_the_key_goes() {
+        let legacy = json!({"apiKey": "old-key", "baseUrl": "https://affinity-api.example/", "paused": ["x.com"],
+            "mode": "team", "gatewayUrl": "https://gw.example", "lensState": "{}"});
         let s = Settings::migrate(&legacy).expect("migrated");
         assert_eq!(s.api_key, "old-key");
-        assert_eq!(s.base_url, "https://api.affinity.co");
+        assert_eq!(s.base_url, DEFAULT_BASE_URL, "the base URL is never migrated");
+        assert_eq!((s.mode, s.gateway_url.as_str()), (Mode::Personal, ""));
         assert_eq!(s.paused, vec!["x.com".to_owned()]);
+        assert_eq!(Settings::migrate(&json!({"baseUrl": "https://affinity-api.example"})), None);
         assert_eq!(Settings::migrate(&json!({})), None);
         assert_eq!(Settings::migrate(&json!({"lensState": "{}"})), None, "a cache alone is not settings");
     }

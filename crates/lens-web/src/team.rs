@@ -17,6 +17,10 @@ use web_time::Duration;
 /// A gateway card's wait at most (the gateway's own deadline is shorter).
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A cached card stands in for an unreachable gateway this long at most (as personal
+/// mode's cached answers do).
+const STALE_FOR_MS: u64 = 3 * 24 * 3600 * 1000;
+
 /// The card's URL at the gateway: its base URL as the options name it (with or without the
 /// `/affinity` the web component's `endpoint` ends with) and the one query parameter.
 pub fn card_url(gateway: &str, query: &Query) -> String {
@@ -40,6 +44,11 @@ fn cache_key(query: &Query) -> String {
     format!("team:{}:{}", parameter(query.kind), query.value)
 }
 
+/// The gateway resolves the query again as the extension does; only the case may differ.
+fn same_query(got: &Query, asked: &Query) -> bool {
+    got.kind == asked.kind && got.value.eq_ignore_ascii_case(&asked.value)
+}
+
 fn failed(query: &Query, kind: ErrorKind, message: impl Into<String>) -> Card {
     let mut card = Card::new(query.clone(), CardStatus::Error);
     card.error = Some(CardError::new(kind, message));
@@ -48,7 +57,8 @@ fn failed(query: &Query, kind: ErrorKind, message: impl Into<String>) -> Card {
 
 /// The card of `query` from the gateway; with `token`, sent as `Authorization: Bearer`,
 /// else the browser's session with the gateway (its cookies) stands for the user. A whole
-/// card is cached; when the gateway cannot be reached, the cached card is returned stale.
+/// card is cached; when the gateway cannot be reached, the cached card is returned stale
+/// (for 3 days). A card about another query than the one asked is refused (`bad_response`).
 /// The browser's HTTP cache may answer within the gateway's `max-age`; a `refresh` asks
 /// the gateway itself (`Cache-Control: no-cache`).
 pub async fn card<T: Transport>(
@@ -73,7 +83,7 @@ pub async fn card<T: Transport>(
         HttpRequest { method: Method::Get, url: card_url(gateway, query), headers, body: None, timeout: TIMEOUT };
     let key = cache_key(query);
     let stale = || {
-        let entry = cache.get(&key)?;
+        let entry = cache.get(&key).filter(|e| unix_ms().saturating_sub(e.stored_at_ms) <= STALE_FOR_MS)?;
         let mut card: Card = serde_json::from_str(&entry.body).ok()?;
         card.stale = true;
         Some(card)
@@ -94,6 +104,9 @@ pub async fn card<T: Transport>(
     };
     match response.status {
         200 => match serde_json::from_str::<Card>(&response.body) {
+            Ok(card) if !same_query(&card.query, query) => {
+                failed(query, ErrorKind::BadResponse, "The gateway answered with the card of something else.")
+            }
             Ok(card) => {
                 if card.status != CardStatus::Error && !card.partial {
                     cache.put(&key, CacheEntry { body: response.body.clone(), stored_at_ms: unix_ms() });
@@ -192,6 +205,45 @@ mod tests {
         *gateway.answer.lock().unwrap() = Some((401, json!({"error": "no"}).to_string()));
         let refused = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
         assert_eq!(refused.error.unwrap().kind, ErrorKind::Unauthorized);
+    }
+
+    #[test]
+    fn a_card_about_another_query_is_refused_and_not_cached() {
+        let mut other = Card::new(Query { kind: QueryKind::Domain, value: "evil.example".into() }, CardStatus::Matched);
+        other.entity = serde_json::from_value(json!({"kind": "organization", "id": 1, "name": "Acme",
+            "domains": ["acme.test"], "emails": [], "affinity_url": "https://evil.example/"}))
+        .unwrap();
+        let gateway = Gateway {
+            answer: Arc::new(Mutex::new(Some((200, serde_json::to_string(&other).unwrap())))),
+            seen: Seen::default(),
+        };
+        let cache = MemoryCache::default();
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        assert_eq!((got.status, got.query), (CardStatus::Error, acme()));
+        assert_eq!(got.error.unwrap().kind, ErrorKind::BadResponse);
+        assert!(got.entity.is_none(), "nothing of the other card is shown");
+        assert!(cache.is_empty());
+        // The same query in other capitals is the same query.
+        let shouted = Card::new(Query { kind: QueryKind::Domain, value: "ACME.test".into() }, CardStatus::Matched);
+        *gateway.answer.lock().unwrap() = Some((200, serde_json::to_string(&shouted).unwrap()));
+        assert_eq!(
+            block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false)).status,
+            CardStatus::Matched
+        );
+    }
+
+    #[test]
+    fn a_cached_card_stands_in_for_three_days_at_most() {
+        let gateway = Gateway { answer: Arc::new(Mutex::new(None)), seen: Seen::default() };
+        let cache = MemoryCache::default();
+        let day = 24 * 3600 * 1000;
+        cache.put(&cache_key(&acme()), CacheEntry { body: acme_card(), stored_at_ms: unix_ms() - 3 * day + 60_000 });
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        assert_eq!((got.status, got.stale), (CardStatus::Matched, true));
+        cache.put(&cache_key(&acme()), CacheEntry { body: acme_card(), stored_at_ms: unix_ms() - 3 * day - 60_000 });
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        assert_eq!(got.status, CardStatus::Error, "older than 3 days: not shown");
+        assert_eq!(got.error.unwrap().kind, ErrorKind::Unavailable);
     }
 
     #[test]

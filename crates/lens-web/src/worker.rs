@@ -116,13 +116,11 @@ impl Host for Browser {
     async fn tab_url(&self, tab_id: i64) -> Option<String> {
         settle(self.0.tab_url(tab_id as f64)).await?.as_string()
     }
-    fn random(&self) -> [u8; 16] {
+    fn random(&self) -> Option<[u8; 16]> {
         let mut bytes = [0u8; 16];
-        let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok();
-        if let Some(crypto) = crypto.and_then(|c| c.dyn_into::<web_sys::Crypto>().ok()) {
-            let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-        }
-        bytes
+        let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
+        crypto.dyn_into::<web_sys::Crypto>().ok()?.get_random_values_with_u8_array(&mut bytes).ok()?;
+        Some(bytes)
     }
     fn spawn(&self, future: LocalBoxFuture<'static, ()>) {
         wasm_bindgen_futures::spawn_local(future);
@@ -158,6 +156,11 @@ impl Lens {
             to_js(&reply)
         })
         .unchecked_into()
+    }
+
+    /// Settings as stored, taken now (the ones an update moved out of `storage.local`).
+    pub fn configure(&self, settings: JsSettings) {
+        self.inner.configure(json_of(settings.into()).map(|v| Settings::from_stored(&v)).unwrap_or_default());
     }
 
     /// A tab was closed: its page view is forgotten.
