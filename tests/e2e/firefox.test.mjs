@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { firefoxDist, startSandbox, startSite, freePort } from './harness.mjs';
+import { firefoxDist, startSandbox, startSite, startGateway, freePort, GATEWAY_TOKEN } from './harness.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
 const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
@@ -299,4 +299,66 @@ test('Firefox: clicks on a faded overlay (the pill, the form, its button, Confir
   assert.equal((await wd('POST', s('/elements'), { using: 'css selector', value: '[data-testid="lens-notice"]' })).length, 0,
     'no write was even attempted');
   await wd('POST', s('/frame'), { id: null });
+});
+
+test("Firefox: team mode, its requests (Origin moz-extension://<this install's id>) are served by the gateway; a page's are not", async () => {
+  // No admin can list a moz-extension origin in --allow-origin (its id differs in every
+  // install): the gateway serves an extension origin that brings a caller's identity.
+  const gateway = await startGateway(sandbox);
+  const metric = async (name) => {
+    const text = await (await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } })).text();
+    return Number(text.match(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm'))?.[1] ?? 0);
+  };
+  try {
+    await openExtensionPage('options.html');
+    const team = await waitFor('the options form', async () => {
+      const el = await find('[data-testid="team-mode"]');
+      return (await wd('GET', s(`/element/${el}/enabled`))) ? el : null;
+    });
+    if (!(await wd('GET', s(`/element/${team}/selected`)))) await wd('POST', s(`/element/${team}/click`), {});
+    for (const [id, value] of [['gateway-url', gateway.url], ['gateway-token', GATEWAY_TOKEN]]) {
+      const el = await waitFor(id, async () => find(`[data-testid="${id}"]`));
+      await wd('POST', s(`/element/${el}/clear`), {});
+      await wd('POST', s(`/element/${el}/value`), { text: value });
+    }
+    await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
+    let status = '';
+    await waitFor('Saved.', async () => (status = await textOf('[data-testid="options-status"]')) === 'Saved.')
+      .catch((e) => { throw new Error(`${e.message}; the options page said ${JSON.stringify(status)}`); });
+
+    const cards = await metric('lens_gateway_requests_total{outcome="card"}');
+    await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
+    const pill = await waitFor('the overlay pill', async () => {
+      await toOverlay();
+      const el = await find('[data-testid="lens-pill"]');
+      return (await wd('GET', s(`/element/${el}/text`))).includes('In Affinity') ? el : null;
+    });
+    await wd('POST', s(`/element/${pill}/click`), {});
+    const name = await waitFor('the card', async () => ((await textOf('[data-testid="lens-entity-name"]')) === 'Acme Corporation' ? true : null));
+    assert.ok(name);
+    await wd('POST', s('/frame'), { id: null });
+    assert.ok(await metric('lens_gateway_requests_total{outcome="card"}') > cards, 'the card was not looked up by the gateway');
+    assert.equal(await metric('lens_gateway_requests_total{outcome="wrong_origin"}'), 0);
+    // Firefox ESR sends its background's GET with host permission without an Origin; a
+    // request that does carry this install's origin (a POST would) is served too, with the
+    // caller's identity only.
+    console.log(`requests from Firefox with Origin moz-extension://…: ${await metric('lens_gateway_extension_requests_total')}`);
+    const asExtension = (auth) => fetch(`${gateway.url}/affinity/card?domain=acme.test`, {
+      headers: { origin: `moz-extension://${ADDON_UUID}`, ...(auth ? { authorization: `Bearer ${GATEWAY_TOKEN}` } : {}) },
+    });
+    assert.equal((await asExtension(true)).status, 200);
+    assert.equal((await asExtension(false)).status, 401, 'an extension origin without an identity was served');
+
+    // The page itself, even with the token, is refused: its origin is not the extension's.
+    const fromPage = await wd('POST', s('/execute/async'), {
+      script: `const done = arguments[arguments.length - 1];
+        fetch(arguments[0], { headers: { authorization: 'Bearer ' + arguments[1] } })
+          .then((r) => done({ status: r.status }), (e) => done({ error: String(e) }));`,
+      args: [`${gateway.url}/affinity/card?domain=acme.test`, GATEWAY_TOKEN],
+    });
+    assert.ok(fromPage.error || fromPage.status === 403, `the page got ${JSON.stringify(fromPage)}`);
+    assert.ok(await metric('lens_gateway_requests_total{outcome="wrong_origin"}') >= 1, 'the page was not refused for its origin');
+  } finally {
+    gateway.stop();
+  }
 });

@@ -120,3 +120,32 @@ test('a gateway started right after another one spent the key\'s minute sends no
     sandbox.stop();
   }
 });
+
+test("a caller's share of Affinity calls is counted across replicas: spent on one, held back on the other", async () => {
+  const other = 'second-intranet-token-0002';
+  const redis = await startRedis();
+  const sandbox = await startSandbox();
+  const args = ['--caller-calls-per-min', '20', '--caller-per-min', '1000', '--redis', redis.url];
+  const a = await startGateway(sandbox, args, { tokens: [GATEWAY_TOKEN, other] });
+  const b = await startGateway(sandbox, args, { tokens: [GATEWAY_TOKEN, other] });
+  try {
+    // Spend the caller's share on replica a (cold look-ups of unknown companies).
+    let spentOnA = false;
+    for (let i = 0; i < 40 && !spentOnA; i++) {
+      spentOnA = (await fetch(`${a.url}/affinity/card?domain=share-${i}.test`, { headers })).status === 429;
+    }
+    assert.ok(spentOnA, 'replica a never held the caller back');
+    // Replica b, which this caller has not used, knows the share is spent.
+    const r = await fetch(`${b.url}/affinity/card?domain=share-b.test`, { headers });
+    assert.equal(r.status, 429, 'replica b let the caller spend its share again');
+    assert.match((await r.json()).error, /Affinity's calls this minute/);
+    // Another caller is served by either.
+    const served = await fetch(`${b.url}/affinity/card?domain=acme.test`, { headers: { authorization: `Bearer ${other}` } });
+    assert.equal(served.status, 200);
+  } finally {
+    a.stop();
+    b.stop();
+    sandbox.stop();
+    await redis.kill();
+  }
+});

@@ -271,3 +271,35 @@ test('a change of lists or fields (a webhook to one replica) makes every replica
   }
   assert.ok(again > 0, 'replica b still used the lists and fields it remembered');
 });
+
+test('a live stream on one replica hears of a card its caller asked another replica for', async () => {
+  // Behind a load balancer a page's card requests and its stream may reach different
+  // replicas: what a caller asked for is known to all of them (through Redis).
+  // (A card by id: no other test asks either replica for it.)
+  const id = (await api('/organizations?term=initech.test')).organizations[0].id;
+  const initech = await (await fetch(`${a.url}/affinity/card?organization_id=${id}`, { headers })).json();
+  assert.equal(initech.status, 'matched');
+  await new Promise((r) => setTimeout(r, 300)); // the replica notes it in Redis after answering
+  const controller = new AbortController();
+  const stream = await fetch(`${b.url}/affinity/events?cards=organization_id:${id}`, { headers, signal: controller.signal });
+  assert.equal(stream.status, 200);
+  const reader = stream.body.pipeThrough(new TextDecoderStream()).getReader();
+  let heard = '';
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ done: true }));
+      if (done) return;
+      heard += value;
+    }
+  })();
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    await api('/notes', { method: 'POST', body: JSON.stringify({ content: 'Asked on a, heard on b', organization_ids: [initech.entity.id] }) });
+    const until = Date.now() + 10000;
+    while (!heard.includes(`organization_id:${id}`) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(heard.includes(`event: change\ndata: {"cards":["organization_id:${id}"]}`), `the stream heard: ${JSON.stringify(heard)}`);
+  } finally {
+    controller.abort();
+    await reading;
+  }
+});

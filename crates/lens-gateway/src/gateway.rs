@@ -226,6 +226,8 @@ struct Metrics {
     refused_per_address: AtomicU64,
     /// Look-ups running (also those whose callers have left).
     running: AtomicU64,
+    /// Requests from browser extensions (an extension origin).
+    from_extensions: AtomicU64,
 }
 
 /// Counts a running look-up while it lives.
@@ -571,7 +573,10 @@ fn is_extension_origin(origin: &str) -> bool {
 async fn check_origin(State(shared): State<Arc<GatewayState>>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     match headers.get(header::ORIGIN).map(|o| o.to_str().unwrap_or_default()) {
-        Some(o) if shared.config.allow_origins.iter().any(|a| a == o) || is_extension_origin(o) => {}
+        Some(o) if shared.config.allow_origins.iter().any(|a| a == o) => {}
+        Some(o) if is_extension_origin(o) => {
+            shared.metrics.from_extensions.fetch_add(1, Ordering::Relaxed);
+        }
         Some(_) => {
             shared.metrics.count(Outcome::WrongOrigin);
             return refuse(StatusCode::FORBIDDEN, "pages of this origin may not use the gateway");
@@ -811,6 +816,11 @@ async fn card(
     };
     let key = card_key(&query);
     shared.asked.record(&caller.0, &key);
+    if let Some(redis) = shared.redis().cloned() {
+        // For a live stream served by another replica (the card is not kept waiting).
+        let (caller, key) = (caller.0.clone(), key.clone());
+        tokio::spawn(async move { redis.asked(&caller, Some(&key), &[]).await });
+    }
     let now = now_ms(&shared);
     let fresh_ms = shared.config.card_fresh_for.as_millis() as u64;
     let cached = cached_card(&shared, &key).await;
@@ -834,8 +844,8 @@ async fn card(
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         return response;
     }
-    // The caller's share of Affinity's calls.
-    let spent = shared.calls.spent(&caller.0, now);
+    // The caller's share of Affinity's calls (on every replica, with Redis).
+    let spent = caller_spent(&shared, &caller.0, 0, now).await;
     if let Err(wait_ms) = shared.calls.room(&caller.0, spent, now) {
         shared.metrics.count(Outcome::CallerLimited);
         let secs = wait_ms.div_ceil(1000);
@@ -919,6 +929,19 @@ fn caller_limiter(shared: &GatewayState, caller: &Caller, now: u64) -> Arc<RateL
     limiter.clone()
 }
 
+/// The Affinity calls `caller`'s look-ups made in the last minute, after adding `add`: as
+/// every replica counts them in Redis, else (alone, or Redis away) as this one does.
+async fn caller_spent(shared: &GatewayState, caller: &str, add: u64, now: u64) -> u64 {
+    if add > 0 {
+        shared.calls.spend(caller, add, now);
+    }
+    let mine = shared.calls.spent(caller, now);
+    match shared.redis() {
+        Some(redis) => redis.caller_calls(caller, add).await.map_or(mine, |all| all.max(mine)),
+        None => mine,
+    }
+}
+
 /// How long a look-up may go on after its callers' deadline, at most: it fills the cache for
 /// the next caller, but Affinity not answering at all must not keep tasks for ever.
 const LOOK_UP_LIMIT: Duration = Duration::from_secs(45);
@@ -980,7 +1003,7 @@ async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str, caller: &
         shared.partials.lock().expect("partials lock").insert(key.to_owned(), partial.clone());
     })
     .await;
-    shared.calls.spend(caller, spent.requests(), now_ms(shared));
+    caller_spent(shared, caller, spent.requests(), now_ms(shared)).await;
     let card = finish_card(shared, card).await;
     if card.status != CardStatus::Error && !card.stale {
         store_card(shared, key, &card).await;
@@ -1289,7 +1312,14 @@ async fn events(
         Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
     };
     // Only cards this caller asked for: a stream tells nothing of others' look-ups.
-    let keys: Vec<String> = keys.into_iter().filter(|k| shared.asked.has(&caller.0, k)).collect();
+    let elsewhere = match shared.redis() {
+        Some(redis) => redis.asked(&caller.0, None, &keys).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let keys: Vec<String> = (keys.into_iter().enumerate())
+        .filter(|(i, k)| shared.asked.has(&caller.0, k) || elsewhere.get(*i).copied().unwrap_or(false))
+        .map(|(_, k)| k)
+        .collect();
     let Some(place) = shared.streams.admit(&caller.0) else {
         shared.metrics.count(Outcome::CallerLimited);
         let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, "too many live streams open: close some tabs");
@@ -1469,6 +1499,11 @@ fn gateway_metrics(shared: &GatewayState) -> Vec<Metric> {
             "lens_gateway_refused_per_address_total",
             "Connections closed at once because their address held its share.",
             m.refused_per_address.load(Ordering::Relaxed) as f64,
+        ),
+        Metric::counter(
+            "lens_gateway_extension_requests_total",
+            "Requests from a browser extension (Origin chrome-extension://, moz-extension://, …).",
+            m.from_extensions.load(Ordering::Relaxed) as f64,
         ),
         Metric::counter(
             "lens_gateway_refused_connections_total",

@@ -308,6 +308,39 @@ end
 return out
 ";
 
+/// A caller's Affinity calls in the last minute, by Redis's clock, shared by every replica
+/// (KEYS[1], a sorted set of `<replica>:<sequence>:<calls>` scored by when): adds ARGV[2]
+/// calls (0 to only read) as ARGV[1], and returns the minute's sum.
+const CALLER_CALLS: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60000)
+local add = tonumber(ARGV[2])
+if add > 0 then
+  redis.call('ZADD', KEYS[1], now, ARGV[1] .. ':' .. add)
+  redis.call('PEXPIRE', KEYS[1], 61000)
+end
+local sum = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  sum = sum + (tonumber(string.match(member, ':(%d+)$')) or 0)
+end
+return sum
+";
+
+/// Records that a caller asked for cards (KEYS[1], a set of digests of card keys, at most
+/// 2,000: a random one goes beyond; kept a day): adds ARGV[1] if given, then answers, for
+/// each of ARGV[2..], whether it is there.
+const ASKED: &str = r"
+if ARGV[1] ~= '' then
+  redis.call('SADD', KEYS[1], ARGV[1])
+  if redis.call('SCARD', KEYS[1]) > 2000 then redis.call('SPOP', KEYS[1]) end
+  redis.call('PEXPIRE', KEYS[1], 86400000)
+end
+local out = {}
+for i = 2, #ARGV do out[#out + 1] = redis.call('SISMEMBER', KEYS[1], ARGV[i]) end
+return out
+";
+
 /// The window's length, here as in [`TAKE`].
 const WINDOW_MS: u64 = 61_000;
 
@@ -742,6 +775,43 @@ impl RedisState {
     pub async fn budget_get(&self) -> Option<affinity_api::limiter::MonthlyBudget> {
         let text = self.get_sealed(&self.key("budget", "monthly")).await?;
         serde_json::from_str(&text).ok()
+    }
+
+    /// The Affinity calls `caller`'s look-ups made in the last minute on every replica, after
+    /// adding `add` (this replica's latest); `None` while Redis is away. The key names the
+    /// caller by a digest (no email in Redis).
+    pub async fn caller_calls(&self, caller: &str, add: u64) -> Option<u64> {
+        let digest = Sha256::digest(caller.as_bytes());
+        let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let k = self.key("calls", &name);
+        let member = format!("{}:{}", self.replica, self.sequence.fetch_add(1, Ordering::Relaxed));
+        self.run(async |c| redis::Script::new(CALLER_CALLS).key(&k).arg(&member).arg(add).invoke_async::<u64>(c).await)
+            .await
+    }
+
+    /// Notes that `caller` asked for the card `key` (with `Some`), and tells which of `keys`
+    /// it asked for on any replica: a live stream and the cards it follows may be served by
+    /// different replicas. `None` while Redis is away. Callers and cards are named by
+    /// digests.
+    pub async fn asked(&self, caller: &str, key: Option<&str>, keys: &[String]) -> Option<Vec<bool>> {
+        let digest = |text: &str| {
+            Sha256::digest(text.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        let k = self.key("asked", &digest(caller));
+        let added = key.map(digest).unwrap_or_default();
+        let asked: Vec<String> = keys.iter().map(|k| digest(k)).collect();
+        let script = redis::Script::new(ASKED);
+        let found: Vec<i64> = self
+            .run(async |c| {
+                let mut call = script.key(&k);
+                call.arg(&added);
+                for a in &asked {
+                    call.arg(a);
+                }
+                call.invoke_async(c).await
+            })
+            .await?;
+        Some(found.into_iter().map(|n| n == 1).collect())
     }
 
     /// Shares the month's budget as this replica sees it.
