@@ -235,7 +235,7 @@ test('in cookie mode a request without an Origin costs nothing unless it shows i
   }, { tokens: [] });
 });
 
-test('health says ok and nothing else; --no-auth beside a token file, or a webhook URL in clear, do not start', async () => {
+test("health says ok and nothing else; --no-auth beside a token file, a webhook URL or Affinity in clear, do not start", async () => {
   await withServers(['--fault', '/lists=503'], [], async (gateway, sandbox) => {
     const before = (await served(sandbox)).length;
     for (let i = 0; i < 20; i++) {
@@ -255,6 +255,11 @@ test('health says ok and nothing else; --no-auth beside a token file, or a webho
   const clear = run(['--client-token-file', join(dir, 'tokens'), '--public-url', 'http://lens.example.com', '--webhook-secret-file', join(dir, 'secret')]);
   assert.notEqual(clear.status, 0);
   assert.match(clear.stderr, /must be https/);
+  // Nor an Affinity on another machine in clear: the key would travel with every request.
+  const key = spawnSync(lens, ['gateway', '--listen', '127.0.0.1:0', '--base-url', 'http://api.affinity.example', '--client-token-file', join(dir, 'tokens')],
+    { env: { ...process.env, AFFINITY_API_KEY: 'k' }, encoding: 'utf8', timeout: 10000 });
+  assert.notEqual(key.status, 0);
+  assert.match(key.stderr, /--base-url must be https \(the API key travels with every request\)/);
 });
 
 test('a token bound to an origin is refused from another origin and from none', async () => {

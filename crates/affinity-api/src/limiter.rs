@@ -206,6 +206,9 @@ impl RateLimiter {
         let now_ms = ms(now);
         let mut s = self.state.lock().expect("limiter lock");
         if let Some(until) = s.blocked_until_ms {
+            // A block restored from storage is believed for [`MAX_WAIT`] at most.
+            let until = until.min(now_ms.saturating_add(ms(MAX_WAIT)));
+            s.blocked_until_ms = Some(until);
             if now_ms < until {
                 return Decision::Wait(Duration::from_millis(until - now_ms));
             }
@@ -319,6 +322,15 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restored_block_of_years_holds_an_hour_at_most() {
+        let state = LimiterState { blocked_until_ms: Some(u64::MAX / 2), ..LimiterState::default() };
+        let limiter = RateLimiter::with_state(LimiterConfig::default(), state);
+        let now = Duration::from_secs(1_800_000_000);
+        assert_eq!(limiter.check(now), Decision::Wait(MAX_WAIT));
+        assert!(matches!(limiter.check(now + MAX_WAIT), Decision::Go));
+    }
 
     fn response(headers: &[(&str, &str)]) -> HttpResponse {
         HttpResponse {

@@ -79,8 +79,9 @@ impl Method {
     }
 }
 
-/// One request, fully described: absolute URL, headers and an optional JSON body.
-#[derive(Debug, Clone, PartialEq)]
+/// One request, fully described: absolute URL, headers and an optional JSON body. Its
+/// `Debug` shows neither the `authorization` header's value nor the body (a note's text).
+#[derive(Clone, PartialEq)]
 pub struct HttpRequest {
     /// The HTTP method.
     pub method: Method,
@@ -92,6 +93,24 @@ pub struct HttpRequest {
     pub body: Option<String>,
     /// How long the transport waits for the answer before it gives up.
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = (self.headers.iter())
+            .map(|(name, value)| {
+                let secret = name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie");
+                (name.as_str(), if secret { "…" } else { value.as_str() })
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.as_ref().map(String::len))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// One answer. Header names are lower case.
@@ -117,4 +136,26 @@ impl HttpResponse {
 pub trait Transport {
     /// Sends `request` and reads the whole answer, whatever its status.
     fn send(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, Error>> + MaybeSend;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_shown_for_debugging_shows_neither_the_key_nor_the_body() {
+        let request = HttpRequest {
+            method: Method::Post,
+            url: "https://api.affinity.co/notes".into(),
+            headers: vec![
+                ("Authorization".into(), "Basic OnNlY3JldC1rZXk=".into()),
+                ("content-type".into(), "application/json".into()),
+            ],
+            body: Some(r#"{"content":"Board meeting: confidential"}"#.into()),
+            timeout: Duration::from_secs(5),
+        };
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("OnNlY3JldC1rZXk") && !shown.contains("confidential"), "{shown}");
+        assert!(shown.contains("application/json") && shown.contains("/notes"), "{shown}");
+    }
 }

@@ -223,21 +223,9 @@ impl GatewayArgs {
         config.cache_bytes = self.cache_mib.max(1) << 20;
         config.rate_limit_per_min = self.rate_limit_per_min.max(1);
         if let (Some(public_url), Some(path)) = (&self.public_url, &self.webhook_secret_file) {
-            url_check(public_url).map_err(|_| format!("--public-url must be an http(s) URL, got {public_url:?}"))?;
             // Affinity delivers its events (and the secret in the URL) there: never in clear,
             // but for a gateway and a sandbox on this machine.
-            let authority = public_url.split_once("://").map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
-            let host = match authority.rsplit_once(':') {
-                Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
-                _ => authority,
-            };
-            let loopback = host == "localhost"
-                || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-            if !public_url.starts_with("https://") && !loopback {
-                return Err(format!(
-                    "--public-url must be https (Affinity sends the webhook secret in it), got {public_url:?}"
-                ));
-            }
+            secure_url_check(public_url, "--public-url", "Affinity sends the webhook secret in it")?;
             let secret = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read the webhook secret file {}: {e}", path.display()))?
                 .trim()
@@ -439,10 +427,30 @@ fn remember(client: &LensClient) {
 }
 
 fn url_check(base_url: &str) -> Result<(), String> {
-    match base_url.split_once("://") {
-        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(()),
-        _ => Err(format!("--base-url must be an http(s) URL, got {base_url:?}")),
+    secure_url_check(base_url, "--base-url", "the API key travels with every request")
+}
+
+/// `url` is `https://`, or `http://` on this machine (`localhost`, `*.localhost`, a loopback
+/// address): what travels to it (`why`) never crosses a network in clear.
+fn secure_url_check(url: &str, flag: &str, why: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://").filter(|(s, r)| matches!(*s, "http" | "https") && !r.is_empty())
+    else {
+        return Err(format!("{flag} must be an http(s) URL, got {url:?}"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => authority,
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if scheme == "http" && !loopback {
+        return Err(format!("{flag} must be https ({why}) unless it is this machine, got {url:?}"));
     }
+    Ok(())
 }
 
 /// Turns what the user typed into a query.
