@@ -183,6 +183,29 @@ test('a list that is not public stays off gateway cards unless named with --show
   });
 });
 
+test('a list created after the gateway read the lists is shown only if it is public (no list fails open)', async () => {
+  await withServers([], [], async (gateway, sandbox) => {
+    // The gateway reads (and keeps) the lists while looking up another company.
+    assert.equal((await card(gateway, 'domain=globex.test')).body.status, 'matched');
+    const api = async (path, body) => {
+      const r = await fetch(`${sandbox.url}${path}`, { method: 'POST', body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${sandbox.key}`, 'content-type': 'application/json' } });
+      assert.ok(r.ok, `${path}: ${r.status} ${await r.clone().text()}`);
+      return r.json();
+    };
+    const secret = await api('/v2/lists', { name: 'Partners Only', type: 'company', isPublic: false });
+    const open = await api('/v2/lists', { name: 'Open Watchlist', type: 'company', isPublic: true });
+    const acme = 7133202;
+    await api(`/lists/${secret.id}/list-entries`, { entity_id: acme });
+    await api(`/lists/${open.id}/list-entries`, { entity_id: acme });
+    // Acme's entries are read fresh; the lists the gateway kept know neither new list.
+    const { body } = await card(gateway, 'domain=acme.test');
+    const lists = body.lists.map((l) => l.list_name ?? l.list_id);
+    assert.ok(lists.includes('Open Watchlist'), `the new public list is missing: ${lists.join()}`);
+    assert.ok(!lists.includes('Partners Only') && !lists.includes(secret.id), `a new private list reached the card: ${lists.join()}`);
+  });
+});
+
 function closedWithin(socket, ms) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
