@@ -173,8 +173,11 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Page<T> {
                         let value: Option<Vec<T>> = map.next_value()?;
                         items = Some(value.unwrap_or_default());
                     } else if items.is_none() && guess.is_none() {
-                        if let serde_json::Value::Array(raw) = map.next_value::<serde_json::Value>()? {
-                            guess = serde_json::from_value(serde_json::Value::Array(raw)).ok();
+                        let raw = map.next_value::<serde_json::Value>()?;
+                        if raw.is_array() {
+                            // Read again from its text, as the items are read from the
+                            // body's: one deserializer's code for `T`, not two.
+                            guess = serde_json::from_str(&raw.to_string()).ok();
                         }
                     } else {
                         map.next_value::<de::IgnoredAny>()?;
@@ -347,4 +350,30 @@ pub struct Interactions {
     /// The latest interaction of any kind.
     #[serde(default)]
     pub last_interaction: Option<InteractionRef>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::Person;
+
+    /// Items under a key a page does not know are read again from their text: they read as
+    /// under a known key (escapes, other scripts, nested objects, dates), and an array that
+    /// is not of items is no items.
+    #[test]
+    fn items_under_an_unknown_key_read_as_under_a_known_one() {
+        let items = r#"[{"id": 7, "type": 1, "first_name": "Zo\u00eb \"Z\" \\ O\u2019Neil", "last_name": null,
+            "emails": ["z@acme.test"], "organization_ids": [1, 2],
+            "interaction_dates": {"first_email_date": "2021-11-11 06:58:31 -0800"},
+            "interactions": {"last_event": {"date": "2024-01-02T03:04:05.678Z", "person_ids": [3]}},
+            "list_entries": [{"id": 1, "list_id": 2, "created_at": "2021-11-30"}], "extra": {"x": [1.5, -2]}}]"#;
+        let known: Page<Person> = serde_json::from_str(&format!(r#"{{"persons": {items}}}"#)).unwrap();
+        let guessed: Page<Person> = serde_json::from_str(&format!(r#"{{"people": {items}}}"#)).unwrap();
+        assert_eq!(known.items.len(), 1);
+        assert_eq!(guessed, known);
+        assert_eq!(guessed.items[0].first_name, "Zoë \"Z\" \\ O’Neil");
+        let other: Page<Person> =
+            serde_json::from_str(r#"{"people": [{"name": "x"}], "next_page_token": "t"}"#).unwrap();
+        assert_eq!((other.items.len(), other.next_page_token.as_deref()), (0, Some("t")));
+    }
 }
