@@ -41,7 +41,7 @@ have_version() { # cmd expected
 if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
   # Not --locked: its lockfile names a crate version the registry here lacks.
-  cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked --force
+  cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 if ! have_version wasm-pack "$WASM_PACK_VERSION"; then
   log "cargo install wasm-pack $WASM_PACK_VERSION (a few minutes, once)"
