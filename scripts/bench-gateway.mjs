@@ -49,7 +49,7 @@ function rssMiB(pid) {
 
 export async function runGatewayBench({ log = console.log } = {}) {
   const rows = [];
-  const open = ['--caller-per-min', '1000000', '--rate-limit-per-min', '1000000'];
+  const open = ['--caller-per-min', '1000000', '--caller-calls-per-min', '1000000', '--rate-limit-per-min', '1000000'];
   // Warm and cold cards with 50 clients, sandbox latency 100 ms.
   {
     const sandbox = await startSandbox(['--latency-ms', '100', '--rate-limit-per-min', '1000000']);
