@@ -195,6 +195,7 @@ async fn gateway_bench(sandbox_url: &str) {
     let mut config = GatewayConfig::new(sandbox_url, "bench-key", addr);
     config.auth = CallerAuth { tokens: vec![TOKEN.into()], ..CallerAuth::default() };
     config.caller_per_min = 1_000_000;
+    config.caller_calls_per_min = 1_000_000;
     let gateway = Gateway::new(config);
     let url = format!("http://{addr}");
     tokio::spawn(gateway.clone().serve(listener));
