@@ -126,14 +126,25 @@ pub struct Client<T = DefaultTransport> {
     inner: Arc<Inner<T>>,
     /// Set by [`Client::observed`]: what this clone's answers were.
     observed: Option<Arc<Observation>>,
-    /// Set by [`Client::uncached`]: every GET goes to Affinity, alone, and fails rather
-    /// than fall back to a cached answer.
-    uncached: bool,
+    /// How GETs use the cache: set by [`Client::uncached`] and [`Client::unstored`].
+    reads: Reads,
+}
+
+/// How a client's GETs use the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// Through the cache and the requests in flight.
+    Cached,
+    /// Always to Affinity, alone, failing rather than falling back to a cached answer; the
+    /// answer still refreshes the cache ([`Client::uncached`]).
+    Uncached,
+    /// Always to Affinity, alone, and never kept ([`Client::unstored`]).
+    Unstored,
 }
 
 impl<T> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Client { inner: self.inner.clone(), observed: self.observed.clone(), uncached: self.uncached }
+        Client { inner: self.inner.clone(), observed: self.observed.clone(), reads: self.reads }
     }
 }
 
@@ -229,7 +240,7 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> ClientBuilder<T> {
     pub fn build(self) -> Client<T> {
         Client {
             observed: None,
-            uncached: false,
+            reads: Reads::Cached,
             inner: Arc::new(Inner {
                 authorization: authorization(&self.config),
                 config: self.config,
@@ -339,17 +350,21 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
             within: self.observed.clone(),
             ..Default::default()
         });
-        (
-            Client { inner: self.inner.clone(), observed: Some(observation.clone()), uncached: self.uncached },
-            observation,
-        )
+        (Client { inner: self.inner.clone(), observed: Some(observation.clone()), reads: self.reads }, observation)
     }
 
     /// A clone whose GETs always ask Affinity, share no request in flight, and fail
     /// instead of answering from the cache: for the reads a write decides on (is it done
     /// already?), where an old answer would mean a duplicate. Answers still refresh the cache.
     pub fn uncached(&self) -> Client<T> {
-        Client { inner: self.inner.clone(), observed: self.observed.clone(), uncached: true }
+        Client { inner: self.inner.clone(), observed: self.observed.clone(), reads: Reads::Uncached }
+    }
+
+    /// A clone whose GETs always ask Affinity, share no request in flight, and are never
+    /// kept in the cache: for bulk reads (every page of a directory) that would push
+    /// everything else out of it and that no one reads twice.
+    pub fn unstored(&self) -> Client<T> {
+        Client { inner: self.inner.clone(), observed: self.observed.clone(), reads: Reads::Unstored }
     }
 
     /// Makes every cached answer stale: the next reads ask Affinity again, and the cached
@@ -438,7 +453,10 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
 
     /// A cached, coalesced read (a GET, or a v2 search), cached under `url` (its key).
     async fn get(&self, url: String, request: HttpRequest) -> Result<(String, Source), Error> {
-        if self.uncached {
+        if self.reads == Reads::Unstored {
+            return Ok((check_status(self.send_limited(request).await?)?.body, Source::Network));
+        }
+        if self.reads == Reads::Uncached {
             let response = check_status(self.send_limited(request).await?)?;
             let stored_at_ms = self.inner.clock.now().as_millis() as u64;
             self.inner.cache.put(&url, CacheEntry { body: response.body.clone(), stored_at_ms });

@@ -299,3 +299,21 @@ async fn an_uncached_read_fails_in_an_outage_instead_of_answering_from_the_cache
         "the cache is still there for cards"
     );
 }
+
+/// Bulk reads (a directory's pages) go to Affinity and leave the cache as it was: they
+/// would push everything else out of it.
+#[tokio::test]
+async fn an_unstored_read_asks_affinity_and_keeps_nothing() {
+    let clock = start();
+    let t = Scripted::new(&clock, vec![ok(WHOAMI), ok(WHOAMI), ok(WHOAMI)]);
+    let cache = Arc::new(MemoryCache::default());
+    let c = Client::builder(ClientConfig::new("https://api.test", "secret"), t.clone())
+        .clock(Arc::new(clock.clone()))
+        .cache(cache.clone())
+        .build();
+    c.unstored().whoami().await.unwrap();
+    c.unstored().whoami().await.unwrap();
+    assert_eq!((t.calls(), cache.len()), (2, 0), "each unstored read is a request, and none is kept");
+    c.whoami().await.unwrap();
+    assert_eq!((t.calls(), cache.len()), (3, 1));
+}

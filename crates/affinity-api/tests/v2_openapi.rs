@@ -29,6 +29,7 @@ const USED: &[(&str, &str, &str)] = &[
     ("get", "/v2/persons/{personId}/relationships", "RelationshipsPaged"),
     ("get", "/v2/persons/{personId}/list-entries", "ListEntryPaged"),
     ("get", "/v2/users", "UserDataPaged"),
+    ("get", "/v2/lists/{listId}/list-entries", "ListEntryWithEntityPaged"),
     ("get", "/v2/opportunities", "OpportunityPaged"),
 ];
 
@@ -61,6 +62,15 @@ fn check(name: &str, example: &Value) -> Option<Result<(), String>> {
         }),
         "ListEntryPaged" => decode::<Paged<ListEntry>>(&text).map(|_| ()),
         "UserDataPaged" => decode::<Paged<UserData>>(&text).map(|_| ()),
+        // The index reads company lists' entries as companies, their Status among the fields.
+        "ListEntryWithEntityPaged" => decode::<Paged<ListEntryWithEntity<Company>>>(&text).map(|p| {
+            assert!(!p.data.is_empty());
+            assert!(p.data.iter().all(|e| e.entity.as_ref().is_some_and(|c| c.id > 0)));
+        }),
+        "CompanyListEntry" => decode::<ListEntryWithEntity<Company>>(&text).map(|e| assert!(e.entity.is_some())),
+        "ListEntryWithEntity" | "PersonListEntry" | "OpportunityListEntry" => {
+            decode::<ListEntryWithEntity>(&text).map(|_| ())
+        }
         "OpportunityPaged" => decode::<Paged<Opportunity>>(&text).map(|_| ()),
         "Field" => return ok(decode::<Field>(&text).map_err(|e| e.to_string()).and_then(|f| value_reads(f.value))),
         "FieldPaged" => {

@@ -47,6 +47,17 @@ pub fn person_list_entries(person_id: i64) -> Endpoint<Paged<ListEntry>> {
     Endpoint::get(format!("/v2/persons/{person_id}/list-entries")).param("limit", 100)
 }
 
+/// `GET /v2/lists/{id}/list-entries?limit=100` of a company list ("Export data from Lists"),
+/// with the fields `field_ids` names (`field-1234`; none: no field at all), 100 entries a page.
+pub fn company_list_entries_of_list(
+    list_id: i64,
+    field_ids: &[String],
+) -> Endpoint<Paged<ListEntryWithEntity<Company>>> {
+    field_ids.iter().fold(Endpoint::get(format!("/v2/lists/{list_id}/list-entries")).param("limit", 100), |e, id| {
+        e.param("fieldIds", id)
+    })
+}
+
 /// `GET /v2/users?limit=100` (BETA): the firm's users (a user's id is their person id).
 pub fn users() -> Endpoint<Paged<UserData>> {
     Endpoint::get("/v2/users").param("limit", 100)
@@ -80,6 +91,21 @@ mod tests {
         assert_eq!(next.path, "/v2/companies/7/relationships");
         assert_eq!(next.query, vec![("limit".to_owned(), "20".to_owned()), ("cursor".into(), "abc".into())]);
         assert!(first.with_next_url("not a url").is_none());
+    }
+
+    #[test]
+    fn a_lists_entries_ask_for_the_fields_named_only() {
+        let e = company_list_entries_of_list(10, &["field-7".to_owned()]);
+        assert_eq!(e.path, "/v2/lists/10/list-entries");
+        assert_eq!(e.query, vec![("limit".to_owned(), "100".to_owned()), ("fieldIds".into(), "field-7".into())]);
+        let page: Paged<ListEntryWithEntity<Company>> = crate::decode(
+            r#"{"data":[{"id":1,"listId":10,"type":"company","createdAt":null,"creatorId":null,
+                "entity":{"id":5,"name":"Acme","domain":"acme.com","domains":["acme.com"],"isGlobal":false}},
+               {"id":2,"listId":10,"type":"company","entity":null}],"pagination":{"nextUrl":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(page.data[0].entity.as_ref().map(|c| c.id), Some(5));
+        assert!(page.data[1].entity.is_none());
     }
 
     #[test]

@@ -348,6 +348,30 @@ impl ListEntry {
     }
 }
 
+/// A row of a list with the record on it (`GET /v2/lists/{id}/list-entries`): for a company
+/// list `E` is [`Company`] (its `fields` hold what `fieldIds` or `fieldTypes` asked for), for
+/// others read it as `serde_json::Value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", bound(deserialize = "E: Deserialize<'de>"))]
+pub struct ListEntryWithEntity<E = serde_json::Value> {
+    /// The list entry's id.
+    pub id: i64,
+    /// The list it belongs to.
+    pub list_id: i64,
+    /// `company`, `person` or `opportunity` (open).
+    #[serde(default, rename = "type")]
+    pub entry_type: String,
+    /// When the entry was added to the list.
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    /// The user who added it, if known.
+    #[serde(default)]
+    pub creator_id: Option<i64>,
+    /// The company, person or opportunity on the list (`null` when Affinity sends none).
+    #[serde(default = "Option::default")]
+    pub entity: Option<E>,
+}
+
 /// An internal user (`GET /v2/users`); a user's id is their person id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
