@@ -645,10 +645,73 @@ pub fn generate(seed: u64) -> World {
         g.entry(ids::FUNDRAISING, id, 8);
     }
 
+    deal_fields(&mut g, seed);
     enrich(&mut g.world, seed);
     g.world.next_id = g.next + 1;
     g.world.settle();
     g.world
+}
+
+/// The Deal Pipeline's other fields, one of every kind a card edits: a dropdown, a ranked
+/// dropdown besides Status, a multi-valued dropdown, text, a date and organizations (Status,
+/// Owners and Amount are made with the list). Added last, with values from an RNG of their
+/// own, so that every other record of the world is the one it was without them.
+fn deal_fields(g: &mut Gen, seed: u64) {
+    let list = Some(ids::DEAL_PIPELINE);
+    let source = g.field(list, 1, "Source", 2, false, &["Referral", "Inbound", "Outbound", "Conference"]);
+    let priority = g.field(list, 1, "Priority", 7, false, &["High", "Medium", "Low"]);
+    let sectors = g.field(list, 1, "Sectors", 2, true, &["Fintech", "Health", "Climate", "AI", "Developer Tools"]);
+    let next_step = g.field(list, 1, "Next Step", 6, false, &[]);
+    let close = g.field(list, 1, "Close Date", 4, false, &[]);
+    let co_investors = g.field(list, 1, "Co-investors", 1, true, &[]);
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x00de_a1f1_e1d5);
+    let entries: Vec<(i64, i64)> = (g.world.list_entries.iter())
+        .filter(|e| e.list_id == ids::DEAL_PIPELINE)
+        .map(|e| (e.id, e.entity_id))
+        .collect();
+    let field = |g: &Gen, id: i64| g.world.fields.iter().find(|f| f.id == id).cloned().expect("field just made");
+    let (source_f, priority_f, sectors_f) = (field(g, source), field(g, priority), field(g, sectors));
+    for (entry, entity) in entries {
+        let put = |g: &mut Gen, field_id: i64, value: serde_json::Value| {
+            let id = g.id();
+            g.world.field_values.push(FieldValue {
+                id,
+                field_id,
+                entity_id: entity,
+                entity_type: 1,
+                list_entry_id: Some(entry),
+                value,
+                created_at: date(30),
+                updated_at: None,
+            });
+        };
+        if entity == ids::ACME {
+            // The demo's deal: each field set, so that the card shows (and a test edits) one
+            // of every kind.
+            let option = |f: &Field, text: &str| f.dropdown_options.iter().find(|o| o.text == text).cloned();
+            let high = option(&priority_f, "High").expect("option");
+            put(g, source, json!("Referral"));
+            put(g, priority, json!({ "id": high.id, "text": high.text, "rank": high.rank, "color": high.color }));
+            put(g, sectors, json!("AI"));
+            put(g, sectors, json!("Developer Tools"));
+            put(g, next_step, json!("Partner meeting with the CEO"));
+            put(g, close, json!("2027-01-15T08:00:00.000Z"));
+            put(g, co_investors, json!(ids::GLOBEX));
+            continue;
+        }
+        if rng.bool() {
+            let o = &source_f.dropdown_options[rng.usize(..source_f.dropdown_options.len())];
+            put(g, source, json!(o.text));
+        }
+        if rng.f32() < 0.3 {
+            let o = &priority_f.dropdown_options[rng.usize(..priority_f.dropdown_options.len())];
+            put(g, priority, json!({ "id": o.id, "text": o.text, "rank": o.rank, "color": o.color }));
+        }
+        if rng.f32() < 0.3 {
+            let o = &sectors_f.dropdown_options[rng.usize(..sectors_f.dropdown_options.len())];
+            put(g, sectors, json!(o.text));
+        }
+    }
 }
 
 const INDUSTRIES: [&str; 12] = [

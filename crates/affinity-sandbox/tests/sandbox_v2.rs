@@ -15,6 +15,7 @@ use affinity_sandbox::{Sandbox, SandboxConfig};
 
 const KEY: &str = "v2-key";
 const V1_ONLY: &str = "v1-only-key";
+const READ_ONLY: &str = "read-only-key";
 /// One sandbox for the file's tests (the world takes a moment to generate).
 async fn start() -> String {
     static URL: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
@@ -25,7 +26,11 @@ async fn start() -> String {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(format!("http://{}", listener.local_addr().unwrap())).unwrap();
-                let config = SandboxConfig { v1_only_key: Some(V1_ONLY.into()), ..SandboxConfig::new(KEY) };
+                let config = SandboxConfig {
+                    v1_only_key: Some(V1_ONLY.into()),
+                    read_only_key: Some(READ_ONLY.into()),
+                    ..SandboxConfig::new(KEY)
+                };
                 Sandbox::new(config).serve(listener).await.unwrap();
             });
         });
@@ -309,4 +314,62 @@ fn the_schema_check_catches_answers_that_stray_from_the_document() {
     let field_value = json!({ "type": "ranked-dropdown", "data": { "dropdownOptionId": 1, "text": "x", "rank": 1 } });
     let errors = common::errors_at("/components/schemas/FieldValue", &field_value);
     assert!(!errors.is_empty(), "a ranked dropdown without its colour passed");
+}
+
+/// What a card shows and edits of a deal: the Deal Pipeline has a field of every kind (Status
+/// and another ranked dropdown, Owners, Amount, a dropdown, a multi-valued dropdown, text, a
+/// date, organizations), Acme's entry holds a value in each, and a company's list entries
+/// carry its enriched fields (the firmographics come with them).
+#[tokio::test]
+async fn the_deal_pipeline_has_a_field_of_every_kind_and_entries_carry_the_companys_fields() {
+    let base = start().await;
+    let path = "/v2/companies/{companyId}/list-entries";
+    let entries = conforms("get", path, &format!("/v2/companies/{}/list-entries", ids::ACME), KEY, None, 200).await;
+    let deal = entries["data"].as_array().unwrap().iter().find(|e| e["listId"] == ids::DEAL_PIPELINE).unwrap();
+    let field = |name: &str| {
+        let f = deal["fields"].as_array().unwrap().iter().find(|f| f["name"] == name && f["type"] == "list");
+        f.unwrap_or_else(|| panic!("no list field {name}: {deal}")).clone()
+    };
+    let kinds: Vec<(&str, &str)> = vec![
+        ("Status", "ranked-dropdown"),
+        ("Owners", "person-multi"),
+        ("Amount", "number"),
+        ("Source", "dropdown"),
+        ("Priority", "ranked-dropdown"),
+        ("Sectors", "dropdown-multi"),
+        ("Next Step", "text"),
+        ("Close Date", "datetime"),
+        ("Co-investors", "company-multi"),
+    ];
+    for (name, kind) in kinds {
+        let f = field(name);
+        assert_eq!(f["value"]["type"], kind, "{name}");
+        assert!(!f["value"]["data"].is_null(), "Acme's {name} has a value: {f}");
+    }
+    assert_eq!(field("Source")["value"]["data"]["text"], "Referral");
+    assert_eq!(field("Co-investors")["value"]["data"][0]["name"], "Globex");
+    let employees = deal["fields"].as_array().unwrap().iter().find(|f| f["id"] == "affinity-data-number-of-employees");
+    assert_eq!(employees.map(|f| f["value"]["data"].clone()), Some(json!(420)));
+    // v1 reads the same values (one field value per value of a multi-valued field).
+    let values = call("get", &format!("{base}/field-values?list_entry_id={}", deal["id"]), KEY, None).await.body;
+    let sectors = field("Sectors")["id"].as_str().unwrap().trim_start_matches("field-").parse::<i64>().unwrap();
+    let texts: Vec<&Value> =
+        values.as_array().unwrap().iter().filter(|v| v["field_id"] == sectors).map(|v| &v["value"]).collect();
+    assert_eq!(texts, [&json!("AI"), &json!("Developer Tools")]);
+}
+
+/// A key that only reads says so in its grant (`api.read`), and its writes are refused.
+#[tokio::test]
+async fn a_read_only_key_says_so_in_whoami_and_may_not_write() {
+    let base = start().await;
+    let full = conforms("get", "/v2/auth/whoami", "/v2/auth/whoami", KEY, None, 200).await;
+    assert_eq!(full["grant"]["scopes"], json!(["api"]));
+    let read_only = conforms("get", "/v2/auth/whoami", "/v2/auth/whoami", READ_ONLY, None, 200).await;
+    assert_eq!(read_only["grant"]["scopes"], json!(["api.read"]));
+    let entries = call("get", &format!("{base}/v2/companies/{}/list-entries", ids::ACME), READ_ONLY, None).await.body;
+    let deal = entries["data"].as_array().unwrap().iter().find(|e| e["listId"] == ids::DEAL_PIPELINE).unwrap();
+    let next_step = deal["fields"].as_array().unwrap().iter().find(|f| f["name"] == "Next Step").unwrap();
+    let url = format!("{base}/v2/lists/{}/list-entries/{}/fields/{}", ids::DEAL_PIPELINE, deal["id"], next_step["id"]);
+    let body = json!({ "value": { "type": "text", "data": "Not allowed" } });
+    assert_eq!(call("post", &url, READ_ONLY, Some(&body)).await.status, 403);
 }

@@ -321,18 +321,18 @@ pub(super) fn list(l: &world::List, with_type: bool) -> Value {
     v
 }
 
-/// An entity's list entries (`ListEntry`), each with all its fields (global and the list's
-/// own). Like v1's, they include entries on lists the key cannot open itself.
+/// An entity's list entries (`ListEntry`), each with all its fields: "field data for the
+/// Company, including list-specific field data" (the operation's description): the entity's
+/// global, enriched and relationship-intelligence fields, and the list's own. Like v1's, they
+/// include entries on lists the key cannot open itself.
 pub(super) fn entity_list_entries(w: &World, entity_type: i64, entity_id: i64) -> Vec<Value> {
     w.list_entries
         .iter()
         .filter(|e| e.entity_type == entity_type && e.entity_id == entity_id)
         .map(|e| {
-            let mut fields = global_fields(w, entity_type, entity_id);
-            fields.extend(list_fields(w, e));
             json!({
                 "id": e.id, "listId": e.list_id, "listName": w.list(e.list_id).map(|l| l.name.as_str()).unwrap_or(""),
-                "createdAt": e.created_at, "creatorId": e.creator_id, "fields": fields,
+                "createdAt": e.created_at, "creatorId": e.creator_id, "fields": entry_fields(w, e),
             })
         })
         .collect()

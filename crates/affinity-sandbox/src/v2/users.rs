@@ -8,14 +8,17 @@ use serde_json::json;
 use super::{Paging, Query, not_found, validation};
 use crate::Ctx;
 
-pub(super) async fn whoami(State(s): Ctx) -> Response {
+/// The grant says what the key may do: `api` (read and write), or `api.read` for the
+/// sandbox's `--read-only-key` (the scope of a grant that only reads).
+pub(super) async fn whoami(State(s): Ctx, axum::Extension(access): axum::Extension<crate::Access>) -> Response {
+    let scopes = if access == crate::Access::ReadOnly { ["api.read"] } else { ["api"] };
     let w = s.world.read().expect("world lock");
     let Some(user) = w.person(w.tenant.user_id) else { return not_found("User") };
     axum::Json(json!({
         "tenant": { "id": w.tenant.id, "name": w.tenant.name, "subdomain": w.tenant.subdomain },
         "user": { "id": user.id, "firstName": user.first_name, "lastName": user.last_name,
                   "emailAddress": user.emails.first().cloned().unwrap_or_default() },
-        "grant": { "type": "api-key", "scopes": ["api"], "createdAt": "2026-01-01T00:00:00Z" },
+        "grant": { "type": "api-key", "scopes": scopes, "createdAt": "2026-01-01T00:00:00Z" },
     }))
     .into_response()
 }
