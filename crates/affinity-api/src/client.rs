@@ -411,7 +411,9 @@ impl<T: Transport + MaybeSend + MaybeSync + 'static> Client<T> {
         let raw = self.clone().fetch_body(method, url, body, read, key);
         async move {
             let (body, source) = raw.await?;
-            Ok(Fetched { value: decode(&body)?, source })
+            // A 204 (a v2 write) has no body: it reads as `null`, so as `()` or `None`.
+            let body = if body.trim().is_empty() { "null" } else { body.as_str() };
+            Ok(Fetched { value: decode(body)?, source })
         }
     }
 

@@ -141,3 +141,21 @@ async fn paging_stops_at_the_page_limit() {
     assert_eq!(c.v2_items(v2::endpoints::users(), 2).await.unwrap().len(), 2);
     assert_eq!(t.seen().len(), 2);
 }
+
+#[tokio::test]
+async fn a_field_read_and_a_field_write_answered_with_no_content() {
+    let t = Scripted::new(&[
+        r#"{"id":"field-7","name":"Next Step","type":"list","value":{"type":"text","data":null}}"#,
+        "",
+    ]);
+    let clock = FakeClock::at(Duration::from_secs(1_800_000_000));
+    let c = client(&t, &clock);
+    let read = v2::endpoints::list_entry_field(10, 5, "field-7");
+    assert_eq!(c.execute(&read).await.unwrap().value.data, serde_json::Value::Null);
+    let write =
+        v2::endpoints::set_list_entry_field(10, 5, "field-7", serde_json::json!({"type": "text", "data": "Call"}));
+    c.execute(&write).await.expect("a 204's empty body is no error");
+    let seen = t.seen();
+    assert_eq!(seen[1].method, Method::Post);
+    assert_eq!(seen[1].body.as_deref(), Some(r#"{"value":{"data":"Call","type":"text"}}"#));
+}

@@ -21,9 +21,39 @@ pub fn search_companies(term: &str) -> Endpoint<Paged<Company>> {
         .body(json!({ "search": { "term": term } }))
 }
 
+/// `GET /v2/companies?limit=100`: the firm's company directory, 100 a page ("Export All
+/// Organizations directory"; v1's `GET /organizations` pages 500 at a time).
+pub fn companies() -> Endpoint<Paged<Company>> {
+    Endpoint::get("/v2/companies").param("limit", 100)
+}
+
 /// `GET /v2/companies/{id}?fieldTypes=relationship-intelligence`.
 pub fn company(company_id: i64) -> Endpoint<Company> {
     Endpoint::get(format!("/v2/companies/{company_id}")).param("fieldTypes", "relationship-intelligence")
+}
+
+/// `GET /v2/companies/{id}?fieldTypes=…`: the company with the fields of those types
+/// (`enriched`, `global`, `relationship-intelligence`).
+pub fn company_with_fields(company_id: i64, field_types: &[&str]) -> Endpoint<Company> {
+    let e = Endpoint::get(format!("/v2/companies/{company_id}"));
+    field_types.iter().fold(e, |e, t| e.param("fieldTypes", t))
+}
+
+/// `GET /v2/lists/{listId}/list-entries/{listEntryId}/fields/{fieldId}`: one field of a list
+/// entry, with its value (`field_id` is v2's: `field-1234`).
+pub fn list_entry_field(list_id: i64, entry_id: i64, field_id: &str) -> Endpoint<Field> {
+    Endpoint::get(format!("/v2/lists/{list_id}/list-entries/{entry_id}/fields/{field_id}"))
+}
+
+/// `POST /v2/lists/{listId}/list-entries/{listEntryId}/fields/{fieldId}` with
+/// `{"value": {type, data}}` ("Export data from Lists"): sets the field's whole value (every
+/// value of a multi-valued field; `data: null` clears it). Answers 204, read as `()`.
+pub fn set_list_entry_field(list_id: i64, entry_id: i64, field_id: &str, value: serde_json::Value) -> Endpoint<()> {
+    Endpoint::new(
+        crate::transport::Method::Post,
+        format!("/v2/lists/{list_id}/list-entries/{entry_id}/fields/{field_id}"),
+    )
+    .body(json!({ "value": value }))
 }
 
 /// `GET /v2/companies/{id}/relationships?limit=`: the team's relationships with its people,
@@ -106,6 +136,19 @@ mod tests {
         .unwrap();
         assert_eq!(page.data[0].entity.as_ref().map(|c| c.id), Some(5));
         assert!(page.data[1].entity.is_none());
+    }
+
+    #[test]
+    fn a_field_is_written_whole_and_answered_with_no_content() {
+        let e = set_list_entry_field(10, 5, "field-7", json!({"type": "text", "data": "Call back"}));
+        assert_eq!((e.method, e.path.as_str()), (Method::Post, "/v2/lists/10/list-entries/5/fields/field-7"));
+        assert!(!e.is_read());
+        assert_eq!(e.body, Some(json!({"value": {"type": "text", "data": "Call back"}})));
+        let c = company_with_fields(7, &["enriched", "global"]);
+        assert_eq!(
+            c.query,
+            vec![("fieldTypes".to_owned(), "enriched".to_owned()), ("fieldTypes".into(), "global".into())]
+        );
     }
 
     #[test]
