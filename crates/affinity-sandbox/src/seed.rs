@@ -1,6 +1,9 @@
 //! The generated world: about 5,000 organizations and 20,000 persons around a team of 15,
 //! 8 lists, with the hard cases placed on purpose (see the README's sandbox section).
-//! The same seed gives the same world.
+//! The same seed gives the same world. [`generate_sized`] makes one of any size (`--orgs`,
+//! `--lists`): the first 5,000 organizations are those of the default world, the others
+//! get names and domains of their own (some share a domain, some have several), and the
+//! lists grow with the square root of the directory.
 
 use chrono::{Duration as Days, TimeZone, Utc};
 use serde_json::json;
@@ -174,7 +177,7 @@ impl Gen {
             activity,
         });
         if let Some(org) = org
-            && let Some(o) = self.world.organizations.iter_mut().find(|o| o.id == org)
+            && let Some(o) = self.world.organization_mut(org)
         {
             o.person_ids.push(id);
         }
@@ -412,8 +415,38 @@ fn roll_up_activity(world: &mut World) {
     }
 }
 
-/// The world for `seed`.
+/// How big a generated world is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// Organizations in the directory (the 12 placed on purpose included).
+    pub organizations: usize,
+    /// Lists (at least the default world's 8; more are organization lists).
+    pub lists: usize,
+}
+
+impl Default for Size {
+    /// The default world: 5,000 organizations, 8 lists.
+    fn default() -> Self {
+        Size { organizations: 5_000, lists: 8 }
+    }
+}
+
+impl Size {
+    /// How much longer lists are than the default world's: the square root of the
+    /// directory's growth (a firm with ten times the organizations does not have ten times
+    /// the deals).
+    fn list_factor(&self) -> f64 {
+        (self.organizations.max(12) as f64 / 5_000.0).sqrt()
+    }
+}
+
+/// The default world for `seed`.
 pub fn generate(seed: u64) -> World {
+    generate_sized(seed, Size::default())
+}
+
+/// The world of `size` for `seed`: the same seed and size give the same world.
+pub fn generate_sized(seed: u64, size: Size) -> World {
     let mut g = Gen {
         rng: fastrand::Rng::with_seed(seed),
         next: 100_000,
@@ -509,7 +542,7 @@ pub fn generate(seed: u64) -> World {
 
     // The generated many.
     let mut used = std::collections::HashSet::new();
-    while g.world.organizations.len() < 5_000 {
+    while g.world.organizations.len() < size.organizations.min(5_000) {
         let name = format!("{} {}", ADJ[g.rng.usize(..ADJ.len())], NOUN[g.rng.usize(..NOUN.len())]);
         let slug = name.to_lowercase().replace(' ', "");
         let tld = TLDS[g.rng.usize(..TLDS.len())];
@@ -530,6 +563,7 @@ pub fn generate(seed: u64) -> World {
         let people = g.rng.usize(0..7);
         g.people_for(id, Some(&domain), people);
     }
+    more_organizations(&mut g, seed, size.organizations, &mut used);
     while g.world.persons.len() < 20_000 {
         let first = FIRST[g.rng.usize(..FIRST.len())];
         let last = LAST[g.rng.usize(..LAST.len())];
@@ -537,6 +571,7 @@ pub fn generate(seed: u64) -> World {
     }
     roll_up_activity(&mut g.world);
 
+    more_lists(&mut g, size);
     // List entries, with the hard cases.
     g.entry(ids::DEAL_PIPELINE, ids::ACME, 1);
     g.entry(ids::PORTFOLIO, ids::ACME, 1);
@@ -559,11 +594,14 @@ pub fn generate(seed: u64) -> World {
         (ids::LP_PROSPECTS, 100, &person_ids),
     ] {
         let entity_type = if list == ids::TALENT || list == ids::LP_PROSPECTS { 0 } else { 1 };
+        let count = (count as f64 * size.list_factor()).round() as usize;
         for _ in 0..count {
             let entity = pool[g.rng.usize(..pool.len())];
             g.entry(list, entity, entity_type);
         }
     }
+
+    more_list_entries(&mut g, size, &org_ids);
 
     // Opportunities, each on the opportunity list.
     let mut opp_orgs = vec![ids::ACME, ids::GLOBEX];
@@ -710,6 +748,127 @@ fn deal_fields(g: &mut Gen, seed: u64) {
         if rng.f32() < 0.3 {
             let o = &sectors_f.dropdown_options[rng.usize(..sectors_f.dropdown_options.len())];
             put(g, sectors, json!(o.text));
+        }
+    }
+}
+
+// ---- worlds larger than the default -------------------------------------------------------
+
+const SYLLABLES: [&str; 24] = [
+    "ze", "ta", "lo", "vi", "ra", "no", "quo", "en", "ka", "mi", "so", "ri", "ve", "da", "lu", "xa", "bo", "ni", "te",
+    "ar", "cel", "dro", "fi", "gen",
+];
+const ENDINGS: [&str; 9] = ["", "", "", "ly", "io", "ex", "a", "on", "ix"];
+const SECTORS: [&str; 20] = [
+    "Robotics",
+    "Health",
+    "Analytics",
+    "Capital",
+    "Bio",
+    "Energy",
+    "Labs",
+    "Systems",
+    "Pay",
+    "Security",
+    "Logistics",
+    "Foods",
+    "Mobility",
+    "Learning",
+    "Cloud",
+    "Networks",
+    "Materials",
+    "Therapeutics",
+    "Insurance",
+    "Media",
+];
+const REGIONS: [&str; 5] = ["Europe", "Asia", "Americas", "UK", "Nordics"];
+
+/// A made-up company name: a brand of two or three syllables ("Zetalo", "Kavirix"),
+/// often with a sector ("Zetalo Robotics"), sometimes two words of the default world's.
+fn company_name(rng: &mut fastrand::Rng) -> String {
+    if rng.f32() < 0.15 {
+        let adj = ADJ[rng.usize(..ADJ.len())];
+        return format!("{adj} {} {}", NOUN[rng.usize(..NOUN.len())], SECTORS[rng.usize(..SECTORS.len())]);
+    }
+    let mut brand: String = (0..2 + rng.usize(..2)).map(|_| SYLLABLES[rng.usize(..SYLLABLES.len())]).collect();
+    brand.push_str(ENDINGS[rng.usize(..ENDINGS.len())]);
+    let mut chars = brand.chars();
+    let brand: String = chars.next().map(|c| c.to_ascii_uppercase()).into_iter().chain(chars).collect();
+    if rng.f32() < 0.6 { format!("{brand} {}", SECTORS[rng.usize(..SECTORS.len())]) } else { brand }
+}
+
+/// The organizations past the default world's 5,000, from an RNG of their own: distinct
+/// names, a domain each (unique but for about one in 200, a regional arm sharing its
+/// parent's domain), about one in ten with a second or third domain, and a few people.
+fn more_organizations(g: &mut Gen, seed: u64, total: usize, used: &mut std::collections::HashSet<String>) {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x0b16_0c0d_e5a1);
+    let mut names: std::collections::HashSet<String> = g.world.organizations.iter().map(|o| o.name.clone()).collect();
+    while g.world.organizations.len() < total {
+        let id = g.id();
+        if rng.f32() < 0.005
+            && let Some(parent) = g.world.organizations.get(12 + rng.usize(..g.world.organizations.len() - 12))
+        {
+            let (name, domains) =
+                (format!("{} {}", parent.name, REGIONS[rng.usize(..REGIONS.len())]), parent.domains.clone());
+            if names.insert(name.clone()) {
+                let refs: Vec<&str> = domains.iter().map(String::as_str).collect();
+                g.organization(id, &name, &refs);
+                continue;
+            }
+        }
+        let mut name = company_name(&mut rng);
+        while !names.insert(name.clone()) {
+            name = format!("{name} {}", SECTORS[rng.usize(..SECTORS.len())]);
+        }
+        let slug: String = name.to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+        let tld = TLDS[rng.usize(..TLDS.len())];
+        let mut domain = format!("{slug}.{tld}");
+        let mut n = 2;
+        while !used.insert(domain.clone()) {
+            domain = format!("{slug}{n}.{tld}");
+            n += 1;
+        }
+        let mut domains = vec![domain.clone()];
+        for extra in ["ai", "io", "com"].iter().filter(|_| rng.f32() < 0.05) {
+            let other = format!("{slug}.{extra}");
+            if !domains.contains(&other) {
+                domains.push(other);
+            }
+        }
+        let refs: Vec<&str> = domains.iter().map(String::as_str).collect();
+        g.organization(id, &name, &refs);
+        let people = rng.usize(0..4);
+        g.people_for(id, Some(&domain), people);
+    }
+}
+
+/// Organization lists past the default world's 8 (ids from 18), every other one with a
+/// Status.
+const MORE_LISTS: [&str; 8] =
+    ["Watchlist", "Sector Map", "Inbound", "Follow-ons", "Conference Leads", "Scouts", "Secondaries", "Alumni"];
+
+fn more_lists(g: &mut Gen, size: Size) {
+    for i in 0..size.lists.saturating_sub(8) {
+        let id = 18 + i as i64;
+        let name = match MORE_LISTS.get(i) {
+            Some(n) => n.to_string(),
+            None => format!("Organizations {}", i + 1),
+        };
+        g.list(id, 1, &name, false);
+        if i % 2 == 0 {
+            g.field(Some(id), 1, "Status", 7, false, &["New", "Tracking", "Engaged", "Dropped"]);
+        }
+    }
+}
+
+/// Entries of the lists [`more_lists`] made: 150 to 450 each in the default world's
+/// terms, grown like the others.
+fn more_list_entries(g: &mut Gen, size: Size, org_ids: &[i64]) {
+    for i in 0..size.lists.saturating_sub(8) {
+        let count = ((150 + 100 * (i % 4)) as f64 * size.list_factor()).round() as usize;
+        for _ in 0..count {
+            let entity = org_ids[g.rng.usize(..org_ids.len())];
+            g.entry(18 + i as i64, entity, 1);
         }
     }
 }

@@ -365,6 +365,12 @@ impl World {
         self.index.organization.get(&id).map(|&i| &self.organizations[i])
     }
 
+    /// The organization with that id, to change it.
+    pub fn organization_mut(&mut self, id: i64) -> Option<&mut Organization> {
+        let i = *self.index.organization.get(&id)?;
+        self.organizations.get_mut(i)
+    }
+
     /// Adds a person.
     pub fn add_person(&mut self, person: Person) {
         self.index.person.insert(person.id, self.persons.len());

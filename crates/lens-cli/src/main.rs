@@ -302,8 +302,15 @@ struct SandboxArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Load the world from this JSON file instead of generating it.
-    #[arg(long, conflicts_with = "seed")]
+    #[arg(long, conflicts_with_all = ["seed", "orgs", "lists"])]
     data: Option<std::path::PathBuf>,
+    /// Organizations in the generated world (the default world's 5,000 first; lists grow
+    /// with the square root).
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(12..=1_000_000))]
+    orgs: u64,
+    /// Lists in the generated world (8, or more organization lists).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(8..=100))]
+    lists: u64,
     /// Write the world to this JSON file (then keep serving).
     #[arg(long)]
     dump: Option<std::path::PathBuf>,
@@ -361,7 +368,10 @@ impl SandboxArgs {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 World::from_json(&text).map_err(|e| format!("{} is not a sandbox world: {e}", path.display()))?
             }
-            None => seed::generate(self.seed),
+            None => seed::generate_sized(
+                self.seed,
+                seed::Size { organizations: self.orgs as usize, lists: self.lists as usize },
+            ),
         };
         if let Some(path) = &self.dump {
             let json = serde_json::to_string(&world).map_err(|e| e.to_string())?;
