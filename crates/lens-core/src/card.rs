@@ -136,6 +136,19 @@ pub enum Phase {
     Card,
 }
 
+/// Where a card's answer comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardSource {
+    /// Affinity, asked now (or its cache: see `stale`).
+    #[default]
+    Live,
+    /// The index of the firm's companies on this machine, without a call
+    /// ([`crate::index::Index::answer`]): `fetched_at` says as of when; no connections,
+    /// activity, owners or amounts.
+    Index,
+}
+
 /// What a match rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,6 +208,10 @@ pub struct Card {
     pub opportunities: Vec<CardOpportunity>,
     pub fetched_at: String,
     pub stale: bool,
+    /// `live`, or `index` (the index of the firm's companies answered, without a call, as of
+    /// `fetched_at`).
+    #[serde(default)]
+    pub source: CardSource,
     pub error: Option<CardError>,
     /// For an organization: how many people it has, and how many of them the connections
     /// cover (strengths are read for the most recently in touch, up to a cap; people without
@@ -246,6 +263,7 @@ impl Card {
             opportunities: Vec::new(),
             fetched_at: now_iso(),
             stale: false,
+            source: CardSource::Live,
             error: None,
             people_total: None,
             people_checked: None,
@@ -308,6 +326,7 @@ mod tests {
             "opportunities",
             "fetched_at",
             "stale",
+            "source",
             "error",
             "matched_on",
             "page_person",

@@ -5,6 +5,9 @@
 //!   List, a LinkedIn profile, an email), and the sites never looked up;
 //! - [`lookup`]: the look-up and its two phases (the pill of a page view, then the opened
 //!   card), v2 where the key may and v1 otherwise;
+//! - [`index`]: every company the firm knows, on this machine (domains, names, lists and
+//!   Status), its sync under a budget, its compact bytes: a page the firm does not know
+//!   costs no call;
 //! - [`card`]: the Card, the JSON contract between the gateway, the web component, the CLI
 //!   and the UI; [`error_kind`]: the failures it and the extension report;
 //! - [`actions`]: the card's writes, each checked first so that a retry never duplicates;
@@ -29,6 +32,7 @@ pub mod account;
 pub mod actions;
 pub mod card;
 pub mod error_kind;
+pub mod index;
 pub mod lookup;
 pub mod page;
 

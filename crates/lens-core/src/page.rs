@@ -200,7 +200,7 @@ const LEGAL_FORMS: &[&str] = &[
 
 /// A company's name for comparing: letters and digits only, without a trailing legal
 /// form ("Acme Corporation" → "acme", "Work&Coaching i Sverige AB" → "workcoachingisverige").
-fn company_key(name: &str) -> String {
+pub(crate) fn company_key(name: &str) -> String {
     let mut words: Vec<String> = name.split_whitespace().map(squash).filter(|w| !w.is_empty()).collect();
     while words.len() > 1 && words.last().is_some_and(|w| LEGAL_FORMS.contains(&w.as_str())) {
         words.pop();
