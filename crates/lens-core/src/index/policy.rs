@@ -245,3 +245,119 @@ impl SyncPolicy {
         (organizations as u64).div_ceil(DIRECTORY_PAGE).max(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{IndexMeta, IndexedList};
+
+    const NOW: u64 = 1_800_000_000_000;
+    const HOUR: u64 = 3600 * 1000;
+
+    fn index(directory_ms: u64, lists_checked_ms: u64, calls_today: u64, lists: Vec<IndexedList>) -> Index {
+        let ledger = SyncLedger { lists_checked_ms, day: NOW / DAY_MS, calls_today, ..SyncLedger::default() };
+        Index { meta: IndexMeta { directory_ms, ledger, ..IndexMeta::default() }, lists, ..Index::default() }
+    }
+
+    fn budget(left: i64) -> MonthlyBudget {
+        MonthlyBudget { limit: Some(100_000), remaining: Some(left), unlimited: false, resets_at_ms: None }
+    }
+
+    #[test]
+    fn what_to_sync_follows_the_last_reads_and_the_months_budget() {
+        let p = SyncPolicy::default();
+        let plan = |i: &Index, b: Option<MonthlyBudget>| p.plan(i, NOW, b.as_ref());
+        let (full, nothing) = (SyncPlan::full(), SyncPlan::default());
+        let lists_only = SyncPlan { lists: true, ..nothing };
+        let both = SyncPlan { directory: true, lists: true, ..nothing };
+        let cases = [
+            (index(0, 0, 0, vec![]), None, full),
+            (index(NOW - HOUR / 2, NOW - HOUR / 2, 0, vec![]), None, nothing),
+            (index(NOW - 2 * HOUR, NOW - HOUR, 0, vec![]), None, lists_only),
+            (index(NOW - 24 * HOUR, NOW - 10, 0, vec![]), Some(budget(60_000)), both),
+            (
+                index(NOW - 24 * HOUR, NOW - HOUR, 0, vec![]),
+                Some(budget(4_000)),
+                SyncPlan { held_for_budget: true, ..nothing },
+            ),
+            (index(0, 0, 0, vec![]), Some(budget(100)), SyncPlan { held_for_budget: true, ..nothing }),
+        ];
+        for (i, (idx, b, want)) in cases.into_iter().enumerate() {
+            assert_eq!(plan(&idx, b), want, "case {i}");
+        }
+    }
+
+    fn known(id: i64, size: u64, read_ms: u64, status_read_ms: u64) -> IndexedList {
+        IndexedList { size, read_ms, status_read_ms, ..IndexedList::new(id, format!("L{id}"), true) }
+    }
+
+    fn list(id: i64, size: i64, list_type: EntityType) -> List {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "type": list_type.code(), "name": format!("L{id}"), "public": true, "list_size": size
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn lists_are_read_when_their_size_changed_and_their_status_when_due_within_the_days_calls() {
+        let p = SyncPolicy::default();
+        let org = EntityType::ORGANIZATION;
+        let lists = [
+            list(1, 250, org),               // unchanged, Status read 2 h ago
+            list(2, 301, org),               // grew: read again, 4 pages with its Status
+            list(3, 0, org),                 // emptied
+            list(4, 900, org),               // unchanged, Status a day old: 9 pages
+            list(5, 80, org),                // unchanged, Status two days old: 1 page
+            list(6, 40, EntityType::PERSON), // not a list of organizations
+            list(7, 10, org),                // new, no Status field
+        ];
+        let fields = [(1, 11), (2, 21), (3, 31), (4, 41), (5, 51), (6, 61)];
+        let idx = |calls_today| {
+            let known = vec![
+                known(1, 250, NOW, NOW - 2 * HOUR),
+                known(2, 300, NOW, NOW),
+                known(3, 5, NOW, NOW),
+                known(4, 900, NOW, NOW - 24 * HOUR),
+                known(5, 80, NOW, NOW - 48 * HOUR),
+            ];
+            index(NOW, NOW - HOUR, calls_today, known)
+        };
+        let status = |f| ListRead::WithStatus { status_field: f };
+        let plan = SyncPlan { lists: true, ..SyncPlan::default() };
+        let now = ListsNow { lists: &lists, status_fields: &fields, v2: true };
+        let reads = p.plan_lists(&idx(0), now, &plan, NOW, 1);
+        assert_eq!(
+            reads,
+            vec![(2, status(21)), (3, ListRead::Empty), (7, ListRead::Members), (5, status(51)), (4, status(41))]
+        );
+        // Late in a day of 140 calls: the changed lists still, one v1 call for the big one,
+        // and no Status refresh.
+        let reads = p.plan_lists(&idx(140), now, &plan, NOW, 1);
+        assert_eq!(reads, vec![(2, ListRead::Members), (3, ListRead::Empty), (7, ListRead::Members)]);
+        // Without v2: members only; a full plan reads every list of organizations.
+        let v1 = ListsNow { v2: false, ..now };
+        assert!(
+            p.plan_lists(&idx(0), v1, &plan, NOW, 1).iter().all(|(_, r)| !matches!(r, ListRead::WithStatus { .. }))
+        );
+        let all = p.plan_lists(&idx(0), now, &SyncPlan::full(), NOW, 101);
+        assert_eq!(all.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 7]);
+        assert_eq!(all[3], (4, status(41)));
+    }
+
+    #[test]
+    fn the_days_calls_start_again_each_day_and_v2_is_asked_again_after_a_day() {
+        let mut ledger = SyncLedger::default();
+        ledger.spend(NOW, 100);
+        ledger.spend(NOW + HOUR, 5);
+        assert_eq!((ledger.calls_on(NOW + 2 * HOUR), ledger.calls_total), (105, 105));
+        assert_eq!(ledger.calls_on(NOW + DAY_MS), 0);
+        ledger.spend(NOW + DAY_MS, 1);
+        assert_eq!((ledger.calls_today, ledger.calls_total), (1, 106));
+        assert!(ledger.may_try_v2(NOW));
+        (ledger.v2_entries, ledger.v2_checked_ms) = (Some(false), NOW);
+        assert!(!ledger.may_try_v2(NOW + DAY_MS - 1) && ledger.may_try_v2(NOW + DAY_MS));
+        assert_eq!(ListRead::WithStatus { status_field: 1 }.calls(0), 1);
+        assert_eq!(ListRead::WithStatus { status_field: 1 }.calls(201), 3);
+        assert_eq!(SyncPolicy::directory_calls(50_000), 100);
+    }
+}
