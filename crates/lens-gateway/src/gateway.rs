@@ -296,49 +296,10 @@ impl Gateway {
     /// A gateway with its own client (cache and limiter shared by all its callers).
     pub fn new(config: GatewayConfig) -> Self {
         let response_cache = Arc::new(MemoryCache::bounded(50_000, config.cache_bytes));
-        let limiter = RateLimiter::new(LimiterConfig {
-            per_minute: config.rate_limit_per_min,
-            // A card someone is waiting for fails fast with its retry time rather than hang.
-            max_wait: Some(config.card_deadline),
-            ..LimiterConfig::default()
-        });
-        let mut builder = Client::builder(
-            ClientConfig::new(&config.base_url, &config.api_key),
-            affinity_api::transport::ReqwestTransport::new(),
-        )
-        .cache(response_cache.clone())
-        .cache_policy(affinity_api::cache::CachePolicy {
-            fresh_for: config.card_fresh_for,
-            ..affinity_api::cache::CachePolicy::default()
-        })
-        .limiter(Arc::new(limiter));
-        if let Some(redis) = &config.redis {
-            builder = builder.shared(redis.clone());
-        }
-        let client = LensClient::new(builder, Default::default());
+        let client = gateway_client(&config, response_cache.clone());
         let (changes, _) = tokio::sync::broadcast::channel(256);
         if let Some(redis) = &config.redis {
-            // Every replica's changes reach this one's live cards, and a change of lists or
-            // fields (another replica's webhook) this one's remembered context.
-            let mut from_all = redis.subscribe();
-            let to_here = changes.clone();
-            let account = client.account().clone();
-            tokio::spawn(async move {
-                loop {
-                    match from_all.recv().await {
-                        Ok(message) => {
-                            if serde_json::from_str::<serde_json::Value>(&message)
-                                .is_ok_and(|m| m.get("meta").and_then(serde_json::Value::as_bool) == Some(true))
-                            {
-                                account.forget_context();
-                            }
-                            let _ = to_here.send(message);
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(_) => return,
-                    }
-                }
-            });
+            relay_changes(redis, changes.clone(), client.account().clone());
         }
         let mut hosts = vec![config.listen.to_string()];
         if config.listen.ip().is_loopback() {
@@ -784,6 +745,57 @@ impl GatewayState {
             }
         });
     }
+}
+
+/// The gateway's one client: its response cache, a limiter at the key's per-minute limit that
+/// fails fast at the card deadline, and Redis's shared state when given.
+fn gateway_client(config: &GatewayConfig, response_cache: Arc<MemoryCache>) -> LensClient {
+    let limiter = RateLimiter::new(LimiterConfig {
+        per_minute: config.rate_limit_per_min,
+        // A card someone is waiting for fails fast with its retry time rather than hang.
+        max_wait: Some(config.card_deadline),
+        ..LimiterConfig::default()
+    });
+    let mut builder = Client::builder(
+        ClientConfig::new(&config.base_url, &config.api_key),
+        affinity_api::transport::ReqwestTransport::new(),
+    )
+    .cache(response_cache)
+    .cache_policy(affinity_api::cache::CachePolicy {
+        fresh_for: config.card_fresh_for,
+        ..affinity_api::cache::CachePolicy::default()
+    })
+    .limiter(Arc::new(limiter));
+    if let Some(redis) = &config.redis {
+        builder = builder.shared(redis.clone());
+    }
+    LensClient::new(builder, Default::default())
+}
+
+/// Every replica's changes reach this one's live cards, and a change of lists or fields
+/// (another replica's webhook) this one's remembered context.
+fn relay_changes(
+    redis: &Arc<RedisState>,
+    to_here: tokio::sync::broadcast::Sender<String>,
+    account: Arc<lens_core::account::Account>,
+) {
+    let mut from_all = redis.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match from_all.recv().await {
+                Ok(message) => {
+                    if serde_json::from_str::<serde_json::Value>(&message)
+                        .is_ok_and(|m| m.get("meta").and_then(serde_json::Value::as_bool) == Some(true))
+                    {
+                        account.forget_context();
+                    }
+                    let _ = to_here.send(message);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            }
+        }
+    });
 }
 
 /// The key of a card: its query as the web component names it (`domain:acme.test`).
@@ -1488,13 +1500,35 @@ fn gateway_metrics(shared: &GatewayState) -> Vec<Metric> {
             remaining,
         ),
         Metric::gauge("lens_gateway_budget_percent_left", "Share of the month's budget left, in percent.", percent),
-        Metric::gauge("lens_gateway_open_connections", "Connections open now.", shared.connections.open() as f64),
-        Metric::gauge("lens_gateway_open_streams", "Live streams open now.", shared.streams.open() as f64),
         Metric::counter(
             "lens_gateway_redis_rejected_values_total",
             "Values read from Redis whose tag did not verify (not written by a gateway of this key).",
             shared.config.redis.as_ref().map_or(0, |r| r.rejected_values()) as f64,
         ),
+        Metric {
+            name: "lens_gateway_cache_bytes",
+            kind: "gauge",
+            help: "Bytes held by the caches.",
+            values: cache_bytes,
+        },
+        Metric::gauge("lens_gateway_lookups_in_flight", "Card look-ups in flight now.", shared.lookups.len() as f64),
+        Metric::gauge(
+            "lens_gateway_lookups_running",
+            "Card look-ups running now, also those whose callers have left (they fill the cache).",
+            m.running.load(Ordering::SeqCst) as f64,
+        ),
+    ]
+    .into_iter()
+    .chain(connection_metrics(shared))
+    .collect()
+}
+
+/// What the connections and streams hold and were refused.
+fn connection_metrics(shared: &GatewayState) -> Vec<Metric> {
+    let m = &shared.metrics;
+    vec![
+        Metric::gauge("lens_gateway_open_connections", "Connections open now.", shared.connections.open() as f64),
+        Metric::gauge("lens_gateway_open_streams", "Live streams open now.", shared.streams.open() as f64),
         Metric::counter(
             "lens_gateway_refused_per_address_total",
             "Connections closed at once because their address held its share.",
@@ -1509,18 +1543,6 @@ fn gateway_metrics(shared: &GatewayState) -> Vec<Metric> {
             "lens_gateway_refused_connections_total",
             "Connections closed at once because too many were open.",
             m.refused_connections.load(Ordering::Relaxed) as f64,
-        ),
-        Metric {
-            name: "lens_gateway_cache_bytes",
-            kind: "gauge",
-            help: "Bytes held by the caches.",
-            values: cache_bytes,
-        },
-        Metric::gauge("lens_gateway_lookups_in_flight", "Card look-ups in flight now.", shared.lookups.len() as f64),
-        Metric::gauge(
-            "lens_gateway_lookups_running",
-            "Card look-ups running now, also those whose callers have left (they fill the cache).",
-            m.running.load(Ordering::SeqCst) as f64,
         ),
     ]
 }
