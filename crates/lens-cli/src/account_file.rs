@@ -27,10 +27,16 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 fn path_for(base_url: &str, api_key: &str) -> Option<PathBuf> {
+    path_named(base_url, api_key, "account", "json")
+}
+
+/// A file of this base URL and key in the cache directory: `{stem}-{fingerprint}.{ext}`
+/// (the account's, the index's beside it).
+pub fn path_named(base_url: &str, api_key: &str, stem: &str, ext: &str) -> Option<PathBuf> {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (base_url, api_key).hash(&mut h);
-    Some(cache_dir()?.join(format!("account-{:016x}.json", h.finish())))
+    Some(cache_dir()?.join(format!("{stem}-{:016x}.{ext}", h.finish())))
 }
 
 /// The account remembered for this base URL and key (empty when there is none).
@@ -50,19 +56,19 @@ pub fn save(base_url: &str, api_key: &str, account: &Account) -> std::io::Result
     }
     let text = serde_json::to_string(&account.snapshot()).map_err(std::io::Error::other)?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    write_private(&tmp, &text)?;
+    write_private(&tmp, text.as_bytes())?;
     std::fs::rename(&tmp, &path)
 }
 
 #[cfg(unix)]
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub fn write_private(path: &std::path::Path, text: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
-    f.write_all(text.as_bytes())
+    f.write_all(text)
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub fn write_private(path: &std::path::Path, text: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, text)
 }

@@ -1,6 +1,7 @@
 //! `affinity-lens`: look things up in Affinity from a terminal, and run the sandbox.
 
 mod account_file;
+mod index_cmd;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,8 @@ enum Command {
     Sandbox(SandboxArgs),
     /// Serve cards to `<affinity-card>` on intranet pages, keeping the key on the server.
     Gateway(Box<GatewayArgs>),
+    /// The index of the firm's companies on this machine: sync, status, lookup (no call).
+    Index(index_cmd::IndexArgs),
 }
 
 /// The gateway's flags. Callers must be identified: give `--client-token-file`, or
@@ -408,7 +411,8 @@ struct ApiArgs {
 }
 
 impl ApiArgs {
-    fn client(&self) -> Result<LensClient, String> {
+    /// The API key, from the key file or `AFFINITY_API_KEY`.
+    fn key(&self) -> Result<String, String> {
         let key = match &self.key_file {
             Some(path) => std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read the key file {}: {e}", path.display()))?
@@ -420,6 +424,11 @@ impl ApiArgs {
         if key.is_empty() {
             return Err("the API key is empty".into());
         }
+        Ok(key)
+    }
+
+    fn client(&self) -> Result<LensClient, String> {
+        let key = self.key()?;
         url_check(&self.base_url)?;
         // What is known of the account from earlier runs: v2 capabilities, the context.
         let account = std::sync::Arc::new(account_file::load(&self.base_url, &key));
@@ -559,6 +568,9 @@ fn print_card(card: &Card) {
                 println!("  {} (id {}) {}", c.name, c.id, c.domains.join(", "));
             }
         }
+        CardStatus::NotFound if card.source == lens_core::card::CardSource::Index => {
+            println!("{}: not in Affinity (from the index as of {}, no call)", card.query.value, card.fetched_at)
+        }
         CardStatus::NotFound => println!("{}: not in Affinity", card.query.value),
         CardStatus::Ignored => println!("{}: never looked up", card.query.value),
         CardStatus::Error => {}
@@ -570,7 +582,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Card { target, json, api } => {
             let query = parse_target(&target)?;
             let client = api.client()?;
-            let card = lookup_card(&client, &query).await;
+            let card = match index_cmd::answer_unknown(&api, &query)? {
+                Some(card) => card,
+                None => {
+                    let card = lookup_card(&client, &query).await;
+                    index_cmd::learn(&api, &client, &card);
+                    card
+                }
+            };
             remember(&client);
             if json {
                 println!("{}", serde_json::to_string_pretty(&card).expect("a card serialises"));
@@ -640,6 +659,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Sandbox(args) => args.run().await,
         Command::Gateway(args) => args.run().await,
+        Command::Index(args) => index_cmd::run(args).await,
     }
 }
 

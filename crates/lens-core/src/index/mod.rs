@@ -136,7 +136,7 @@ pub struct KnownCompany {
     pub name: String,
     /// Every domain it has in Affinity.
     pub domains: Vec<String>,
-    /// Its entries on the lists the index holds, by list.
+    /// Its entries on the lists the index holds, by list id.
     pub lists: Vec<KnownEntry>,
 }
 
@@ -287,7 +287,7 @@ impl Index {
     }
 
     fn known(&self, org: &Org) -> KnownCompany {
-        let lists = org
+        let mut lists: Vec<KnownEntry> = org
             .entries
             .iter()
             .filter_map(|e| {
@@ -301,6 +301,7 @@ impl Index {
                 })
             })
             .collect();
+        lists.sort_by_key(|e| (e.list_id, e.entry_id));
         KnownCompany {
             id: org.id,
             name: org.name.to_string(),
