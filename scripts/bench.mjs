@@ -6,6 +6,7 @@
 //   node scripts/bench.mjs --only browser         just the Chromium time-to-card (about a minute)
 //   node scripts/bench.mjs --only lookup          just the cargo example (lookup and gateway)
 //   node scripts/bench.mjs --only gateway         the gateway binary under 50 clients, and its memory
+//   node scripts/bench.mjs --only index           the index of the firm's companies: sync, a day of use, size, look-up (about 2 minutes)
 //   node scripts/bench.mjs --only size,browser    several parts, comma-separated
 //   --runs N                                      browser runs (default 5)
 //   --no-write                                    print only; leave docs/benchmarks.md alone
@@ -16,6 +17,8 @@
 //   size     raw and gzipped (level 9) size of every *.wasm that ships, and of each zipped extension
 //   browser  scripts/bench-browser.mjs: navigation to visible card in headless Chromium
 //   gateway  scripts/bench-gateway.mjs: cards/s and p99 with 50 authenticated clients, memory after 10,000 domains
+//   index    `cargo run --profile native -q -p lens-cli --example index_bench -- --latency-ms 100`: full-sync calls
+//            and time (5,000 and 50,000 organizations, v2 and v1-only keys), a day of use, size, look-up time
 // With --only, docs/benchmarks.md is rewritten with the parts that ran and keeps the other
 // parts' sections as they were (each section is between <!-- bench:NAME --> markers).
 //
@@ -34,7 +37,7 @@ const flag = (name) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const PARTS = ['lookup', 'size', 'browser', 'gateway'];
+const PARTS = ['lookup', 'size', 'browser', 'gateway', 'index'];
 const only = flag('--only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? PARTS;
 for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part "${p}" (use ${PARTS.join(', ')})`);
 const runs = Number(flag('--runs') ?? 5);
@@ -186,7 +189,22 @@ const TITLES = {
   size: 'Download size',
   browser: 'Time to the card in Chromium',
   gateway: 'The gateway under load',
+  index: 'The index of the firm\'s companies (native)',
 };
+
+function indexPart() {
+  const args = ['run', '--profile', 'native', '-q', '-p', 'lens-cli', '--example', 'index_bench', '--', '--latency-ms', '100'];
+  console.log(`$ cargo ${args.join(' ')}`);
+  const out = execFileSync('cargo', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  console.log(out);
+  return `Produced by \`cargo ${args.join(' ')}\` on ${today}, ${machine}. The sandbox
+(\`--orgs N --lists 10\`: the seeded world, then generated companies) runs in the same process
+and adds 100 ms to every answer of the full syncs (none in the day of use, where only calls
+count). Calls are the sandbox's count (plus the one v2 request it refuses a v1-only key without
+counting it); targets are issue #21's, with every list of the firm counted in "one call a list".
+
+${out.trim()}`;
+}
 
 async function gatewayPart() {
   ensureBuilt();
@@ -210,6 +228,7 @@ for (const part of PARTS) {
   if (part === 'size') sections.size = sizePart();
   if (part === 'browser') sections.browser = await browserPart();
   if (part === 'gateway') sections.gateway = await gatewayPart();
+  if (part === 'index') sections.index = indexPart();
 }
 
 if (write) {
@@ -233,7 +252,7 @@ ${sections[part] ?? kept(part)}
   writeFileSync(file, `# Benchmarks
 
 Produced by \`npm run bench\` (\`node scripts/bench.mjs\`); \`node scripts/bench.mjs --only PART\`
-reruns one section (\`lookup\`, \`size\` or \`browser\`) and keeps the others. Each section says
+reruns one section (\`lookup\`, \`size\`, \`browser\`, \`gateway\` or \`index\`) and keeps the others. Each section says
 the command that reproduces it and when it last ran.
 
 ${body}

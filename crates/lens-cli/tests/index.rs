@@ -102,5 +102,8 @@ async fn a_v1_only_key_syncs_within_its_target() {
     assert!(calls <= target, "{calls} calls, target {target}");
     assert_eq!(report["lists_with_status"], 0);
     let found = text(&lens(&dir, &url, V1_ONLY, &["index", "lookup", "acme.test"]));
-    assert!(found.contains("Acme Corporation (id 7133202) · Deal Pipeline · Portfolio · Board Confidential\n"), "without Status: {found}");
+    assert!(
+        found.contains("Acme Corporation (id 7133202) · Deal Pipeline · Portfolio · Board Confidential\n"),
+        "without Status: {found}"
+    );
 }

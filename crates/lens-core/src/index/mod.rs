@@ -310,6 +310,11 @@ impl Index {
         }
     }
 
+    /// The ids of every organization it holds, in order.
+    pub fn organization_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.orgs.iter().map(|o| o.id)
+    }
+
     /// The organization with this id.
     pub fn company(&self, id: i64) -> Option<KnownCompany> {
         self.org_at(id).ok().map(|i| self.known(&self.orgs[i]))

@@ -55,7 +55,7 @@ impl Default for SyncPolicy {
             lists_every: Duration::from_secs(3600),
             statuses_every: Duration::from_secs(24 * 3600),
             day_calls: 150,
-            reserve_calls: 12,
+            reserve_calls: 15,
             min_budget_percent: 5.0,
         }
     }

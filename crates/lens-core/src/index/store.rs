@@ -1,7 +1,10 @@
 //! The index as bytes: one format byte, then postcard (serde, varints) of the meta and the
 //! lists' read times, then postcard of the content: the lists (id, name, public, Status
-//! field and values) and the organizations by id, each id as its distance from the one
-//! before, with its name, domains and entries. About 30 bytes an organization.
+//! field and values), the domains' suffixes (what follows a domain's first label: `com`,
+//! `co.uk`, …) and the organizations by id, each id as its distance from the one before,
+//! with its name, domains and entries. A domain is its first label (or nothing, when the
+//! label is the name's letters: `acme` for "Acme") and its suffix's position. About 25
+//! bytes an organization.
 //!
 //! The ETag is a hash of the content's bytes: the same organizations and lists give the
 //! same ETag whenever and wherever they were read (two replicas of a gateway agree), and
@@ -16,7 +19,7 @@ use super::postings::hash_bytes;
 use super::{Entry, Index, IndexMeta, IndexedList, Org, StatusValue};
 
 /// The format byte; another one is refused (and the index synced again).
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
 
 /// An encoded index and its ETag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,25 +60,30 @@ type ListReads = (u64, u64, u64);
 
 /// An organization: its id's distance from the previous one's, name, domains, entries
 /// (the list's position in the lists, the entry's id, the Status's position plus one or 0).
+/// A domain: its first label (`None`: the name's letters) and its suffix's position.
+type DomainOut<'a> = (Option<&'a str>, u32);
+
 #[derive(Serialize)]
 struct OrgOut<'a> {
     id_step: u64,
     name: &'a str,
-    domains: &'a [Box<str>],
+    domains: Vec<DomainOut<'a>>,
     entries: Vec<(u32, i64, u32)>,
 }
 
 #[derive(Deserialize)]
-struct OrgIn {
+struct OrgIn<'a> {
     id_step: u64,
     name: Box<str>,
-    domains: Box<[Box<str>]>,
+    #[serde(borrow)]
+    domains: Vec<(Option<&'a str>, u32)>,
     entries: Vec<(u32, i64, u32)>,
 }
 
 #[derive(Serialize)]
 struct ContentOut<'a> {
     lists: Vec<ListContent<'a>>,
+    suffixes: Vec<&'a str>,
     orgs: Vec<OrgOut<'a>>,
 }
 
@@ -83,7 +91,21 @@ struct ContentOut<'a> {
 struct ContentIn<'a> {
     #[serde(borrow)]
     lists: Vec<ListContent<'a>>,
-    orgs: Vec<OrgIn>,
+    #[serde(borrow)]
+    suffixes: Vec<&'a str>,
+    #[serde(borrow)]
+    orgs: Vec<OrgIn<'a>>,
+}
+
+/// A name's letters and digits, lower-case: the first label of most companies' domains.
+fn letters(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// A domain's first label and the rest (`acme`, `co.uk`); a domain without a dot is all
+/// label.
+fn split(domain: &str) -> (&str, &str) {
+    domain.split_once('.').unwrap_or((domain, ""))
 }
 
 impl Index {
@@ -101,6 +123,8 @@ impl Index {
                 statuses: l.statuses.as_slice().into(),
             })
             .collect();
+        let mut suffixes: Vec<&str> = Vec::new();
+        let mut suffix_at: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         let mut previous = 0i64;
         let orgs = self
             .orgs
@@ -115,10 +139,23 @@ impl Index {
                         Some((position(e.list_id)? as u32, e.entry_id, e.status.map_or(0, |s| u32::from(s) + 1)))
                     })
                     .collect();
-                OrgOut { id_step, name: &o.name, domains: &o.domains, entries }
+                let own = letters(&o.name);
+                let domains = o
+                    .domains
+                    .iter()
+                    .map(|d| {
+                        let (label, suffix) = split(d);
+                        let at = *suffix_at.entry(suffix).or_insert_with(|| {
+                            suffixes.push(suffix);
+                            suffixes.len() as u32 - 1
+                        });
+                        ((label != own).then_some(label), at)
+                    })
+                    .collect();
+                OrgOut { id_step, name: &o.name, domains, entries }
             })
             .collect();
-        postcard::to_allocvec(&ContentOut { lists, orgs }).expect("an index encodes (into memory)")
+        postcard::to_allocvec(&ContentOut { lists, suffixes, orgs }).expect("an index encodes (into memory)")
     }
 
     /// The index as bytes, with the ETag of its content.
@@ -156,7 +193,7 @@ impl Index {
             postcard::take_from_bytes(rest).map_err(bad)?;
         let content: ContentIn<'_> = postcard::from_bytes(rest).map_err(bad)?;
         let lists = read_lists(content.lists, &reads)?;
-        let orgs = read_orgs(content.orgs, &lists)?;
+        let orgs = read_orgs(content.orgs, &content.suffixes, &lists)?;
         let mut index = Index { meta, lists, orgs, ..Index::default() };
         index.reindex();
         Ok(index)
@@ -190,7 +227,7 @@ fn read_lists(lists: Vec<ListContent<'_>>, reads: &[ListReads]) -> Result<Vec<In
         .collect())
 }
 
-fn read_orgs(orgs: Vec<OrgIn>, lists: &[IndexedList]) -> Result<Vec<Org>, DecodeError> {
+fn read_orgs(orgs: Vec<OrgIn<'_>>, suffixes: &[&str], lists: &[IndexedList]) -> Result<Vec<Org>, DecodeError> {
     let mut out = Vec::with_capacity(orgs.len());
     let mut previous: Option<i64> = None;
     for o in orgs {
@@ -208,7 +245,15 @@ fn read_orgs(orgs: Vec<OrgIn>, lists: &[IndexedList]) -> Result<Vec<Org>, Decode
             let status = status.checked_sub(1).filter(|s| (*s as usize) < list.statuses.len()).map(|s| s as u16);
             entries.push(Entry { list_id: list.id, entry_id, status });
         }
-        out.push(Org { id, name: o.name, domains: o.domains, entries });
+        let own = letters(&o.name);
+        let mut domains = Vec::with_capacity(o.domains.len());
+        for (label, suffix) in o.domains {
+            let suffix =
+                suffixes.get(suffix as usize).ok_or(DecodeError::Inconsistent("a domain without its suffix"))?;
+            let label = label.unwrap_or(&own);
+            domains.push(if suffix.is_empty() { label.into() } else { format!("{label}.{suffix}").into_boxed_str() });
+        }
+        out.push(Org { id, name: o.name, domains: domains.into_boxed_slice(), entries });
     }
     Ok(out)
 }
