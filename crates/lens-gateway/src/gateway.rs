@@ -186,10 +186,13 @@ enum Outcome {
     WrongHost,
     WrongOrigin,
     NotFound,
+    Index,
+    IndexNotModified,
+    IndexUnavailable,
 }
 
 impl Outcome {
-    const ALL: [Outcome; 10] = [
+    const ALL: [Outcome; 13] = [
         Outcome::Card,
         Outcome::Cached,
         Outcome::Partial,
@@ -200,6 +203,9 @@ impl Outcome {
         Outcome::WrongHost,
         Outcome::WrongOrigin,
         Outcome::NotFound,
+        Outcome::Index,
+        Outcome::IndexNotModified,
+        Outcome::IndexUnavailable,
     ];
     fn name(self) -> &'static str {
         match self {
@@ -213,6 +219,9 @@ impl Outcome {
             Outcome::WrongHost => "wrong_host",
             Outcome::WrongOrigin => "wrong_origin",
             Outcome::NotFound => "not_found",
+            Outcome::Index => "index",
+            Outcome::IndexNotModified => "index_not_modified",
+            Outcome::IndexUnavailable => "index_unavailable",
         }
     }
 }
@@ -284,6 +293,8 @@ struct GatewayState {
     seen: crate::webhooks::Seen,
     /// Webhook events' references, handled in batches by [`drop_changes`].
     events: tokio::sync::mpsc::Sender<Vec<String>>,
+    /// The index of the firm's companies (`GET /affinity/index`).
+    companies: Arc<crate::index::IndexKeeper>,
 }
 
 /// The gateway: its state and routes.
@@ -298,8 +309,15 @@ impl Gateway {
         let response_cache = Arc::new(MemoryCache::bounded(50_000, config.cache_bytes));
         let client = gateway_client(&config, response_cache.clone());
         let (changes, _) = tokio::sync::broadcast::channel(256);
+        let companies = crate::index::IndexKeeper::new(
+            client.clone(),
+            config.redis.clone(),
+            config.show_lists.clone(),
+            config.reserve_percent,
+            config.webhook.is_some(),
+        );
         if let Some(redis) = &config.redis {
-            relay_changes(redis, changes.clone(), client.account().clone());
+            relay_changes(redis, changes.clone(), client.account().clone(), Arc::downgrade(&companies));
         }
         let mut hosts = vec![config.listen.to_string()];
         if config.listen.ip().is_loopback() {
@@ -333,8 +351,10 @@ impl Gateway {
                 index: Default::default(),
                 seen: Default::default(),
                 events,
+                companies,
             }),
         };
+        gateway.shared.companies.start();
         tokio::spawn(drop_changes(Arc::downgrade(&gateway.shared), received));
         gateway
     }
@@ -360,6 +380,11 @@ impl Gateway {
             ),
             Err(e) => eprintln!("gateway: could not read the lists yet ({}); private lists stay hidden", e.kind()),
         }
+        // The first sync of a small firm is done before the gateway listens; a large one goes
+        // on while it serves (the index answers 503 until then).
+        if !self.shared.companies.ready_within(INDEX_WAIT_AT_START).await {
+            eprintln!("gateway: the index is still syncing: /affinity/index answers 503 until it is ready");
+        }
     }
 
     /// The routes: `/affinity/card`, `/healthz`, `/metrics`, and 404 for everything else.
@@ -374,6 +399,7 @@ impl Gateway {
         let authenticated = Router::new()
             .route("/affinity/card", get(card))
             .route("/affinity/events", get(events))
+            .route("/affinity/index", get(index))
             .route("/metrics", get(metrics))
             .layer(middleware::from_fn_with_state(self.shared.clone(), require_caller));
         // What anyone may ask (no identity) has a short time budget for the whole request.
@@ -778,11 +804,18 @@ fn relay_changes(
     redis: &Arc<RedisState>,
     to_here: tokio::sync::broadcast::Sender<String>,
     account: Arc<lens_core::account::Account>,
+    companies: std::sync::Weak<crate::index::IndexKeeper>,
 ) {
     let mut from_all = redis.subscribe();
     tokio::spawn(async move {
         loop {
             match from_all.recv().await {
+                Ok(message) if message.starts_with("{\"index\"") => {
+                    // The index's log grew, or a sync stored a snapshot.
+                    if let Some(companies) = companies.upgrade() {
+                        companies.notice();
+                    }
+                }
                 Ok(message) => {
                     if serde_json::from_str::<serde_json::Value>(&message)
                         .is_ok_and(|m| m.get("meta").and_then(serde_json::Value::as_bool) == Some(true))
@@ -885,6 +918,35 @@ async fn card(
             card_response(&past_deadline(&shared, query, &key, cached).await, 0)
         }
     }
+}
+
+/// `GET /affinity/index`: the firm's index without the lists cards leave out (see
+/// [`crate::index::answer`]). An unchanged index (`If-None-Match`) costs nothing; a whole one
+/// counts as one of the caller's look-ups of the minute.
+async fn index(
+    State(shared): State<Arc<GatewayState>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::index::Answer;
+    let served = shared.companies.served();
+    let wanted = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    match crate::index::answer(served.as_deref(), wanted) {
+        Answer::NotModified => shared.metrics.count(Outcome::IndexNotModified),
+        Answer::Unavailable => shared.metrics.count(Outcome::IndexUnavailable),
+        Answer::Whole => {
+            if let Err(wait) = caller_limiter(&shared, &caller, now_ms(&shared)).acquire(shared.clock.now()) {
+                shared.metrics.count(Outcome::CallerLimited);
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                let message = format!("too many requests from you this minute: try again in {secs} s");
+                let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &message);
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                return response;
+            }
+            shared.metrics.count(Outcome::Index);
+        }
+    }
+    crate::index::respond(served.as_deref(), wanted)
 }
 
 /// How often at most the month's budget is read on purpose.
@@ -1016,6 +1078,11 @@ async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str, caller: &
     })
     .await;
     caller_spent(shared, caller, spent.requests(), now_ms(shared)).await;
+    // The live card wins over the index and corrects it (before private lists leave it: the
+    // index keeps them, and serves them to nobody).
+    if shared.companies.would_learn(&card) {
+        shared.companies.queue(vec![crate::index::Entry::Card(Box::new(card.clone()))]);
+    }
     let card = finish_card(shared, card).await;
     if card.status != CardStatus::Error && !card.stale {
         store_card(shared, key, &card).await;
@@ -1148,6 +1215,8 @@ async fn hidden_lists(shared: &GatewayState) -> Result<Vec<(i64, String)>, affin
 /// The longest a request without an identity (a webhook, a health check, an unknown path) may
 /// take in all.
 const UNAUTHENTICATED_TIME: Duration = Duration::from_secs(5);
+/// How long the gateway waits at start for its index before it listens anyway.
+const INDEX_WAIT_AT_START: Duration = Duration::from_secs(5);
 /// The longest any request's body may take to arrive.
 const BODY_TIME: Duration = Duration::from_secs(10);
 
@@ -1190,6 +1259,9 @@ async fn webhook(
         // The same event again (a replay, or Affinity retrying): done already.
         return Json(json!({ "ok": true, "replay": true })).into_response();
     }
+    // The index keeps every list (and serves only what cards may show).
+    let changes = shared.companies.changes_of(&event);
+    shared.companies.queue(changes.into_iter().map(crate::index::Entry::Change).collect());
     if hidden_change(&shared, &event).await {
         // A change on a list the cards do not show changes no card (every card leaves that
         // list out): nothing is dropped, and nobody is told.
@@ -1520,7 +1592,34 @@ fn gateway_metrics(shared: &GatewayState) -> Vec<Metric> {
     ]
     .into_iter()
     .chain(connection_metrics(shared))
+    .chain(index_metrics(shared))
     .collect()
+}
+
+/// What the index served holds, and what its syncs cost.
+fn index_metrics(shared: &GatewayState) -> Vec<Metric> {
+    vec![
+        Metric::gauge(
+            "lens_gateway_index_organizations",
+            "Organizations in the index served (0: not ready).",
+            shared.companies.served().map_or(0, |s| s.organizations) as f64,
+        ),
+        Metric::gauge(
+            "lens_gateway_index_revision",
+            "The served index's revision (grows with every change).",
+            shared.companies.served().map_or(0, |s| s.revision) as f64,
+        ),
+        Metric::counter(
+            "lens_gateway_index_syncs_total",
+            "Syncs of the index this replica ran.",
+            shared.companies.syncs.load(Ordering::Relaxed) as f64,
+        ),
+        Metric::counter(
+            "lens_gateway_index_sync_calls_total",
+            "Affinity calls this replica's syncs of the index made.",
+            shared.companies.sync_calls.load(Ordering::Relaxed) as f64,
+        ),
+    ]
 }
 
 /// What the connections and streams hold and were refused.

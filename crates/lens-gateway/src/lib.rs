@@ -21,6 +21,7 @@
 mod callers;
 mod connections;
 pub mod gateway;
+mod index;
 mod live;
 pub mod shared_state;
 pub mod webhooks;

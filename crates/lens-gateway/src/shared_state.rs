@@ -838,6 +838,162 @@ impl RedisState {
     }
 }
 
+/// Appends one change of the index to the shared log (KEYS[1] the counter, KEYS[2] a sorted
+/// set of `<seq>|<sealed change>` scored by seq), keeping the last ARGV[2]: Redis orders the
+/// changes of every replica, and each replica applies them in that order.
+const INDEX_APPEND: &str = r"
+local n = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], n, n .. '|' .. ARGV[1])
+local size = redis.call('ZCARD', KEYS[2])
+local keep = tonumber(ARGV[2])
+if size > keep then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, size - keep - 1) end
+return n
+";
+
+/// Stores a snapshot of the index (KEYS[1] `generation:seq`, KEYS[2] the sealed digest,
+/// KEYS[3] the bytes) only if it is newer than the one stored: a later generation (a sync), or
+/// the same generation further along the log. Returns 1 if stored.
+const INDEX_SAVE: &str = r"
+local head = redis.call('GET', KEYS[1])
+local g, s = 0, 0
+if head then
+  local a, b = string.match(head, '^(%d+):(%d+)$')
+  g = tonumber(a) or 0
+  s = tonumber(b) or 0
+end
+local ng, ns = tonumber(ARGV[1]), tonumber(ARGV[2])
+if ng < g or (ng == g and ns <= s) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[3], ARGV[4])
+return 1
+";
+
+/// Changes of the index kept in the shared log (a replica further behind loads a snapshot).
+const INDEX_LOG_KEEP: u64 = 20_000;
+/// How long a snapshot's digest and a logged change are believed.
+const INDEX_VALID_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Where the shared index stands: the stored snapshot's generation and place in the log, and
+/// the log's last change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexHead {
+    /// Grows with every sync stored (0: no snapshot yet).
+    pub generation: u64,
+    /// The last change of the log the snapshot holds.
+    pub snapshot_seq: u64,
+    /// The log's last change.
+    pub log_seq: u64,
+}
+
+/// A snapshot of the index as stored: its generation, place in the log, and bytes.
+pub struct IndexSnapshot {
+    pub generation: u64,
+    pub seq: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl RedisState {
+    /// Appends a change (JSON) to the shared log, and tells every replica; its number in the
+    /// log, `None` while Redis is away.
+    pub async fn index_append(&self, change: &str) -> Option<u64> {
+        let (counter, log) = (self.key("index", "seq"), self.key("index", "log"));
+        let sealed = self.sealer.seal(&log, change, INDEX_VALID_FOR, unix_ms());
+        let script = redis::Script::new(INDEX_APPEND);
+        let seq = self
+            .run(async |c| script.key(&counter).key(&log).arg(&sealed).arg(INDEX_LOG_KEEP).invoke_async::<u64>(c).await)
+            .await?;
+        self.publish(&serde_json::json!({ "index": seq }).to_string()).await;
+        Some(seq)
+    }
+
+    /// The changes of the log after `seq`, in order (at most 5,000; those whose tag does not
+    /// verify are left out and counted).
+    pub async fn index_changes_after(&self, seq: u64) -> Option<Vec<(u64, String)>> {
+        let log = self.key("index", "log");
+        let members: Vec<String> = self
+            .run(async |c| {
+                redis::cmd("ZRANGEBYSCORE")
+                    .arg(&log)
+                    .arg(format!("({seq}"))
+                    .arg("+inf")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(5000)
+                    .query_async(c)
+                    .await
+            })
+            .await?;
+        let now = unix_ms();
+        let mut out = Vec::with_capacity(members.len());
+        for member in members {
+            let opened = member.split_once('|').and_then(|(n, sealed)| {
+                let n = n.parse::<u64>().ok()?;
+                Some((n, self.sealer.open(&log, sealed, now)?.to_owned()))
+            });
+            match opened {
+                Some(change) => out.push(change),
+                None => self.refused(),
+            }
+        }
+        Some(out)
+    }
+
+    /// Where the shared index stands (`None` while Redis is away).
+    pub async fn index_head(&self) -> Option<IndexHead> {
+        let (head, counter) = (self.key("index", "head"), self.key("index", "seq"));
+        let (stored, log_seq): (Option<String>, Option<u64>) =
+            self.run(async |c| redis::pipe().get(&head).get(&counter).query_async(c).await).await?;
+        let (generation, snapshot_seq) = stored
+            .as_deref()
+            .and_then(|h| h.split_once(':'))
+            .and_then(|(g, s)| Some((g.parse().ok()?, s.parse().ok()?)))
+            .unwrap_or((0, 0));
+        Some(IndexHead { generation, snapshot_seq, log_seq: log_seq.unwrap_or(0) })
+    }
+
+    /// The stored snapshot, if there is one whose digest this gateway's key tagged.
+    pub async fn index_snapshot(&self) -> Option<IndexSnapshot> {
+        let (digest_key, bytes_key) = (self.key("index", "digest"), self.key("index", "bytes"));
+        let (sealed, bytes): (Option<String>, Option<Vec<u8>>) =
+            self.run(async |c| redis::pipe().get(&digest_key).get(&bytes_key).query_async(c).await).await?;
+        let (sealed, bytes) = (sealed?, bytes?);
+        let Some(payload) = self.sealer.open(&digest_key, &sealed, unix_ms()) else {
+            self.refused();
+            return None;
+        };
+        let mut parts = payload.splitn(3, ':');
+        let (Some(g), Some(s), Some(digest)) = (parts.next(), parts.next(), parts.next()) else { return None };
+        if hex(&Sha256::digest(&bytes)) != digest {
+            self.refused();
+            return None;
+        }
+        Some(IndexSnapshot { generation: g.parse().ok()?, seq: s.parse().ok()?, bytes })
+    }
+
+    /// Stores a snapshot unless a newer one is there; whether it was stored.
+    pub async fn index_save(&self, snapshot: &IndexSnapshot) -> bool {
+        let keys = [self.key("index", "head"), self.key("index", "digest"), self.key("index", "bytes")];
+        let payload = format!("{}:{}:{}", snapshot.generation, snapshot.seq, hex(&Sha256::digest(&snapshot.bytes)));
+        let sealed = self.sealer.seal(&keys[1], &payload, INDEX_VALID_FOR, unix_ms());
+        let script = redis::Script::new(INDEX_SAVE);
+        self.run(async |c| {
+            let mut call = script.key(&keys[0]);
+            call.key(&keys[1]).key(&keys[2]);
+            call.arg(snapshot.generation).arg(snapshot.seq).arg(&sealed).arg(snapshot.bytes.as_slice());
+            call.invoke_async::<i64>(c).await
+        })
+        .await
+            == Some(1)
+    }
+
+    /// A new generation number for a snapshot made by a sync.
+    pub async fn index_generation(&self) -> Option<u64> {
+        let k = self.key("index", "generation");
+        self.run(async |c| c.incr::<_, _, u64>(&k, 1).await).await
+    }
+}
+
 impl SharedState for RedisState {
     fn available(&self) -> bool {
         self.up.load(Ordering::SeqCst)
