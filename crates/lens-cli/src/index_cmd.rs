@@ -5,7 +5,8 @@
 //! - `index sync [--full] [--json]`: what is due (see `lens_core::index::SyncPolicy`), or
 //!   everything; prints organizations, lists, calls spent and time.
 //! - `index status [--json]`: what the index holds, as of when, what it spent today.
-//! - `index lookup DOMAIN… [--json]`: from the index, without a call.
+//! - `index lookup DOMAIN… [--json] [--from-file FILE]`: from the index (or an index's bytes
+//!   in a file, such as a gateway's `GET /affinity/index`), without a call.
 //!
 //! `affinity-lens card DOMAIN` answers a domain the firm does not know from a fresh index
 //! (synced in the last day) without a call; a known one is looked up live, and the live card
@@ -60,6 +61,9 @@ enum IndexCommand {
         domains: Vec<String>,
         #[arg(long)]
         json: bool,
+        /// Read the index from this file (e.g. a gateway's `GET /affinity/index`) instead.
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
         #[command(flatten)]
         api: crate::ApiArgs,
     },
@@ -99,7 +103,16 @@ pub async fn run(args: IndexArgs) -> Result<(), String> {
     match args.command {
         IndexCommand::Sync { full, json, min_budget_percent, api } => sync(api, full, json, min_budget_percent).await,
         IndexCommand::Status { json, api } => status(&api, json),
-        IndexCommand::Lookup { domains, json, api } => lookup(&api, &domains, json),
+        IndexCommand::Lookup { domains, json, from_file, api } => {
+            let index = match from_file {
+                Some(file) => {
+                    let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    Some(Index::decode(&bytes).map_err(|e| format!("{}: {e}", file.display()))?)
+                }
+                None => load(&api)?,
+            };
+            lookup(index, &domains, json)
+        }
     }
 }
 
@@ -195,8 +208,8 @@ fn iso(ms: u64) -> Option<String> {
     (ms > 0).then(|| lens_core::card::iso_from_ms(ms))
 }
 
-fn lookup(api: &crate::ApiArgs, domains: &[String], json: bool) -> Result<(), String> {
-    let Some(index) = load(api)? else {
+fn lookup(index: Option<Index>, domains: &[String], json: bool) -> Result<(), String> {
+    let Some(index) = index else {
         return Err("no index yet: run `affinity-lens index sync`".into());
     };
     let as_of = iso(index.as_of_ms()).unwrap_or_else(|| "never".into());
