@@ -8,6 +8,8 @@
 //! - [`index`]: every company the firm knows, on this machine (domains, names, lists and
 //!   Status), its sync under a budget, its compact bytes: a page the firm does not know
 //!   costs no call;
+//! - [`mail`]: an email thread's external participants (not the user, not the firm, each
+//!   address checked) and their companies by domain (not free mail);
 //! - [`card`]: the Card, the JSON contract between the gateway, the web component, the CLI
 //!   and the UI; [`error_kind`]: the failures it and the extension report;
 //! - [`actions`]: the card's writes, each checked first so that a retry never duplicates;
@@ -34,6 +36,7 @@ pub mod card;
 pub mod error_kind;
 pub mod index;
 pub mod lookup;
+pub mod mail;
 pub mod page;
 
 pub use account::{Account, LensClient};
