@@ -57,7 +57,32 @@ pub struct PageHints {
     pub website: Option<String>,
 }
 
+/// The most characters of a hint the lookup takes (page text: a name, a headline).
+pub const MAX_HINT_CHARS: usize = 300;
+
 impl PageHints {
+    /// The hints as the lookup takes them: short, trimmed strings only (they are page text):
+    /// each trimmed and cut to [`MAX_HINT_CHARS`] characters, an empty one left out. The
+    /// extension's `lens:page` and the gateway's card API both take hints through it.
+    pub fn cleaned(self) -> PageHints {
+        let clean = |s: Option<String>| {
+            s.map(|s| s.trim().chars().take(MAX_HINT_CHARS).collect::<String>()).filter(|s| !s.is_empty())
+        };
+        PageHints {
+            title: clean(self.title),
+            name: clean(self.name),
+            headline: clean(self.headline),
+            company: clean(self.company),
+            company_url: clean(self.company_url),
+            website: clean(self.website),
+        }
+    }
+
+    /// Whether no hint is given.
+    pub fn is_empty(&self) -> bool {
+        *self == PageHints::default()
+    }
+
     /// The company: the hint, else what the headline names after " at " or " @ "
     /// ([`company_in_headline`]).
     pub fn company(&self) -> Option<String> {

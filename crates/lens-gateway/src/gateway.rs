@@ -30,7 +30,9 @@ use affinity_api::coalesce::Coalescer;
 use affinity_api::limiter::{LimiterConfig, RateLimiter};
 
 use affinity_api::{Client, ClientConfig, endpoints};
-use lens_core::{Card, CardStatus, LensClient, PageError, Query, QueryKind, lookup_card_with, resolve_page};
+use lens_core::{
+    Card, CardStatus, LensClient, PageError, PageHints, Query, QueryKind, lookup_card_hinted, resolve_page,
+};
 use sha2::Digest;
 
 use crate::connections::{Connections, Refused, Slot, Streams};
@@ -647,11 +649,67 @@ async fn require_caller(State(shared): State<Arc<GatewayState>>, mut request: Re
     }
 }
 
+/// What a page shows besides its URL, as the card API takes it: a LinkedIn profile's
+/// name, headline and current company (its name, its LinkedIn page), a company page's
+/// website.
+const PERSON_HINTS: [&str; 4] = ["name", "headline", "company", "company_url"];
+const COMPANY_HINTS: [&str; 1] = ["website"];
+
+/// The query and the page's hints a card request asks for, or why it is not one. Hints go
+/// with a LinkedIn profile (`linkedin_person`, or `linkedin` naming one) or company page;
+/// each at most 2,048 bytes, then trimmed and cut as the extension's are
+/// ([`PageHints::cleaned`]). A company page's website, when given, must be a domain: the
+/// card is then that domain's, as in personal mode.
+fn card_request(params: &HashMap<String, String>) -> Result<(Query, PageHints), String> {
+    let is_hint = |k: &str| PERSON_HINTS.contains(&k) || COMPANY_HINTS.contains(&k);
+    let (hints, rest): (HashMap<String, String>, HashMap<String, String>) =
+        params.iter().map(|(k, v)| (k.clone(), v.clone())).partition(|(k, _)| is_hint(k));
+    let query = query_of(&rest)?;
+    let hints: HashMap<String, String> = hints.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+    if hints.is_empty() {
+        return Ok((query, PageHints::default()));
+    }
+    let allowed: &[&str] = match query.kind {
+        QueryKind::LinkedinPerson => &PERSON_HINTS,
+        QueryKind::LinkedinCompany => &COMPANY_HINTS,
+        _ => &[],
+    };
+    let mut keys: Vec<&String> = hints.keys().collect();
+    keys.sort();
+    if let Some(stray) = keys.iter().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(format!(
+            "{stray} is not a hint of this query: name, headline, company and company_url go with linkedin_person, website with linkedin_company"
+        ));
+    }
+    if let Some(long) = keys.iter().find(|k| hints[k.as_str()].len() > 2048) {
+        return Err(format!("{long} is too long"));
+    }
+    let hint = |k: &str| hints.get(k).cloned();
+    let hints = PageHints {
+        title: None,
+        name: hint("name"),
+        headline: hint("headline"),
+        company: hint("company"),
+        company_url: hint("company_url"),
+        website: hint("website"),
+    }
+    .cleaned();
+    let Some(site) = hints.website.as_deref() else { return Ok((query, hints)) };
+    let url = if site.contains("://") { site.to_owned() } else { format!("https://{site}") };
+    match lens_core::resolve_page_with_hints(&query.value, &hints, &[]) {
+        Ok(q) if q.kind == QueryKind::Domain && resolve_page(&url, &[]).is_ok() => Ok((q, hints)),
+        _ => Err(format!("website {:?} is not a domain", site.chars().take(80).collect::<String>())),
+    }
+}
+
 /// The query a card request asks for, or why it is not one.
 fn query_of(params: &HashMap<String, String>) -> Result<Query, String> {
     let given: Vec<(&String, &String)> = params.iter().filter(|(_, v)| !v.trim().is_empty()).collect();
     let [(key, value)] = given.as_slice() else {
-        return Err("give exactly one of domain, email, linkedin, organization_id, person_id".into());
+        return Err(
+            "give exactly one of domain, email, linkedin, linkedin_person, linkedin_company, organization_id, person_id"
+                .into(),
+        );
     };
     let value = value.trim();
     if value.len() > 2048 {
@@ -681,6 +739,16 @@ fn query_of(params: &HashMap<String, String>) -> Result<Query, String> {
         "linkedin" => match resolve_page(value, &[]) {
             Ok(q) if matches!(q.kind, QueryKind::LinkedinPerson | QueryKind::LinkedinCompany) => Ok(q),
             _ => Err("that is not a LinkedIn profile or company URL".into()),
+        },
+        "linkedin_person" => match resolve_page(value, &[]) {
+            Ok(q) if q.kind == QueryKind::LinkedinPerson => Ok(q),
+            _ => Err("linkedin_person must be a LinkedIn profile URL (https://www.linkedin.com/in/…)".into()),
+        },
+        "linkedin_company" => match resolve_page(value, &[]) {
+            Ok(q) if q.kind == QueryKind::LinkedinCompany => Ok(q),
+            _ => {
+                Err("linkedin_company must be a LinkedIn company page URL (https://www.linkedin.com/company/…)".into())
+            }
         },
         "organization_id" => id(QueryKind::OrganizationId),
         "person_id" => id(QueryKind::PersonId),
@@ -831,6 +899,17 @@ fn relay_changes(
     });
 }
 
+/// The key a card looked up with hints is kept under: its query's, and a digest of the
+/// hints (`linkedin_person:https://www.linkedin.com/in/jane#0123456789abcdef`).
+fn hinted_key(key: &str, hints: &PageHints) -> String {
+    if hints.is_empty() {
+        return key.to_owned();
+    }
+    let text = serde_json::to_string(hints).unwrap_or_default();
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    format!("{key}#{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 /// The key of a card: its query as the web component names it (`domain:acme.test`).
 fn card_key(query: &Query) -> String {
     let kind = serde_json::to_value(query.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
@@ -852,18 +931,20 @@ async fn card(
     axum::Extension(caller): axum::Extension<Caller>,
     Params(params): Params<HashMap<String, String>>,
 ) -> Response {
-    let query = match query_of(&params) {
-        Ok(q) => q,
+    let (query, hints) = match card_request(&params) {
+        Ok(asked) => asked,
         Err(message) => {
             shared.metrics.count(Outcome::BadRequest);
             return refuse(StatusCode::BAD_REQUEST, &message);
         }
     };
-    let key = card_key(&query);
-    shared.asked.record(&caller.0, &key);
+    // A card looked up with hints is kept apart (namesakes); live streams follow its query.
+    let followed = card_key(&query);
+    let key = hinted_key(&followed, &hints);
+    shared.asked.record(&caller.0, &followed);
     if let Some(redis) = shared.redis().cloned() {
         // For a live stream served by another replica (the card is not kept waiting).
-        let (caller, key) = (caller.0.clone(), key.clone());
+        let (caller, key) = (caller.0.clone(), followed);
         tokio::spawn(async move { redis.asked(&caller, Some(&key), &[]).await });
     }
     let now = now_ms(&shared);
@@ -906,7 +987,7 @@ async fn card(
     // goes on after it, for the next caller).
     let work = {
         let (shared, query, key, caller) = (shared.clone(), query.clone(), key.clone(), caller.0.clone());
-        move || spawn_look_up(shared, query, key, caller)
+        move || spawn_look_up(shared, query, hints, key, caller)
     };
     match tokio::time::timeout(shared.config.card_deadline, shared.lookups.run(&key, work)).await {
         Ok(card) => {
@@ -1022,12 +1103,18 @@ const LOOK_UP_LIMIT: Duration = Duration::from_secs(45);
 
 /// The look-up of `key` on a task of its own: a caller who gives up at the deadline (or
 /// leaves: a closed tab) does not stop it; the card it finds is kept for the next caller.
-fn spawn_look_up(shared: Arc<GatewayState>, query: Query, key: String, caller: String) -> BoxFuture<'static, Card> {
+fn spawn_look_up(
+    shared: Arc<GatewayState>,
+    query: Query,
+    hints: PageHints,
+    key: String,
+    caller: String,
+) -> BoxFuture<'static, Card> {
     let failed = Card::new(query.clone(), CardStatus::Error);
     let task = tokio::spawn(async move {
         let _running = Running::new(&shared.metrics.running);
         let limit = LOOK_UP_LIMIT.max(shared.config.card_deadline * 2);
-        match tokio::time::timeout(limit, look_up(&shared, &query, &key, &caller)).await {
+        match tokio::time::timeout(limit, look_up(&shared, &query, &hints, &key, &caller)).await {
             Ok(card) => card,
             Err(_) => unavailable(query, "Affinity did not answer in time; try again in a moment."),
         }
@@ -1054,7 +1141,7 @@ fn unavailable(query: Query, message: &str) -> Card {
 
 /// Looks the card up (with replicas, only one of them does; the others wait for its card)
 /// and keeps it for everyone.
-async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str, caller: &str) -> Card {
+async fn look_up(shared: &Arc<GatewayState>, query: &Query, hints: &PageHints, key: &str, caller: &str) -> Card {
     let _forget = ForgetPartial { shared, key };
     let mut lock = None;
     if let Some(redis) = shared.redis() {
@@ -1073,7 +1160,7 @@ async fn look_up(shared: &Arc<GatewayState>, query: &Query, key: &str, caller: &
     // What the look-up costs is the caller's (calls shared with another look-up count once,
     // for the one that made them).
     let (client, spent) = shared.client.observed();
-    let card = lookup_card_with(&client, query, |partial| {
+    let card = lookup_card_hinted(&client, query, hints, |partial| {
         shared.partials.lock().expect("partials lock").insert(key.to_owned(), partial.clone());
     })
     .await;
@@ -1368,7 +1455,10 @@ async fn invalidate(shared: &GatewayState, touched: &[String]) -> usize {
         return 0;
     }
     // Between replicas only (streams hear of the cards they follow, nothing else).
-    let message = json!({ "cards": keys, "meta": meta }).to_string();
+    // A card looked up with hints is followed by its query's key.
+    let mut followed: Vec<&str> = keys.iter().map(|k| k.split('#').next().unwrap_or(k)).collect();
+    followed.dedup();
+    let message = json!({ "cards": followed, "meta": meta }).to_string();
     match &shared.config.redis {
         Some(redis) => redis.publish(&message).await,
         None => {
@@ -1707,5 +1797,36 @@ mod tests {
         assert!(q(&[("domain", &"a".repeat(5000))]).is_err());
         // The error does not echo an email back.
         assert!(!q(&[("email", "nobody")]).unwrap_err().contains("nobody"));
+    }
+
+    #[test]
+    fn hints_go_with_their_linkedin_query_checked_and_cut_as_the_extensions() {
+        let r = |pairs: &[(&str, &str)]| {
+            card_request(&pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>())
+        };
+        let profile = ("linkedin_person", "https://www.linkedin.com/in/Jane-Doe/?trk=x");
+        let (q, hints) = r(&[profile, ("name", "  Jane Doe "), ("headline", "CTO at Acme"), ("company", "")]).unwrap();
+        assert_eq!((q.kind, q.value.as_str()), (QueryKind::LinkedinPerson, "https://www.linkedin.com/in/jane-doe"));
+        assert_eq!(hints.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(hints.company, None);
+        assert_eq!(hints.company().as_deref(), Some("Acme"));
+        let long = "x".repeat(500);
+        assert_eq!(r(&[profile, ("name", &long)]).unwrap().1.name.unwrap().len(), lens_core::page::MAX_HINT_CHARS);
+        assert!(r(&[profile, ("name", &"x".repeat(3000))]).unwrap_err().contains("name is too long"));
+        // A hint that is not the query's, or without a LinkedIn query: 400.
+        assert!(r(&[profile, ("website", "acme.test")]).unwrap_err().contains("website is not a hint"));
+        assert!(r(&[("domain", "acme.test"), ("name", "Jane")]).unwrap_err().contains("name is not a hint"));
+        assert!(r(&[("linkedin_person", "https://www.linkedin.com/company/acme")]).is_err());
+        // A company page with its website is the website's card; a website that is no domain: 400.
+        let page = ("linkedin_company", "https://www.linkedin.com/company/acme-corp");
+        let (q, _) = r(&[page, ("website", "https://www.acme.test/about")]).unwrap();
+        assert_eq!((q.kind, q.value.as_str()), (QueryKind::Domain, "acme.test"));
+        assert!(r(&[page, ("website", "not a site")]).unwrap_err().contains("is not a domain"));
+        assert_eq!(r(&[page]).unwrap().0.kind, QueryKind::LinkedinCompany);
+        // Hinted cards are kept apart; a card without hints keeps its plain key.
+        let (q, hints) = r(&[profile, ("name", "Jane Doe")]).unwrap();
+        let key = hinted_key(&card_key(&q), &hints);
+        assert!(key.starts_with("linkedin_person:https://www.linkedin.com/in/jane-doe#"), "{key}");
+        assert_eq!(hinted_key(&card_key(&q), &PageHints::default()), card_key(&q));
     }
 }

@@ -73,6 +73,11 @@ const SYNC_CHECK_EVERY: Duration = Duration::from_secs(60);
 const FIRST_SYNC_RETRY: Duration = Duration::from_secs(10);
 /// The longest a replica holds the sync lock (a sync of 50,000 organizations takes ~20 s).
 const SYNC_LOCK: Duration = Duration::from_secs(15 * 60);
+/// The index syncs only while this many points of the month's budget are left above the
+/// cards' reserve ...
+const INDEX_MARGIN_PERCENT: f64 = 10.0;
+/// ... and at least this many calls above that: a month too small for an index has none.
+const MIN_HEADROOM_CALLS: i64 = 100;
 /// How often at most a replica stores its snapshot between syncs.
 const SAVE_EVERY: Duration = Duration::from_secs(60);
 
@@ -95,6 +100,7 @@ pub(crate) struct IndexKeeper {
     /// Syncs this replica ran, and the Affinity calls they made.
     pub syncs: AtomicU64,
     pub sync_calls: AtomicU64,
+    held_said: std::sync::atomic::AtomicBool,
 }
 
 impl IndexKeeper {
@@ -105,6 +111,8 @@ impl IndexKeeper {
         min_budget_percent: f64,
         vouch: bool,
     ) -> Arc<IndexKeeper> {
+        // The index leaves the cards the 10 points of the month above their reserve.
+        let min_budget_percent = (min_budget_percent + INDEX_MARGIN_PERCENT).min(100.0);
         let policy = SyncPolicy { min_budget_percent, ..SyncPolicy::default() };
         let (queue, queued) = tokio::sync::mpsc::channel(4096);
         Arc::new(IndexKeeper {
@@ -122,6 +130,7 @@ impl IndexKeeper {
             ready: tokio::sync::watch::channel(false).0,
             syncs: AtomicU64::new(0),
             sync_calls: AtomicU64::new(0),
+            held_said: Default::default(),
         })
     }
 
@@ -550,6 +559,15 @@ impl IndexKeeper {
         }
     }
 
+    /// Says once that the month's budget holds the index back.
+    fn say_held(&self) {
+        if !self.held_said.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "gateway: the index is not synced: the month's Affinity budget left is too close to the reserve (the index keeps {INDEX_MARGIN_PERCENT} points and {MIN_HEADROOM_CALLS} calls above it)"
+            );
+        }
+    }
+
     /// Syncs what the policy says is due, if no other replica is syncing.
     pub(crate) async fn sync_if_due(&self) {
         let mut lock = SyncLock { redis: None, token: None };
@@ -565,12 +583,22 @@ impl IndexKeeper {
             let local = self.local.lock().expect("index lock");
             (local.index.clone().unwrap_or_default(), local.seq)
         };
-        let budget = self.monthly().await;
-        let plan = self.policy.plan(&base, unix_ms(), budget.as_ref());
-        if plan.held_for_budget && base.as_of_ms() == 0 {
-            eprintln!("gateway: the index is not synced: the month's Affinity budget is below the reserve");
+        let mut budget = self.monthly().await;
+        if budget.is_none() {
+            // `GET /rate-limit` is free: never start a sync blind.
+            let _ = self.client.rate_limit().await;
+            budget = self.monthly().await;
         }
-        if plan.is_empty() {
+        let plan = self.policy.plan(&base, unix_ms(), budget.as_ref());
+        let headroom = budget.as_ref().and_then(|b| {
+            let floor = b.limit? as f64 * self.policy.min_budget_percent / 100.0;
+            Some(b.remaining? - floor.ceil() as i64)
+        });
+        let held = plan.held_for_budget || (!plan.is_empty() && headroom.is_some_and(|h| h < MIN_HEADROOM_CALLS));
+        if held && base.as_of_ms() == 0 {
+            self.say_held();
+        }
+        if plan.is_empty() || held {
             return;
         }
         let outcome = sync(&self.client, &base, &plan, &self.policy, |_| {}).await;

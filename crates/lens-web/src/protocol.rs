@@ -371,16 +371,7 @@ impl Request {
 
     /// The hints as the lookup takes them: short, trimmed strings only (they are page text).
     pub fn clean_hints(hints: PageHints) -> PageHints {
-        let clean =
-            |s: Option<String>| s.map(|s| s.trim().chars().take(300).collect::<String>()).filter(|s| !s.is_empty());
-        PageHints {
-            title: clean(hints.title),
-            name: clean(hints.name),
-            headline: clean(hints.headline),
-            company: clean(hints.company),
-            company_url: clean(hints.company_url),
-            website: clean(hints.website),
-        }
+        hints.cleaned()
     }
 }
 
