@@ -11,6 +11,8 @@ import * as store from './store.js';
 const api = globalThis.lensApi;
 const SETTINGS = 'settings';
 const STATE = 'state';
+// The index of the firm's companies: bytes (a few hundred KiB for 50,000 companies).
+const INDEX = 'index';
 const MIGRATED = 'migrated';
 
 /** @type {import('./wasm/lens_worker.js').LensHost} */
@@ -22,7 +24,25 @@ const host = {
   stateChanged: () => persistSoon(),
   forgetState: () => {
     clearTimeout(saveTimer);
+    clearTimeout(indexTimer);
     store.remove(STATE).catch(() => {});
+    store.remove(INDEX).catch(() => {});
+  },
+  indexChanged: () => persistIndexSoon(),
+  // The gateway's index is binary: fetched here (the client's transport reads text). Without
+  // an Authorization header the browser's cookies go with it, as with cards.
+  fetchBytes: async (url, headers) => {
+    try {
+      const auth = headers.some(([k]) => k.toLowerCase() === 'authorization');
+      const res = await fetch(url, {
+        headers, credentials: auth ? 'omit' : 'include', cache: 'no-store', redirect: 'error',
+      });
+      const bytes = res.status === 200 ? new Uint8Array(await res.arrayBuffer()) : new Uint8Array(0);
+      const retry = Number(res.headers.get('retry-after'));
+      return { status: res.status, etag: res.headers.get('etag'), retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null, bytes };
+    } catch {
+      return null;
+    }
   },
   setBadge: (tabId, badge) => {
     api.action.setBadgeBackgroundColor({ tabId, color: badge.color }).catch(() => {});
@@ -43,8 +63,11 @@ const lens = (async () => {
     // Chrome's use_dynamic_url serves the overlay from another origin, still ours.
     overlay: new URL(api.runtime.getURL('overlay.html')).origin,
   };
-  const [settings, state] = await Promise.all([store.get(SETTINGS), store.get(STATE).catch(() => undefined)]);
-  return new Lens(host, origins, settings ?? null, typeof state === 'string' ? state : undefined);
+  const [settings, state, index] = await Promise.all([
+    store.get(SETTINGS), store.get(STATE).catch(() => undefined), store.get(INDEX).catch(() => undefined),
+  ]);
+  return new Lens(host, origins, settings ?? null, typeof state === 'string' ? state : undefined,
+    index instanceof Uint8Array ? index : undefined);
 })();
 
 /** Whether `version` (the one updated from) kept its settings in storage.local: up to 0.1.0. */
@@ -91,6 +114,18 @@ function persistSoon() {
     const state = (await lens).exportState();
     if (state) store.set(STATE, state).catch(() => {});
   }, 300);
+}
+
+// The index is written down a second after its last change (a sync, a live card that
+// corrected it): encoding 50,000 companies takes a few milliseconds.
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let indexTimer;
+function persistIndexSoon() {
+  clearTimeout(indexTimer);
+  indexTimer = setTimeout(async () => {
+    const bytes = (await lens).exportIndex();
+    if (bytes) store.set(INDEX, bytes).catch(() => {});
+  }, 1000);
 }
 
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {

@@ -88,9 +88,9 @@
     overlay = null;
   }
 
-  /** @param {boolean} expanded */
-  function inject(expanded) {
-    if (!token) return;
+  /** @param {boolean} expanded @param {string | null} t the page view (the page's own, or a badged link's) */
+  function inject(expanded, t = token) {
+    if (!t) return;
     remove();
     const host = document.createElement('affinity-lens-overlay');
     host.style.cssText = 'all: initial; position: fixed; z-index: 2147483647; display: flex; align-items: flex-start;';
@@ -101,13 +101,13 @@
     grip.style.cssText = 'width: 10px; align-self: stretch; cursor: grab; opacity: .35; touch-action: none;'
       + 'background: radial-gradient(circle, #8a93a6 1px, transparent 1.5px) 0 0 / 5px 5px;';
     const frame = document.createElement('iframe');
-    frame.src = frameUrl(token, expanded, 0);
+    frame.src = frameUrl(t, expanded, 0);
     frame.title = 'Affinity Lens';
     frame.setAttribute('allowtransparency', 'true');
     frame.style.cssText = 'border: 0; background: transparent; color-scheme: normal; display: block;';
     root.append(grip, frame);
     (document.body ?? document.documentElement).append(host);
-    overlay = { host, frame, token, expanded, toggles: 0 };
+    overlay = { host, frame, token: t, expanded, toggles: 0 };
     size();
     drag(grip, host);
   }
@@ -152,6 +152,14 @@
     } else if (msg.type === 'lens:close' && overlay && msg.token === overlay.token) {
       remove();
     } else if (msg.type === 'lens:toggle') {
+      // Over a badged link (hovered or focused), the shortcut opens that company's card.
+      const link = badges.active();
+      if (link) {
+        send({ type: 'lens:link_card', domain: link.domain }).then((reply) => {
+          if (reply?.ok && reply.answer === 'page' && typeof reply.token === 'string') inject(true, reply.token);
+        }).catch(() => {});
+        return;
+      }
       // The keyboard shortcut: a closed overlay comes back open; an open one folds or unfolds.
       // The frame hears it as a change of its URL's fragment (no reload, no postMessage).
       if (!overlay && token) inject(true);
@@ -182,12 +190,197 @@
     remove();
     token = null;
     const reply = await send({ type: 'lens:page', url: location.href, hints });
-    if (mine !== generation || !reply?.ok || reply.answer !== 'page' || typeof reply.token !== 'string') return;
+    if (mine !== generation) return;
+    badges.set(reply?.ok === true && reply.answer === 'page' && reply.badges === true);
+    if (!reply?.ok || reply.answer !== 'page' || typeof reply.token !== 'string') return;
     token = reply.token;
     position = reply.position ?? null;
     frameSizes = reply.frame;
     if (reply.show) inject(false);
   }
+
+  // Badges on links to companies the firm knows (answered by the background from its
+  // index: no Affinity call). A page must not learn which links are badged: the badges are
+  // drawn in ONE host element that is always there (whether or not anything is badged, and
+  // always 0 × 0), inside a closed shadow root, with no pointer events (hit-testing and
+  // elementFromPoint see the page's own elements); nothing is added to or changed on the
+  // page's links. Hover and focus are read from the page's own events, and the keyboard
+  // shortcut over a badged link opens that company's card. A badge is not clickable: a click
+  // the page could not see would tell it that something is there.
+  const badges = (() => {
+    const host = document.createElement('affinity-lens-badges');
+    host.style.cssText = 'all: initial; display: block; position: fixed; left: 0; top: 0; width: 0; height: 0;'
+      + ' overflow: visible; pointer-events: none; z-index: 2147483646;';
+    const root = host.attachShadow({ mode: 'closed' });
+    const style = document.createElement('style');
+    style.textContent = `
+      .b { position: fixed; width: 12px; height: 12px; border-radius: 6px; background: #4f46e5; color: #fff;
+        font: 700 8px/12px system-ui, sans-serif; text-align: center; pointer-events: none; user-select: none;
+        box-shadow: 0 0 0 1.5px #fff; display: none; }
+      .b[data-shown] { display: block; }
+      .tip { position: fixed; max-width: 320px; padding: 4px 8px; border-radius: 6px; background: #1d2433; color: #fff;
+        font: 12px/16px system-ui, sans-serif; pointer-events: none; white-space: nowrap; overflow: hidden;
+        text-overflow: ellipsis; display: none; box-shadow: 0 2px 8px rgba(0,0,0,.2); }
+      .tip[data-shown] { display: block; }`;
+    const tip = document.createElement('div');
+    tip.className = 'tip';
+    tip.dataset.testid = 'lens-link-tip';
+    root.append(style, tip);
+    (document.documentElement ?? document).append(host);
+
+    let on = false;
+    /** @type {Map<string, import('./wasm/lens_worker.js').LensKnownLink | null>} host → what the index says (null: unknown) */
+    const known = new Map();
+    /** @type {Map<HTMLAnchorElement, {el: HTMLElement, domain: string, status: string}>} */
+    const drawn = new Map();
+    /** @type {WeakSet<HTMLAnchorElement>} links looked at already */
+    let seen = new WeakSet();
+    /** @type {HTMLAnchorElement | null} the badged link under the pointer or focused */
+    let active = null;
+    let asking = false;
+    let scanTimer = 0;
+    let frame = 0;
+
+    /** @param {HTMLAnchorElement} link @param {import('./wasm/lens_worker.js').LensKnownLink} info */
+    function draw(link, info) {
+      if (drawn.has(link)) return;
+      const el = document.createElement('span');
+      el.className = 'b';
+      el.textContent = 'A';
+      el.dataset.testid = 'lens-link-badge';
+      el.dataset.domain = info.domain;
+      root.append(el);
+      drawn.set(link, { el, domain: info.domain, status: info.status });
+    }
+
+    // Every link not looked at yet: its host, known or asked about (once per host).
+    function scan() {
+      scanTimer = 0;
+      if (!on) return;
+      /** @type {HTMLAnchorElement[]} */
+      const waiting = [];
+      const ask = new Set();
+      for (const link of /** @type {HTMLCollectionOf<HTMLAnchorElement>} */ (document.links)) {
+        if (seen.has(link)) continue;
+        seen.add(link);
+        if (link.tagName !== 'A' || (link.protocol !== 'https:' && link.protocol !== 'http:')) continue;
+        const h = link.hostname.toLowerCase();
+        if (!h || h === location.hostname) continue;
+        const info = known.get(h);
+        if (info) draw(link, info);
+        else if (info === undefined) { ask.add(h); waiting.push(link); }
+      }
+      if (ask.size && !asking) {
+        asking = true;
+        send({ type: 'lens:links', hosts: [...ask].slice(0, 2000) }).then((reply) => {
+          const answered = reply?.ok && reply.answer === 'links' ? reply.known : [];
+          for (const k of answered) known.set(k.host, k);
+          for (const h of ask) if (!known.has(h)) known.set(h, null);
+          if (!on) return;
+          for (const link of waiting) {
+            const info = known.get(link.hostname.toLowerCase());
+            if (info) draw(link, info);
+          }
+          layoutSoon();
+        }).catch(() => {
+          for (const link of waiting) seen.delete(link); // asked again on the next change
+        }).finally(() => {
+          asking = false;
+          if ([...ask].some((h) => !known.has(h))) scanSoon();
+        });
+      } else if (ask.size) {
+        for (const link of waiting) seen.delete(link);
+        scanSoon();
+      }
+      layoutSoon();
+    }
+
+    // Badges beside their links' last line box, in the viewport; hidden when the link is not
+    // laid out. One read of each badged link's boxes per frame, on scroll, resize and change.
+    function layout() {
+      frame = 0;
+      for (const [link, b] of drawn) {
+        if (!link.isConnected) {
+          b.el.remove();
+          drawn.delete(link);
+          if (active === link) active = null;
+          continue;
+        }
+        const rects = link.getClientRects();
+        const r = rects[rects.length - 1];
+        if (!r || (r.width === 0 && r.height === 0)) { delete b.el.dataset.shown; continue; }
+        b.el.style.left = `${Math.round(r.right + 2)}px`;
+        b.el.style.top = `${Math.round(r.top + (r.height - 12) / 2)}px`;
+        b.el.dataset.shown = '';
+      }
+      showTip();
+    }
+    const layoutSoon = () => { if (!frame && drawn.size) frame = requestAnimationFrame(layout); };
+    // Links added later (infinite scroll, single-page apps): looked at in batches.
+    const scanSoon = () => { if (!scanTimer && on) scanTimer = setTimeout(scan, 250); };
+
+    function showTip() {
+      const b = active && drawn.get(active);
+      if (!b || !b.el.dataset.shown) { delete tip.dataset.shown; return; }
+      tip.textContent = `In Affinity: ${b.status} · Alt+Shift+L opens the card`;
+      const x = parseFloat(b.el.style.left) + 16;
+      const y = parseFloat(b.el.style.top) - 4;
+      tip.style.left = `${Math.max(0, Math.min(x, window.innerWidth - 330))}px`;
+      tip.style.top = `${Math.max(0, Math.min(y, window.innerHeight - 26))}px`;
+      tip.dataset.shown = '';
+    }
+
+    /** @param {Event} e */
+    function hover(e) {
+      const t = e.target instanceof Element ? e.target.closest('a[href]') : null;
+      const link = t && drawn.has(/** @type {HTMLAnchorElement} */ (t)) ? /** @type {HTMLAnchorElement} */ (t) : null;
+      if (link !== active) { active = link; showTip(); }
+    }
+    /** @param {Event} e */
+    function leave(e) {
+      const t = e.target instanceof Element ? e.target.closest('a[href]') : null;
+      const to = /** @type {any} */ (e).relatedTarget;
+      if (t && t === active && !(to instanceof Node && t.contains(to))) { active = null; showTip(); }
+    }
+    for (const [type, fn] of /** @type {[string, (e: Event) => void][]} */ ([['mouseover', hover], ['focusin', hover], ['mouseout', leave], ['focusout', leave]])) {
+      document.addEventListener(type, fn, { capture: true, passive: true });
+    }
+    window.addEventListener('scroll', layoutSoon, { capture: true, passive: true });
+    window.addEventListener('resize', layoutSoon, { passive: true });
+    const observer = new MutationObserver((records) => {
+      if (!on) return;
+      for (const r of records) {
+        if (r.type === 'attributes' && r.target instanceof HTMLAnchorElement) {
+          seen.delete(r.target);
+          const b = drawn.get(r.target);
+          if (b) { b.el.remove(); drawn.delete(r.target); }
+        }
+      }
+      scanSoon();
+      layoutSoon();
+    });
+
+    return {
+      /** @param {boolean} want badges on this page (the background's word) */
+      set(want) {
+        if (want === on) return;
+        on = want;
+        if (on) {
+          observer.observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['href'] });
+          scan();
+        } else {
+          observer.disconnect();
+          for (const b of drawn.values()) b.el.remove();
+          drawn.clear();
+          seen = new WeakSet();
+          active = null;
+          showTip();
+        }
+      },
+      /** The badged link hovered or focused, if any. */
+      active: () => (active && drawn.has(active) ? { domain: /** @type {{domain: string}} */ (drawn.get(active)).domain } : null),
+    };
+  })();
 
   const changed = () => {
     if (here() !== lastUrl) report().catch(() => {});

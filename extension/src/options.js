@@ -37,6 +37,8 @@ function fill(s) {
   $('team-mode').checked = s.mode === 'team';
   $('gateway-url').value = s.gatewayUrl;
   $('gateway-token').value = s.gatewayToken;
+  $('badges').checked = s.badges !== false;
+  $('no-badges').value = s.noBadges ?? '';
   showMode();
 }
 
@@ -59,12 +61,14 @@ const form = () => ({
   mode: $('team-mode').checked ? 'team' : 'personal',
   gatewayUrl: $('gateway-url').value,
   gatewayToken: $('gateway-token').value,
+  badges: $('badges').checked,
+  noBadges: $('no-badges').value,
 });
 
 const stored = await ask({ type: 'lens:settings' });
 if (stored.ok && stored.answer === 'settings') fill(stored.settings);
 // Enabled only now, so that what the user types is never overwritten by the stored values.
-for (const id of ['api-key', 'base-url', 'ignored', 'paused', 'overlay', 'on-demand-below', 'test', 'team-mode', 'gateway-url', 'gateway-token']) $(id).disabled = false;
+for (const id of ['api-key', 'base-url', 'ignored', 'paused', 'overlay', 'on-demand-below', 'test', 'team-mode', 'gateway-url', 'gateway-token', 'badges', 'no-badges']) $(id).disabled = false;
 /** @type {HTMLButtonElement} */ (document.querySelector('[data-testid="save"]')).disabled = false;
 
 $('form').addEventListener('submit', async (event) => {
@@ -74,6 +78,7 @@ $('form').addEventListener('submit', async (event) => {
   if (reply.answer === 'settings') fill(reply.settings);
   show('status', 'Saved.', 'ok');
   refreshUsage();
+  refreshIndex();
 });
 
 // Test connection: whoami with what is in the form (saved or not).
@@ -118,3 +123,33 @@ async function refreshUsage() {
 }
 $('usage-refresh').addEventListener('click', refreshUsage);
 if (stored.ok && stored.answer === 'settings' && stored.settings.apiKey) refreshUsage();
+
+// The index: "Index: 48,210 companies, 9 lists, synced 10:32, 104 calls today", and how a
+// sync goes while it runs (asked again every second then, every 10 s otherwise).
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let indexTimer;
+async function refreshIndex() {
+  clearTimeout(indexTimer);
+  const reply = await ask({ type: 'lens:index' });
+  if (!reply.ok || reply.answer !== 'index') return;
+  const time = (/** @type {string | null} */ iso) => (iso
+    ? new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : null);
+  let text;
+  if (reply.syncing && reply.progress) {
+    const p = reply.progress;
+    text = `Index: syncing… ${fmt(p.organizations)} companies, ${p.lists_read} of ${p.lists_to_read || '?'} lists read, ${fmt(p.calls)} calls so far`;
+  } else if (reply.syncing) {
+    text = reply.source === 'gateway' ? 'Index: asking the gateway…' : 'Index: syncing…';
+  } else if (reply.source === 'none') {
+    text = 'No index yet: save a key (or a gateway in team mode).';
+  } else if (!reply.syncedAt) {
+    text = 'No index yet.';
+  } else {
+    const calls = reply.source === 'gateway' ? 'from the gateway' : `${fmt(reply.callsToday)} calls today`;
+    text = `Index: ${fmt(reply.companies)} companies, ${fmt(reply.lists)} lists, synced ${time(reply.syncedAt)}, ${calls}`;
+  }
+  if (reply.error) text += ` (last ${reply.source === 'gateway' ? 'fetch' : 'sync'}: ${reply.error})`;
+  $('index-status').textContent = text;
+  indexTimer = setTimeout(refreshIndex, reply.syncing ? 1000 : 10000);
+}
+refreshIndex();

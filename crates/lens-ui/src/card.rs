@@ -489,6 +489,14 @@ pub fn pill_text(state: &CardState) -> String {
                 }
             }
             (CardStatus::Error, _) => format!("Affinity: {}", status_label(card.status).to_lowercase()),
+            // No connection (yet: the index's card): the list and its Status.
+            (CardStatus::Matched, None) if !card.lists.is_empty() => {
+                let entry = card.lists.iter().find(|l| l.status.is_some()).unwrap_or(&card.lists[0]);
+                match &entry.status {
+                    Some(s) => format!("In Affinity · {}: {}", entry.list_name, s.text),
+                    None => format!("In Affinity · {}", entry.list_name),
+                }
+            }
             (status, _) => status_label(status).to_owned(),
         },
     }
@@ -506,6 +514,17 @@ pub fn pill_title(state: &CardState) -> String {
                     "Affinity Lens: the strongest of the {c} people most recently in touch, of {t}; open the card to check the others"
                 ),
                 None => "Affinity Lens: open the card".to_owned(),
+            }
+        }
+        CardState::Ready(card) if card.source == lens_core::card::CardSource::Index => {
+            let when = card_date(&card.fetched_at)
+                .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "its last sync".to_owned());
+            match card.status {
+                CardStatus::NotFound => {
+                    format!("Affinity Lens: not in the firm's Affinity as of {when} (its index); click to check live")
+                }
+                _ => format!("Affinity Lens: from the firm's index as of {when}; open the card"),
             }
         }
         _ => "Affinity Lens: open the card".to_owned(),
@@ -587,6 +606,29 @@ mod tests {
         );
         card.status = CardStatus::NotFound;
         assert_eq!(pill_text(&CardState::Ready(Box::new(card))), "Not in Affinity");
+    }
+
+    #[test]
+    fn the_indexs_pill_says_the_list_and_status_and_as_of_when() {
+        let query = lens_core::Query { kind: lens_core::QueryKind::Domain, value: "acme.com".into() };
+        let mut card = Card::new(query, CardStatus::Matched);
+        card.source = lens_core::card::CardSource::Index;
+        card.fetched_at = "2026-12-06T10:32:00.000Z".into();
+        card.lists.push(lens_core::card::CardListEntry {
+            list_id: 3,
+            list_name: "Deal Pipeline".into(),
+            entry_id: 5,
+            added_at: None,
+            status: Some(lens_core::card::StatusValue { text: "Diligence".into(), color: 0 }),
+            status_since: None,
+            owners: Vec::new(),
+            amount: None,
+        });
+        assert_eq!(pill_text(&CardState::Ready(Box::new(card.clone()))), "In Affinity · Deal Pipeline: Diligence");
+        card.status = CardStatus::NotFound;
+        card.lists.clear();
+        let title = pill_title(&CardState::Ready(Box::new(card)));
+        assert!(title.contains("as of 2026-12-06 10:32 UTC") && title.contains("click to check live"), "{title}");
     }
 
     #[test]

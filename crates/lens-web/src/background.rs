@@ -27,11 +27,12 @@ use lens_core::account::{Account, AccountState, fetch_card_ahead};
 use lens_core::actions::{Target, list_choices, perform};
 use lens_core::card::Phase;
 use lens_core::lookup;
-use lens_core::{Card, CardError, EntityKind, ErrorKind, LensClient, Query, QueryKind};
+use lens_core::{Card, CardError, CardStatus, EntityKind, ErrorKind, LensClient, Query, QueryKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::plan::{Badge, PagePlan, PageView, When, paused_card, plan_page};
+use crate::company_index::{BytesResponse, GatewayIndex, IndexSource, IndexState, known_links, read_gateway_index};
+use crate::plan::{Badge, PagePlan, PageView, When, paused_card, plan_page, site_of};
 use crate::protocol::{Answer, FRAME_SIZES, Origins, Reply, Request, Role, Sender, ToContent, Token};
 use crate::settings::{Position, Settings, check_base_url};
 use crate::team;
@@ -58,6 +59,11 @@ pub trait Host: 'static {
     fn random(&self) -> Option<[u8; 16]>;
     /// Runs a future to its end, whoever waits for it.
     fn spawn(&self, future: LocalBoxFuture<'static, ()>);
+    /// The index of the firm's companies changed: persist [`Lens::export_index`] soon.
+    fn index_changed(&self);
+    /// A GET whose answer is bytes (the gateway's index): `None` when it could not be sent.
+    /// Without an `authorization` header the browser's cookies go with it.
+    async fn fetch_bytes(&self, url: &str, headers: Vec<(String, String)>) -> Option<BytesResponse>;
 }
 
 /// What survives a worker restart: the cache, the limiter and the refresh mark; never the
@@ -120,6 +126,12 @@ struct Inner<H, T> {
     lookups: RefCell<HashMap<Token, (u64, Phase, Pending)>>,
     firsts: RefCell<HashMap<Token, Pending>>,
     next_id: Cell<u64>,
+    /// The index of the firm's companies (see `company_index`), and the bytes a previous
+    /// worker left, taken by the first engine of their account.
+    index: RefCell<IndexState>,
+    restored_index: RefCell<Option<Vec<u8>>>,
+    /// Whether the index syncs by itself (off in unit tests that count requests).
+    index_sync: Cell<bool>,
 }
 
 /// The background: one client (one cache, one limiter) for every tab.
@@ -167,6 +179,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         new_transport: impl Fn() -> T + 'static,
         settings: Settings,
         state: Option<&str>,
+        index: Option<Vec<u8>>,
     ) -> Lens<H, T> {
         let restored = state.and_then(|s| serde_json::from_str::<PersistedState>(s).ok());
         let lens = Lens {
@@ -180,6 +193,9 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 lookups: RefCell::new(HashMap::new()),
                 firsts: RefCell::new(HashMap::new()),
                 next_id: Cell::new(0),
+                index: RefCell::new(IndexState::default()),
+                restored_index: RefCell::new(index),
+                index_sync: Cell::new(true),
             }),
         };
         lens.configure(settings);
@@ -216,6 +232,164 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             inner.host.forget_state();
         }
         *inner.engine.borrow_mut() = engine;
+        // The index is the account's: a previous worker's if it was this account's, else a
+        // new one (synced on the next use).
+        let restored = inner.restored_index.borrow_mut().take();
+        let state = restored.and_then(|b| IndexState::from_bytes(&b, new_account));
+        *inner.index.borrow_mut() = state.unwrap_or_else(|| IndexState::new(new_account));
+    }
+
+    /// Whether the index syncs by itself (unit tests that count requests turn it off).
+    pub fn set_index_sync(&self, on: bool) {
+        self.inner.index_sync.set(on);
+    }
+
+    /// The index as bytes to persist (`None`: nothing worth keeping yet).
+    pub fn export_index(&self) -> Option<Vec<u8>> {
+        let st = self.inner.index.borrow();
+        (st.index.as_of_ms() > 0 || !st.index.is_empty()).then(|| st.to_bytes())
+    }
+
+    /// Where the index comes from with these settings.
+    fn index_source(&self) -> IndexSource {
+        let settings = self.settings();
+        if settings.gateway().is_some() {
+            IndexSource::Gateway
+        } else if !settings.api_key.is_empty() && self.inner.engine.borrow().is_ok() {
+            IndexSource::Sync
+        } else {
+            IndexSource::None
+        }
+    }
+
+    /// What the index answers for `query` now, if it may answer (a domain, an index synced
+    /// in the last days).
+    fn index_card(&self, query: &Query) -> Option<Card> {
+        if query.kind != QueryKind::Domain {
+            return None;
+        }
+        let st = self.inner.index.borrow();
+        if !st.answers(unix_ms()) {
+            return None;
+        }
+        st.index.answer(query)
+    }
+
+    /// Syncs the index if it is due (personal mode: as [`lens_core::index::SyncPolicy`]
+    /// plans, never below the user's on-demand share of the month's budget; team mode: the
+    /// gateway's index, asked again every few minutes of use). Called on use: a page view,
+    /// saved settings.
+    pub fn sync_index_if_due(&self) {
+        if !self.inner.index_sync.get() || self.inner.index.borrow().syncing {
+            return;
+        }
+        match self.index_source() {
+            IndexSource::None => {}
+            IndexSource::Gateway => self.fetch_gateway_index(),
+            IndexSource::Sync => self.sync_with_key(),
+        }
+    }
+
+    fn sync_with_key(&self) {
+        let Ok(client) = self.client() else { return };
+        let settings = self.settings();
+        let policy = lens_core::index::SyncPolicy {
+            min_budget_percent: settings.on_demand_below,
+            ..lens_core::index::SyncPolicy::default()
+        };
+        let (snapshot, account, progress) = {
+            let mut st = self.inner.index.borrow_mut();
+            let plan = policy.plan(&st.index, unix_ms(), self.budget().as_ref());
+            if plan.is_empty() {
+                return;
+            }
+            st.syncing = true;
+            st.error = None;
+            if let Ok(mut p) = st.progress.lock() {
+                *p = Some(Default::default());
+            }
+            ((st.index.clone(), plan), st.account, st.progress.clone())
+        };
+        let weak: Weak<Inner<H, T>> = Rc::downgrade(&self.inner);
+        let run = async move {
+            let (index, plan) = snapshot;
+            let tell = progress.clone();
+            let outcome = lens_core::index::sync(&client, &index, &plan, &policy, move |p| {
+                if let Ok(mut slot) = tell.lock() {
+                    *slot = Some(p);
+                }
+            })
+            .await;
+            drop(index);
+            let Some(inner) = weak.upgrade() else { return };
+            {
+                let mut st = inner.index.borrow_mut();
+                if st.account != account {
+                    return; // another key meanwhile: its index starts again
+                }
+                st.syncing = false;
+                let report = st.index.absorb(outcome);
+                st.error = report.error;
+            }
+            inner.host.index_changed();
+            inner.host.state_changed();
+        };
+        self.inner.host.spawn(run.boxed_local());
+    }
+
+    fn fetch_gateway_index(&self) {
+        let settings = self.settings();
+        let Some(gateway) = settings.gateway().map(str::to_owned) else { return };
+        let now = unix_ms();
+        let (etag, account) = {
+            let mut st = self.inner.index.borrow_mut();
+            if now < st.next_fetch_ms {
+                return;
+            }
+            st.syncing = true;
+            (st.etag.clone(), st.account)
+        };
+        let mut headers = team::headers(&settings.gateway_token, "application/octet-stream");
+        if let Some(etag) = etag {
+            headers.push(("if-none-match".to_owned(), etag));
+        }
+        let url = crate::company_index::index_url(&gateway);
+        let weak: Weak<Inner<H, T>> = Rc::downgrade(&self.inner);
+        let run = async move {
+            let Some(inner) = weak.upgrade() else { return };
+            let response = inner.host.fetch_bytes(&url, headers).await;
+            let answer = read_gateway_index(response);
+            let mut st = inner.index.borrow_mut();
+            if st.account != account {
+                return;
+            }
+            st.syncing = false;
+            let now = unix_ms();
+            let changed = match answer {
+                GatewayIndex::New(index, etag) => {
+                    st.index = *index;
+                    st.etag = etag;
+                    st.error = None;
+                    (st.fetched_ms, st.next_fetch_ms) = (now, now + team::INDEX_EVERY_MS);
+                    true
+                }
+                GatewayIndex::Unchanged => {
+                    st.error = None;
+                    (st.fetched_ms, st.next_fetch_ms) = (now, now + team::INDEX_EVERY_MS);
+                    false
+                }
+                GatewayIndex::Later(wait_ms, why) => {
+                    st.error = Some(why);
+                    st.next_fetch_ms = now + wait_ms;
+                    false
+                }
+            };
+            drop(st);
+            if changed {
+                inner.host.index_changed();
+            }
+        };
+        self.inner.host.spawn(run.boxed_local());
     }
 
     fn engine_for(&self, base_url: &str, api_key: &str, account: u64) -> Engine<T> {
@@ -286,7 +460,14 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         if !request.allowed(&role) {
             return Reply::bad_message("not from a sender that may send it").to_value();
         }
-        self.answer(request, role).await.to_value()
+        // A page view or saved settings are a use: the index syncs if due (after the answer
+        // is made: a page view's pill never waits for it).
+        let used = matches!(request, Request::Page { .. } | Request::Save { .. } | Request::Position { .. });
+        let reply = self.answer(request, role).await.to_value();
+        if used {
+            self.sync_index_if_due();
+        }
+        reply
     }
 
     async fn answer(&self, request: Request, role: Role) -> Reply {
@@ -379,6 +560,26 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                     Ok(Answer::Settings { settings: next.to_form() })
                 }
             },
+            Request::Links { hosts } => {
+                let page = match &role {
+                    Role::Content { url, .. } => url.clone(),
+                    _ => String::new(),
+                };
+                let known = match self.badges_on(&page) {
+                    true => {
+                        let st = self.inner.index.borrow();
+                        let site = site_of(&page);
+                        if st.answers(unix_ms()) { known_links(&st.index, &hosts, site.as_deref()) } else { Vec::new() }
+                    }
+                    false => Vec::new(),
+                };
+                Ok(Answer::Links { known })
+            }
+            Request::LinkCard { domain } => self.on_link_card(&domain, tab).await,
+            Request::Index {} => {
+                let source = self.index_source();
+                Ok(Answer::Index { status: self.inner.index.borrow().status(unix_ms(), source) })
+            }
         };
         Reply(result)
     }
@@ -447,7 +648,8 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         self.forget_tab(tab_id).await;
         let settings = self.settings();
         let plan = plan_page(&url, &hints, &settings, self.budget().as_ref());
-        let hidden = Answer::Page { show: false, token: None, position: settings.position, frame: FRAME_SIZES };
+        let hidden =
+            Answer::Page { show: false, token: None, position: settings.position, frame: FRAME_SIZES, badges: false };
         match plan {
             PagePlan::Nothing | PagePlan::Never(_) => {
                 self.inner.host.set_badge(tab_id, &Badge::none());
@@ -455,21 +657,68 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             }
             PagePlan::View(view) => {
                 let show = view.pill;
-                let now = view.when == When::Now;
+                let badges = view.when != When::Paused && self.badges_on(&url);
+                // The index answers first: a site the firm does not know costs no call.
+                let indexed = match view.when {
+                    When::Paused => None,
+                    _ => self.index_card(&view.query),
+                };
+                let unknown = indexed.as_ref().is_some_and(|c| c.status == CardStatus::NotFound);
+                let now = view.when == When::Now && !unknown;
                 let view = *view;
                 let token = self.new_view(view.clone(), Some(tab_id)).await?;
+                if let Some(card) = &indexed {
+                    self.inner.host.set_badge(tab_id, &Badge::for_outcome(&Ok(card.clone())));
+                }
                 if now {
                     // A page view costs what the pill shows; the whole card only while the
                     // month's budget is comfortably above the user's threshold.
                     let ahead = fetch_card_ahead(self.budget().as_ref(), settings.on_demand_below);
                     let phase = if ahead { Phase::Card } else { Phase::Pill };
                     drop(self.start(&token, PageRecord { view, tab_id: Some(tab_id), pick: None }, false, phase));
-                } else {
+                } else if indexed.is_none() {
                     self.inner.host.set_badge(tab_id, &Badge::none());
                 }
-                Ok(Answer::Page { show, token: Some(token), position: settings.position, frame: FRAME_SIZES })
+                Ok(Answer::Page { show, token: Some(token), position: settings.position, frame: FRAME_SIZES, badges })
             }
         }
+    }
+
+    /// Whether the links of the page at `url` get badges: on in the options and for its
+    /// site, which is neither paused nor never looked up.
+    fn badges_on(&self, url: &str) -> bool {
+        let settings = self.settings();
+        let Some(site) = site_of(url) else { return false };
+        settings.badges_on(&site) && !matches!(plan_page(url, &Default::default(), &settings, None), PagePlan::Never(_))
+    }
+
+    /// The keyboard shortcut over a badged link: a page view of that company (a domain the
+    /// index knows), in the tab whose link it is.
+    async fn on_link_card(&self, domain: &str, tab: Option<i64>) -> Result<Answer, CardError> {
+        let Some(tab_id) = tab else { return Err(CardError::new(ErrorKind::BadMessage, "a link without a tab")) };
+        let domain = lens_core::index::domain_key(domain);
+        let query = Query { kind: QueryKind::Domain, value: domain.clone() };
+        if !self.index_card(&query).is_some_and(|c| c.status != CardStatus::NotFound) {
+            return Err(CardError::new(ErrorKind::BadMessage, "lens:link_card: not a company the index knows"));
+        }
+        let settings = self.settings();
+        let url = format!("https://{domain}/");
+        let PagePlan::View(view) = plan_page(&url, &Default::default(), &settings, self.budget().as_ref()) else {
+            return Err(CardError::new(ErrorKind::Unsupported, "This site is never looked up."));
+        };
+        let bytes = self.inner.host.random().ok_or_else(|| {
+            CardError::new(ErrorKind::Internal, "The browser gave the Lens no random numbers: it cannot show a card.")
+        })?;
+        let token = Token::from_bytes(bytes);
+        // The tab's own page view stays its page view: this one is only the link's card.
+        self.save_page(&token, &PageRecord { view: *view, tab_id: Some(tab_id), pick: None }).await;
+        Ok(Answer::Page {
+            show: true,
+            token: Some(token),
+            position: settings.position,
+            frame: FRAME_SIZES,
+            badges: true,
+        })
     }
 
     /// The card of a page view: the pill's (`full: false`), or the whole card (`full`: the
@@ -509,6 +758,15 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 return pending.await;
             }
         }
+        if !full && !lookup && !refresh && record.pick.is_none() && record.view.when != When::Paused {
+            // The index's answer stands for the pill where no live look-up runs: a site the
+            // firm does not know, or any site while the budget is low. A click checks live.
+            if let Some(card) = self.index_card(&record.view.query)
+                && (card.status == CardStatus::NotFound || matches!(record.view.when, When::OnDemand(_)))
+            {
+                return Reply::ok(Answer::Card { card: Box::new(card), partial: false });
+            }
+        }
         match &record.view.when {
             When::Paused if record.pick.is_none() => {
                 Reply::ok(Answer::Card { card: Box::new(paused_card(&record.view)), partial: false })
@@ -544,7 +802,18 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         };
         let hints = record.view.hints.clone();
         let (first_tx, first_rx) = futures::channel::oneshot::channel::<Reply>();
-        let first_tx = Rc::new(RefCell::new(Some(first_tx)));
+        // A company the index knows shows what the index says (its lists and Status) before
+        // any call returns; the live card then wins.
+        let from_index = if refresh || record.pick.is_some() { None } else { self.index_card(&query) };
+        let first_tx = match from_index {
+            Some(card) if card.status != CardStatus::NotFound => {
+                let _ = first_tx.send(Reply::ok(Answer::Card { card: Box::new(card), partial: true }));
+                None
+            }
+            _ => Some(first_tx),
+        };
+        let first_tx = Rc::new(RefCell::new(first_tx));
+        let index_account = self.inner.index.borrow().account;
         let weak: Weak<Inner<H, T>> = Rc::downgrade(&self.inner);
         let key = token.clone();
         let tab = record.tab_id;
@@ -557,7 +826,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         let lookup = async move {
             let partial_tx = first_tx.clone();
             let card: Card = if let Some((gateway, token, transport, cache)) = &team {
-                team::card(transport, gateway, token, &query, cache.as_ref(), refresh).await
+                team::card(transport, gateway, token, &query, &hints, cache.as_ref(), refresh).await
             } else {
                 lookup::lookup(&client, &query, &hints, phase, move |partial| {
                     if let Some(tx) = partial_tx.borrow_mut().take() {
@@ -572,6 +841,14 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             }
             if let Some(inner) = weak.upgrade() {
                 inner.host.state_changed();
+                // The live answer corrects the index.
+                let learnt = {
+                    let mut st = inner.index.borrow_mut();
+                    st.account == index_account && st.index.as_of_ms() > 0 && st.index.learn_card(&card)
+                };
+                if learnt {
+                    inner.host.index_changed();
+                }
                 // Only the tab's current page view sets its badge (not a slow lookup of a
                 // page left since).
                 let current = inner.lookups.borrow().get(&key).is_some_and(|(i, _, _)| *i == id);
@@ -669,6 +946,9 @@ mod tests {
         no_random: Cell<bool>,
         spawner: RefCell<Option<futures::executor::LocalSpawner>>,
         tabs: RefCell<HashMap<i64, String>>,
+        index_changes: Cell<u32>,
+        fetched: RefCell<Vec<(String, Headers)>>,
+        gateway_index: RefCell<Option<BytesResponse>>,
     }
 
     impl Host for Rc<FakeHost> {
@@ -707,6 +987,13 @@ mod tests {
         }
         fn spawn(&self, future: LocalBoxFuture<'static, ()>) {
             self.spawner.borrow().as_ref().expect("a spawner").spawn_local(future).unwrap();
+        }
+        fn index_changed(&self) {
+            self.index_changes.set(self.index_changes.get() + 1);
+        }
+        async fn fetch_bytes(&self, url: &str, headers: Vec<(String, String)>) -> Option<BytesResponse> {
+            self.fetched.borrow_mut().push((url.to_owned(), headers));
+            self.gateway_index.borrow().clone()
         }
     }
 
@@ -762,7 +1049,8 @@ mod tests {
         let transport = affinity.clone();
         let origins =
             Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
-        let lens = Lens::new(host.clone(), origins, move || transport.clone(), settings, None);
+        let lens = Lens::new(host.clone(), origins, move || transport.clone(), settings, None, None);
+        lens.set_index_sync(false);
         World { pool, host, lens, affinity }
     }
 
@@ -845,7 +1133,8 @@ mod tests {
         let transport = w.affinity.clone();
         let origins =
             Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
-        w.lens = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), None);
+        w.lens = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), None, None);
+        w.lens.set_index_sync(false);
         assert_eq!(w.ask(act(8), overlay())["error"]["kind"], "bad_message");
         assert_ne!(w.ask(act(7), overlay())["error"]["kind"], "bad_message");
     }
@@ -977,7 +1266,7 @@ mod tests {
         let transport = w.affinity.clone();
         let origins =
             Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
-        let again = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), Some(&state));
+        let again = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), Some(&state), None);
         let client = again.client().unwrap();
         assert_eq!(client.account().capability(lens_core::account::Feature::CompanyListEntries), Some(true));
         assert!(client.account().context("team", unix_ms(), 0).is_some(), "nor asks for the team again");
@@ -1128,5 +1417,130 @@ mod tests {
         let r = w.ask(json!({"type": "lens:card", "token": a["token"]}), overlay());
         assert_eq!(r["error"]["kind"], "expired");
         let _ = PageHints::default();
+    }
+
+    /// An index that knows Acme (acme.com) on the Deal Pipeline, synced now.
+    fn with_index(w: &World) {
+        use lens_core::index::{Change, Index};
+        let mut index = Index::default();
+        index.apply(Change::List { id: 3, name: "Deal Pipeline".into(), public: true });
+        index.apply(Change::Organization { id: 7, name: "Acme".into(), domains: vec!["acme.com".into()] });
+        index.apply(Change::EntryAdded { list_id: 3, entry_id: 5, organization_id: 7 });
+        index.vouch(unix_ms());
+        w.lens.inner.index.borrow_mut().index = index;
+    }
+
+    #[test]
+    fn the_index_answers_an_unknown_site_without_a_call_and_a_known_one_first() {
+        let mut w = with_v2();
+        with_index(&w);
+        let r = w.ask(json!({"type": "lens:page", "url": "https://globex.com/"}), CONTENT("https://globex.com/"));
+        assert_eq!(r["badges"], true);
+        w.pool.run_until_stalled();
+        let pill = w.ask(json!({"type": "lens:card", "token": r["token"], "first": true}), overlay());
+        assert_eq!(
+            (pill["card"]["status"].as_str(), pill["card"]["source"].as_str()),
+            (Some("not_found"), Some("index"))
+        );
+        assert!(asked(&w).is_empty(), "an unknown site costs no call: {:?}", asked(&w));
+        // Opened, the card checks live.
+        let card = w.ask(json!({"type": "lens:card", "token": r["token"], "full": true}), overlay());
+        assert_eq!(card["card"]["source"], "live");
+        assert!(!asked(&w).is_empty());
+        // A known company: the index's card first (partial), then the live one.
+        let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
+        let first = w.ask(json!({"type": "lens:card", "token": r["token"], "first": true}), overlay());
+        assert_eq!((first["partial"].as_bool(), first["card"]["source"].as_str()), (Some(true), Some("index")));
+        assert_eq!(first["card"]["lists"][0]["list_name"], "Deal Pipeline");
+        let pill = w.ask(json!({"type": "lens:card", "token": r["token"]}), overlay());
+        assert_eq!(pill["card"]["source"], "live");
+        assert_eq!(pill["card"]["lists"][0]["status"]["text"], "Diligence");
+        // The live card taught the index the Status.
+        let known = w.lens.inner.index.borrow().index.lookup_domain("acme.com");
+        assert_eq!(known[0].lists[0].status.as_ref().map(|s| s.text.as_str()), Some("Diligence"));
+        assert!(w.host.index_changes.get() > 0);
+    }
+
+    #[test]
+    fn links_are_answered_from_the_index_where_badges_are_on() {
+        let mut w = world(keyed().with_paused("paused.com", true));
+        with_index(&w);
+        let hosts = json!({"type": "lens:links", "hosts": ["www.acme.com", "globex.com", "acme.com"]});
+        let r = w.ask(hosts.clone(), CONTENT("https://news.example/a"));
+        let domains: Vec<&str> = r["known"].as_array().unwrap().iter().map(|k| k["domain"].as_str().unwrap()).collect();
+        assert_eq!(domains, ["acme.com", "acme.com"]);
+        assert_eq!(r["known"][0]["status"], "Acme · Deal Pipeline");
+        for page in ["https://paused.com/", "https://www.google.com/search?q=acme"] {
+            let r = w.ask(hosts.clone(), CONTENT(page));
+            assert_eq!(r["known"], json!([]), "{page}");
+        }
+        assert!(w.affinity.seen.lock().unwrap().is_empty());
+        // Not from the overlay or the options.
+        assert_eq!(w.ask(hosts.clone(), overlay())["error"]["kind"], "bad_message");
+        // The shortcut over a badged link: a page view of that company, for a known domain only.
+        let r = w.ask(json!({"type": "lens:link_card", "domain": "acme.com"}), CONTENT("https://news.example/a"));
+        assert!(r["token"].is_string(), "{r}");
+        let r = w.ask(json!({"type": "lens:link_card", "domain": "globex.com"}), CONTENT("https://news.example/a"));
+        assert_eq!(r["error"]["kind"], "bad_message");
+    }
+
+    #[test]
+    fn the_index_is_restored_by_the_next_worker_of_its_account_only() {
+        let w = world(keyed());
+        with_index(&w);
+        let bytes = w.lens.export_index().unwrap();
+        let origins =
+            Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
+        let t = w.affinity.clone();
+        let again = Lens::new(w.host.clone(), origins.clone(), move || t.clone(), keyed(), None, Some(bytes.clone()));
+        assert_eq!(again.inner.index.borrow().index.len(), 1);
+        // A new key drops it.
+        again.configure(Settings { api_key: "other".into(), ..keyed() });
+        assert_eq!(again.inner.index.borrow().index.len(), 0);
+        let t = w.affinity.clone();
+        let other = Settings { api_key: "other".into(), ..keyed() };
+        let theirs = Lens::new(w.host.clone(), origins, move || t.clone(), other, None, Some(bytes));
+        assert_eq!(theirs.inner.index.borrow().index.len(), 0, "another key's index is not restored");
+    }
+
+    #[test]
+    fn team_mode_takes_the_gateways_index_with_its_etag() {
+        use lens_core::index::{Change, Index};
+        let team = Settings {
+            mode: crate::settings::Mode::Team,
+            gateway_url: "http://127.0.0.1:8790".into(),
+            gateway_token: "tok".into(),
+            ..Settings::default()
+        };
+        let mut w = world(team);
+        w.lens.set_index_sync(true);
+        let mut index = Index::default();
+        index.apply(Change::Organization { id: 7, name: "Acme".into(), domains: vec!["acme.com".into()] });
+        index.vouch(unix_ms());
+        *w.host.gateway_index.borrow_mut() = Some(BytesResponse {
+            status: 200,
+            etag: Some("\"e1\"".into()),
+            retry_after: None,
+            bytes: index.encode().bytes,
+        });
+        w.ask(json!({"type": "lens:page", "url": "https://globex.com/"}), CONTENT("https://globex.com/"));
+        w.pool.run_until_stalled();
+        let (url, headers) = w.host.fetched.borrow()[0].clone();
+        assert_eq!(url, "http://127.0.0.1:8790/affinity/index");
+        let before = w.affinity.seen.lock().unwrap().len();
+        assert!(headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer tok"), "{headers:?}");
+        let r = w.ask(json!({"type": "lens:page", "url": "https://globex.com/"}), CONTENT("https://globex.com/"));
+        let pill = w.ask(json!({"type": "lens:card", "token": r["token"]}), overlay());
+        assert_eq!(pill["card"]["source"], "index", "{pill}");
+        w.pool.run_until_stalled();
+        assert_eq!(w.affinity.seen.lock().unwrap().len(), before, "nobody asked for a card");
+        // Asked again later with the ETag.
+        w.lens.inner.index.borrow_mut().next_fetch_ms = 0;
+        w.lens.sync_index_if_due();
+        w.pool.run_until_stalled();
+        let (_, headers) = w.host.fetched.borrow()[1].clone();
+        assert!(headers.iter().any(|(k, v)| k == "if-none-match" && v == "\"e1\""), "{headers:?}");
+        let status = w.ask(json!({"type": "lens:index"}), options());
+        assert_eq!((status["companies"].as_u64(), status["source"].as_str()), (Some(1), Some("gateway")));
     }
 }

@@ -7,6 +7,8 @@
 //! - [`plan`]: what to do with a page (looked up now, on demand, paused) and the badge;
 //! - [`background`]: the background's state and answers over a browser [`background::Host`];
 //! - [`team`]: team mode, cards from the firm's gateway;
+//! - [`company_index`]: the index of the firm's companies in the background (persisted,
+//!   synced, the gateway's in team mode) and the answers it gives pages and link badges;
 //! - feature `worker` (the background's module, wasm32): `Lens`, the background over the
 //!   browser, and `migrateSettings`;
 //! - feature `pages` (the overlay, the popup, the web component, wasm32): `mountCard`, the
@@ -16,6 +18,7 @@
 //! builds each alone, in its own target directory.
 
 pub mod background;
+pub mod company_index;
 pub mod plan;
 pub mod protocol;
 pub mod settings;

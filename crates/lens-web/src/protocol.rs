@@ -125,10 +125,21 @@ pub enum Request {
     /// Options: save the form. → [`Answer::Settings`] (as saved)
     #[serde(rename = "lens:save")]
     Save { settings: SettingsForm },
+    /// Content script: which of these link hosts are companies the index knows (badges on
+    /// the page's links; answered from the index, no call). → [`Answer::Links`]
+    #[serde(rename = "lens:links")]
+    Links { hosts: Vec<String> },
+    /// Content script: the keyboard shortcut over a badged link: a page view of that
+    /// company's card (a domain the index knows). → [`Answer::Page`]
+    #[serde(rename = "lens:link_card")]
+    LinkCard { domain: String },
+    /// Options: what the index holds and how its sync goes. → [`Answer::Index`]
+    #[serde(rename = "lens:index")]
+    Index {},
 }
 
 /// The message types, as sent.
-pub const REQUEST_TYPES: [&str; 14] = [
+pub const REQUEST_TYPES: [&str; 17] = [
     "lens:page",
     "lens:position",
     "lens:card",
@@ -142,6 +153,9 @@ pub const REQUEST_TYPES: [&str; 14] = [
     "lens:usage",
     "lens:settings",
     "lens:save",
+    "lens:links",
+    "lens:link_card",
+    "lens:index",
     "lens:toggle",
 ];
 
@@ -186,7 +200,9 @@ pub const FRAME_SIZES: FrameSizes =
 pub enum Answer {
     /// To `lens:page`: whether to show the pill, the page view's token (none when there is
     /// nothing to look up), where the user put the overlay, and the frame's sizes.
-    Page { show: bool, token: Option<Token>, position: Option<Position>, frame: FrameSizes },
+    /// `badges`: whether the page's company links get badges (on in the options, for this
+    /// site, and the site neither paused nor never looked up).
+    Page { show: bool, token: Option<Token>, position: Option<Position>, frame: FrameSizes, badges: bool },
     /// A card; `partial` while the lookup goes on (the first round's identity).
     Card { card: Box<Card>, partial: bool },
     /// Not looked up: the month's budget is low. `message` says so.
@@ -210,6 +226,14 @@ pub enum Answer {
     Usage { rate: Value, lens: Value },
     /// The settings as the options form shows them.
     Settings { settings: SettingsForm },
+    /// To `lens:links`: the hosts asked about that are companies the index knows (others
+    /// are left out), each with what its badge says on hover.
+    Links { known: Vec<crate::company_index::KnownLink> },
+    /// To `lens:index`: what the index holds (see [`crate::company_index::IndexStatus`]).
+    Index {
+        #[serde(flatten)]
+        status: crate::company_index::IndexStatus,
+    },
     /// Done; nothing to say.
     Ack {},
 }
@@ -351,7 +375,7 @@ impl Request {
         match (self, role) {
             // A page reports only itself: the URL's origin is the frame's.
             (Request::Page { url, .. }, Role::Content { url: from, .. }) => same_origin(url, from),
-            (Request::Position { .. }, Role::Content { .. }) => true,
+            (Request::Position { .. } | Request::Links { .. } | Request::LinkCard { .. }, Role::Content { .. }) => true,
             // The overlay: its card, its writes, its relays to its tab; no settings.
             (
                 Request::Card { .. }
@@ -361,9 +385,15 @@ impl Request {
                 | Request::Close { .. },
                 Role::Overlay { .. },
             ) => true,
-            (Request::Page { .. } | Request::Position { .. } | Request::Expand { .. } | Request::Close { .. }, _) => {
-                false
-            }
+            (
+                Request::Page { .. }
+                | Request::Position { .. }
+                | Request::Expand { .. }
+                | Request::Close { .. }
+                | Request::Links { .. }
+                | Request::LinkCard { .. },
+                _,
+            ) => false,
             (_, Role::Extension) => true,
             _ => false,
         }
@@ -395,7 +425,10 @@ export type LensAction =
   | { action: "create_organization"; name: string; domain: string }
   | { action: "create_person"; first_name: string; last_name: string; organization_id?: number | null };
 export interface LensHints { title?: string; name?: string; headline?: string; company?: string; company_url?: string; website?: string }
-export interface LensSettingsForm { apiKey: string; baseUrl: string; ignored: string; paused: string; overlay: boolean; onDemandBelow: string; mode: "personal" | "team"; gatewayUrl: string; gatewayToken: string }
+export interface LensSettingsForm { apiKey: string; baseUrl: string; ignored: string; paused: string; overlay: boolean; onDemandBelow: string; mode: "personal" | "team"; gatewayUrl: string; gatewayToken: string; badges?: boolean; noBadges?: string }
+/** A link host the index knows: its registrable domain, and what its badge says on hover. */
+export interface LensKnownLink { host: string; domain: string; name: string; status: string }
+export interface LensIndexStatus { companies: number; lists: number; syncedAt: string | null; asOf: string | null; callsToday: number; syncing: boolean; progress: { organizations: number; lists_read: number; lists_to_read: number; calls: number } | null; error: string | null; source: "none" | "sync" | "gateway" }
 export interface LensPosition { side: "left" | "right"; top: number }
 export interface LensSize { width: number; height: number }
 /** Every message to the background. */
@@ -412,7 +445,10 @@ export type LensRequest =
   | { type: "lens:whoami"; apiKey: string; baseUrl?: string }
   | { type: "lens:usage" }
   | { type: "lens:settings" }
-  | { type: "lens:save"; settings: LensSettingsForm };
+  | { type: "lens:save"; settings: LensSettingsForm }
+  | { type: "lens:links"; hosts: string[] }
+  | { type: "lens:link_card"; domain: string }
+  | { type: "lens:index" };
 /** Every message from the background to a tab's content script. */
 export type LensToContent =
   | { type: "lens:expand"; token: LensToken; expanded: boolean }
@@ -426,7 +462,9 @@ export interface LensError { kind: LensErrorKind | string; message: string; retr
 export interface LensCard { status: "matched" | "ambiguous" | "not_found" | "ignored" | "error"; entity: { name: string } | null; error: LensError | null; [key: string]: unknown }
 export interface LensListChoice { id: number; name: string; kind: "organization" | "person"; statuses: { text: string; color: number }[] }
 export type LensAnswer =
-  | { answer: "page"; show: boolean; token: LensToken | null; position: LensPosition | null; frame: { pill: LensSize; card: LensSize } }
+  | { answer: "page"; show: boolean; token: LensToken | null; position: LensPosition | null; frame: { pill: LensSize; card: LensSize }; badges: boolean }
+  | { answer: "links"; known: LensKnownLink[] }
+  | ({ answer: "index" } & LensIndexStatus)
   | { answer: "card"; card: LensCard; partial: boolean }
   | { answer: "on_demand"; message: string }
   | { answer: "done"; changed: boolean; message: string; target: LensTarget | null }
@@ -469,6 +507,9 @@ mod tests {
             json!({"type": "lens:usage"}),
             json!({"type": "lens:settings"}),
             json!({"type": "lens:save", "settings": {"apiKey": "k", "baseUrl": "", "ignored": "", "paused": "", "overlay": true, "onDemandBelow": "5"}}),
+            json!({"type": "lens:links", "hosts": ["www.acme.com"]}),
+            json!({"type": "lens:link_card", "domain": "acme.com"}),
+            json!({"type": "lens:index"}),
         ]
     }
 
@@ -604,7 +645,28 @@ mod tests {
         let card = Card::new(Query { kind: QueryKind::Domain, value: "acme.com".into() }, CardStatus::Matched);
         let target = Target { kind: EntityKind::Organization, id: 7 };
         let answers = vec![
-            Answer::Page { show: true, token: Some(token()), position: None, frame: FRAME_SIZES },
+            Answer::Page { show: true, token: Some(token()), position: None, frame: FRAME_SIZES, badges: true },
+            Answer::Links {
+                known: vec![crate::company_index::KnownLink {
+                    host: "www.acme.com".into(),
+                    domain: "acme.com".into(),
+                    name: "Acme".into(),
+                    status: "Acme · Deal Pipeline: Diligence".into(),
+                }],
+            },
+            Answer::Index {
+                status: crate::company_index::IndexStatus {
+                    companies: 3,
+                    lists: 1,
+                    synced_at: Some("2026-12-06T10:32:00.000Z".into()),
+                    as_of: None,
+                    calls_today: 4,
+                    syncing: true,
+                    progress: None,
+                    error: None,
+                    source: crate::company_index::IndexSource::Sync,
+                },
+            },
             Answer::Card { card: Box::new(card), partial: true },
             Answer::OnDemand { message: "low".into() },
             Answer::Done { outcome: Outcome { changed: true, message: "Added.".into(), target: Some(target) } },

@@ -66,6 +66,10 @@ pub struct Settings {
     /// Team mode: the gateway's client token; empty: the browser's own session with the
     /// gateway (its cookies) is used.
     pub gateway_token: String,
+    /// Badges on links to companies the index knows, on any page.
+    pub badges: bool,
+    /// Sites whose links get no badges.
+    pub no_badges: Vec<String>,
 }
 
 impl Default for Settings {
@@ -81,6 +85,8 @@ impl Default for Settings {
             mode: Mode::Personal,
             gateway_url: String::new(),
             gateway_token: String::new(),
+            badges: true,
+            no_badges: Vec::new(),
         }
     }
 }
@@ -101,6 +107,10 @@ pub struct SettingsForm {
     pub mode: String,
     pub gateway_url: String,
     pub gateway_token: String,
+    /// Badges on company links (absent: on).
+    pub badges: Option<bool>,
+    /// Sites without badges, one a line, as typed.
+    pub no_badges: String,
 }
 
 impl Settings {
@@ -131,6 +141,8 @@ impl Settings {
             mode: value.get("mode").and_then(|m| serde_json::from_value(m.clone()).ok()).unwrap_or(d.mode),
             gateway_url: text("gatewayUrl").map(|u| u.trim_end_matches('/').to_owned()).unwrap_or(d.gateway_url),
             gateway_token: text("gatewayToken").map(str::to_owned).unwrap_or(d.gateway_token),
+            badges: value.get("badges").and_then(Value::as_bool).unwrap_or(d.badges),
+            no_badges: sites("noBadges"),
         }
     }
 
@@ -185,6 +197,8 @@ impl Settings {
             mode,
             gateway_url,
             gateway_token,
+            badges: form.badges.unwrap_or(self.badges),
+            no_badges: site_list(&form.no_badges),
         })
     }
 
@@ -200,7 +214,15 @@ impl Settings {
             mode: if self.mode == Mode::Team { "team" } else { "personal" }.to_owned(),
             gateway_url: self.gateway_url.clone(),
             gateway_token: self.gateway_token.clone(),
+            badges: Some(self.badges),
+            no_badges: self.no_badges.join("\n"),
         }
+    }
+
+    /// Whether links on `site` (a page's registrable domain) get badges: on in the options
+    /// and for the site, and the site not paused (never-look-up sites are the caller's).
+    pub fn badges_on(&self, site: &str) -> bool {
+        self.badges && !self.no_badges.iter().any(|s| s == site) && !self.is_paused(site)
     }
 
     /// Team mode with a gateway: where cards come from instead of Affinity.
@@ -344,8 +366,13 @@ mod tests {
             mode: Mode::Team,
             gateway_url: "https://lens.example".into(),
             gateway_token: "t".into(),
+            badges: false,
+            no_badges: vec!["news.example".into()],
         };
         assert_eq!(Settings::from_stored(&serde_json::to_value(&s).unwrap()), s);
+        assert!(!s.badges_on("acme.com"));
+        let on = Settings { badges: true, ..s };
+        assert!(on.badges_on("acme.com") && !on.badges_on("news.example") && !on.badges_on("b.com"), "b.com is paused");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use affinity_api::cache::{CacheEntry, CacheStore};
 use affinity_api::clock::unix_ms;
 use affinity_api::transport::{HttpRequest, Method, Transport};
-use lens_core::{Card, CardError, CardStatus, ErrorKind, Query, QueryKind};
+use lens_core::{Card, CardError, CardStatus, ErrorKind, PageHints, Query, QueryKind};
 use serde_json::Value;
 use web_time::Duration;
 
@@ -29,6 +29,44 @@ pub fn card_url(gateway: &str, query: &Query) -> String {
     let value: String = url::form_urlencoded::byte_serialize(query.value.as_bytes()).collect();
     format!("{base}/affinity/card?{}={value}", parameter(query.kind))
 }
+
+/// The card's URL with the hints the page showed (a LinkedIn profile's `name`, `headline`
+/// and current `company`; a LinkedIn company page's `website`), so that the gateway tells
+/// namesakes apart as personal mode does. Each is at most 300 characters (as the extension
+/// takes them from the page); the gateway checks them again.
+pub fn card_url_with_hints(gateway: &str, query: &Query, hints: &PageHints) -> String {
+    let mut url = card_url(gateway, query);
+    let wanted: &[(&str, &Option<String>)] = match query.kind {
+        QueryKind::LinkedinPerson => {
+            &[("name", &hints.name), ("headline", &hints.headline), ("company", &hints.company)]
+        }
+        QueryKind::LinkedinCompany => &[("website", &hints.website)],
+        _ => &[],
+    };
+    for (name, value) in wanted {
+        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            let v: String = v.chars().take(300).collect();
+            let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            url.push_str(&format!("&{name}={v}"));
+        }
+    }
+    url
+}
+
+/// The headers of every request to the gateway: `accept`, `x-affinity-lens` (the gateway
+/// serves a request that cannot come from another site: a page cannot send it without a
+/// preflight, also when the browser sends no Origin) and, with a token, `authorization:
+/// Bearer` (without one the browser's cookies stand for the user).
+pub fn headers(token: &str, accept: &str) -> Vec<(String, String)> {
+    let mut headers = vec![("accept".to_owned(), accept.to_owned()), ("x-affinity-lens".to_owned(), "1".to_owned())];
+    if !token.is_empty() {
+        headers.push(("authorization".to_owned(), format!("Bearer {token}")));
+    }
+    headers
+}
+
+/// The gateway's index is asked again (with `If-None-Match`) at most this often, on use.
+pub const INDEX_EVERY_MS: u64 = 2 * 60 * 1000;
 
 fn parameter(kind: QueryKind) -> &'static str {
     match kind {
@@ -66,21 +104,21 @@ pub async fn card<T: Transport>(
     gateway: &str,
     token: &str,
     query: &Query,
+    hints: &PageHints,
     cache: &dyn CacheStore,
     refresh: bool,
 ) -> Card {
-    // `x-affinity-lens`: the gateway serves a request that cannot come from another site (a
-    // page cannot send it without a preflight), also when the browser sends no Origin.
-    let mut headers =
-        vec![("accept".to_owned(), "application/json".to_owned()), ("x-affinity-lens".to_owned(), "1".to_owned())];
+    let mut headers = headers(token, "application/json");
     if refresh {
         headers.push(("cache-control".to_owned(), "no-cache".to_owned()));
     }
-    if !token.is_empty() {
-        headers.push(("authorization".to_owned(), format!("Bearer {token}")));
-    }
-    let request =
-        HttpRequest { method: Method::Get, url: card_url(gateway, query), headers, body: None, timeout: TIMEOUT };
+    let request = HttpRequest {
+        method: Method::Get,
+        url: card_url_with_hints(gateway, query, hints),
+        headers,
+        body: None,
+        timeout: TIMEOUT,
+    };
     let key = cache_key(query);
     let stale = || {
         let entry = cache.get(&key).filter(|e| unix_ms().saturating_sub(e.stored_at_ms) <= STALE_FOR_MS)?;
@@ -187,23 +225,27 @@ mod tests {
     fn a_card_comes_with_the_token_is_cached_and_shown_stale_offline() {
         let gateway = Gateway { answer: Arc::new(Mutex::new(Some((200, acme_card())))), seen: Seen::default() };
         let cache = MemoryCache::default();
-        let got = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
+        let got = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &PageHints::default(), &cache, false));
         assert_eq!((got.status, got.stale), (CardStatus::Matched, false));
         let sent = gateway.seen.lock().unwrap()[0].headers.clone();
         assert!(sent.contains(&("authorization".into(), "Bearer tok".into())), "{sent:?}");
         assert!(sent.iter().all(|(k, _)| k != "cache-control"), "the browser's HTTP cache may answer");
-        block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, true));
+        block_on(card(&gateway, "https://gw.example", "tok", &acme(), &PageHints::default(), &cache, true));
         let refreshed = gateway.seen.lock().unwrap()[1].headers.clone();
         assert!(refreshed.contains(&("cache-control".into(), "no-cache".into())), "a refresh asks the gateway");
         // Offline: the cached card, stale.
         *gateway.answer.lock().unwrap() = None;
-        let offline = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
+        let offline =
+            block_on(card(&gateway, "https://gw.example", "tok", &acme(), &PageHints::default(), &cache, false));
         assert_eq!((offline.status, offline.stale), (CardStatus::Matched, true));
         // A 503 too; a 401 says to check the token.
         *gateway.answer.lock().unwrap() = Some((503, json!({"error": "busy"}).to_string()));
-        assert!(block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false)).stale);
+        assert!(
+            block_on(card(&gateway, "https://gw.example", "tok", &acme(), &PageHints::default(), &cache, false)).stale
+        );
         *gateway.answer.lock().unwrap() = Some((401, json!({"error": "no"}).to_string()));
-        let refused = block_on(card(&gateway, "https://gw.example", "tok", &acme(), &cache, false));
+        let refused =
+            block_on(card(&gateway, "https://gw.example", "tok", &acme(), &PageHints::default(), &cache, false));
         assert_eq!(refused.error.unwrap().kind, ErrorKind::Unauthorized);
     }
 
@@ -218,7 +260,7 @@ mod tests {
             seen: Seen::default(),
         };
         let cache = MemoryCache::default();
-        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &PageHints::default(), &cache, false));
         assert_eq!((got.status, got.query), (CardStatus::Error, acme()));
         assert_eq!(got.error.unwrap().kind, ErrorKind::BadResponse);
         assert!(got.entity.is_none(), "nothing of the other card is shown");
@@ -227,7 +269,7 @@ mod tests {
         let shouted = Card::new(Query { kind: QueryKind::Domain, value: "ACME.test".into() }, CardStatus::Matched);
         *gateway.answer.lock().unwrap() = Some((200, serde_json::to_string(&shouted).unwrap()));
         assert_eq!(
-            block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false)).status,
+            block_on(card(&gateway, "https://gw.example", "", &acme(), &PageHints::default(), &cache, false)).status,
             CardStatus::Matched
         );
     }
@@ -238,10 +280,10 @@ mod tests {
         let cache = MemoryCache::default();
         let day = 24 * 3600 * 1000;
         cache.put(&cache_key(&acme()), CacheEntry { body: acme_card(), stored_at_ms: unix_ms() - 3 * day + 60_000 });
-        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &PageHints::default(), &cache, false));
         assert_eq!((got.status, got.stale), (CardStatus::Matched, true));
         cache.put(&cache_key(&acme()), CacheEntry { body: acme_card(), stored_at_ms: unix_ms() - 3 * day - 60_000 });
-        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &PageHints::default(), &cache, false));
         assert_eq!(got.status, CardStatus::Error, "older than 3 days: not shown");
         assert_eq!(got.error.unwrap().kind, ErrorKind::Unavailable);
     }
@@ -250,15 +292,43 @@ mod tests {
     fn without_a_token_no_authorization_is_sent_and_nothing_cached_fails_clearly() {
         let gateway = Gateway { answer: Arc::new(Mutex::new(None)), seen: Seen::default() };
         let cache = MemoryCache::default();
-        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        let got = block_on(card(&gateway, "https://gw.example", "", &acme(), &PageHints::default(), &cache, false));
         assert_eq!(got.status, CardStatus::Error);
         assert_eq!(got.error.as_ref().unwrap().kind, ErrorKind::Unavailable);
         assert!(got.error.unwrap().message.contains("gateway"));
         let sent = gateway.seen.lock().unwrap()[0].headers.clone();
         assert!(sent.iter().all(|(k, _)| k != "authorization"), "{sent:?}");
         *gateway.answer.lock().unwrap() = Some((400, json!({"error": "give exactly one"}).to_string()));
-        let bad = block_on(card(&gateway, "https://gw.example", "", &acme(), &cache, false));
+        let bad = block_on(card(&gateway, "https://gw.example", "", &acme(), &PageHints::default(), &cache, false));
         assert!(bad.error.unwrap().message.contains("give exactly one"));
         assert!(cache.is_empty(), "errors are not cached");
+    }
+
+    #[test]
+    fn a_profile_asks_the_gateway_with_the_pages_hints() {
+        let person = Query { kind: QueryKind::LinkedinPerson, value: "https://www.linkedin.com/in/jane-doe".into() };
+        let hints = PageHints {
+            name: Some("Jane Doe".into()),
+            headline: Some("CEO at Initech & Co".into()),
+            company: Some(" Initech ".into()),
+            website: Some("https://ignored.example".into()),
+            ..PageHints::default()
+        };
+        assert_eq!(
+            card_url_with_hints("https://gw.example", &person, &hints),
+            "https://gw.example/affinity/card?linkedin=https%3A%2F%2Fwww.linkedin.com%2Fin%2Fjane-doe\
+             &name=Jane+Doe&headline=CEO+at+Initech+%26+Co&company=Initech"
+        );
+        let company =
+            Query { kind: QueryKind::LinkedinCompany, value: "https://www.linkedin.com/company/initech".into() };
+        let site = PageHints { website: Some("https://initech.com".into()), ..PageHints::default() };
+        assert!(
+            card_url_with_hints("https://gw.example", &company, &site).ends_with("&website=https%3A%2F%2Finitech.com")
+        );
+        let long = PageHints { name: Some("x".repeat(400)), ..PageHints::default() };
+        let url = card_url_with_hints("https://gw.example", &person, &long);
+        assert!(url.ends_with(&format!("&name={}", "x".repeat(300))), "{url}");
+        let domain = Query { kind: QueryKind::Domain, value: "acme.com".into() };
+        assert_eq!(card_url_with_hints("https://gw.example", &domain, &hints), card_url("https://gw.example", &domain));
     }
 }

@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::background::{self, Host};
+use crate::company_index::BytesResponse;
 use crate::plan::Badge;
 use crate::protocol::{Origins, Sender, ToContent};
 use crate::settings::Settings;
@@ -30,8 +31,12 @@ export interface LensHost {
   setBadge(tabId: number, badge: { text: string; color: string; title: string }): void;
   toContent(tabId: number, message: LensToContent): void;
   tabUrl(tabId: number): Promise<string | undefined>;
+  indexChanged(): void;
+  fetchBytes(url: string, headers: [string, string][]): Promise<LensBytesResponse | null>;
 }
-export interface LensSettings { apiKey: string; baseUrl: string; ignored: string[]; paused: string[]; overlay: boolean; position: LensPosition | null; onDemandBelow: number; mode: "personal" | "team"; gatewayUrl: string; gatewayToken: string }
+/** An answer with a binary body (the gateway's index). */
+export interface LensBytesResponse { status: number; etag: string | null; retryAfter: number | null; bytes: Uint8Array }
+export interface LensSettings { apiKey: string; baseUrl: string; ignored: string[]; paused: string[]; overlay: boolean; position: LensPosition | null; onDemandBelow: number; mode: "personal" | "team"; gatewayUrl: string; gatewayToken: string; badges: boolean; noBadges: string[] }
 export interface LensSender { tabId?: number; frameId?: number; url?: string }
 "#;
 
@@ -57,6 +62,10 @@ extern "C" {
     fn to_content(this: &JsHost, tab_id: f64, message: JsValue);
     #[wasm_bindgen(method, js_name = tabUrl)]
     fn tab_url(this: &JsHost, tab_id: f64) -> js_sys::Promise;
+    #[wasm_bindgen(method, js_name = indexChanged)]
+    fn index_changed(this: &JsHost);
+    #[wasm_bindgen(method, js_name = fetchBytes)]
+    fn fetch_bytes(this: &JsHost, url: &str, headers: JsValue) -> js_sys::Promise;
 
     #[wasm_bindgen(typescript_type = "LensSettings")]
     pub type JsSettings;
@@ -125,6 +134,22 @@ impl Host for Browser {
     fn spawn(&self, future: LocalBoxFuture<'static, ()>) {
         wasm_bindgen_futures::spawn_local(future);
     }
+    fn index_changed(&self) {
+        self.0.index_changed();
+    }
+    async fn fetch_bytes(&self, url: &str, headers: Vec<(String, String)>) -> Option<BytesResponse> {
+        let headers = to_js(&headers).ok()?;
+        let v = settle(self.0.fetch_bytes(url, headers)).await?;
+        if v.is_null() || v.is_undefined() {
+            return None;
+        }
+        let get = |k: &str| js_sys::Reflect::get(&v, &JsValue::from_str(k)).ok();
+        let status = get("status")?.as_f64()? as u16;
+        let etag = get("etag").and_then(|e| e.as_string());
+        let retry_after = get("retryAfter").and_then(|r| r.as_f64()).filter(|r| *r >= 0.0).map(|r| r as u64);
+        let bytes = get("bytes")?.dyn_into::<js_sys::Uint8Array>().ok()?.to_vec();
+        Some(BytesResponse { status, etag, retry_after, bytes })
+    }
 }
 
 /// The background: one client, one cache and one limiter for every tab.
@@ -135,13 +160,22 @@ pub struct Lens {
 
 #[wasm_bindgen]
 impl Lens {
-    /// `new Lens(host, {extension, overlay}, settings, state)`: `settings` as stored (or
-    /// `null`), `state` what `exportState()` returned before the worker stopped.
+    /// `new Lens(host, {extension, overlay}, settings, state, index)`: `settings` as stored
+    /// (or `null`), `state` what `exportState()` returned before the worker stopped, `index`
+    /// what `exportIndex()` returned.
     #[wasm_bindgen(constructor)]
-    pub fn new(host: JsHost, origins: JsValue, settings: JsValue, state: Option<String>) -> Result<Lens, JsValue> {
+    pub fn new(
+        host: JsHost,
+        origins: JsValue,
+        settings: JsValue,
+        state: Option<String>,
+        index: Option<js_sys::Uint8Array>,
+    ) -> Result<Lens, JsValue> {
         let origins: Origins = from_js(origins, "origins")?;
         let settings = json_of(settings).map(|v| Settings::from_stored(&v)).unwrap_or_default();
-        let lens = background::Lens::new(Browser(host), origins, FetchTransport::new, settings, state.as_deref());
+        let index = index.map(|b| b.to_vec());
+        let lens =
+            background::Lens::new(Browser(host), origins, FetchTransport::new, settings, state.as_deref(), index);
         Ok(Lens { inner: Rc::new(lens) })
     }
 
@@ -182,6 +216,18 @@ impl Lens {
     #[wasm_bindgen(js_name = exportState)]
     pub fn export_state(&self) -> Option<String> {
         self.inner.export_state()
+    }
+
+    /// The index of the firm's companies as bytes to keep, or `null` (none yet).
+    #[wasm_bindgen(js_name = exportIndex)]
+    pub fn export_index(&self) -> Option<js_sys::Uint8Array> {
+        self.inner.export_index().map(|b| js_sys::Uint8Array::from(b.as_slice()))
+    }
+
+    /// Syncs the index if it is due (a page view does this by itself).
+    #[wasm_bindgen(js_name = syncIndex)]
+    pub fn sync_index(&self) {
+        self.inner.sync_index_if_due();
     }
 }
 
