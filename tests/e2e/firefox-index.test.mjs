@@ -1,0 +1,168 @@
+// The index of the firm's companies in headless Firefox (ESR, geckodriver; issue #21): after
+// the sync that saving the key starts, ten sites the firm does not know cost no Affinity call,
+// and a page's links to a company the firm knows are badged (read through the badges' closed
+// shadow root with WebDriver's Get Element Shadow Root, which a page cannot do).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { firefoxDist, startSandbox, startSite, freePort, monthlyUsed } from './harness.mjs';
+
+const ADDON_ID = 'affinity-lens@affinity-lens.dev';
+const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const SHADOW = 'shadow-6066-11e4-a52e-4f735466cecf';
+const UNKNOWN = Array.from({ length: 10 }, (_, i) => `nobody-knows-${i + 1}.test`);
+
+let sandbox, site, links, driver, session, base;
+
+async function wd(method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value)}`);
+  return json.value;
+}
+const s = (path) => `/session/${session}${path}`;
+
+async function waitFor(what, fn, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+async function find(css) {
+  const el = await wd('POST', s('/element'), { using: 'css selector', value: css });
+  return el[ELEMENT];
+}
+/** Opens an extension page: WebDriver may not navigate to moz-extension:, the browser's own UI may. */
+async function openExtensionPage(path) {
+  await wd('POST', s('/moz/context'), { context: 'chrome' });
+  try {
+    await wd('POST', s('/execute/sync'), {
+      script: 'window.openTrustedLinkIn(arguments[0], "current");',
+      args: [`moz-extension://${ADDON_UUID}/${path}`],
+    });
+  } finally {
+    await wd('POST', s('/moz/context'), { context: 'content' });
+  }
+}
+async function textOf(css) {
+  return wd('GET', s(`/element/${await find(css)}/text`));
+}
+
+async function settled() {
+  let last = await monthlyUsed(sandbox);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 700));
+    const now = await monthlyUsed(sandbox);
+    if (now === last) return now;
+    last = now;
+  }
+}
+
+before(async () => {
+  sandbox = await startSandbox();
+  site = await startSite();
+  links = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><p>News: <a href="http://www.acme.test/">Acme</a> raised money; <a href="http://nobody-knows-this.test/">this one</a> did not; <a href="http://acme.test/jobs">jobs</a>.</p>`);
+  });
+  await new Promise((r) => links.listen(0, '127.0.0.1', r));
+  const port = await freePort();
+  driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1', '--allow-system-access'], { stdio: 'ignore' });
+  base = `http://127.0.0.1:${port}`;
+  await waitFor('geckodriver', async () => (await fetch(`${base}/status`)).ok, 10000);
+  const created = await wd('POST', '/session', {
+    capabilities: {
+      alwaysMatch: {
+        browserName: 'firefox',
+        'moz:firefoxOptions': {
+          binary: '/usr/bin/firefox-esr',
+          args: ['-headless'],
+          prefs: {
+            'network.dns.localDomains': ['acme.test', 'links-page.test', ...UNKNOWN].join(','),
+            'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
+            'browser.shell.checkDefaultBrowser': false,
+            'datareporting.policy.dataSubmissionEnabled': false,
+          },
+        },
+      },
+    },
+  });
+  session = created.sessionId;
+  await wd('POST', s('/moz/addon/install'), { path: firefoxDist, temporary: true });
+});
+
+after(async () => {
+  if (session) await wd('DELETE', s('')).catch(() => {});
+  driver?.kill('SIGTERM');
+  await new Promise((r) => links?.close(r));
+  await site?.stop();
+  sandbox?.stop();
+});
+
+test('Firefox: saving the key syncs the index', async () => {
+  await openExtensionPage('options.html');
+  const key = await waitFor('the options form', async () => {
+    const el = await find('[data-testid="api-key"]');
+    return (await wd('GET', s(`/element/${el}/enabled`))) ? el : null;
+  });
+  await wd('POST', s(`/element/${key}/value`), { text: sandbox.key });
+  const baseUrl = await find('[data-testid="base-url"]');
+  await wd('POST', s(`/element/${baseUrl}/clear`), {});
+  await wd('POST', s(`/element/${baseUrl}/value`), { text: sandbox.url });
+  await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
+  const line = await waitFor('the synced index', async () => {
+    const text = await textOf('[data-testid="index-status"]');
+    return /^Index: [1-9][\d,]* companies/.test(text) ? text : null;
+  }, 60000);
+  console.log(`Firefox: ${line}`);
+});
+
+test('Firefox: ten sites the firm does not know cost no Affinity call', async () => {
+  const start = await settled();
+  for (const host of UNKNOWN) {
+    await wd('POST', s('/url'), { url: `http://${host}:${site.port}/` });
+    let said = '';
+    await waitFor(`the pill on ${host}`, async () => {
+      await wd('POST', s('/frame'), { id: null });
+      await wd('POST', s('/frame'), { id: 0 });
+      said = await textOf('[data-testid="lens-pill"]');
+      return said === 'Not in Affinity';
+    }).catch((e) => { throw new Error(`${e.message}; the pill said ${JSON.stringify(said)}`); });
+    await wd('POST', s('/frame'), { id: null });
+  }
+  const spent = (await settled()) - start;
+  console.log(`Firefox: ten unknown sites, ${spent} Affinity calls`);
+  assert.equal(spent, 0);
+});
+
+test('Firefox: a page\'s links to a known company are badged, and no other', async () => {
+  await wd('POST', s('/url'), { url: `http://links-page.test:${links.address().port}/` });
+  const domains = await waitFor('the badges', async () => {
+    const host = await find('affinity-lens-badges');
+    const shadow = (await wd('GET', s(`/element/${host}/shadow`)))[SHADOW];
+    const found = await wd('POST', s(`/shadow/${shadow}/elements`), { using: 'css selector', value: '[data-testid="lens-link-badge"]' });
+    const got = [];
+    for (const el of found) got.push(await wd('GET', s(`/element/${el[ELEMENT]}/attribute/data-domain`)));
+    return got.length >= 2 ? got.sort() : null;
+  });
+  assert.deepEqual(domains, ['acme.test', 'acme.test']);
+  // The page itself sees a closed shadow root.
+  const seen = await wd('POST', s('/execute/sync'), {
+    script: 'const h = document.querySelector("affinity-lens-badges"); const r = h.getBoundingClientRect(); return [h.shadowRoot === null, r.width, r.height];',
+    args: [],
+  });
+  assert.deepEqual(seen, [true, 0, 0]);
+});
