@@ -14,6 +14,8 @@
 // shows the match and its best connection ("In Affinity · Strong 0.82 (Alice)": the pill
 // says this only once the whole card is there, not while it is looking up); the table says
 // which one was seen.
+// Then the index part (runIndexBench): after the sync, navigation to the pill for a site the
+// firm does not know and for a known company, and the Affinity calls before the pill.
 // The extension is read from LENS_EXTENSION_DIST (default extension/dist), like the e2e tests.
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -100,7 +102,80 @@ export async function runBrowserBench({ runs = 5, log = () => {} } = {}) {
     await site.stop();
     sandbox.stop();
   }
-  return { cold, warm, markdown: table(cold, warm, runs) };
+  const index = await runIndexBench({ runs, log });
+  return { cold, warm, index, markdown: `${table(cold, warm, runs)}\n\n${index.markdown}` };
+}
+
+/**
+ * The index (issue #21): one profile, its key saved (the full sync runs), then `runs` visits
+ * of a site the firm does not know (a new host each time) and of acme.test: ms from just
+ * before goto to the pill from the index ("Not in Affinity"; "In Affinity · List: Status"
+ * or the live pill, whichever shows first), and the requests the sandbox received before
+ * the pill showed (and, for the unknown site, in all).
+ */
+export async function runIndexBench({ runs = 5, log = () => {} } = {}) {
+  const sandbox = await startSandbox(['--latency-ms', String(LATENCY_MS)]);
+  const site = await startSite();
+  const unknownHosts = Array.from({ length: runs }, (_, i) => `nobody-knows-${i + 1}.test`);
+  const browser = await launchChromiumWithExtension([HOST, ...unknownHosts]);
+  const unknown = [];
+  const known = [];
+  let sync = '';
+  try {
+    const t0 = performance.now();
+    await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    const line = options.getByTestId('index-status').filter({ hasText: /^Index: [1-9]/ });
+    await line.waitFor({ timeout: 120000 });
+    sync = `${(await line.textContent()).trim()} (${((performance.now() - t0) / 1000).toFixed(1)} s after saving the key)`;
+    await options.close();
+    log(`index: ${sync}`);
+    await sleep(1500);
+    const pillTime = async (url, text) => {
+      const before = await monthlyUsed(sandbox);
+      const page = await browser.context.newPage();
+      const start = performance.now();
+      const deadline = start + TIMEOUT_MS;
+      await page.goto(url, { waitUntil: 'commit' });
+      const frame = await findOverlay(page, browser.extensionId, deadline);
+      await frame.getByTestId('lens-pill').filter({ hasText: text }).first()
+        .waitFor({ state: 'visible', timeout: Math.max(1, deadline - performance.now()) });
+      const ms = performance.now() - start;
+      const atPill = (await monthlyUsed(sandbox)) - before;
+      await sleep(1500);
+      const total = (await monthlyUsed(sandbox)) - before;
+      await page.close();
+      return { ms, atPill, total };
+    };
+    for (let i = 0; i < runs; i++) {
+      const u = await pillTime(`http://${unknownHosts[i]}:${site.port}/`, 'Not in Affinity');
+      const k = await pillTime(`http://${HOST}:${site.port}/`, /^In Affinity · /);
+      unknown.push(u);
+      known.push(k);
+      log(`index run ${i + 1}/${runs}: unknown ${u.ms.toFixed(0)} ms (${u.total} requests), known ${k.ms.toFixed(0)} ms (${k.atPill} requests before the pill)`);
+    }
+  } finally {
+    await browser.context.close();
+    await site.stop();
+    sandbox.stop();
+  }
+  const row = (how, xs, calls) => `| ${how} | ${xs.length} | ${median(xs.map((x) => x.ms)).toFixed(0)} `
+    + `| ${Math.max(...xs.map((x) => x.ms)).toFixed(0)} | ${calls(xs)} |`;
+  const range = (ns) => {
+    const r = [...new Set(ns)].sort((a, b) => a - b);
+    return r.length === 1 ? `${r[0]}` : `${r[0]}–${r[r.length - 1]}`;
+  };
+  const markdown = [
+    `Time from navigation to the pill after the index synced (target ≤ 150 ms median, 0 calls before the pill): ${sync}; sandbox latency ${LATENCY_MS} ms`,
+    '',
+    '| visit | runs | pill shown, median (ms) | max (ms) | Affinity requests |',
+    '|---|---:|---:|---:|---|',
+    row('a site the firm does not know ("Not in Affinity", from the index)', unknown, (xs) => `${range(xs.map((x) => x.total))} in all`),
+    row(`${HOST} ("In Affinity · …", the index's list and Status first)`, known,
+      (xs) => `${range(xs.map((x) => x.atPill))} received by the sandbox before the pill (the live look-up starts at once; the pill does not wait for it)`),
+  ].join('\n');
+  return { unknown, known, sync, markdown };
 }
 
 function table(cold, warm, runs) {

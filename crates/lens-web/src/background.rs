@@ -578,6 +578,11 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             Request::LinkCard { domain } => self.on_link_card(&domain, tab).await,
             Request::Index {} => {
                 let source = self.index_source();
+                // The gateway's index is one small answer when unchanged: the options ask for
+                // it while they show it (a sync with the key waits for a use).
+                if source == IndexSource::Gateway {
+                    self.sync_index_if_due();
+                }
                 Ok(Answer::Index { status: self.inner.index.borrow().status(unix_ms(), source) })
             }
         };
