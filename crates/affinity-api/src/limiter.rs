@@ -155,6 +155,10 @@ pub struct RateLimiter {
     state: Mutex<LimiterState>,
 }
 
+/// Two resets closer than this belong to one server window (the header counts whole
+/// seconds, and an answer read later computes its reset from a later now).
+const SAME_WINDOW_MS: u64 = 5_000;
+
 fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
@@ -260,8 +264,24 @@ impl RateLimiter {
             .and_then(|v| header_seconds(v, MAX_WAIT))
             .map(|d| now_ms.saturating_add(ms(d)));
         if let Some(remaining) = count("x-ratelimit-limit-user-remaining") {
-            s.server_remaining = Some(remaining.max(0.0) as u32);
-            s.server_reset_ms = reset_ms.or(Some(now_ms.saturating_add(ms(WINDOW))));
+            let remaining = remaining.max(0.0) as u32;
+            let reset = reset_ms.unwrap_or(now_ms.saturating_add(ms(WINDOW)));
+            // Answers arrive out of order: one sent before others may be read after them and
+            // say more is left than is. Within the same window (its reset, in whole seconds,
+            // within a few seconds of the one known), the lowest count wins; a later window
+            // starts from what the server says.
+            let same_window =
+                s.server_reset_ms.is_some_and(|old| now_ms < old && reset < old.saturating_add(SAME_WINDOW_MS));
+            match (same_window, s.server_remaining, s.server_reset_ms) {
+                (true, Some(known), Some(old)) => {
+                    s.server_remaining = Some(known.min(remaining));
+                    s.server_reset_ms = Some(old.max(reset));
+                }
+                _ => {
+                    s.server_remaining = Some(remaining);
+                    s.server_reset_ms = Some(reset);
+                }
+            }
         }
         let org_limit = response.header("x-ratelimit-limit-org").and_then(RateLimitValue::parse);
         let org_remaining = response.header("x-ratelimit-limit-org-remaining").and_then(RateLimitValue::parse);
@@ -420,6 +440,27 @@ mod tests {
         assert_eq!(limiter.check(t0), Decision::Wait(Duration::from_secs(12)));
         assert_eq!(limiter.check(t0 + Duration::from_secs(12)), Decision::Go);
         assert!(limiter.monthly().unwrap().unlimited);
+    }
+
+    #[test]
+    fn an_older_answer_read_late_does_not_give_back_what_later_requests_spent() {
+        let limiter = RateLimiter::new(LimiterConfig::default());
+        let t0 = Duration::from_secs(100);
+        let left = |n: &str, reset: &str| {
+            response(&[("x-ratelimit-limit-user-remaining", n), ("x-ratelimit-limit-user-reset", reset)])
+        };
+        // The server says 2 are left for 40 s; two requests go and use them.
+        limiter.observe(t0, &left("2", "40"));
+        assert_eq!(limiter.check(t0), Decision::Go);
+        assert_eq!(limiter.check(t0), Decision::Go);
+        assert!(matches!(limiter.check(t0), Decision::Wait(_)));
+        // The first one's answer (1 left, read a second later) is older than what was spent.
+        limiter.observe(t0 + Duration::from_secs(1), &left("1", "39"));
+        assert!(matches!(limiter.check(t0 + Duration::from_secs(1)), Decision::Wait(_)), "nothing is left");
+        // The next window starts from the server's word.
+        let next = t0 + Duration::from_secs(41);
+        limiter.observe(next, &left("899", "60"));
+        assert_eq!(limiter.check(next), Decision::Go);
     }
 
     #[test]
