@@ -321,7 +321,7 @@
 
     function showTip() {
       const b = active && drawn.get(active);
-      if (!b || !b.el.dataset.shown) { delete tip.dataset.shown; return; }
+      if (!b || b.el.dataset.shown === undefined) { delete tip.dataset.shown; return; } // drawn: data-shown=""
       tip.textContent = `In Affinity: ${b.status} · Alt+Shift+L opens the card`;
       const x = parseFloat(b.el.style.left) + 16;
       const y = parseFloat(b.el.style.top) - 4;
