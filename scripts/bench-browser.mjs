@@ -16,6 +16,8 @@
 // which one was seen.
 // Then the index part (runIndexBench): after the sync, navigation to the pill for a site the
 // firm does not know and for a known company, and the Affinity calls before the pill.
+// Then the badges part (runBadgesBench): the content script's main-thread work to badge a
+// page of 1,000 links (half to known companies), per 100 links.
 // The extension is read from LENS_EXTENSION_DIST (default extension/dist), like the e2e tests.
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -106,7 +108,8 @@ export async function runBrowserBench({ runs = 5, log = () => {} } = {}) {
     sandbox.stop();
   }
   const index = await runIndexBench({ runs, log });
-  return { cold, warm, index, markdown: `${table(cold, warm, runs)}\n\n${index.markdown}` };
+  const badges = await runBadgesBench({ runs, log });
+  return { cold, warm, index, badges, markdown: `${table(cold, warm, runs)}\n\n${index.markdown}\n\n${badges.markdown}` };
 }
 
 /** Waits until the options say the index holds companies; returns that line. */
@@ -187,6 +190,156 @@ export async function runIndexBench({ runs = 5, log = () => {} } = {}) {
       (xs) => `${range(xs.map((x) => x.atPill))} received by the sandbox before the pill (the live look-up starts at once; the pill does not wait for it)`),
   ].join('\n');
   return { unknown, known, sync, markdown };
+}
+
+/**
+ * Badges on company links (issue #21): the content script's main-thread work per 100 links
+ * (target: a few ms). One profile, its key saved (the sync places 50 companies); a page of
+ * 1,000 links, every other one to a known company (50 domains, 10 links each), the others
+ * to 500 sites nobody knows. Measured as the difference, in the renderer's main-thread task
+ * time (DevTools `Performance.getMetrics`: TaskDuration, with its script, layout and style
+ * parts), between the same page on a site with badges and on one the options exclude ("no
+ * badges on these sites", where the content script only reports the page), so that
+ * the page's own parsing, layout and painting cancel out:
+ *   load:   a new tab opens the page with its 1,000 links; the clock is the tab's whole
+ *           main-thread time until 2 s after the load (the badges are drawn in well under 1 s);
+ *   append: on an empty page of the site, the page's script appends the 1,000 links at once
+ *           (infinite scroll, a single-page app's view), then 2 s;
+ *   scroll: then 20 wheel steps of 100 px (each scroll frame places the page's badges again).
+ * Nothing reads the page during a measured window (the badges are counted afterwards).
+ */
+export async function runBadgesBench({ runs = 5, log = () => {} } = {}) {
+  const { createServer } = await import('node:http');
+  const KNOWN = Array.from({ length: 50 }, (_, i) => `bench-known-${i + 1}.test`);
+  const ON = 'badges-on.test';
+  const OFF = 'badges-off.test';
+  const N = 1000;
+  const hrefs = Array.from({ length: N }, (_, i) => (i % 2 === 0
+    ? `https://${KNOWN[(i / 2) % KNOWN.length]}/story/${i}`
+    : `https://nobody-${i}.test/story/${i}`));
+  const list = (xs) => xs.map((h, i) => `<li><a href="${h}">Story ${i} about ${new URL(h).hostname}</a></li>`).join('');
+  const shell = (body) => `<!doctype html><html><head><title>Links</title></head><body style="font: 16px/24px serif; margin: 40px">
+    <ul id="feed">${body}</ul>
+    <script>window.appendLinks = (hrefs) => { const feed = document.getElementById('feed');
+      for (const [i, h] of hrefs.entries()) { const li = document.createElement('li'); const a = document.createElement('a');
+        a.href = h; a.textContent = 'Story ' + i + ' about ' + new URL(h).hostname; li.append(a); feed.append(li); } };</script></body></html>`;
+  const pages = { '/links': shell(list(hrefs)), '/empty': shell('') };
+  const sandbox = await startSandbox();
+  const server = createServer((req, res) => {
+    const page = pages[req.url];
+    res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page ?? '');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  const browser = await launchChromiumWithExtension([ON, OFF]);
+  const rows = { load: [], append: [], scroll: [] };
+  let badged = { load: new Set(), append: new Set() };
+  try {
+    for (const domain of KNOWN) {
+      const res = await fetch(`${sandbox.url}/organizations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sandbox.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `Bench ${domain}`, domain }),
+      });
+      if (!res.ok) throw new Error(`the sandbox refused ${domain}: ${await res.text()}`);
+    }
+    await configureChromiumExtension(browser.context, browser.extensionId, sandbox);
+    log(`badges: ${await indexSynced(browser)}`);
+    // The options: no badges on OFF.
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    await options.getByTestId('no-badges-sites').and(options.locator(':enabled')).waitFor();
+    await options.getByTestId('no-badges-sites').fill(OFF);
+    await options.getByTestId('save').click();
+    await options.getByTestId('options-status').filter({ hasText: 'Saved.' }).waitFor();
+    await options.close();
+    await sleep(1000);
+
+    const metrics = async (cdp) => {
+      const { metrics: m } = await cdp.send('Performance.getMetrics');
+      const get = (name) => (m.find((x) => x.name === name)?.value ?? 0) * 1000;
+      return { task: get('TaskDuration'), script: get('ScriptDuration'), layout: get('LayoutDuration'), style: get('RecalcStyleDuration') };
+    };
+    const minus = (a, b) => ({ task: a.task - b.task, script: a.script - b.script, layout: a.layout - b.layout, style: a.style - b.style });
+    // The badges drawn on a page (through the closed shadow root), read after a measurement.
+    const countBadges = async (cdp) => {
+      const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+      let n = 0;
+      const walk = (node) => {
+        const a = node.attributes ?? [];
+        for (let i = 0; i + 1 < a.length; i += 2) if (a[i] === 'data-testid' && a[i + 1] === 'lens-link-badge') n++;
+        for (const c of [...(node.children ?? []), ...(node.shadowRoots ?? [])]) walk(c);
+      };
+      walk(root);
+      return n;
+    };
+    const once = async (host) => {
+      const page = await browser.context.newPage();
+      const cdp = await browser.context.newCDPSession(page);
+      try {
+        await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+        // load: the tab's whole main-thread time, from the page with its links to 2 s after.
+        await page.goto(`http://${host}:${port}/links`, { waitUntil: 'load' });
+        await sleep(2000);
+        const load = await metrics(cdp);
+        const loadBadges = await countBadges(cdp);
+        // append: an empty page of the same site; its script appends the links.
+        await page.goto(`http://${host}:${port}/empty`, { waitUntil: 'load' });
+        await sleep(1500);
+        const a0 = await metrics(cdp);
+        await page.evaluate((xs) => window.appendLinks(xs), hrefs);
+        await sleep(2000);
+        const append = minus(await metrics(cdp), a0);
+        // scroll: 20 wheel steps over the appended links.
+        await page.mouse.move(400, 400);
+        const s0 = await metrics(cdp);
+        for (let i = 0; i < 20; i++) {
+          await page.mouse.wheel(0, 100);
+          await sleep(50);
+        }
+        await sleep(500);
+        const scroll = minus(await metrics(cdp), s0);
+        const appendBadges = await countBadges(cdp);
+        return { load, append, scroll, loadBadges, appendBadges };
+      } finally {
+        await cdp.detach().catch(() => {});
+        await page.close();
+      }
+    };
+    for (let i = 0; i < runs; i++) {
+      const on = await once(ON);
+      const off = await once(OFF);
+      if (on.loadBadges !== N / 2 || on.appendBadges !== N / 2 || off.loadBadges || off.appendBadges) {
+        throw new Error(`badges: expected ${N / 2} with badges and none without, got ${JSON.stringify([on.loadBadges, on.appendBadges, off.loadBadges, off.appendBadges])}`);
+      }
+      badged = { load: new Set([on.loadBadges]), append: new Set([on.appendBadges]) };
+      for (const k of /** @type {const} */ (['load', 'append', 'scroll'])) rows[k].push(minus(on[k], off[k]));
+      const f = (d) => `${(d.task / (N / 100)).toFixed(2)}`;
+      log(`badges run ${i + 1}/${runs}: per 100 links, load ${f(minus(on.load, off.load))} ms, append ${f(minus(on.append, off.append))} ms; `
+        + `20 scroll steps +${minus(on.scroll, off.scroll).task.toFixed(1)} ms`);
+    }
+  } finally {
+    await browser.context.close();
+    await new Promise((r) => server.close(r));
+    sandbox.stop();
+  }
+  const per100 = (xs, key) => median(xs.map((x) => x[key] / (N / 100))).toFixed(2);
+  const row = (how, xs) => `| ${how} | ${xs.length} | ${per100(xs, 'task')} | ${per100(xs, 'script')} | ${per100(xs, 'layout')} | ${per100(xs, 'style')} |`;
+  const scrollMs = (key) => median(rows.scroll.map((x) => x[key])).toFixed(1);
+  const markdown = [
+    `Badges on company links: the content script's main-thread work per 100 links (target: a few ms), a page of ${N} links, ${N / 2} to ${KNOWN.length} known companies (${[...badged.load][0]} badged), `
+      + 'the same page on a site with badges minus one without (DevTools TaskDuration and its parts, thread time), median of the runs',
+    '',
+    '| page | runs | main thread, ms per 100 links | script | layout | style |',
+    '|---|---:|---:|---:|---:|---:|',
+    row(`loaded with its ${N} links`, rows.load),
+    row(`${N} links appended by the page's script`, rows.append),
+    '',
+    `Scrolling that page (20 wheel steps of 100 px, ${N / 2} badges placed again each frame): +${scrollMs('task')} ms main thread in all `
+      + `(script ${scrollMs('script')}, layout ${scrollMs('layout')}, style ${scrollMs('style')}).`,
+  ].join('\n');
+  return { ...rows, markdown };
 }
 
 function table(cold, warm, runs) {

@@ -296,9 +296,16 @@
     }
 
     // Badges beside their links' last line box, in the viewport; hidden when the link is not
-    // laid out. One read of each badged link's boxes per frame, on scroll, resize and change.
+    // laid out or out of view. One read of each badged link's boxes per frame, on scroll,
+    // resize and change: every box is read first, then the badges are moved (a write between
+    // two reads would make the browser lay the page out again for each badge), and only
+    // those whose place changed.
     function layout() {
       frame = 0;
+      /** @type {[{el: HTMLElement}, string | null, string | null][]} */
+      const moves = [];
+      const w = window.innerWidth;
+      const h = window.innerHeight;
       for (const [link, b] of drawn) {
         if (!link.isConnected) {
           b.el.remove();
@@ -308,10 +315,17 @@
         }
         const rects = link.getClientRects();
         const r = rects[rects.length - 1];
-        if (!r || (r.width === 0 && r.height === 0)) { delete b.el.dataset.shown; continue; }
-        b.el.style.left = `${Math.round(r.right + 2)}px`;
-        b.el.style.top = `${Math.round(r.top + (r.height - 12) / 2)}px`;
-        b.el.dataset.shown = '';
+        const shown = r && !(r.width === 0 && r.height === 0) && r.bottom > -16 && r.top < h + 16 && r.right > -16 && r.right < w + 16;
+        moves.push(shown ? [b, `${Math.round(r.right + 2)}px`, `${Math.round(r.top + (r.height - 12) / 2)}px`] : [b, null, null]);
+      }
+      for (const [b, left, top] of moves) {
+        if (left === null || top === null) {
+          if (b.el.dataset.shown !== undefined) delete b.el.dataset.shown;
+          continue;
+        }
+        if (b.el.style.left !== left) b.el.style.left = left;
+        if (b.el.style.top !== top) b.el.style.top = top;
+        if (b.el.dataset.shown === undefined) b.el.dataset.shown = '';
       }
       showTip();
     }

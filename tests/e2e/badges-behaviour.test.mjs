@@ -282,7 +282,7 @@ test('links added later are badged within a second, exactly the known ones, at n
   assert.equal(expected.length, 27);
   let t0 = Date.now();
   await page.evaluate((hrefs) => window.appendLinks(hrefs), batch);
-  let view = await waitView(page, (v) => v.badges.length >= expected.length && v.badges.every((b) => b.shown), 5000);
+  let view = await waitView(page, (v) => v.badges.length >= expected.length, 5000);
   const appendMs = Date.now() - t0;
   assert.deepEqual(domains(view), expected, 'exactly the known companies\' links');
   await page.waitForTimeout(700);
@@ -294,6 +294,7 @@ test('links added later are badged within a second, exactly the known ones, at n
   const replaced = [...first.badges.map((b) => b.domain), ...PLACED.slice(30, 40)].sort();
   t0 = Date.now();
   await page.evaluate((hrefs) => window.replaceList(hrefs, '/next-view'), next);
+  // (the new view's 20 links fit in the window: each of their badges is drawn)
   view = await waitView(page, (v) => same(domains(v), replaced) && v.badges.every((b) => b.shown), 5000);
   const replaceMs = Date.now() - t0;
   assert.deepEqual(domains(view), replaced, 'the old view\'s badges gone, the new view\'s there');
