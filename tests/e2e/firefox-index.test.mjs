@@ -1,7 +1,9 @@
 // The index of the firm's companies in headless Firefox (ESR, geckodriver; issue #21): after
 // the sync that saving the key starts, ten sites the firm does not know cost no Affinity call,
 // and a page's links to a company the firm knows are badged (read through the badges' closed
-// shadow root with WebDriver's Get Element Shadow Root, which a page cannot do).
+// shadow root with WebDriver's Get Element Shadow Root, which a page cannot do); a page's
+// script cannot tell a badged link from an unbadged one (its DOM, the host's size and
+// elementFromPoint at the badge are the same for a known and an unknown company).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -76,6 +78,14 @@ before(async () => {
   site = await startSite();
   links = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    const to = new URL(req.url, 'http://x').searchParams.get('to');
+    // The hostile page: one link, to a known company or an unknown one.
+    if (to) {
+      res.end(`<!doctype html><html><head><title>News</title></head><body style="font: 16px/24px serif; margin: 40px">
+        <p id="p">Read about <a id="link" href="http://${to}/about">the company</a><span id="after"> and what it does next.</span></p>
+        </body></html>`);
+      return;
+    }
     res.end(`<!doctype html><p>News: <a href="http://www.acme.test/">Acme</a> raised money; <a href="http://nobody-knows-this.test/">this one</a> did not; <a href="http://acme.test/jobs">jobs</a>.</p>`);
   });
   await new Promise((r) => links.listen(0, '127.0.0.1', r));
@@ -91,7 +101,7 @@ before(async () => {
           binary: '/usr/bin/firefox-esr',
           args: ['-headless'],
           prefs: {
-            'network.dns.localDomains': ['acme.test', 'links-page.test', ...UNKNOWN].join(','),
+            'network.dns.localDomains': ['acme.test', 'links-page.test', 'hostile-page.test', ...UNKNOWN].join(','),
             'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
             'browser.shell.checkDefaultBrowser': false,
             'datareporting.policy.dataSubmissionEnabled': false,
@@ -165,4 +175,59 @@ test('Firefox: a page\'s links to a known company are badged, and no other', asy
     args: [],
   });
   assert.deepEqual(seen, [true, 0, 0]);
+});
+
+/** The badges drawn on the page (through the closed shadow root): their domains and rects. */
+async function drawnBadges() {
+  const host = await find('affinity-lens-badges');
+  const shadow = (await wd('GET', s(`/element/${host}/shadow`)))[SHADOW];
+  const found = await wd('POST', s(`/shadow/${shadow}/elements`), { using: 'css selector', value: '[data-testid="lens-link-badge"][data-shown]' });
+  const out = [];
+  for (const el of found) {
+    out.push({
+      domain: await wd('GET', s(`/element/${el[ELEMENT]}/attribute/data-domain`)),
+      rect: await wd('GET', s(`/element/${el[ELEMENT]}/rect`)),
+    });
+  }
+  return out;
+}
+
+test('Firefox: a page cannot tell a badged link from an unbadged one', async () => {
+  const pageView = (to, at) => wd('POST', s('/execute/sync'), {
+    script: `const [to, at] = arguments;
+      const link = document.getElementById('link');
+      const r = link.getBoundingClientRect();
+      const host = document.querySelector('affinity-lens-badges');
+      const box = host.getBoundingClientRect();
+      const describe = (el) => (el ? el.tagName + '#' + el.id : null);
+      return {
+        html: document.documentElement.outerHTML.replaceAll(to, 'X'),
+        host: [host.tagName, box.width, box.height, host.shadowRoot === null, host.childNodes.length, host.getAttribute('style')],
+        at: describe(document.elementFromPoint(r.right + 8, r.top + r.height / 2)),
+        atBadgeCenter: describe(document.elementFromPoint(at[0], at[1])),
+        linkBox: [r.left, r.top, r.width, r.height],
+        scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
+      };`,
+    args: [to, at],
+  });
+  const port = links.address().port;
+  await wd('POST', s('/url'), { url: `http://hostile-page.test:${port}/?to=acme.test` });
+  const [badge] = await waitFor('the badge', async () => {
+    const got = await drawnBadges();
+    return got.length ? got : null;
+  });
+  assert.equal(badge.domain, 'acme.test');
+  const center = [badge.rect.x + badge.rect.width / 2, badge.rect.y + badge.rect.height / 2];
+  assert.ok(badge.rect.width > 0 && badge.rect.height > 0, `the badge is drawn: ${JSON.stringify(badge.rect)}`);
+  const known = await pageView('acme.test', center);
+  await wd('POST', s('/url'), { url: `http://hostile-page.test:${port}/?to=nobody-knows-this.test` });
+  await waitFor('the content script', async () => find('affinity-lens-badges'));
+  // Long enough for a badge to have come, had it been due.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await drawnBadges(), [], 'the unknown company is not badged');
+  const unknown = await pageView('nobody-knows-this.test', center);
+  console.log(`Firefox: the page sees a ${known.host[1]}×${known.host[2]} ${known.host[0]}, at the badge (${center.map(Math.round)}) ${known.atBadgeCenter}`);
+  assert.deepEqual(known, unknown);
+  assert.equal(known.atBadgeCenter, 'SPAN#after', 'elementFromPoint at the badge: the page\'s own element');
+  assert.deepEqual(known.host.slice(1, 4), [0, 0, true]);
 });
