@@ -391,6 +391,30 @@
           showTip();
         }
       },
+      // Back on the page (from the options, say): the hosts of the badges drawn are asked
+      // about again (the index answers, no call), so that badges turned off, for every site
+      // or for this one, leave the pages already open too, and a Status changed meanwhile
+      // shows.
+      recheck() {
+        if (!on || !drawn.size || asking) return;
+        const hosts = [...new Set([...drawn.keys()].map((l) => l.hostname.toLowerCase()))];
+        asking = true; // one question at a time (the page can fire visibilitychange too)
+        send({ type: 'lens:links', hosts: hosts.slice(0, 2000) }).then((reply) => {
+          if (!on || !reply?.ok || reply.answer !== 'links') return;
+          if (reply.known.length === 0) { this.set(false); return; }
+          const now = new Map(reply.known.map((k) => [k.host, k]));
+          for (const h of hosts) known.set(h, now.get(h) ?? null);
+          for (const [link, b] of drawn) {
+            const info = now.get(link.hostname.toLowerCase());
+            if (info) { b.status = info.status; continue; }
+            b.el.remove();
+            drawn.delete(link);
+            if (active === link) active = null;
+          }
+          layoutSoon();
+          showTip();
+        }).catch(() => {}).finally(() => { asking = false; });
+      },
       /** The badged link hovered or focused, if any. */
       active: () => (active && drawn.has(active) ? { domain: /** @type {{domain: string}} */ (drawn.get(active)).domain } : null),
     };
@@ -409,6 +433,9 @@
     if (/** @type {PageTransitionEvent} */ (e).persisted) report().catch(() => {});
   });
   window.addEventListener('resize', size);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') badges.recheck();
+  });
 
   report().catch(() => {
     /* the extension was reloaded or is not ready: never break the page */

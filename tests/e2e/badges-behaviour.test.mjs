@@ -315,10 +315,26 @@ test('links added later are badged within a second, exactly the known ones, at n
   await page.close();
 });
 
-/** Sets the options' fields as a user would, and saves. */
-async function setOptions({ badges, noBadges, paused, ignored }) {
-  const options = await browser.context.newPage();
-  await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+/**
+ * Sets the options' fields as a user would, and saves. With `besides` (an open page): the
+ * options open in a new tab of that page's window (which hides the page), and that page's
+ * tab is the active one again once they are closed.
+ */
+async function setOptions({ badges, noBadges, paused, ignored }, besides = null) {
+  let options;
+  let tab;
+  if (besides) {
+    tab = await browser.worker.evaluate(async (u) => {
+      const [t] = await chrome.tabs.query({ url: u });
+      return { id: t.id, windowId: t.windowId };
+    }, besides.url());
+    const opened = browser.context.waitForEvent('page');
+    await browser.worker.evaluate((windowId) => chrome.tabs.create({ windowId, url: chrome.runtime.getURL('options.html') }), tab.windowId);
+    options = await opened;
+  } else {
+    options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+  }
   const box = options.getByTestId('badges-enabled');
   await box.and(options.locator(':enabled')).waitFor();
   if (badges !== undefined) await box.setChecked(badges);
@@ -328,6 +344,7 @@ async function setOptions({ badges, noBadges, paused, ignored }) {
   await options.getByTestId('save').click();
   await options.getByTestId('options-status').filter({ hasText: 'Saved.' }).waitFor();
   await options.close();
+  if (tab) await browser.worker.evaluate((id) => chrome.tabs.update(id, { active: true }), tab.id);
 }
 
 /** A page of `host` once its content script is there, and its badges after a while. */
@@ -340,11 +357,19 @@ async function badgedOn(host, want) {
   return { page, domains: domains(want === 0 ? await lensView(page) : view) };
 }
 
-test('badges off in the options: none on an open page\'s new links, nor on the next page', async () => {
+test('badges off in the options: gone from an open page, none on its new links nor on the next page', async () => {
   const open = await badgedOn(NEWS, 2);
   assert.deepEqual(open.domains, ['acme.test', 'placed-1.test']);
-  await setOptions({ badges: false });
+  await setOptions({ badges: false }, open.page);
   try {
+    // Back on the open page (from the options in another tab of its window): its badges are
+    // gone. Headless Chromium keeps every tab visible and fires no visibilitychange when the
+    // tab is shown again: the test fires the one the browser would (the content script
+    // checks document.visibilityState itself, which the page cannot change for it).
+    assert.equal(domains(await lensView(open.page)).length, 2, 'still there while away');
+    await open.page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    const gone = await waitView(open.page, (v) => v.badges.length === 0, 3000);
+    assert.deepEqual(domains(gone), [], 'the open page\'s badges are gone once back on it');
     // The open page: links it adds now are not badged.
     await open.page.evaluate((hrefs) => window.appendLinks(hrefs), [`https://${PLACED[5]}/`, `https://${PLACED[6]}/`]);
     await open.page.waitForTimeout(1500);
@@ -367,8 +392,17 @@ test('badges off in the options: none on an open page\'s new links, nor on the n
 });
 
 test('"no badges on these sites" turns them off for that site only; paused and never-look-up sites get none', async () => {
+  const quiet = await badgedOn(QUIET, 2);
+  const news = await badgedOn(NEWS, 2);
+  assert.deepEqual(quiet.domains, ['acme.test', 'placed-1.test'], 'badges on both sites at first');
   await setOptions({ noBadges: QUIET, paused: PAUSED, ignored: NEVER });
   try {
+    // The open pages, shown again (see above): that site's badges go, the other's stay.
+    for (const { page } of [quiet, news]) await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    assert.deepEqual(domains(await waitView(quiet.page, (v) => v.badges.length === 0, 3000)), [], `the open ${QUIET} page's badges are gone`);
+    assert.deepEqual(domains(await lensView(news.page)), ['acme.test', 'placed-1.test'], `the open ${NEWS} page keeps its badges`);
+    await quiet.page.close();
+    await news.page.close();
     for (const host of [QUIET, PAUSED, NEVER]) {
       const { page, domains: got } = await badgedOn(host, 0);
       assert.deepEqual(got, [], `no badges on ${host}`);
