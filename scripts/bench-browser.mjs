@@ -329,7 +329,8 @@ export async function runBadgesBench({ runs = 5, log = () => {} } = {}) {
   const scrollMs = (key) => median(rows.scroll.map((x) => x[key])).toFixed(1);
   const markdown = [
     `Badges on company links: the content script's main-thread work per 100 links (target: a few ms), a page of ${N} links, ${N / 2} to ${KNOWN.length} known companies (${[...badged.load][0]} badged), `
-      + 'the same page on a site with badges minus one without (DevTools TaskDuration and its parts, thread time), median of the runs',
+      + 'the same page on a site with badges minus one without (DevTools TaskDuration and its parts, thread time), median of the runs '
+      + '(a difference of two totals of the whole renderer: on a busy machine one run varies by a few ms per 100 links, and a part can come out below 0)',
     '',
     '| page | runs | main thread, ms per 100 links | script | layout | style |',
     '|---|---:|---:|---:|---:|---:|',
