@@ -433,6 +433,13 @@ fn ready_view(
             <span class="lens-stale" data-testid="lens-partial">"Partial: Affinity was slow to answer. Refresh for the rest"</span>
         }
         .into_any()
+    } else if card.source == lens_core::card::CardSource::Index {
+        // Not asked of Affinity: what the firm's index said at its last sync.
+        let when = card.fetched_at.get(0..16).unwrap_or("").replace('T', " ");
+        view! {
+            <span data-testid="lens-from-index">{format!("From the firm's index as of {when} UTC; Refresh asks Affinity")}</span>
+        }
+        .into_any()
     } else {
         view! { <span>{format!("Fetched {}", card.fetched_at.get(11..16).unwrap_or(""))}</span> }.into_any()
     };

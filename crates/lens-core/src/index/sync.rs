@@ -192,7 +192,9 @@ where
         lists_read: AtomicUsize::new(0),
         lists_to_read: AtomicUsize::new(0),
         held: AtomicBool::new(false),
-        min_budget_percent: if plan.full { f64::NEG_INFINITY } else { policy.min_budget_percent },
+        // A full sync too: the index never spends the month below the user's threshold (a
+        // small month would otherwise go to the directory).
+        min_budget_percent: policy.min_budget_percent,
     };
     let read_directory = plan.full || plan.directory;
     let directory = async { if read_directory { Some(directory(&client, &tally).await) } else { None } };
