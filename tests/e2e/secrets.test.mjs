@@ -118,25 +118,49 @@ function update(worker) {
   return worker.evaluate(() => globalThis.lensInstalled({ reason: 'update', previousVersion: '0.1.0' }));
 }
 
-/** The extension's own store (IndexedDB of its origin), as the worker reads it. */
-const ownStore = (worker, key) => worker.evaluate((key) => new Promise((resolve) => {
-  const r = indexedDB.open('affinity-lens');
-  r.onsuccess = () => {
-    const get = r.result.transaction('kv').objectStore('kv').get(key);
-    get.onsuccess = () => resolve(get.result ?? null);
-  };
-}), key);
+/**
+ * The extension's own store (IndexedDB of its origin), as the worker reads it: opened as
+ * store.js opens it (version 1, its one object store made on creation), so that a look
+ * before the worker first opened it does not create it empty; closed after.
+ */
+const ownStore = (worker, key) => worker.evaluate(async (key) => {
+  const db = await new Promise((resolve, reject) => {
+    const r = indexedDB.open('affinity-lens', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('kv');
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  try {
+    return await new Promise((resolve, reject) => {
+      const get = db.transaction('kv').objectStore('kv').get(key);
+      get.onsuccess = () => resolve(get.result ?? null);
+      get.onerror = () => reject(get.error);
+    });
+  } finally {
+    db.close();
+  }
+}, key);
 
 /** Writes (or with `undefined`, deletes) a value of the extension's own store. */
-const setOwn = (worker, key, value) => worker.evaluate(([key, value]) => new Promise((resolve) => {
-  const r = indexedDB.open('affinity-lens');
-  r.onsuccess = () => {
-    const t = r.result.transaction('kv', 'readwrite');
-    if (value === undefined) t.objectStore('kv').delete(key);
-    else t.objectStore('kv').put(value, key);
-    t.oncomplete = resolve;
-  };
-}), [key, value]);
+const setOwn = (worker, key, value) => worker.evaluate(async ([key, value]) => {
+  const db = await new Promise((resolve, reject) => {
+    const r = indexedDB.open('affinity-lens', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('kv');
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      const t = db.transaction('kv', 'readwrite');
+      if (value === undefined) t.objectStore('kv').delete(key);
+      else t.objectStore('kv').put(value, key);
+      t.oncomplete = resolve;
+      t.onerror = () => reject(t.error);
+    });
+  } finally {
+    db.close();
+  }
+}, [key, value]);
 
 /** The options page's key and base URL. */
 async function optionsShow(context, extensionId) {
