@@ -4,36 +4,14 @@
 // within 5 s. The served bytes are read with `affinity-lens index lookup --from-file`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSandbox, startGateway, freePort, lensBinary, GATEWAY_TOKEN } from './harness.mjs';
+import { startSandbox, startGateway, freePort, lensBinary, GATEWAY_TOKEN, startRedis } from './harness.mjs';
 
 const headers = { authorization: `Bearer ${GATEWAY_TOKEN}` };
 const SECRET = 'e2e-webhook-secret-index-0123456789';
-
-/** Starts redis-server on a free port, without persistence. */
-async function startRedis() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'lens-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10000);
-    child.stdout.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); } });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited ${code}: ${out}`)); });
-  });
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    stop: () => new Promise((r) => {
-      if (child.exitCode !== null || child.signalCode !== null) { r(); return; }
-      child.once('exit', r);
-      child.kill('SIGTERM');
-    }).then(() => rmSync(dir, { recursive: true, force: true })),
-  };
-}
 
 let sandbox, redis, a, b, dir;
 

@@ -5,37 +5,11 @@
 // answer on, and sends nothing Affinity refuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startSandbox, startGateway, freePort, GATEWAY_TOKEN } from './harness.mjs';
+import { startSandbox, startGateway, GATEWAY_TOKEN, startRedis } from './harness.mjs';
 
 const headers = { authorization: `Bearer ${GATEWAY_TOKEN}` };
 const LIMIT = 300;
 const UNCAPPED = ['--caller-per-min', '1000000', '--caller-calls-per-min', '1000000', '--rate-limit-per-min', String(LIMIT)];
-
-async function startRedis() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'lens-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10000);
-    child.stdout.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); } });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited ${code}: ${out}`)); });
-  });
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    // SIGKILL: Redis goes away as a crash would take it.
-    kill: () => new Promise((r) => {
-      if (child.exitCode !== null || child.signalCode !== null) { r(); return; }
-      child.once('exit', r);
-      child.kill('SIGKILL');
-    }).then(() => rmSync(dir, { recursive: true, force: true })),
-  };
-}
 
 async function metric(gateway, name) {
   const text = await (await fetch(`${gateway.url}/metrics`, { headers })).text();

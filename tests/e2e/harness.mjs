@@ -320,3 +320,26 @@ export function useExtension(hosts, sandboxArgs = []) {
   });
   return env;
 }
+
+/**
+ * Starts Debian's redis-server on a free port, without persistence. `stop` ends it
+ * (SIGTERM); `kill` takes it away as a crash would (SIGKILL).
+ */
+export async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'lens-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10000);
+    child.stdout.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); } });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited ${code}: ${out}`)); });
+  });
+  const end = (signal) => new Promise((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) { r(); return; }
+    child.once('exit', r);
+    child.kill(signal);
+  }).then(() => rmSync(dir, { recursive: true, force: true }));
+  return { url: `redis://127.0.0.1:${port}/0`, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+}
