@@ -9,59 +9,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { firefoxDist, startSandbox, startSite, freePort, monthlyUsed } from './harness.mjs';
+import { ELEMENT, waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
 const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const SHADOW = 'shadow-6066-11e4-a52e-4f735466cecf';
 const UNKNOWN = Array.from({ length: 10 }, (_, i) => `nobody-knows-${i + 1}.test`);
 
-let sandbox, site, links, driver, session, base;
-
-async function wd(method, path, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value)}`);
-  return json.value;
-}
-const s = (path) => `/session/${session}${path}`;
-
-async function waitFor(what, fn, timeout = 20000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
-
-async function find(css) {
-  const el = await wd('POST', s('/element'), { using: 'css selector', value: css });
-  return el[ELEMENT];
-}
-/** Opens an extension page: WebDriver may not navigate to moz-extension:, the browser's own UI may. */
-async function openExtensionPage(path) {
-  await wd('POST', s('/moz/context'), { context: 'chrome' });
-  try {
-    await wd('POST', s('/execute/sync'), {
-      script: 'window.openTrustedLinkIn(arguments[0], "current");',
-      args: [`moz-extension://${ADDON_UUID}/${path}`],
-    });
-  } finally {
-    await wd('POST', s('/moz/context'), { context: 'content' });
-  }
-}
-async function textOf(css) {
-  return wd('GET', s(`/element/${await find(css)}/text`));
-}
+let sandbox, site, links, driver;
+/** The driver's base URL and session, once `before` has them. */
+const at = { base: '', session: null };
+const { wd, s, find, openExtensionPage, textOf } = webdriver(at, ADDON_UUID);
 
 async function settled() {
   let last = await monthlyUsed(sandbox);
@@ -91,8 +49,8 @@ before(async () => {
   await new Promise((r) => links.listen(0, '127.0.0.1', r));
   const port = await freePort();
   driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1', '--allow-system-access'], { stdio: 'ignore' });
-  base = `http://127.0.0.1:${port}`;
-  await waitFor('geckodriver', async () => (await fetch(`${base}/status`)).ok, 10000);
+  at.base = `http://127.0.0.1:${port}`;
+  await waitFor('geckodriver', async () => (await fetch(`${at.base}/status`)).ok, 10000);
   const created = await wd('POST', '/session', {
     capabilities: {
       alwaysMatch: {
@@ -110,12 +68,12 @@ before(async () => {
       },
     },
   });
-  session = created.sessionId;
+  at.session = created.sessionId;
   await wd('POST', s('/moz/addon/install'), { path: firefoxDist, temporary: true });
 });
 
 after(async () => {
-  if (session) await wd('DELETE', s('')).catch(() => {});
+  if (at.session) await wd('DELETE', s('')).catch(() => {});
   driver?.kill('SIGTERM');
   await new Promise((r) => links?.close(r));
   await site?.stop();

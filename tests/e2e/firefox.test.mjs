@@ -6,58 +6,16 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firefoxDist, startSandbox, startSite, startGateway, freePort, GATEWAY_TOKEN } from './harness.mjs';
+import { waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
 const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-let sandbox, site, driver, session, base;
+let sandbox, site, driver;
+/** The driver's base URL and session, once `before` has them. */
+const at = { base: '', session: null };
+const { wd, s, find, openExtensionPage, textOf } = webdriver(at, ADDON_UUID);
 
-
-async function wd(method, path, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json.value)}`);
-  return json.value;
-}
-const s = (path) => `/session/${session}${path}`;
-
-async function waitFor(what, fn, timeout = 20000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
-
-async function find(css) {
-  const el = await wd('POST', s('/element'), { using: 'css selector', value: css });
-  return el[ELEMENT];
-}
-/** Opens an extension page: WebDriver may not navigate to moz-extension:, the browser's own UI may. */
-async function openExtensionPage(path) {
-  await wd('POST', s('/moz/context'), { context: 'chrome' });
-  try {
-    await wd('POST', s('/execute/sync'), {
-      script: 'window.openTrustedLinkIn(arguments[0], "current");',
-      args: [`moz-extension://${ADDON_UUID}/${path}`],
-    });
-  } finally {
-    await wd('POST', s('/moz/context'), { context: 'content' });
-  }
-}
-async function textOf(css) {
-  return wd('GET', s(`/element/${await find(css)}/text`));
-}
 /** Enter, pressed by the user: WebDriver's key actions go to the focused element. */
 async function pressEnter() {
   await wd('POST', s('/actions'), {
@@ -103,8 +61,8 @@ before(async () => {
   site = await startSite();
   const port = await freePort();
   driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1', '--allow-system-access'], { stdio: 'ignore' });
-  base = `http://127.0.0.1:${port}`;
-  await waitFor('geckodriver', async () => (await fetch(`${base}/status`)).ok, 10000);
+  at.base = `http://127.0.0.1:${port}`;
+  await waitFor('geckodriver', async () => (await fetch(`${at.base}/status`)).ok, 10000);
   const created = await wd('POST', '/session', {
     capabilities: {
       alwaysMatch: {
@@ -122,12 +80,12 @@ before(async () => {
       },
     },
   });
-  session = created.sessionId;
+  at.session = created.sessionId;
   await wd('POST', s('/moz/addon/install'), { path: firefoxDist, temporary: true });
 });
 
 after(async () => {
-  if (session) await wd('DELETE', s('')).catch(() => {});
+  if (at.session) await wd('DELETE', s('')).catch(() => {});
   driver?.kill('SIGTERM');
   await site?.stop();
   sandbox?.stop();
