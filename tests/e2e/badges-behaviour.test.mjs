@@ -136,11 +136,22 @@ async function lensView(page) {
   }
 }
 
-/** Polls `lensView` until `ok(view)` (or the timeout: then the last view). */
+/**
+ * Polls `lensView` until `ok(view)` (or the timeout: then the last view). A read that meets
+ * a badge removed between the walk and its box (the content script redraws while we look)
+ * is read again.
+ */
 async function waitView(page, ok, timeout = 10000, every = 50) {
   const deadline = Date.now() + timeout;
   for (;;) {
-    const view = await lensView(page);
+    let view;
+    try {
+      view = await lensView(page);
+    } catch (e) {
+      if (Date.now() > deadline || !/Could not find node/.test(String(e?.message))) throw e;
+      await page.waitForTimeout(every);
+      continue;
+    }
     if (ok(view) || Date.now() > deadline) return view;
     await page.waitForTimeout(every);
   }
