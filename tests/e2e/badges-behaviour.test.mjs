@@ -107,6 +107,19 @@ async function settled() {
  * whether drawn, its box) and the tip (shown, its text, its box).
  */
 async function lensView(page) {
+  // A badge removed between the walk and the read of its box (the content script redraws
+  // while we look) is "Could not find node": look again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await lensViewOnce(page);
+    } catch (e) {
+      if (attempt >= 10 || !/Could not find node/.test(String(e?.message))) throw e;
+      await page.waitForTimeout(50);
+    }
+  }
+}
+
+async function lensViewOnce(page) {
   const cdp = await browser.context.newCDPSession(page);
   try {
     const { root: doc } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
@@ -136,22 +149,11 @@ async function lensView(page) {
   }
 }
 
-/**
- * Polls `lensView` until `ok(view)` (or the timeout: then the last view). A read that meets
- * a badge removed between the walk and its box (the content script redraws while we look)
- * is read again.
- */
+/** Polls `lensView` until `ok(view)` (or the timeout: then the last view). */
 async function waitView(page, ok, timeout = 10000, every = 50) {
   const deadline = Date.now() + timeout;
   for (;;) {
-    let view;
-    try {
-      view = await lensView(page);
-    } catch (e) {
-      if (Date.now() > deadline || !/Could not find node/.test(String(e?.message))) throw e;
-      await page.waitForTimeout(every);
-      continue;
-    }
+    const view = await lensView(page);
     if (ok(view) || Date.now() > deadline) return view;
     await page.waitForTimeout(every);
   }
