@@ -10,6 +10,7 @@
 // handler (as extension.test.mjs does) with the link hovered or focused by real input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { settledUsage } from './harness.mjs';
 import { createServer } from 'node:http';
 import {
   startSandbox, launchChromiumWithExtension, configureChromiumExtension, monthlyUsed, isOverlayUrl,
@@ -91,16 +92,7 @@ after(async () => {
 
 const url = (host, path = '/article') => `http://${host}:${port}${path}`;
 
-/** Waits until the sandbox has counted no new request for a while. */
-async function settled() {
-  let last = await monthlyUsed(sandbox);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 700));
-    const now = await monthlyUsed(sandbox);
-    if (now === last) return now;
-    last = now;
-  }
-}
+const settled = () => settledUsage(sandbox);
 
 /**
  * What the closed shadow root holds (by the DevTools protocol): every badge (its domain,

@@ -5,6 +5,7 @@
 // pill once the card is open, and the same card.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { settledUsage } from './harness.mjs';
 import {
   startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, monthlyUsed,
 } from './harness.mjs';
@@ -22,16 +23,7 @@ after(async () => {
   sandbox?.stop();
 });
 
-/** Waits until the sandbox has counted no new request for a while. */
-async function settled() {
-  let last = await monthlyUsed(sandbox);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 700));
-    const now = await monthlyUsed(sandbox);
-    if (now === last) return now;
-    last = now;
-  }
-}
+const settled = () => settledUsage(sandbox);
 
 /** The card as a user reads it (without when it was fetched). */
 async function cardText(frame) {

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { firefoxDist, startSandbox, startSite, freePort, monthlyUsed } from './harness.mjs';
+import { firefoxDist, startSandbox, startSite, freePort, monthlyUsed, settledUsage } from './harness.mjs';
 import { ELEMENT, waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
@@ -21,15 +21,7 @@ let sandbox, site, links, driver;
 const at = { base: '', session: null };
 const { wd, s, find, openExtensionPage, textOf } = webdriver(at, ADDON_UUID);
 
-async function settled() {
-  let last = await monthlyUsed(sandbox);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 700));
-    const now = await monthlyUsed(sandbox);
-    if (now === last) return now;
-    last = now;
-  }
-}
+const settled = () => settledUsage(sandbox);
 
 before(async () => {
   sandbox = await startSandbox();

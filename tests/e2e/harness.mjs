@@ -343,3 +343,14 @@ export async function startRedis() {
   }).then(() => rmSync(dir, { recursive: true, force: true }));
   return { url: `redis://127.0.0.1:${port}/0`, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
+
+/** Waits until `sandbox` has counted no new request for 700 ms; its month's count then. */
+export async function settledUsage(sandbox) {
+  let last = await monthlyUsed(sandbox);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 700));
+    const now = await monthlyUsed(sandbox);
+    if (now === last) return now;
+    last = now;
+  }
+}

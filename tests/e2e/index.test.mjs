@@ -5,6 +5,7 @@
 // index outlives the worker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { settledUsage } from './harness.mjs';
 import {
   startSandbox, startSite, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, monthlyUsed,
   setFaults,
@@ -26,16 +27,7 @@ after(async () => {
   sandbox?.stop();
 });
 
-/** Waits until the sandbox has counted no new request for a while. */
-async function settled() {
-  let last = await monthlyUsed(sandbox);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 700));
-    const now = await monthlyUsed(sandbox);
-    if (now === last) return now;
-    last = now;
-  }
-}
+const settled = () => settledUsage(sandbox);
 
 /** The options page's index line once it says the index is synced. */
 async function indexLine(pattern = /^Index: [\d,]+ companies/) {
