@@ -80,6 +80,8 @@ for (const browser of ['chrome', 'firefox']) {
   mkdirSync(out, { recursive: true });
   cpSync(join(ext, 'src'), out, { recursive: true, filter: (f) => !f.endsWith('.d.ts') });
   cpSync(join(ext, 'icons'), join(out, 'icons'), { recursive: true });
+  // The pill's style, one file for the card (lens-ui) and the overlay's first pill.
+  cpSync(join(root, 'crates', 'lens-ui', 'src', 'pill.css'), join(out, 'pill.css'));
   cpSync(wasmOut, join(out, 'wasm'), { recursive: true, filter: (f) => !f.endsWith('.stamp') });
   const manifest = { ...source.common, ...source[browser] };
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -1,28 +1,14 @@
 // The card in an extension page (the overlay iframe, the toolbar popup): mounts the Leptos
 // card and wires it to the background, which holds the key and does every request. Every
 // message is the protocol's (LensRequest), every reply its one shape (LensReply).
-import './browser-api.js';
+import { ask } from './ask.js';
 import init, { mountCard, timeLimitMs } from './wasm/lens_pages.js';
 
-const api = globalThis.lensApi;
+export { ask };
 
 /** @typedef {import('./wasm/lens_pages.js').LensRequest} LensRequest */
 /** @typedef {import('./wasm/lens_pages.js').LensReply} LensReply */
 /** @typedef {import('./wasm/lens_pages.js').CardHandle} CardHandle */
-
-/**
- * Asks the background; a background that does not answer is a failed reply too.
- * @param {LensRequest} message
- * @returns {Promise<LensReply>}
- */
-export async function ask(message) {
-  try {
-    const reply = await api.runtime.sendMessage(message);
-    return reply ?? { ok: false, error: { kind: 'internal', message: 'The Lens background did not answer.' } };
-  } catch (e) {
-    return { ok: false, error: { kind: 'internal', message: `The Lens background is not answering: ${e}` } };
-  }
-}
 
 /** What the card says when it holds a write's click. */
 const HELD = 'Hold on: the card just appeared or moved; click again.';
@@ -94,12 +80,18 @@ function guardWrites(handle, root) {
  * Mounts the card for `token` into `root`. With `overlay`, it starts as the pill
  * (`overlay.expanded` says otherwise), reports expand/close through the background, and
  * guards its writes.
+ * `first`, when given, is the first round's reply already asked for (the overlay asks as it
+ * starts, while the card's module loads, and draws its pill from it).
  * @param {HTMLElement} root
  * @param {string} token
- * @param {{expanded: boolean} | null} overlay
+ * @param {{expanded: boolean, mounting?: boolean} | null} overlay
+ * @param {Promise<LensReply> | null} first
  */
-export async function mountLensCard(root, token, overlay = null) {
+export async function mountLensCard(root, token, overlay = null, first = null) {
   await init({ module_or_path: new URL('./wasm/lens_pages_bg.wasm', import.meta.url) });
+  // The card takes the place of the pill drawn meanwhile (overlay.js).
+  if (overlay) overlay.mounting = true;
+  root.replaceChildren();
   const timeLimit = timeLimitMs();
   let choicesAsked = false;
   let idle = false; // not looked up yet: the budget is low
@@ -172,7 +164,8 @@ export async function mountLensCard(root, token, overlay = null) {
     let reply;
     if (!refresh && !lookup && !pick) {
       // The name first (the first round of the lookup), then the whole card.
-      reply = await ask({ type: 'lens:card', token, first: true, full });
+      reply = await (first ?? ask({ type: 'lens:card', token, first: true, full }));
+      first = null;
       if (reply.ok && reply.answer === 'card' && reply.partial) {
         handle.setCard(reply.card);
         reply = await ask({ type: 'lens:card', token, full });
@@ -232,3 +225,4 @@ export async function mountLensCard(root, token, overlay = null) {
   await load();
   return handle;
 }
+

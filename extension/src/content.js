@@ -189,14 +189,39 @@
     if (mine !== generation) return; // a later navigation took over
     remove();
     token = null;
+    // Asked as the page starts to load (this script runs at document_start): the answer
+    // (from the index, most often) is there by the time the page has a body.
     const reply = await send({ type: 'lens:page', url: location.href, hints });
     if (mine !== generation) return;
-    badges.set(reply?.ok === true && reply.answer === 'page' && reply.badges === true);
-    if (!reply?.ok || reply.answer !== 'page' || typeof reply.token !== 'string') return;
-    token = reply.token;
-    position = reply.position ?? null;
-    frameSizes = reply.frame;
-    if (reply.show) inject(false);
+    const page = reply?.ok === true && reply.answer === 'page' ? reply : null;
+    // Links are looked at once the page is parsed (not node by node while it loads).
+    parsed(() => { if (mine === generation) badges.set(page?.badges === true); });
+    if (!page || typeof page.token !== 'string') return;
+    token = page.token;
+    position = page.position ?? null;
+    frameSizes = page.frame;
+    if (page.show) withBody(() => { if (mine === generation && token === page.token && !overlay) inject(false); });
+  }
+
+  /** Runs `fn` once the document is parsed. @param {() => void} fn */
+  function parsed(fn) {
+    if (document.readyState !== 'loading') fn();
+    else document.addEventListener('DOMContentLoaded', fn, { once: true });
+  }
+
+  /** Runs `fn` as soon as the page has a body (the overlay goes there, as the page's last child). @param {() => void} fn */
+  function withBody(fn) {
+    if (document.body || document.readyState !== 'loading') return fn();
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      watch.disconnect();
+      fn();
+    };
+    const watch = new MutationObserver(() => { if (document.body) once(); });
+    watch.observe(document.documentElement, { childList: true });
+    parsed(once);
   }
 
   // Badges on links to companies the firm knows (answered by the background from its

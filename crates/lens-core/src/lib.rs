@@ -11,7 +11,8 @@
 //! - [`mail`]: an email thread's external participants (not the user, not the firm, each
 //!   address checked) and their companies by domain (not free mail);
 //! - [`card`]: the Card, the JSON contract between the gateway, the web component, the CLI
-//!   and the UI; [`error_kind`]: the failures it and the extension report;
+//!   and the UI; [`pill`]: what the folded card says of it; [`error_kind`]: the failures
+//!   it and the extension report;
 //! - [`actions`]: the card's writes, each checked first so that a retry never duplicates;
 //! - [`account`]: what the Lens remembers of a key's account (v2 capabilities, context,
 //!   the month's usage), and [`LensClient`], an Affinity client that carries it.
@@ -38,6 +39,7 @@ pub mod index;
 pub mod lookup;
 pub mod mail;
 pub mod page;
+pub mod pill;
 
 pub use account::{Account, LensClient};
 pub use card::{Card, CardEntity, CardError, CardStatus, EntityKind, Query, QueryKind};

@@ -1,7 +1,7 @@
 //! The card and its states.
 
 use lens_core::card::{ActivityItem, CardListEntry, Connection, MatchBasis, PagePerson};
-use lens_core::{Card, CardError, CardStatus, ErrorKind};
+use lens_core::{Card, CardError, ErrorKind};
 use leptos::prelude::*;
 
 use crate::actions::{ActionProps, actions_view, status_select, target_of};
@@ -22,7 +22,8 @@ pub enum CardState {
 
 /// The card's own styles: inside its view, so they land in whichever shadow root or
 /// document it is mounted in. Sizes in px: `rem` is not isolated by shadow DOM.
-const STYLE: &str = r#"
+const STYLE: &str = concat!(
+    r#"
 .lens-card { font: 13px/1.4 var(--affinity-card-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
   color: var(--affinity-card-color, #1d2433); background: var(--affinity-card-background, #fff);
   border: 1px solid var(--affinity-card-border, #d8dde6); border-radius: var(--affinity-card-radius, 10px);
@@ -68,44 +69,18 @@ button:focus-visible, select:focus-visible, summary:focus-visible, textarea:focu
 .lens-confirm-buttons { display: flex; gap: 8px; justify-content: flex-end; }
 .lens-actions button.lens-secondary { background: transparent; color: inherit; border-color: #d8dde6; }
 .lens-candidate-pick { font: inherit; font-size: 11px; border: 1px solid #d8dde6; background: transparent; color: inherit; border-radius: 6px; cursor: pointer; }
-/* One size whatever it says: the page can measure the iframe, and must not learn the match from it. */
-.lens-pill-button { font: 12px/16px var(--affinity-card-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
-  display: flex; align-items: center; gap: 6px; border: 1px solid #d8dde6; border-radius: 16px; padding: 6px 12px;
-  background: #fff; color: #1d2433; box-shadow: 0 2px 8px rgba(0,0,0,.15); cursor: pointer; white-space: nowrap;
-  width: 260px; height: 30px; box-sizing: border-box; overflow: hidden; }
-.lens-pill-button > span:last-child { overflow: hidden; text-overflow: ellipsis; min-width: 0; }
-.lens-dot { width: 8px; height: 8px; border-radius: 4px; background: #8a93a6; flex: none; }
-.lens-dot[data-status="matched"] { background: #1a7f37; } .lens-dot[data-status="error"] { background: #b42318; }
-.lens-dot[data-status="ambiguous"] { background: #b54708; }
 @media (prefers-color-scheme: dark) {
   .lens-card { background: var(--affinity-card-background, #1e222b); color: var(--affinity-card-color, #e6e9ef); border-color: #3a4150; }
   .lens-status, .lens-sub, .lens-section h3, .lens-num { color: #a3acbd; }
   .lens-bar { background: #3a4150; } .lens-pill { background: #2d3340; color: #e6e9ef; }
   .lens-foot button, .lens-select, .lens-actions textarea, .lens-actions input, .lens-candidate-pick { border-color: #3a4150; }
-  .lens-pill-button { background: #1e222b; color: #e6e9ef; border-color: #3a4150; }
   .lens-actions summary { color: #a5b4fc; }
 }
-"#;
+"#,
+    include_str!("pill.css")
+);
 
-fn status_label(status: CardStatus) -> &'static str {
-    match status {
-        CardStatus::Matched => "In Affinity",
-        CardStatus::Ambiguous => "Several matches",
-        CardStatus::NotFound => "Not in Affinity",
-        CardStatus::Ignored => "Not looked up",
-        CardStatus::Error => "Error",
-    }
-}
-
-fn status_key(status: CardStatus) -> &'static str {
-    match status {
-        CardStatus::Matched => "matched",
-        CardStatus::Ambiguous => "ambiguous",
-        CardStatus::NotFound => "not_found",
-        CardStatus::Ignored => "ignored",
-        CardStatus::Error => "error",
-    }
-}
+use lens_core::pill::{checked_of, status_key, status_label};
 
 /// What a person should read for an error kind of the Card contract (and of every failed
 /// reply in the extension).
@@ -471,81 +446,22 @@ fn ready_view(
 /// When the connections come from some of the people only (`checked` of `total`): the
 /// others' strengths were not read (API v1 reads them one person at a time), so the best
 /// connection shown is a lower bound.
-fn checked_of(card: &Card) -> Option<(usize, usize)> {
-    match (card.people_checked, card.people_total) {
-        (Some(c), Some(t)) if c < t => Some((c, t)),
-        _ => None,
-    }
-}
-
-/// What the folded overlay says: the match state and the best connection. When not
-/// everyone was checked (a page view with a v1-only key reads a few people's strengths),
-/// the pill says "at least": the opened card, which reads the others, may find a stronger
-/// connection, never a weaker one.
+/// What the folded overlay says: the match state and the best connection
+/// ([`lens_core::pill::text`] once there is a card).
 pub fn pill_text(state: &CardState) -> String {
     match state {
         CardState::Loading => "Affinity: looking up…".to_owned(),
         CardState::Failed(_) => "Affinity: error".to_owned(),
         CardState::Idle(_) => "Affinity: look up?".to_owned(),
-        CardState::Ready(card) => match (card.status, card.connections.first()) {
-            (CardStatus::Matched, Some(c)) => {
-                let first = c.colleague.name.split_whitespace().next().unwrap_or(&c.colleague.name);
-                match checked_of(card) {
-                    Some(_) => format!("In Affinity · at least {:.2} ({first})", c.strength),
-                    None => format!("In Affinity · {} {:.2} ({first})", strength_word(c.strength), c.strength),
-                }
-            }
-            (CardStatus::Error, _) => format!("Affinity: {}", status_label(card.status).to_lowercase()),
-            // No connection (yet: the index's card): the list and its Status.
-            (CardStatus::Matched, None) if !card.lists.is_empty() => {
-                let entry = card.lists.iter().find(|l| l.status.is_some()).unwrap_or(&card.lists[0]);
-                match &entry.status {
-                    Some(s) => format!("In Affinity · {}: {}", entry.list_name, s.text),
-                    None => format!("In Affinity · {}", entry.list_name),
-                }
-            }
-            (status, _) => status_label(status).to_owned(),
-        },
+        CardState::Ready(card) => lens_core::pill::text(card),
     }
 }
 
-/// The pill's tooltip: what opening it does, and what "at least" means.
+/// The pill's tooltip ([`lens_core::pill::title`] once there is a card).
 pub fn pill_title(state: &CardState) -> String {
     match state {
-        CardState::Ready(card) if card.status == CardStatus::Matched && !card.connections.is_empty() => {
-            match checked_of(card) {
-                Some((1, t)) => format!(
-                    "Affinity Lens: the connection of the person most recently in touch, of {t}; open the card to check the others"
-                ),
-                Some((c, t)) => format!(
-                    "Affinity Lens: the strongest of the {c} people most recently in touch, of {t}; open the card to check the others"
-                ),
-                None => "Affinity Lens: open the card".to_owned(),
-            }
-        }
-        CardState::Ready(card) if card.source == lens_core::card::CardSource::Index => {
-            let when = card_date(&card.fetched_at)
-                .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
-                .unwrap_or_else(|| "its last sync".to_owned());
-            match card.status {
-                CardStatus::NotFound => {
-                    format!("Affinity Lens: not in the firm's Affinity as of {when} (its index); click to check live")
-                }
-                _ => format!("Affinity Lens: from the firm's index as of {when}; open the card"),
-            }
-        }
+        CardState::Ready(card) => lens_core::pill::title(card),
         _ => "Affinity Lens: open the card".to_owned(),
-    }
-}
-
-/// Affinity's own words for a strength.
-fn strength_word(strength: f64) -> &'static str {
-    if strength >= 0.66 {
-        "Strong"
-    } else if strength >= 0.33 {
-        "Medium"
-    } else {
-        "Weak"
     }
 }
 
@@ -578,6 +494,7 @@ pub fn PillView(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lens_core::CardStatus;
 
     #[test]
     fn amounts_are_compact() {

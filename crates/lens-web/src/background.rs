@@ -125,6 +125,10 @@ struct Inner<H, T> {
     /// token → (id, the lookup) and token → its first round.
     lookups: RefCell<HashMap<Token, (u64, Phase, Pending)>>,
     firsts: RefCell<HashMap<Token, Pending>>,
+    /// The page views of this worker's life, and each tab's, by token (also written to the
+    /// session storage, which outlives the worker: a page view's answer does not wait for it).
+    pages: RefCell<HashMap<Token, PageRecord>>,
+    tabs: RefCell<HashMap<i64, Token>>,
     next_id: Cell<u64>,
     /// The index of the firm's companies (see `company_index`), and the bytes a previous
     /// worker left, taken by the first engine of their account.
@@ -192,6 +196,8 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 restored: RefCell::new(restored),
                 lookups: RefCell::new(HashMap::new()),
                 firsts: RefCell::new(HashMap::new()),
+                pages: RefCell::new(HashMap::new()),
+                tabs: RefCell::new(HashMap::new()),
                 next_id: Cell::new(0),
                 index: RefCell::new(IndexState::default()),
                 restored_index: RefCell::new(index),
@@ -596,11 +602,16 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
     }
 
     async fn page_of(&self, token: &Token) -> Option<PageRecord> {
+        if let Some(record) = self.inner.pages.borrow().get(token) {
+            return Some(record.clone());
+        }
+        // A page view of a previous worker's.
         let v = self.inner.host.session_get(&format!("page:{}", token.as_str())).await?;
         serde_json::from_value(v).ok()
     }
 
     async fn save_page(&self, token: &Token, record: &PageRecord) {
+        self.inner.pages.borrow_mut().insert(token.clone(), record.clone());
         let v = serde_json::to_value(record).unwrap_or(Value::Null);
         self.inner.host.session_set(&format!("page:{}", token.as_str()), v).await;
     }
@@ -615,30 +626,65 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         entity.chain(card.candidates.iter().map(|c| Target { kind: c.kind, id: c.id })).collect()
     }
 
+    /// A new page view: known here at once, written to the session storage meanwhile (after
+    /// the tab's previous one is removed there).
     async fn new_view(&self, view: PageView, tab_id: Option<i64>) -> Result<Token, CardError> {
         let bytes = self.inner.host.random().ok_or_else(|| {
             CardError::new(ErrorKind::Internal, "The browser gave the Lens no random numbers: it cannot show a card.")
         })?;
         let token = Token::from_bytes(bytes);
         let record = PageRecord { view, tab_id, pick: None };
-        let tab = async {
-            if let Some(tab) = tab_id {
-                self.inner.host.session_set(&format!("tab:{tab}"), Value::String(token.as_str().to_owned())).await;
-            }
-        };
-        // Both at once: the page waits for this answer to show its pill.
-        futures::join!(self.save_page(&token, &record), tab);
+        self.inner.pages.borrow_mut().insert(token.clone(), record.clone());
+        if let Some(tab) = tab_id {
+            self.inner.tabs.borrow_mut().insert(tab, token.clone());
+        }
+        let (lens, saved) = (self.clone(), token.clone());
+        self.inner.host.spawn(Box::pin(async move {
+            let v = serde_json::to_value(&record).unwrap_or(Value::Null);
+            let key = format!("page:{}", saved.as_str());
+            let page = lens.inner.host.session_set(&key, v);
+            let tab = async {
+                if let Some(tab) = tab_id {
+                    lens.inner.host.session_set(&format!("tab:{tab}"), Value::String(saved.as_str().to_owned())).await;
+                }
+            };
+            futures::join!(page, tab);
+        }));
         Ok(token)
     }
 
     /// A tab's previous page view (navigated away from, or the tab closed) is forgotten.
     pub async fn forget_tab(&self, tab_id: i64) {
         let key = format!("tab:{tab_id}");
-        let Some(old) = self.inner.host.session_get(&key).await else { return };
-        let Some(old) = old.as_str().and_then(|s| Token::try_from(s.to_owned()).ok()) else { return };
+        let known = self.inner.tabs.borrow_mut().remove(&tab_id);
+        let old = match known {
+            Some(old) => old,
+            // A page view of a previous worker's.
+            None => {
+                let Some(old) = self.inner.host.session_get(&key).await else { return };
+                let Some(old) = old.as_str().and_then(|s| Token::try_from(s.to_owned()).ok()) else { return };
+                old
+            }
+        };
         self.inner.lookups.borrow_mut().remove(&old);
         self.inner.firsts.borrow_mut().remove(&old);
+        self.inner.pages.borrow_mut().remove(&old);
         self.inner.host.session_remove(&[key, format!("page:{}", old.as_str())]).await;
+    }
+
+    /// Forgets the tab's previous page view without waiting for the session storage, when
+    /// this worker knows it (else `false`: [`Self::forget_tab`] reads the storage). Its
+    /// removal there goes before the next page view's writes (in the order started).
+    fn forget_tab_now(&self, tab_id: i64) -> bool {
+        let Some(old) = self.inner.tabs.borrow_mut().remove(&tab_id) else { return false };
+        self.inner.lookups.borrow_mut().remove(&old);
+        self.inner.firsts.borrow_mut().remove(&old);
+        self.inner.pages.borrow_mut().remove(&old);
+        let lens = self.clone();
+        self.inner.host.spawn(Box::pin(async move {
+            lens.inner.host.session_remove(&[format!("tab:{tab_id}"), format!("page:{}", old.as_str())]).await;
+        }));
+        true
     }
 
     /// A browser command (the keyboard shortcut) in the active tab.
@@ -650,7 +696,9 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
 
     async fn on_page(&self, url: String, hints: lens_core::PageHints, tab: Option<i64>) -> Result<Answer, CardError> {
         let Some(tab_id) = tab else { return Err(CardError::new(ErrorKind::BadMessage, "a page without a tab")) };
-        self.forget_tab(tab_id).await;
+        if !self.forget_tab_now(tab_id) {
+            self.forget_tab(tab_id).await;
+        }
         let settings = self.settings();
         let plan = plan_page(&url, &hints, &settings, self.budget().as_ref());
         let hidden =
@@ -769,13 +817,11 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             if let Some(card) = self.index_card(&record.view.query)
                 && (card.status == CardStatus::NotFound || matches!(record.view.when, When::OnDemand(_)))
             {
-                return Reply::ok(Answer::Card { card: Box::new(card), partial: false });
+                return Reply::ok(Answer::card(card, false));
             }
         }
         match &record.view.when {
-            When::Paused if record.pick.is_none() => {
-                Reply::ok(Answer::Card { card: Box::new(paused_card(&record.view)), partial: false })
-            }
+            When::Paused if record.pick.is_none() => Reply::ok(Answer::card(paused_card(&record.view), false)),
             When::OnDemand(message) if !lookup && !refresh => Reply::ok(Answer::OnDemand { message: message.clone() }),
             _ => self.start(&token, record, refresh, phase).await,
         }
@@ -812,7 +858,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         let from_index = if refresh || record.pick.is_some() { None } else { self.index_card(&query) };
         let first_tx = match from_index {
             Some(card) if card.status != CardStatus::NotFound => {
-                let _ = first_tx.send(Reply::ok(Answer::Card { card: Box::new(card), partial: true }));
+                let _ = first_tx.send(Reply::ok(Answer::card(card, true)));
                 None
             }
             _ => Some(first_tx),
@@ -835,12 +881,12 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             } else {
                 lookup::lookup(&client, &query, &hints, phase, move |partial| {
                     if let Some(tx) = partial_tx.borrow_mut().take() {
-                        let _ = tx.send(Reply::ok(Answer::Card { card: Box::new(partial.clone()), partial: true }));
+                        let _ = tx.send(Reply::ok(Answer::card(partial.clone(), true)));
                     }
                 })
                 .await
             };
-            let reply = Reply::ok(Answer::Card { card: Box::new(card.clone()), partial: false });
+            let reply = Reply::ok(Answer::card(card.clone(), false));
             if let Some(tx) = first_tx.borrow_mut().take() {
                 let _ = tx.send(reply.clone());
             }
@@ -1257,6 +1303,37 @@ mod tests {
         assert_eq!(state["memory"]["usage"]["page_views"], 1);
         assert_eq!(state["memory"]["usage"]["cards_opened"], 1);
         assert!(state["memory"]["context"]["team"].is_object(), "the team is remembered");
+    }
+
+    #[test]
+    fn page_views_are_answered_from_memory_and_outlive_the_worker_in_the_session_storage() {
+        let mut w = world(keyed());
+        let page = |url: &str| json!({"type": "lens:page", "url": url, "hints": {}});
+        let first =
+            w.ask(page("https://acme.com/"), CONTENT("https://acme.com/"))["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        let second =
+            w.ask(page("https://globex.com/"), CONTENT("https://globex.com/"))["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        // The storage holds the tab's page view, not the one it navigated away from.
+        let stored = w.host.session.borrow().clone();
+        assert_eq!(stored.get("tab:4"), Some(&json!(second)));
+        assert!(stored.contains_key(&format!("page:{second}")));
+        assert!(!stored.contains_key(&format!("page:{first}")), "{stored:?}");
+        // A new worker (the old one stopped) still knows the tab's page view.
+        let transport = w.affinity.clone();
+        let origins =
+            Origins { extension: "chrome-extension://lens".into(), overlay: "chrome-extension://lens".into() };
+        w.lens = Lens::new(w.host.clone(), origins, move || transport.clone(), keyed(), None, None);
+        w.lens.set_index_sync(false);
+        let r = w.ask(json!({"type": "lens:card", "token": second, "first": true}), overlay());
+        assert_ne!(r["error"]["kind"], "expired", "{r}");
+        let r = w.ask(json!({"type": "lens:card", "token": first, "first": true}), overlay());
+        assert_eq!(r["error"]["kind"], "expired", "{r}");
+        // Its next page view there forgets it, in the storage too.
+        w.ask(page("https://initech.com/"), CONTENT("https://initech.com/"));
+        w.pool.run_until_stalled();
+        assert!(!w.host.session.borrow().contains_key(&format!("page:{second}")));
     }
 
     #[test]

@@ -203,8 +203,9 @@ pub enum Answer {
     /// `badges`: whether the page's company links get badges (on in the options, for this
     /// site, and the site neither paused nor never looked up).
     Page { show: bool, token: Option<Token>, position: Option<Position>, frame: FrameSizes, badges: bool },
-    /// A card; `partial` while the lookup goes on (the first round's identity).
-    Card { card: Box<Card>, partial: bool },
+    /// A card; `partial` while the lookup goes on (the first round's identity); `pill`: what
+    /// its pill says (the overlay draws it before the card's module has started).
+    Card { card: Box<Card>, partial: bool, pill: lens_core::pill::Pill },
     /// Not looked up: the month's budget is low. `message` says so.
     OnDemand { message: String },
     /// A write's outcome: whether it changed anything, and what it did in words.
@@ -236,6 +237,14 @@ pub enum Answer {
     },
     /// Done; nothing to say.
     Ack {},
+}
+
+impl Answer {
+    /// A card, with its pill.
+    pub fn card(card: Card, partial: bool) -> Answer {
+        let pill = lens_core::pill::Pill::of(&card);
+        Answer::Card { card: Box::new(card), partial, pill }
+    }
 }
 
 impl Answer {
@@ -465,7 +474,7 @@ export type LensAnswer =
   | { answer: "page"; show: boolean; token: LensToken | null; position: LensPosition | null; frame: { pill: LensSize; card: LensSize }; badges: boolean }
   | { answer: "links"; known: LensKnownLink[] }
   | ({ answer: "index" } & LensIndexStatus)
-  | { answer: "card"; card: LensCard; partial: boolean }
+  | { answer: "card"; card: LensCard; partial: boolean; pill: { text: string; title: string; status: string } }
   | { answer: "on_demand"; message: string }
   | { answer: "done"; changed: boolean; message: string; target: LensTarget | null }
   | { answer: "lists"; lists: LensListChoice[] }
@@ -667,7 +676,7 @@ mod tests {
                     source: crate::company_index::IndexSource::Sync,
                 },
             },
-            Answer::Card { card: Box::new(card), partial: true },
+            Answer::card(card, true),
             Answer::OnDemand { message: "low".into() },
             Answer::Done { outcome: Outcome { changed: true, message: "Added.".into(), target: Some(target) } },
             Answer::Lists { lists: vec![] },
