@@ -215,6 +215,45 @@ test('a write in Affinity shows on the gateway card and the live <affinity-card>
   await page.close();
 });
 
+test('a change made while the page opens its stream again (a card was added) still reaches the live card', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${intranet.origin}/pipeline.html`);
+  const lead = page.locator('#lead');
+  await lead.locator('[data-testid="lens-entity-name"]').filter({ hasText: 'Acme Corporation' }).waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('affinity-card')].every((c) => !c.shadowRoot.querySelector('[data-status="loading"]')));
+  await new Promise((r) => setTimeout(r, 500)); // the page's stream follows every card shown
+  // The page's next stream takes 2 s to open (a slow network).
+  let reopened = 0;
+  await page.route('**/affinity/events*', async (route) => {
+    reopened++;
+    await new Promise((r) => setTimeout(r, 2000));
+    await route.continue().catch(() => {});
+  });
+  // A card is added: the page closes its stream and opens one that follows that card too.
+  await page.evaluate(() => {
+    const lead = document.getElementById('lead');
+    const card = document.createElement('affinity-card');
+    for (const a of ['endpoint', 'token']) card.setAttribute(a, lead.getAttribute(a));
+    card.setAttribute('domain', 'solo.test');
+    document.body.append(card);
+  });
+  const until = Date.now() + 5000;
+  while (reopened === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(reopened, 1, 'the page opened its stream again');
+  // Meanwhile (no stream open), the Status of Acme's Deal Pipeline entry changes.
+  const acme = await (await fetch(`${b.url}/affinity/card?domain=acme.test`, { headers })).json();
+  const entry = acme.lists.find((l) => l.list_name === 'Deal Pipeline');
+  const statusField = (await api(`/fields?list_id=${entry.list_id}`)).find((f) => f.name === 'Status');
+  const option = statusField.dropdown_options.find((o) => o.text !== entry.status?.text);
+  const values = await api(`/field-values?organization_id=${acme.entity.id}`);
+  const current = values.find((v) => v.field_id === statusField.id && v.list_entry_id === entry.entry_id);
+  if (current) await api(`/field-values/${current.id}`, { method: 'PUT', body: JSON.stringify({ value: option.id }) });
+  else await api('/field-values', { method: 'POST', body: JSON.stringify({ field_id: statusField.id, entity_id: acme.entity.id, list_entry_id: entry.entry_id, value: option.id }) });
+  // The stream, once open, hears of the change it missed, and the card shows it.
+  await lead.locator('[data-testid="lens-list-status"]').filter({ hasText: option.text }).first().waitFor({ timeout: 8000 });
+  await page.close();
+});
+
 test('a change of lists or fields (a webhook to one replica) makes every replica ask for them again', async () => {
   const card = async (g, q) => (await fetch(`${g.url}/affinity/card?${q}`, { headers })).json();
   const asked = async () => (await (await fetch(`${sandbox.url}/_sandbox/requests`, {

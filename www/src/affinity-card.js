@@ -29,10 +29,16 @@ const wasm = () => (ready ??= init({ module_or_path: new URL('./wasm/lens_pages_
 
 // One request per distinct query, shared by every card that asks for it.
 const requests = new Map();
+// When each shared request started (performance.now()), less the minute the browser's
+// cache may keep an answer (the gateway's max-age) unless it was asked fresh: the card is
+// as of then at the oldest.
+const asOf = new Map();
+const MAX_AGE_MS = 60000;
 function fetchCard(url, token, credentials, fresh = false) {
   const key = `${url} ${token ?? ''} ${credentials}`;
   if (fresh) requests.delete(key);
   if (!requests.has(key)) {
+    asOf.set(key, performance.now() - (fresh ? 0 : MAX_AGE_MS));
     const controller = new AbortController();
     // The card's own time limit (the wasm is loaded before any card is fetched).
     const timer = setTimeout(() => controller.abort(), timeLimitMs());
@@ -58,7 +64,7 @@ function fetchCard(url, token, credentials, fresh = false) {
     requests.set(key, request);
     setTimeout(() => requests.delete(key), REMEMBER_MS);
   }
-  return requests.get(key);
+  return requests.get(key).then((card) => ({ card, asOf: asOf.get(key) ?? performance.now() - MAX_AGE_MS }));
 }
 
 // ---- live updates: one server-sent-events stream per gateway, shared by its cards ----
@@ -90,21 +96,33 @@ async function readEvents(body, on) {
 /** The key of the card an element shows (`domain:acme.test`), as the gateway names it. */
 const cardKey = (element) => element.cardKey();
 
-function follow(element, endpoint, token, credentials) {
+/**
+ * Follows `element`'s card on its gateway's stream. `fetchedFrom` (performance.now()): the
+ * card is as of then at the oldest; a change after it that the stream did not hear (it is
+ * opened again to follow this card) is asked for when it opens (`ago`).
+ */
+function follow(element, endpoint, token, credentials, fetchedFrom) {
   const key = `${endpoint} ${token ?? ''} ${credentials}`;
   let stream = streams.get(key);
+  /** Since when the stream may have missed changes to its cards (null: it has not). */
+  const deaf = (/** @type {number} */ since) => { stream.deafSince = Math.min(stream.deafSince ?? since, since); };
   if (!stream) {
-    stream = { cards: new Set(), controller: null, delay: 1000, following: '', timer: null };
+    stream = { cards: new Set(), controller: null, delay: 1000, following: '', timer: null, ready: false, deafSince: fetchedFrom };
     streams.set(key, stream);
     const connect = async () => {
       if (!stream.cards.size) { streams.delete(key); return; }
-      // The stream follows the cards shown now (the gateway tells a stream only of those).
+      // The stream follows the cards shown now (the gateway tells a stream only of those),
+      // and hears at once of their changes since it last heard (or they were fetched).
       const keys = [...new Set([...stream.cards].map(cardKey).filter(Boolean))].sort();
       stream.following = keys.join(',');
       stream.controller = new AbortController();
+      const since = stream.deafSince ?? performance.now();
+      stream.deafSince = null;
+      stream.ready = false;
       try {
         const url = new URL(`${endpoint}/events`, document.baseURI);
         url.searchParams.set('cards', stream.following);
+        url.searchParams.set('ago', String(Math.max(0, Math.round(performance.now() - since))));
         const response = await fetch(url.href, {
           headers: token ? { authorization: `Bearer ${token}`, 'x-affinity-lens': '1' } : { 'x-affinity-lens': '1' },
           credentials,
@@ -113,15 +131,19 @@ function follow(element, endpoint, token, credentials) {
         });
         if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
         await readEvents(response.body, (event, data) => {
-          if (event === 'ready') stream.delay = 1000;
+          if (event === 'ready') { stream.delay = 1000; stream.ready = true; }
           if (event !== 'change') return;
           let change;
           try { change = JSON.parse(data); } catch { return; }
           for (const card of stream.cards) card.changed(change);
         });
       } catch (e) {
+        deaf(stream.ready ? performance.now() : since);
+        stream.ready = false;
         if (e.name === 'AbortError') { if (stream.resubscribing) { stream.resubscribing = false; connect(); } return; }
       }
+      deaf(stream.ready ? performance.now() : since);
+      stream.ready = false;
       // The stream ended or failed: come back, a little later each time (at most 30 s).
       if (!stream.cards.size) { streams.delete(key); return; }
       setTimeout(connect, stream.delay);
@@ -139,6 +161,10 @@ function follow(element, endpoint, token, credentials) {
     stream.cards.add(element);
     connect();
   } else {
+    // A card the live stream follows already was heard of all along; another one may have
+    // changed since it was fetched, until the stream follows it too.
+    const k = cardKey(element);
+    if (!(stream.ready && k && stream.following.split(',').includes(k))) deaf(fetchedFrom);
     stream.cards.add(element);
     stream.resubscribe();
   }
@@ -213,12 +239,12 @@ class AffinityCard extends HTMLElement {
     try {
       const token = this.getAttribute('token') || null;
       const credentials = this.getAttribute('credentials') === 'include' ? 'include' : token ? 'omit' : 'same-origin';
-      const card = await fetchCard(url.href, token, credentials, fresh);
+      const { card, asOf: fetchedFrom } = await fetchCard(url.href, token, credentials, fresh);
       if (generation !== this.#generation) return;
       this.#card = card;
       this.#handle.setCard(card);
       this.#unfollow?.();
-      this.#unfollow = ['off', 'false'].includes(this.getAttribute('live')) ? undefined : follow(this, endpoint, token, credentials);
+      this.#unfollow = ['off', 'false'].includes(this.getAttribute('live')) ? undefined : follow(this, endpoint, token, credentials, fetchedFrom);
       this.#emit(card.status === 'error' ? 'affinity-card-error' : 'affinity-card-load', card);
     } catch (e) {
       // A refresh that fails keeps the card shown; a later change or reload tries again.

@@ -282,7 +282,7 @@ struct GatewayState {
     metrics: Metrics,
     clock: SystemClock,
     /// What changed (JSON), for live cards: fed by this replica or, with Redis, by all.
-    changes: tokio::sync::broadcast::Sender<String>,
+    changes: Arc<crate::live::Feed>,
     /// The cards each caller asked for: what its live stream may hear of.
     asked: crate::live::Asked,
     /// The Affinity calls each caller's look-ups made lately.
@@ -310,7 +310,7 @@ impl Gateway {
     pub fn new(config: GatewayConfig) -> Self {
         let response_cache = Arc::new(MemoryCache::bounded(50_000, config.cache_bytes));
         let client = gateway_client(&config, response_cache.clone());
-        let (changes, _) = tokio::sync::broadcast::channel(256);
+        let changes = Arc::new(crate::live::Feed::default());
         let companies = crate::index::IndexKeeper::new(
             client.clone(),
             config.redis.clone(),
@@ -870,7 +870,7 @@ fn gateway_client(config: &GatewayConfig, response_cache: Arc<MemoryCache>) -> L
 /// (another replica's webhook) this one's remembered context.
 fn relay_changes(
     redis: &Arc<RedisState>,
-    to_here: tokio::sync::broadcast::Sender<String>,
+    to_here: Arc<crate::live::Feed>,
     account: Arc<lens_core::account::Account>,
     companies: std::sync::Weak<crate::index::IndexKeeper>,
 ) {
@@ -890,7 +890,7 @@ fn relay_changes(
                     {
                         account.forget_context();
                     }
-                    let _ = to_here.send(message);
+                    to_here.send(message);
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(_) => return,
@@ -1461,18 +1461,17 @@ async fn invalidate(shared: &GatewayState, touched: &[String]) -> usize {
     let message = json!({ "cards": followed, "meta": meta }).to_string();
     match &shared.config.redis {
         Some(redis) => redis.publish(&message).await,
-        None => {
-            let _ = shared.changes.send(message);
-        }
+        None => shared.changes.send(message),
     }
     keys.len()
 }
 
-/// `GET /affinity/events?cards=…`: server-sent events, one `change` event
+/// `GET /affinity/events?cards=…[&ago=ms]`: server-sent events, one `change` event
 /// (`{"cards": ["domain:acme.test"]}`) when a card the caller follows (and asked the gateway
-/// for itself) has changed. A page keeps one stream whatever the number of its cards; the
-/// stream lives in its own pool (at most a few a caller), not among the card requests'
-/// connections.
+/// for itself) has changed, and at once those of the last `ago` ms (at most a minute: the
+/// page's gap since its cards were fetched or its last stream closed). A page keeps one
+/// stream whatever the number of its cards; the stream lives in its own pool (at most a few
+/// a caller), not among the card requests' connections.
 async fn events(
     State(shared): State<Arc<GatewayState>>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -1484,6 +1483,13 @@ async fn events(
     let keys = match crate::live::followed(params.get("cards").map(String::as_str)) {
         Ok(keys) => keys,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
+    };
+    // How long the page may have missed changes (since its cards were fetched, or its last
+    // stream closed): those of that gap are told at once.
+    let ago = match params.get("ago").map(|a| a.parse::<u64>()) {
+        None => Duration::ZERO,
+        Some(Ok(ms)) => Duration::from_millis(ms),
+        Some(Err(_)) => return refuse(StatusCode::BAD_REQUEST, "ago: a number of milliseconds"),
     };
     // Only cards this caller asked for: a stream tells nothing of others' look-ups.
     let elsewhere = match shared.redis() {
@@ -1504,7 +1510,12 @@ async fn events(
     if let Some(axum::Extension(slot)) = slot {
         slot.release();
     }
-    let receiver = shared.changes.subscribe();
+    let (receiver, missed) = shared.changes.subscribe(ago);
+    let missed: Vec<_> = missed
+        .iter()
+        .filter_map(|m| crate::live::for_stream(m, &keys))
+        .map(|mine| Ok::<_, std::convert::Infallible>(Event::default().event("change").data(mine)))
+        .collect();
     let stream = futures::stream::unfold((receiver, place, keys), |(mut receiver, place, keys)| async move {
         loop {
             match receiver.recv().await {
@@ -1520,7 +1531,9 @@ async fn events(
         }
     });
     let opening = futures::stream::once(async { Ok(Event::default().event("ready").data("{}")) });
-    Sse::new(opening.chain(stream)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+    Sse::new(opening.chain(futures::stream::iter(missed)).chain(stream))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
 }
 
 impl Gateway {

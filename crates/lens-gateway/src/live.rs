@@ -80,6 +80,57 @@ pub fn followed(raw: Option<&str>) -> Result<Vec<String>, String> {
     Ok(keys)
 }
 
+/// How far back a stream (re)opening may ask to hear the changes it missed (`?ago=` ms).
+pub const MAX_AGO: std::time::Duration = std::time::Duration::from_secs(60);
+/// Most changes kept for that.
+const MAX_RECENT: usize = 2_000;
+/// Added to `ago`: the client's measure of its gap and this replica's differ a little.
+const AGO_MARGIN: std::time::Duration = std::time::Duration::from_millis(1_000);
+
+/// The changes this replica's live streams hear (its own, and with Redis every replica's):
+/// broadcast, and the last minute's kept, so that a stream opened (or reopened: a page
+/// whose cards changed, a dropped connection) hears of the changes it missed meanwhile. A
+/// page's stream is closed and opened again when its cards change, and a change between the
+/// two would otherwise be lost.
+#[derive(Debug)]
+pub struct Feed {
+    sender: tokio::sync::broadcast::Sender<String>,
+    recent: Mutex<VecDeque<(std::time::Instant, String)>>,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Feed { sender: tokio::sync::broadcast::channel(256).0, recent: Mutex::default() }
+    }
+}
+
+impl Feed {
+    /// Tells every stream, and keeps it for those to come.
+    pub fn send(&self, message: String) {
+        let now = std::time::Instant::now();
+        let mut recent = self.recent.lock().expect("feed lock");
+        while recent.front().is_some_and(|(at, _)| now.duration_since(*at) > MAX_AGO + AGO_MARGIN)
+            || recent.len() >= MAX_RECENT
+        {
+            recent.pop_front();
+        }
+        recent.push_back((now, message.clone()));
+        // Under the lock: a stream subscribing now gets each message once, kept or sent.
+        let _ = self.sender.send(message);
+    }
+
+    /// The changes from now on, and those of the last `ago` (at most [`MAX_AGO`]).
+    pub fn subscribe(&self, ago: std::time::Duration) -> (tokio::sync::broadcast::Receiver<String>, Vec<String>) {
+        let recent = self.recent.lock().expect("feed lock");
+        let receiver = self.sender.subscribe();
+        let now = std::time::Instant::now();
+        let window = ago.min(MAX_AGO) + AGO_MARGIN;
+        let missed =
+            recent.iter().filter(|(at, _)| now.duration_since(*at) <= window).map(|(_, m)| m.clone()).collect();
+        (receiver, missed)
+    }
+}
+
 /// What a change message (`{"cards": [...]}`, published by any replica) tells a stream that
 /// follows `keys`: the keys of those cards it names, if any.
 pub fn for_stream(message: &str, keys: &[String]) -> Option<String> {
@@ -105,6 +156,26 @@ mod tests {
         }
         let many: Vec<String> = (0..=MAX_FOLLOWED).map(|i| format!("domain:d{i}.test")).collect();
         assert!(followed(Some(&many.join(","))).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_stream_opened_again_hears_the_changes_of_its_gap_once() {
+        let feed = Feed::default();
+        feed.send(r#"{"cards":["domain:old.test"]}"#.into());
+        tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+        feed.send(r#"{"cards":["domain:acme.test"]}"#.into());
+        // A stream that was away 100 ms hears the change of that gap (and not the older one).
+        let (mut receiver, missed) = feed.subscribe(std::time::Duration::from_millis(100));
+        assert_eq!(missed, [r#"{"cards":["domain:acme.test"]}"#]);
+        // A first stream (no gap) hears only what comes now... and what came within the margin.
+        let (_, none) = feed.subscribe(std::time::Duration::ZERO);
+        assert_eq!(none.len(), 1, "{none:?}");
+        feed.send(r#"{"cards":["domain:globex.test"]}"#.into());
+        assert_eq!(receiver.recv().await.unwrap(), r#"{"cards":["domain:globex.test"]}"#);
+        assert!(receiver.try_recv().is_err(), "each change once");
+        // A gap longer than a minute is a minute.
+        let (_, all) = feed.subscribe(std::time::Duration::from_secs(3_600));
+        assert_eq!(all.len(), 3);
     }
 
     #[test]
