@@ -11,6 +11,7 @@
   /** @type {any} */ (window).__affinityLensInjected = true;
   const api = globalThis.lensApi;
   const EDGE = 16;
+  const isGmail = location.hostname === 'mail.google.com' && location.protocol === 'https:';
 
   /** @typedef {import('./wasm/lens_worker.js').LensReply} LensReply */
   /** @typedef {import('./wasm/lens_worker.js').LensRequest} LensRequest */
@@ -49,6 +50,32 @@
       const check = () => {
         const hints = linkedinHints();
         if ((hints?.name && hints.name !== lastName) || Date.now() > deadline) return resolve(hints ?? {});
+        setTimeout(check, 100);
+      };
+      check();
+    });
+  }
+
+  /** @type {Element | null} the Gmail view read last */
+  let lastGmailView = null;
+
+  // Gmail shows a new view a little after its URL's fragment changed (the old one stays on
+  // screen until then): wait (briefly) for a view other than the one read last that holds
+  // a thread with its participants, or the inbox list.
+  /** @returns {Promise<{view: string, thread: string | null, addresses: {email: string, name: string | null, role: 'from' | 'to'}[], me: string[]}>} */
+  function waitForGmail(timeout = 3000) {
+    const g = /** @type {any} */ (globalThis);
+    return new Promise((resolve) => {
+      const deadline = Date.now() + timeout;
+      const check = () => {
+        const view = g.affinityLensGmailView?.(document) ?? null;
+        const read = g.affinityLensReadGmail?.(document, location) ?? { view: 'other', thread: null, addresses: [], me: [] };
+        const ready = read.view === 'list' || (read.view === 'thread' && read.addresses.length > 0);
+        if ((view && view !== lastGmailView && ready) || Date.now() > deadline) {
+          lastGmailView = view;
+          resolve(read);
+          return;
+        }
         setTimeout(check, 100);
       };
       check();
@@ -187,11 +214,17 @@
       lastName = hints.name ?? lastName;
     }
     if (mine !== generation) return; // a later navigation took over
+    // Gmail: an open thread's participants (its header area only), else the page (the
+    // inbox's senders get badges).
+    const gmail = isGmail ? await waitForGmail() : null;
+    if (mine !== generation) return;
     remove();
     token = null;
     // Asked as the page starts to load (this script runs at document_start): the answer
     // (from the index, most often) is there by the time the page has a body.
-    const reply = await send({ type: 'lens:page', url: location.href, hints });
+    const reply = await send(gmail?.view === 'thread' && gmail.thread && gmail.addresses.length
+      ? { type: 'lens:thread', url: location.href, thread: gmail.thread, addresses: gmail.addresses, me: gmail.me }
+      : { type: 'lens:page', url: location.href, hints });
     if (mine !== generation) return;
     const page = reply?.ok === true && reply.answer === 'page' ? reply : null;
     // Links are looked at once the page is parsed (not node by node while it loads).
@@ -253,20 +286,37 @@
     root.append(style, tip);
     (document.documentElement ?? document).append(host);
 
+    // What gets badges: links to companies; in Gmail's inbox, each thread's senders (by
+    // their address's domain), read as gmail-page.js reads them.
+    const BADGED = isGmail ? '[email]' : 'a[href]';
+    /** @returns {Iterable<Element>} */
+    const targets = () => (isGmail
+      ? (/** @type {any} */ (globalThis).affinityLensGmailSenders?.(document) ?? [])
+      : /** @type {Iterable<Element>} */ (document.links));
+    /** The host a badge is for: a link's, a sender's address's domain. @param {Element} el */
+    const hostOf = (el) => {
+      if (el instanceof HTMLAnchorElement) {
+        return el.protocol === 'https:' || el.protocol === 'http:' ? el.hostname.toLowerCase() : '';
+      }
+      const email = el.getAttribute('email') ?? '';
+      const at = email.lastIndexOf('@');
+      return at > 0 ? email.slice(at + 1).toLowerCase() : '';
+    };
+
     let on = false;
     /** @type {Map<string, import('./wasm/lens_worker.js').LensKnownLink | null>} host → what the index says (null: unknown) */
     const known = new Map();
-    /** @type {Map<HTMLAnchorElement, {el: HTMLElement, domain: string, status: string}>} */
+    /** @type {Map<Element, {el: HTMLElement, domain: string, status: string}>} */
     const drawn = new Map();
-    /** @type {WeakSet<HTMLAnchorElement>} links looked at already */
+    /** @type {WeakSet<Element>} links looked at already */
     let seen = new WeakSet();
-    /** @type {HTMLAnchorElement | null} the badged link under the pointer or focused */
+    /** @type {Element | null} the badged link under the pointer or focused */
     let active = null;
     let asking = false;
     let scanTimer = 0;
     let frame = 0;
 
-    /** @param {HTMLAnchorElement} link @param {import('./wasm/lens_worker.js').LensKnownLink} info */
+    /** @param {Element} link @param {import('./wasm/lens_worker.js').LensKnownLink} info */
     function draw(link, info) {
       if (drawn.has(link)) return;
       const el = document.createElement('span');
@@ -282,14 +332,13 @@
     function scan() {
       scanTimer = 0;
       if (!on) return;
-      /** @type {HTMLAnchorElement[]} */
+      /** @type {Element[]} */
       const waiting = [];
       const ask = new Set();
-      for (const link of /** @type {HTMLCollectionOf<HTMLAnchorElement>} */ (document.links)) {
+      for (const link of targets()) {
         if (seen.has(link)) continue;
         seen.add(link);
-        if (link.tagName !== 'A' || (link.protocol !== 'https:' && link.protocol !== 'http:')) continue;
-        const h = link.hostname.toLowerCase();
+        const h = hostOf(link);
         if (!h || h === location.hostname) continue;
         const info = known.get(h);
         if (info) draw(link, info);
@@ -303,7 +352,7 @@
           for (const h of ask) if (!known.has(h)) known.set(h, null);
           if (!on) return;
           for (const link of waiting) {
-            const info = known.get(link.hostname.toLowerCase());
+            const info = known.get(hostOf(link));
             if (info) draw(link, info);
           }
           layoutSoon();
@@ -371,13 +420,13 @@
 
     /** @param {Event} e */
     function hover(e) {
-      const t = e.target instanceof Element ? e.target.closest('a[href]') : null;
-      const link = t && drawn.has(/** @type {HTMLAnchorElement} */ (t)) ? /** @type {HTMLAnchorElement} */ (t) : null;
+      const t = e.target instanceof Element ? e.target.closest(BADGED) : null;
+      const link = t && drawn.has(/** @type {Element} */ (t)) ? /** @type {Element} */ (t) : null;
       if (link !== active) { active = link; showTip(); }
     }
     /** @param {Event} e */
     function leave(e) {
-      const t = e.target instanceof Element ? e.target.closest('a[href]') : null;
+      const t = e.target instanceof Element ? e.target.closest(BADGED) : null;
       const to = /** @type {any} */ (e).relatedTarget;
       if (t && t === active && !(to instanceof Node && t.contains(to))) { active = null; showTip(); }
     }
@@ -389,7 +438,7 @@
     const observer = new MutationObserver((records) => {
       if (!on) return;
       for (const r of records) {
-        if (r.type === 'attributes' && r.target instanceof HTMLAnchorElement) {
+        if (r.type === 'attributes' && r.target instanceof Element && r.target.matches(BADGED)) {
           seen.delete(r.target);
           const b = drawn.get(r.target);
           if (b) { b.el.remove(); drawn.delete(r.target); }
@@ -405,7 +454,7 @@
         if (want === on) return;
         on = want;
         if (on) {
-          observer.observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['href'] });
+          observer.observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['href', 'email'] });
           scan();
         } else {
           observer.disconnect();
@@ -422,7 +471,7 @@
       // shows.
       recheck() {
         if (!on || !drawn.size || asking) return;
-        const hosts = [...new Set([...drawn.keys()].map((l) => l.hostname.toLowerCase()))];
+        const hosts = [...new Set([...drawn.keys()].map(hostOf))];
         asking = true; // one question at a time (the page can fire visibilitychange too)
         send({ type: 'lens:links', hosts: hosts.slice(0, 2000) }).then((reply) => {
           if (!on || !reply?.ok || reply.answer !== 'links') return;
@@ -430,7 +479,7 @@
           const now = new Map(reply.known.map((k) => [k.host, k]));
           for (const h of hosts) known.set(h, now.get(h) ?? null);
           for (const [link, b] of drawn) {
-            const info = now.get(link.hostname.toLowerCase());
+            const info = now.get(hostOf(link));
             if (info) { b.status = info.status; continue; }
             b.el.remove();
             drawn.delete(link);
@@ -453,6 +502,8 @@
   window.addEventListener('popstate', changed);
   const isLinkedin = /(^|\.)linkedin\.com$/.test(location.hostname);
   if (isLinkedin) setInterval(changed, 500);
+  // Gmail changes view (a thread, the inbox) with the URL's fragment.
+  if (isGmail) window.addEventListener('hashchange', () => { report().catch(() => {}); });
   // Back to a page kept in the back/forward cache: its card was forgotten meanwhile.
   window.addEventListener('pageshow', (e) => {
     if (/** @type {PageTransitionEvent} */ (e).persisted) report().catch(() => {});

@@ -92,8 +92,20 @@ globalThis.affinityLensReadGmail = (doc = document, loc = location) => {
   return out;
 };
 
+/** The visible view (Gmail keeps the others in the page, hidden), or null. */
+globalThis.affinityLensGmailView = (doc = document) =>
+  [...doc.querySelectorAll('[role=main]')].find((el) => el.getClientRects().length > 0) ?? null;
+
 /** The inbox list's rows in the visible view, for badging (the elements, in order). */
 globalThis.affinityLensGmailRows = (doc = document) => {
-  const main = [...doc.querySelectorAll('[role=main]')].find((el) => el.getClientRects().length > 0);
+  const main = globalThis.affinityLensGmailView(doc);
   return main ? [...main.querySelectorAll('[gh=tl] tr.zA')].filter((el) => el.getClientRects().length > 0) : [];
 };
+
+/**
+ * The senders' elements of the inbox list's rows (`td div.yW [email]`, not the row's hidden
+ * label, subject or snippet), each with an `email` attribute: what gets a badge.
+ */
+globalThis.affinityLensGmailSenders = (doc = document) =>
+  globalThis.affinityLensGmailRows(doc).slice(0, 500).flatMap((row) =>
+    [...row.querySelectorAll('td div.yW [email]')].filter((el) => !el.closest('.afn, .y6, .y2') && /@/.test(el.getAttribute('email') ?? '')));

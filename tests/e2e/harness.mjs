@@ -225,13 +225,20 @@ export async function openCard(page, extensionId, timeout = 15000) {
  * A site served over HTTPS as `hostname` (default www.linkedin.com) on a free port of
  * 127.0.0.1, with a throwaway self-signed certificate made at test time (the key is read
  * into memory and its files deleted at once: nothing is ever written to the repository).
- * Serves `dir` (default tests/site/linkedin) like a single-page app: the shell `index.html`
- * for `/`, `/feed/…`, `/in/…` and `/company/…`, and `/static/NAME.js|css` from `dir`;
+ * Serves `dir` (default tests/site/linkedin) like a single-page app: the shell (`shell`;
+ * LinkedIn's `index.html` for `/`, `/feed/…`, `/in/…` and `/company/…` by default), and
+ * `/static/NAME.js|css` from `dir`;
  * anything else is 404. Chromium trusts this certificate, and only it, with `chromiumArgs`
  * (`--ignore-certificate-errors-spki-list` with the SHA-256 of its public key).
  * `requests` lists the paths asked for, so a test can tell that a page did not reload.
  */
-export async function startHttpsSite({ hostname = 'www.linkedin.com', dir = join(root, 'tests', 'site', 'linkedin') } = {}) {
+export async function startHttpsSite({
+  hostname = 'www.linkedin.com',
+  dir = join(root, 'tests', 'site', 'linkedin'),
+  // The app's shell for the paths it routes itself: LinkedIn's by default; Gmail's
+  // (tests/site/gmail) is app.html for /mail/u/<n>/.
+  shell = (path) => (path === '/' || /^\/(feed|in|company)(\/|$)/.test(path) ? 'index.html' : null),
+} = {}) {
   const { createServer: createHttpsServer } = await import('node:https');
   const { X509Certificate, createHash } = await import('node:crypto');
   const { execFileSync } = await import('node:child_process');
@@ -259,7 +266,7 @@ export async function startHttpsSite({ hostname = 'www.linkedin.com', dir = join
     let file = null;
     const asset = path.match(/^\/static\/([\w-]+\.(?:js|css))$/);
     if (asset) file = asset[1];
-    else if (path === '/' || /^\/(feed|in|company)(\/|$)/.test(path)) file = 'index.html';
+    else file = shell(path);
     const full = file && join(dir, file);
     if (!full || !existsSync(full)) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
     res.writeHead(200, {
@@ -353,4 +360,13 @@ export async function settledUsage(sandbox) {
     if (now === last) return now;
     last = now;
   }
+}
+
+/** Gmail's fixture (tests/site/gmail) served as https://mail.google.com (startHttpsSite). */
+export function startGmail() {
+  return startHttpsSite({
+    hostname: 'mail.google.com',
+    dir: join(root, 'tests', 'site', 'gmail'),
+    shell: (path) => (/^\/mail\/u\/\d+\/?$/.test(path) ? 'app.html' : null),
+  });
 }

@@ -100,6 +100,7 @@ async fn a_profile_not_in_affinity_is_created_once_and_linked_to_its_company() {
         first_name: "Ottoline".into(),
         last_name: "Varga".into(),
         organization_id: Some(org.id),
+        email: None,
     };
     let first = perform(&c, None, &create).await.unwrap();
     assert!(first.changed, "{first:?}");
@@ -134,7 +135,7 @@ async fn a_company_not_in_affinity_leaves_the_new_person_unlinked() {
     let made = perform(
         &c,
         None,
-        &Action::CreatePerson { first_name: "Pim".into(), last_name: "Vos".into(), organization_id: None },
+        &Action::CreatePerson { first_name: "Pim".into(), last_name: "Vos".into(), organization_id: None, email: None },
     )
     .await
     .unwrap();
@@ -142,7 +143,7 @@ async fn a_company_not_in_affinity_leaves_the_new_person_unlinked() {
     let again = perform(
         &c,
         None,
-        &Action::CreatePerson { first_name: "Pim".into(), last_name: "Vos".into(), organization_id: None },
+        &Action::CreatePerson { first_name: "Pim".into(), last_name: "Vos".into(), organization_id: None, email: None },
     )
     .await
     .unwrap();

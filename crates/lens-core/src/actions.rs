@@ -44,13 +44,16 @@ pub enum Action {
     AddNote { content: String },
     /// Creates an organization (when the card found none for the domain).
     CreateOrganization { name: String, domain: String },
-    /// Creates a person (when the card found nobody of the profile's name), linked to
-    /// their company's organization when `organization_id` is given.
+    /// Creates a person (when the card found nobody of the profile's name, or of an email
+    /// thread participant's address), linked to their company's organization when
+    /// `organization_id` is given, with `email` when given.
     CreatePerson {
         first_name: String,
         last_name: String,
         #[serde(default)]
         organization_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
     },
 }
 
@@ -138,8 +141,10 @@ pub async fn perform<T: Transport + MaybeSend + MaybeSync + 'static>(
         }
         Action::AddNote { content } => add_note(client, need_target()?, content).await,
         Action::CreateOrganization { name, domain } => create_organization(client, name, domain).await,
-        Action::CreatePerson { first_name, last_name, organization_id } => {
-            create_person(client, first_name, last_name, *organization_id).await
+        Action::CreatePerson { first_name, last_name, organization_id, email } => {
+            let person =
+                NewPerson { first_name, last_name, organization_id: *organization_id, email: email.as_deref() };
+            create_person(client, person).await
         }
     }
 }
@@ -304,25 +309,65 @@ async fn create_organization<T: Transport + MaybeSend + MaybeSync + 'static>(
 /// Pages of a name search read to find an earlier attempt of a create.
 const MAX_PERSON_PAGES: usize = 3;
 
+/// A person to create.
+struct NewPerson<'a> {
+    first_name: &'a str,
+    last_name: &'a str,
+    organization_id: Option<i64>,
+    email: Option<&'a str>,
+}
+
 async fn create_person<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &LensClient<T>,
-    first_name: &str,
-    last_name: &str,
-    organization_id: Option<i64>,
+    person: NewPerson<'_>,
 ) -> Result<Outcome, Error> {
+    let NewPerson { first_name, last_name, organization_id, email } = person;
     let (first, last) = (first_name.trim(), last_name.trim());
     if first.is_empty() || last.is_empty() {
         return Err(Error::Invalid { status: 0, message: "the person needs a first and a last name".to_owned() });
     }
+    let email = match email.map(|e| crate::mail::email_address(e).ok_or(e)) {
+        None => None,
+        Some(Ok(e)) => Some(e),
+        Some(Err(e)) => return Err(Error::Invalid { status: 0, message: format!("{e:?} is not an email address") }),
+    };
     let name = format!("{first} {last}");
-    // Already there: a person of this name (at this organization, when one is given). The
-    // card offered to create them because it found nobody of that name, so one found now
-    // is an earlier attempt (a double click, a retry after a lost answer, another tab).
-    let pages = client.pages(endpoints::search_persons(&SearchQuery::term(&name))).take(MAX_PERSON_PAGES);
+    if let Some(id) = already_there(client, &name, email.as_deref(), organization_id).await? {
+        return Ok(Outcome {
+            changed: false,
+            message: format!("{name} is already in Affinity."),
+            target: Some(Target { kind: EntityKind::Person, id }),
+        });
+    }
+    let emails: Vec<String> = email.into_iter().collect();
+    let orgs: Vec<i64> = organization_id.into_iter().collect();
+    let person = client.execute(&endpoints::create_person(first, last, &emails, &orgs)).await?;
+    Ok(Outcome {
+        changed: true,
+        message: format!("{} was added to Affinity.", person.name()),
+        target: Some(Target { kind: EntityKind::Person, id: person.id }),
+    })
+}
+
+/// A person created already: one with this address (the card offered to create them because
+/// nobody had it, so one found now is an earlier attempt: a double click, a retry after a
+/// lost answer, another tab); without an address, one of this name (at this organization,
+/// when one is given).
+async fn already_there<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    name: &str,
+    email: Option<&str>,
+    organization_id: Option<i64>,
+) -> Result<Option<i64>, Error> {
+    if let Some(email) = email {
+        let found = client.execute(&endpoints::search_persons(&SearchQuery::term(email))).await?;
+        return Ok(found.items.iter().find(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(email))).map(|p| p.id));
+    }
+    let pages = client.pages(endpoints::search_persons(&SearchQuery::term(name))).take(MAX_PERSON_PAGES);
     let mut pages = std::pin::pin!(pages);
     let mut namesakes = Vec::new();
     while let Some(page) = pages.next().await {
-        namesakes.extend(page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(&name)).map(|p| p.id));
+        namesakes.extend(page?.items.into_iter().filter(|p| p.name().eq_ignore_ascii_case(name)).map(|p| p.id));
     }
     for id in namesakes {
         let there = match organization_id {
@@ -335,20 +380,10 @@ async fn create_person<T: Transport + MaybeSend + MaybeSync + 'static>(
                 .contains(&org),
         };
         if there {
-            return Ok(Outcome {
-                changed: false,
-                message: format!("{name} is already in Affinity."),
-                target: Some(Target { kind: EntityKind::Person, id }),
-            });
+            return Ok(Some(id));
         }
     }
-    let orgs: Vec<i64> = organization_id.into_iter().collect();
-    let person = client.execute(&endpoints::create_person(first, last, &[], &orgs)).await?;
-    Ok(Outcome {
-        changed: true,
-        message: format!("{} was added to Affinity.", person.name()),
-        target: Some(Target { kind: EntityKind::Person, id: person.id }),
-    })
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -371,7 +406,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             a,
-            Action::CreatePerson { first_name: "Quinn".into(), last_name: "Harlow".into(), organization_id: Some(7) }
+            Action::CreatePerson {
+                first_name: "Quinn".into(),
+                last_name: "Harlow".into(),
+                organization_id: Some(7),
+                email: None
+            }
         );
     }
 

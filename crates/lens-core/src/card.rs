@@ -22,6 +22,9 @@ pub enum QueryKind {
     LinkedinCompany,
     OrganizationId,
     PersonId,
+    /// An email thread (the extension in Gmail): `value` is the mail client's thread id,
+    /// and the card's `thread` lists its external participants.
+    Thread,
 }
 
 /// The outcome of a lookup.
@@ -234,6 +237,30 @@ pub struct Card {
     /// `pill` (a page view's look-up: ask for the `card` when it is opened) or `card`.
     #[serde(default)]
     pub phase: Phase,
+    /// An email thread's card (`query.kind` `thread`): its external participants, in the
+    /// thread's order; `[]` for every other card.
+    #[serde(default)]
+    pub thread: Vec<ThreadPerson>,
+}
+
+/// One external participant of an email thread, and what the firm knows of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadPerson {
+    /// Their address (checked, lower-case).
+    pub email: String,
+    /// The name the mail client shows, if any.
+    pub name: Option<String>,
+    /// The registrable domain of their address: their company's, unless it is free mail
+    /// (then `null`).
+    pub company_domain: Option<String>,
+    /// The person in Affinity with this address, if any.
+    pub person: Option<CardEntity>,
+    /// The organization of `company_domain` in Affinity, if any.
+    pub organization: Option<CardEntity>,
+    /// That organization's list entries, with their Status.
+    pub lists: Vec<CardListEntry>,
+    /// Who on the team knows that organization best.
+    pub connection: Option<Connection>,
 }
 
 impl CardError {
@@ -271,6 +298,7 @@ impl Card {
             page_person: None,
             partial: false,
             phase: Phase::Card,
+            thread: Vec::new(),
         }
     }
 

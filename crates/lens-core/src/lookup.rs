@@ -303,6 +303,10 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         QueryKind::PersonId => look.person_id().await?,
         QueryKind::LinkedinCompany => look.linkedin_company(&page_name(query, hints)).await?,
         QueryKind::LinkedinPerson => look.linkedin_person(&page_name(query, hints), hints).await?,
+        QueryKind::Thread => {
+            let message = "a thread is looked up by its participants (lens_core::mail::lookup_thread)";
+            return Err(Error::Invalid { status: 0, message: message.to_owned() });
+        }
     };
     match matched {
         Matched::Organizations { found, basis, start } => {
@@ -311,6 +315,31 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         Matched::Persons(found) => person_result(client, query, found, &ctx, on_partial, phase).await,
         Matched::Nothing => Ok(look.card(CardStatus::NotFound)),
     }
+}
+
+/// The person with this email address (an email thread's participant): one search, the
+/// account's context remembered. `None` when nobody has it; the first when several do.
+pub async fn person_by_email<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    email: &str,
+) -> Result<Option<CardEntity>, Error> {
+    let query = Query { kind: QueryKind::Email, value: email.to_owned() };
+    let look = Look { client, query: &query, phase: Phase::Pill };
+    let (matched, ctx) = look.email().await?;
+    Ok(match matched {
+        Matched::Persons(found) => found.people.first().map(|p| person_entity(p, &ctx)),
+        _ => None,
+    })
+}
+
+/// Who the firm is (the key's user and the team's addresses), to leave them out of an email
+/// thread's participants: the context every card needs, remembered by the account.
+pub async fn firm<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+) -> Result<crate::mail::Firm, Error> {
+    let ctx = context(client).await?;
+    let own = ctx.whoami.as_ref().and_then(|w| w.user.email.as_deref());
+    Ok(crate::mail::Firm::new(own, ctx.team.values().filter_map(|p| p.email.as_deref())))
 }
 
 /// The name a LinkedIn page shows (v1 has no LinkedIn field, so it is searched), else its

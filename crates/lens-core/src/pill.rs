@@ -59,6 +59,9 @@ pub fn checked_of(card: &Card) -> Option<(usize, usize)> {
 /// (a page view with a v1-only key reads a few people's strengths), it says "at least": the
 /// opened card, which reads the others, may find a stronger connection, never a weaker one.
 pub fn text(card: &Card) -> String {
+    if card.query.kind == crate::card::QueryKind::Thread && card.status != CardStatus::Error {
+        return crate::mail::thread_card_pill(card);
+    }
     match (card.status, card.connections.first()) {
         (CardStatus::Matched, Some(c)) => {
             let first = c.colleague.name.split_whitespace().next().unwrap_or(&c.colleague.name);

@@ -70,7 +70,7 @@ impl ActionProps {
 
     /// Buttons are off while a write runs, while one waits for its confirmation, and while
     /// the frame is not visible.
-    fn busy(self) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+    pub(crate) fn busy(self) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
         let (notice, guard, confirm) = (self.notice, self.guard, self.confirm);
         move || {
             notice.get().is_some_and(|n| n.pending)
@@ -234,8 +234,10 @@ pub(crate) fn actions_view(card: &Card, props: ActionProps) -> impl IntoView + u
             Some(create_form(card.query.value.clone(), props, busy).into_any())
         }
         (CardStatus::NotFound, _) if card.query.kind == QueryKind::LinkedinPerson => {
-            card.page_person.clone().map(|person| create_person_form(person, props, busy).into_any())
+            card.page_person.clone().map(|person| create_person_form(person, None, props, busy).into_any())
         }
+        // A thread's card: each participant's own form is in their row; here what a write says.
+        _ if card.query.kind == QueryKind::Thread => Some(().into_any()),
         _ => None,
     };
     forms.map(|forms| view! { <div class="lens-section lens-actions">{forms}{confirm}{hidden}{notice}</div> })
@@ -332,8 +334,11 @@ fn split_name(name: &str) -> (String, String) {
     (first, words.collect::<Vec<_>>().join(" "))
 }
 
-fn create_person_form(
+/// "Add to Affinity" for a person the card found nobody for (a LinkedIn profile, an email
+/// thread's participant, with their `email`): first and last name suggested, editable.
+pub(crate) fn create_person_form(
     person: PagePerson,
+    email: Option<String>,
     props: ActionProps,
     busy: impl Fn() -> bool + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -347,7 +352,7 @@ fn create_person_form(
         let first_name = first_ref.get().map(|i| i.value()).unwrap_or_default();
         let last_name = last_ref.get().map(|i| i.value()).unwrap_or_default();
         if !first_name.trim().is_empty() && !last_name.trim().is_empty() {
-            props.write(None, Action::CreatePerson { first_name, last_name, organization_id });
+            props.write(None, Action::CreatePerson { first_name, last_name, organization_id, email: email.clone() });
         }
     };
     let at = match (&organization, &person.company) {
@@ -405,7 +410,10 @@ mod tests {
             ),
             (
                 Action::CreatePerson {
-                    first_name: "Zoë".into(), last_name: "Ångström".into(), organization_id: None
+                    first_name: "Zoë".into(),
+                    last_name: "Ångström".into(),
+                    organization_id: None,
+                    email: None,
                 },
                 "Adding Zoë Ångström to Affinity…",
                 "Create Zoë Ångström in Affinity?",

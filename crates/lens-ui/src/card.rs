@@ -314,7 +314,10 @@ fn ready_view(
         .as_ref()
         .map(|e| e.name.clone())
         .or_else(|| card.page_person.as_ref().map(|p| p.name.clone()))
-        .unwrap_or_else(|| card.query.value.clone());
+        .unwrap_or_else(|| match card.query.kind {
+            lens_core::card::QueryKind::Thread => "This email thread".to_owned(),
+            _ => card.query.value.clone(),
+        });
     let link = card.entity.as_ref().and_then(|e| affinity_link(e.affinity_url.as_deref()?)).map(str::to_owned);
     let name_view = match link {
         Some(href) => view! { <a href=href target="_blank" rel="noopener noreferrer">{name}</a> }.into_any(),
@@ -418,6 +421,8 @@ fn ready_view(
     } else {
         view! { <span>{format!("Fetched {}", card.fetched_at.get(11..16).unwrap_or(""))}</span> }.into_any()
     };
+    let thread = (card.query.kind == lens_core::card::QueryKind::Thread && card.error.is_none())
+        .then(|| crate::thread::thread_view(&card, actions));
     let action_forms = actions.map(|a| actions_view(&card, a));
     let refresh = on_refresh.map(|cb| {
         view! { <button type="button" data-testid="lens-refresh" on:click=move |_| cb.run(())>"Refresh"</button> }
@@ -434,6 +439,7 @@ fn ready_view(
         {basis}
         {error.map(|m| view! { <div class="lens-error" data-testid="lens-error" role="alert">{m}</div> })}
         {candidates}
+        {thread}
         {connections}
         {lists}
         {activity}
@@ -443,9 +449,6 @@ fn ready_view(
     }
 }
 
-/// When the connections come from some of the people only (`checked` of `total`): the
-/// others' strengths were not read (API v1 reads them one person at a time), so the best
-/// connection shown is a lower bound.
 /// What the folded overlay says: the match state and the best connection
 /// ([`lens_core::pill::text`] once there is a card).
 pub fn pill_text(state: &CardState) -> String {

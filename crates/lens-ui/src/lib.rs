@@ -7,6 +7,7 @@
 
 mod actions;
 mod card;
+mod thread;
 
 pub use actions::{ActionProps, CardAction, Notice, WriteGuard, confirm_text, pending_text};
 pub use card::{CardState, CardView, PillView, error_text, failure_text, pill_text};

@@ -468,7 +468,10 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         }
         // A page view or saved settings are a use: the index syncs if due (after the answer
         // is made: a page view's pill never waits for it).
-        let used = matches!(request, Request::Page { .. } | Request::Save { .. } | Request::Position { .. });
+        let used = matches!(
+            request,
+            Request::Page { .. } | Request::Thread { .. } | Request::Save { .. } | Request::Position { .. }
+        );
         let reply = self.answer(request, role).await.to_value();
         if used {
             self.sync_index_if_due();
@@ -484,6 +487,9 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         };
         let result = match request {
             Request::Page { url, hints } => self.on_page(url, Request::clean_hints(hints), tab).await,
+            Request::Thread { url, thread, addresses, me } => {
+                self.on_thread(url, thread, lens_core::mail::Seen { addresses, me }, tab).await
+            }
             Request::Position { side, top } => {
                 let top = if top.is_finite() { top.clamp(0.0, 100_000.0).round() as u32 } else { 0 };
                 let next = Settings { position: Some(Position { side, top }), ..self.settings() };
@@ -701,12 +707,13 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         }
         let settings = self.settings();
         let plan = plan_page(&url, &hints, &settings, self.budget().as_ref());
-        let hidden =
-            Answer::Page { show: false, token: None, position: settings.position, frame: FRAME_SIZES, badges: false };
         match plan {
             PagePlan::Nothing | PagePlan::Never(_) => {
                 self.inner.host.set_badge(tab_id, &Badge::none());
-                Ok(hidden)
+                // Gmail is never looked up by its site; its inbox's senders get badges.
+                let badges = crate::plan::is_gmail(&url) && self.badges_on(&url);
+                let position = settings.position;
+                Ok(Answer::Page { show: false, token: None, position, frame: FRAME_SIZES, badges })
             }
             PagePlan::View(view) => {
                 let show = view.pill;
@@ -737,12 +744,44 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         }
     }
 
+    /// An open email thread in Gmail: a page view of its participants (the pill and card
+    /// say who is on the thread), looked up as a page view is.
+    async fn on_thread(
+        &self,
+        url: String,
+        thread: String,
+        seen: lens_core::mail::Seen,
+        tab: Option<i64>,
+    ) -> Result<Answer, CardError> {
+        let Some(tab_id) = tab else { return Err(CardError::new(ErrorKind::BadMessage, "a thread without a tab")) };
+        if !self.forget_tab_now(tab_id) {
+            self.forget_tab(tab_id).await;
+        }
+        let settings = self.settings();
+        let hidden =
+            Answer::Page { show: false, token: None, position: settings.position, frame: FRAME_SIZES, badges: false };
+        let Some(view) = crate::plan::plan_thread(&url, &thread, seen, &settings, self.budget().as_ref()) else {
+            return Ok(hidden);
+        };
+        let show = view.pill;
+        let now = view.when == When::Now;
+        let token = self.new_view(view.clone(), Some(tab_id)).await?;
+        self.inner.host.set_badge(tab_id, &Badge::none());
+        if now {
+            let ahead = fetch_card_ahead(self.budget().as_ref(), settings.on_demand_below);
+            let phase = if ahead { Phase::Card } else { Phase::Pill };
+            drop(self.start(&token, PageRecord { view, tab_id: Some(tab_id), pick: None }, false, phase));
+        }
+        Ok(Answer::Page { show, token: Some(token), position: settings.position, frame: FRAME_SIZES, badges: false })
+    }
+
     /// Whether the links of the page at `url` get badges: on in the options and for its
     /// site, which is neither paused nor never looked up.
     fn badges_on(&self, url: &str) -> bool {
         let settings = self.settings();
         let Some(site) = site_of(url) else { return false };
-        settings.badges_on(&site) && !matches!(plan_page(url, &Default::default(), &settings, None), PagePlan::Never(_))
+        let never = matches!(plan_page(url, &Default::default(), &settings, None), PagePlan::Never(_));
+        settings.badges_on(&site) && !settings.is_paused(&site) && (!never || crate::plan::is_gmail(url))
     }
 
     /// The keyboard shortcut over a badged link: a page view of that company (a domain the
@@ -852,6 +891,18 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             None => record.view.query.clone(),
         };
         let hints = record.view.hints.clone();
+        // A thread: its participants, and what the index says of their companies' domains.
+        let thread = record.view.thread.clone().filter(|_| record.pick.is_none());
+        let indexed: HashMap<String, Option<Card>> = thread
+            .iter()
+            .flat_map(|seen| seen.addresses.iter().take(lens_core::mail::MAX_SEEN))
+            .filter_map(|a| lens_core::mail::email_address(&a.email))
+            .filter_map(|a| lens_core::page::registrable_domain(a.split_once('@')?.1))
+            .map(|d| {
+                let answer = self.index_card(&Query { kind: QueryKind::Domain, value: d.clone() });
+                (d, answer)
+            })
+            .collect();
         let (first_tx, first_rx) = futures::channel::oneshot::channel::<Reply>();
         // A company the index knows shows what the index says (its lists and Status) before
         // any call returns; the live card then wins.
@@ -876,7 +927,12 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         });
         let lookup = async move {
             let partial_tx = first_tx.clone();
-            let card: Card = if let Some((gateway, token, transport, cache)) = &team {
+            let card: Card = if let (Some(seen), Some((gateway, token, transport, cache))) = (&thread, &team) {
+                team::thread_card(transport, gateway, token, &query, seen, cache.as_ref(), refresh, &indexed).await
+            } else if let Some(seen) = &thread {
+                let indexed = |d: &str| indexed.get(d).cloned().flatten();
+                lens_core::mail::lookup_seen_thread(&client, &query.value, seen, indexed).await
+            } else if let Some((gateway, token, transport, cache)) = &team {
                 team::card(transport, gateway, token, &query, &hints, cache.as_ref(), refresh).await
             } else {
                 lookup::lookup(&client, &query, &hints, phase, move |partial| {

@@ -199,7 +199,10 @@ pub fn known_links(index: &Index, hosts: &[String], page_site: Option<&str>) -> 
             continue;
         }
         let domain = domain_key(&host);
-        if Some(domain.as_str()) == page_site || !index.knows_domain(&domain) {
+        // A free-mail provider is nobody's company (an organization may still list it, by
+        // mistake: every sender at gmail.com would look known).
+        if Some(domain.as_str()) == page_site || lens_core::mail::is_free_mail(&domain) || !index.knows_domain(&domain)
+        {
             continue;
         }
         let found = index.lookup_domain(&domain);

@@ -34,6 +34,10 @@ pub struct PageView {
     pub pill: bool,
     /// The page's URL (the popup checks that a tab still shows it).
     pub url: String,
+    /// An email thread's page view (`query.kind` `thread`): the addresses its header area
+    /// showed.
+    #[serde(default)]
+    pub thread: Option<lens_core::mail::Seen>,
 }
 
 /// When a page is looked up.
@@ -73,7 +77,42 @@ pub fn plan_page(url: &str, hints: &PageHints, settings: &Settings, budget: Opti
         when,
         pill: settings.overlay && !paused,
         url: url.to_owned(),
+        thread: None,
     }))
+}
+
+/// Whether `url` is Gmail's (where threads, not the site, are looked up).
+pub fn is_gmail(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" && u.host_str() == Some("mail.google.com"))
+}
+
+/// Plans an open email thread in Gmail: its participants are looked up (Gmail's own domain
+/// never is), now, on demand or not at all (Gmail's site paused). `None` for a thread id
+/// that is not one, or a page that is not Gmail's.
+pub fn plan_thread(
+    url: &str,
+    thread: &str,
+    seen: lens_core::mail::Seen,
+    settings: &Settings,
+    budget: Option<&MonthlyBudget>,
+) -> Option<PageView> {
+    let id_ok = (16..=128).contains(&thread.len()) && thread.chars().all(|c| c.is_ascii_alphanumeric());
+    if !is_gmail(url) || !id_ok {
+        return None;
+    }
+    let site = site_of(url);
+    let paused = site.as_deref().is_some_and(|s| settings.is_paused(s));
+    let when =
+        if paused { When::Paused } else { budget_low(settings, budget).map(When::OnDemand).unwrap_or(When::Now) };
+    Some(PageView {
+        query: Query { kind: lens_core::QueryKind::Thread, value: thread.to_owned() },
+        hints: PageHints::default(),
+        site,
+        when,
+        pill: settings.overlay && !paused,
+        url: url.to_owned(),
+        thread: Some(seen),
+    })
 }
 
 /// A page's site: its registrable domain, else its host; `None` for a non-web URL.

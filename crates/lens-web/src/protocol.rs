@@ -63,6 +63,17 @@ pub enum Request {
         #[serde(default)]
         hints: PageHints,
     },
+    /// Content script in Gmail (`https://mail.google.com/…`): the open thread's id and the
+    /// addresses its header area shows (senders, To, Cc; never a subject or a body), with
+    /// those Gmail marks as the user's. → [`Answer::Page`]
+    #[serde(rename = "lens:thread")]
+    Thread {
+        url: String,
+        thread: String,
+        addresses: Vec<lens_core::mail::SeenAddress>,
+        #[serde(default)]
+        me: Vec<String>,
+    },
     /// Content script: the user dropped the overlay here. → [`Answer::Ack`]
     #[serde(rename = "lens:position")]
     Position { side: Side, top: f64 },
@@ -139,8 +150,9 @@ pub enum Request {
 }
 
 /// The message types, as sent.
-pub const REQUEST_TYPES: [&str; 17] = [
+pub const REQUEST_TYPES: [&str; 18] = [
     "lens:page",
+    "lens:thread",
     "lens:position",
     "lens:card",
     "lens:act",
@@ -384,6 +396,10 @@ impl Request {
         match (self, role) {
             // A page reports only itself: the URL's origin is the frame's.
             (Request::Page { url, .. }, Role::Content { url: from, .. }) => same_origin(url, from),
+            // Only Gmail's own pages report a thread.
+            (Request::Thread { url, .. }, Role::Content { url: from, .. }) => {
+                same_origin(url, from) && crate::plan::is_gmail(url)
+            }
             (Request::Position { .. } | Request::Links { .. } | Request::LinkCard { .. }, Role::Content { .. }) => true,
             // The overlay: its card, its writes, its relays to its tab; no settings.
             (
@@ -396,6 +412,7 @@ impl Request {
             ) => true,
             (
                 Request::Page { .. }
+                | Request::Thread { .. }
                 | Request::Position { .. }
                 | Request::Expand { .. }
                 | Request::Close { .. }
@@ -443,6 +460,7 @@ export interface LensSize { width: number; height: number }
 /** Every message to the background. */
 export type LensRequest =
   | { type: "lens:page"; url: string; hints?: LensHints }
+  | { type: "lens:thread"; url: string; thread: string; addresses: { email: string; name: string | null; role: "from" | "to" }[]; me: string[] }
   | { type: "lens:position"; side: "left" | "right"; top: number }
   | { type: "lens:card"; token: LensToken; first?: boolean; refresh?: boolean; lookup?: boolean; pick?: LensTarget | null; full?: boolean }
   | { type: "lens:act"; token: LensToken; target?: LensTarget | null; action: LensAction }
@@ -504,6 +522,9 @@ mod tests {
     fn every_request() -> Vec<Value> {
         vec![
             json!({"type": "lens:page", "url": "https://acme.com/", "hints": {"name": "Bob"}}),
+            json!({"type": "lens:thread", "url": "https://mail.google.com/mail/u/0/#inbox/FMfcgzQZTkHvcRqBjLmWsXpNdKfGtBnS",
+                "thread": "FMfcgzQZTkHvcRqBjLmWsXpNdKfGtBnS", "addresses": [{"email": "bob@acme.test", "name": "Bob", "role": "from"}],
+                "me": ["alice@sandbox-ventures.test"]}),
             json!({"type": "lens:position", "side": "left", "top": 120.5}),
             json!({"type": "lens:card", "token": T, "first": true, "refresh": false, "lookup": false, "pick": {"kind": "person", "id": 3}}),
             json!({"type": "lens:act", "token": T, "target": {"kind": "organization", "id": 7}, "action": {"action": "add_to_list", "list_id": 10}}),
@@ -622,6 +643,14 @@ mod tests {
         assert!(page("https://acme.com/").allowed(&content));
         assert!(!page("https://other.com/").allowed(&content), "a page reports only its own origin");
         assert!(!page("https://acme.com/").allowed(&overlay));
+        // Only Gmail's own top frame reports a thread.
+        let thread =
+            |url: &str| Request::Thread { url: url.into(), thread: "x".repeat(16), addresses: vec![], me: vec![] };
+        let in_gmail = Role::Content { tab_id: 1, url: "https://mail.google.com/mail/u/0/#inbox".into() };
+        assert!(thread("https://mail.google.com/mail/u/0/#inbox/x").allowed(&in_gmail));
+        assert!(!thread("https://acme.com/").allowed(&content), "a thread is Gmail's");
+        assert!(!thread("https://mail.google.com/mail/u/0/").allowed(&content), "of Gmail's own page");
+        assert!(!thread("https://mail.google.com/mail/u/0/").allowed(&overlay));
         let card =
             Request::Card { token: token(), first: false, refresh: false, lookup: false, pick: None, full: true };
         assert!(card.allowed(&overlay) && card.allowed(&popup));

@@ -75,6 +75,8 @@ fn parameter(kind: QueryKind) -> &'static str {
         QueryKind::LinkedinPerson | QueryKind::LinkedinCompany => "linkedin",
         QueryKind::OrganizationId => "organization_id",
         QueryKind::PersonId => "person_id",
+        // The gateway has no thread cards: a thread is asked person by person.
+        QueryKind::Thread => "thread",
     }
 }
 
@@ -91,6 +93,66 @@ fn failed(query: &Query, kind: ErrorKind, message: impl Into<String>) -> Card {
     let mut card = Card::new(query.clone(), CardStatus::Error);
     card.error = Some(CardError::new(kind, message));
     card
+}
+
+/// A thread's card in team mode: each external participant asked of the gateway by their
+/// address, and their company's domain from the gateway's index (`indexed`) or asked of the
+/// gateway. No key here: the firm is the user's own addresses' domains (colleagues share
+/// them).
+#[allow(clippy::too_many_arguments)]
+pub async fn thread_card<T: Transport>(
+    transport: &T,
+    gateway: &str,
+    token: &str,
+    query: &Query,
+    seen: &lens_core::mail::Seen,
+    cache: &dyn CacheStore,
+    refresh: bool,
+    indexed: &std::collections::HashMap<String, Option<Card>>,
+) -> Card {
+    use lens_core::card::ThreadPerson;
+    let firm = lens_core::mail::Firm::new(seen.me.iter().map(String::as_str), std::iter::empty());
+    let people = seen.participants(&firm);
+    let ask = |kind: QueryKind, value: &str| {
+        let q = Query { kind, value: value.to_owned() };
+        async move { card(transport, gateway, token, &q, &PageHints::default(), cache, refresh).await }
+    };
+    let persons = futures::future::join_all(people.iter().map(|p| ask(QueryKind::Email, &p.email)));
+    let mut domains: Vec<&str> = people.iter().filter_map(|p| p.company_domain.as_deref()).collect();
+    domains.sort_unstable();
+    domains.dedup();
+    let companies = futures::future::join_all(domains.iter().map(|d| async {
+        match indexed.get(*d).cloned().flatten() {
+            Some(c) if c.status != CardStatus::Matched => None,
+            _ => Some(ask(QueryKind::Domain, d).await).filter(|c| c.status == CardStatus::Matched),
+        }
+    }));
+    let (persons, companies) = futures::join!(persons, companies);
+    if let Some(failed) = persons.iter().find(|c| c.status == CardStatus::Error)
+        && persons.iter().all(|c| c.status == CardStatus::Error)
+    {
+        return Card { query: query.clone(), thread: Vec::new(), ..failed.clone() };
+    }
+    let by_domain: std::collections::HashMap<&str, Card> =
+        domains.iter().copied().zip(companies).filter_map(|(d, c)| Some((d, c?))).collect();
+    let thread: Vec<ThreadPerson> = people
+        .iter()
+        .zip(persons)
+        .map(|(p, person)| {
+            let org = p.company_domain.as_deref().and_then(|d| by_domain.get(d));
+            ThreadPerson {
+                email: p.email.clone(),
+                name: p.name.clone(),
+                company_domain: p.company_domain.clone(),
+                person: (person.status == CardStatus::Matched).then_some(person.entity).flatten(),
+                organization: org.and_then(|c| c.entity.clone()),
+                lists: org.map(|c| c.lists.clone()).unwrap_or_default(),
+                connection: org.and_then(|c| c.connections.first().cloned()),
+            }
+        })
+        .collect();
+    let known = thread.iter().any(|t| t.person.is_some() || t.organization.is_some());
+    Card { thread, ..Card::new(query.clone(), if known { CardStatus::Matched } else { CardStatus::NotFound }) }
 }
 
 /// The card of `query` from the gateway; with `token`, sent as `Authorization: Bearer`,
