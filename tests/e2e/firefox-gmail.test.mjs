@@ -1,0 +1,102 @@
+// The Lens in Gmail in headless Firefox (ESR, geckodriver; issue #22), on the Gmail-like app
+// of tests/site/gmail served as https://mail.google.com: an open thread's card lists its two
+// external participants with the right organization, and another thread opened inside the
+// app (no reload) shows its own.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { firefoxDist, startSandbox, startGmail, freePort } from './harness.mjs';
+import { waitFor, webdriver } from './webdriver.mjs';
+
+const ADDON_ID = 'affinity-lens@affinity-lens.dev';
+const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
+const THREAD_1 = 'FMfcgzQZTkHvcRqBjLmWsXpNdKfGtBnS';
+const THREAD_2 = 'FMfcgzQZTlDmWqJcXrNvBsKhGpLtMzFd';
+
+let sandbox, gmail, driver;
+const at = { base: '', session: null };
+const { wd, s, find, openExtensionPage, textOf } = webdriver(at, ADDON_UUID);
+
+before(async () => {
+  sandbox = await startSandbox();
+  gmail = await startGmail();
+  const port = await freePort();
+  driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1', '--allow-system-access'], { stdio: 'ignore' });
+  at.base = `http://127.0.0.1:${port}`;
+  await waitFor('geckodriver', async () => (await fetch(`${at.base}/status`)).ok, 10000);
+  const created = await wd('POST', '/session', {
+    capabilities: {
+      alwaysMatch: {
+        browserName: 'firefox',
+        // The fixture's certificate is made at test time (only mail.google.com maps to it).
+        acceptInsecureCerts: true,
+        'moz:firefoxOptions': {
+          binary: '/usr/bin/firefox-esr',
+          args: ['-headless'],
+          prefs: {
+            'network.dns.localDomains': 'mail.google.com',
+            'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
+            'browser.shell.checkDefaultBrowser': false,
+            'datareporting.policy.dataSubmissionEnabled': false,
+          },
+        },
+      },
+    },
+  });
+  at.session = created.sessionId;
+  await wd('POST', s('/moz/addon/install'), { path: firefoxDist, temporary: true });
+  await openExtensionPage('options.html');
+  const key = await waitFor('the options form', async () => {
+    const el = await find('[data-testid="api-key"]');
+    return (await wd('GET', s(`/element/${el}/enabled`))) ? el : null;
+  });
+  await wd('POST', s(`/element/${key}/value`), { text: sandbox.key });
+  const baseUrl = await find('[data-testid="base-url"]');
+  await wd('POST', s(`/element/${baseUrl}/clear`), {});
+  await wd('POST', s(`/element/${baseUrl}/value`), { text: sandbox.url });
+  await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
+  await waitFor('the synced index', async () => /^Index: [1-9]/.test(await textOf('[data-testid="index-status"]')), 60000);
+});
+
+after(async () => {
+  if (at.session) await wd('DELETE', s('')).catch(() => {});
+  driver?.kill('SIGTERM');
+  await gmail?.stop();
+  sandbox?.stop();
+});
+
+/** In the overlay frame: waits for the pill to match `pattern`, opens the card, reads its participants. */
+async function threadCard(pattern) {
+  let said = '';
+  await waitFor(`the pill ${pattern}`, async () => {
+    await wd('POST', s('/frame'), { id: null });
+    await wd('POST', s('/frame'), { id: 0 });
+    said = await textOf('[data-testid="lens-pill"]').catch(() => '');
+    return pattern.test(said);
+  }).catch((e) => { throw new Error(`${e.message}; the pill said ${JSON.stringify(said)}`); });
+  await wd('POST', s(`/element/${await find('[data-testid="lens-pill"]')}/click`), {});
+  const people = await waitFor('the participants', async () => {
+    const got = await wd('POST', s('/execute/sync'), {
+      script: 'return [...document.querySelectorAll(\'[data-testid="lens-thread-person"]\')].map((el) => [el.dataset.email, el.dataset.known, el.querySelector(\'[data-testid="lens-thread-organization"]\')?.dataset.domain ?? ""]);',
+      args: [],
+    });
+    return got.length ? got : null;
+  });
+  await wd('POST', s('/frame'), { id: null });
+  return people;
+}
+
+test('Firefox: a thread shows its two external participants; another thread, opened without a reload, its own', async () => {
+  await wd('POST', s('/url'), { url: `${gmail.origin}/mail/u/0/#inbox/${THREAD_1}` });
+  assert.deepEqual(await threadCard(/^2 people · 1 in Affinity · Acme Corporation/), [
+    ['bob.smith@acme.test', 'In Affinity', 'acme.test'],
+    ['jordan@bankerly.test', 'Not in Affinity', ''],
+  ]);
+  const loads = gmail.requests.filter((p) => p.startsWith('/mail/')).length;
+  await wd('POST', s('/execute/sync'), { script: 'location.hash = arguments[0];', args: [`#inbox/${THREAD_2}`] });
+  assert.deepEqual(await threadCard(/^2 people · 1 in Affinity · Globex/), [
+    ['alex.morgan@globex.test', 'In Affinity', 'globex.test'],
+    ['sam.rivera@gmail.com', 'Not in Affinity', ''],
+  ]);
+  assert.equal(gmail.requests.filter((p) => p.startsWith('/mail/')).length, loads, 'the app did not reload');
+});
