@@ -174,3 +174,27 @@ test('the inbox list badges the senders of companies the firm knows (Bob at Acme
   assert.equal((await settledUsage(sandbox)) - start, 0, 'badging the inbox cost Affinity calls');
   await page.close();
 });
+
+test('Add to Affinity on a participant nobody has: the person is created once with their address, even clicked twice', async () => {
+  const THREAD_3 = 'FMfcgzQZTmRkPbHxWnCsLqJvDtGfKcXz'; // Jordan Lee, jordan@bankerly.test
+  const affinity = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
+  assert.equal((await affinity('/persons?term=jordan%40bankerly.test')).persons.length, 0);
+  const page = await browser.context.newPage();
+  await page.goto(`${gmail.origin}/mail/u/0/#inbox/${THREAD_3}`);
+  const frame = await overlayFrame(page, browser.extensionId);
+  await frame.getByTestId('lens-pill').filter({ hasText: /^1 person/ }).waitFor({ timeout: 15000 });
+  await openCard(frame);
+  const row = frame.locator('[data-email="jordan@bankerly.test"]');
+  const form = row.getByTestId('lens-create-person');
+  await form.click();
+  assert.equal(await form.getByLabel('First name').inputValue(), 'Jordan');
+  assert.equal(await form.getByLabel('Last name').inputValue(), 'Lee');
+  await page.waitForTimeout(700); // the card must be still before a write's click counts
+  await form.getByRole('button', { name: 'Create person' }).dblclick();
+  await frame.getByTestId('lens-notice').filter({ hasText: 'Jordan Lee was added to Affinity.' }).waitFor({ timeout: 15000 });
+  await frame.locator('[data-email="jordan@bankerly.test"][data-known="In Affinity"]').waitFor({ timeout: 15000 });
+  const found = (await affinity('/persons?term=jordan%40bankerly.test')).persons;
+  assert.equal(found.length, 1, 'created once');
+  assert.deepEqual(found[0].emails, ['jordan@bankerly.test']);
+  await page.close();
+});
