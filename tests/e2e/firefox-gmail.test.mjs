@@ -1,17 +1,19 @@
 // The Lens in Gmail in headless Firefox (ESR, geckodriver; issue #22), on the Gmail-like app
 // of tests/site/gmail served as https://mail.google.com: an open thread's card lists its two
 // external participants with the right organization, and another thread opened inside the
-// app (no reload) shows its own.
+// app (no reload) shows its own; the inbox list badges the senders of known companies
+// (read through the badges' closed shadow root), with no Affinity call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { firefoxDist, startSandbox, startGmail, freePort } from './harness.mjs';
-import { waitFor, webdriver } from './webdriver.mjs';
+import { firefoxDist, startSandbox, startGmail, freePort, settledUsage } from './harness.mjs';
+import { ELEMENT, waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
 const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
 const THREAD_1 = 'FMfcgzQZTkHvcRqBjLmWsXpNdKfGtBnS';
 const THREAD_2 = 'FMfcgzQZTlDmWqJcXrNvBsKhGpLtMzFd';
+const SHADOW = 'shadow-6066-11e4-a52e-4f735466cecf';
 
 let sandbox, gmail, driver;
 const at = { base: '', session: null };
@@ -99,4 +101,19 @@ test('Firefox: a thread shows its two external participants; another thread, ope
     ['sam.rivera@gmail.com', 'Not in Affinity', ''],
   ]);
   assert.equal(gmail.requests.filter((p) => p.startsWith('/mail/')).length, loads, 'the app did not reload');
+});
+
+test('Firefox: the inbox list badges Bob (Acme) and Alex (Globex), with no Affinity call', async () => {
+  const start = await settledUsage(sandbox);
+  await wd('POST', s('/url'), { url: `${gmail.origin}/mail/u/0/#inbox` });
+  const domains = await waitFor('the badges', async () => {
+    const host = await find('affinity-lens-badges');
+    const shadow = (await wd('GET', s(`/element/${host}/shadow`)))[SHADOW];
+    const found = await wd('POST', s(`/shadow/${shadow}/elements`), { using: 'css selector', value: '[data-testid="lens-link-badge"]' });
+    const got = [];
+    for (const el of found) got.push(await wd('GET', s(`/element/${el[ELEMENT]}/attribute/data-domain`)));
+    return got.length >= 2 ? got.sort() : null;
+  });
+  assert.deepEqual(domains, ['acme.test', 'globex.test']);
+  assert.equal((await settledUsage(sandbox)) - start, 0);
 });
