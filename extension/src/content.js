@@ -202,8 +202,13 @@
   const here = () => location.href.split('#')[0];
   let generation = 0;
 
-  async function report() {
+  /**
+   * Reports the page (again). `sameThread`: Gmail's open thread showed more participants
+   * (a message expanded, a reply): read it at once, and keep the card open if it was.
+   */
+  async function report(sameThread = false) {
     const mine = ++generation;
+    const wasExpanded = sameThread && overlay?.expanded === true;
     lastUrl = here();
     /** @type {Record<string, string>} */
     let hints = {};
@@ -216,8 +221,9 @@
     if (mine !== generation) return; // a later navigation took over
     // Gmail: an open thread's participants (its header area only), else the page (the
     // inbox's senders get badges).
-    const gmail = isGmail ? await waitForGmail() : null;
+    const gmail = isGmail ? await waitForGmail(sameThread ? 0 : 3000) : null;
     if (mine !== generation) return;
+    if (gmail) watchThread(gmail);
     remove();
     token = null;
     // Asked as the page starts to load (this script runs at document_start): the answer
@@ -233,7 +239,33 @@
     token = page.token;
     position = page.position ?? null;
     frameSizes = page.frame;
-    if (page.show) withBody(() => { if (mine === generation && token === page.token && !overlay) inject(false); });
+    if (page.show) withBody(() => { if (mine === generation && token === page.token && !overlay) inject(wasExpanded); });
+  }
+
+  /** The participants Gmail's open thread showed when last reported. */
+  let threadSeen = '';
+  /** @type {MutationObserver | null} */
+  let threadWatch = null;
+  // Gmail's open thread changes in place (a collapsed message expanded shows its
+  // recipients, a reply comes): when its participants change, the card does.
+  /** @param {{view: string, addresses: {email: string, role: string}[]}} read */
+  function watchThread(read) {
+    threadWatch?.disconnect();
+    threadWatch = null;
+    const seenNow = (/** @type {{email: string, role: string}[]} */ addresses) => addresses.map((a) => `${a.role}:${a.email}`).sort().join(',');
+    threadSeen = read.view === 'thread' ? seenNow(read.addresses) : '';
+    const g = /** @type {any} */ (globalThis);
+    const list = read.view === 'thread' ? g.affinityLensGmailView?.(document)?.querySelector('[role=list]') : null;
+    if (!list) return;
+    let timer = 0;
+    threadWatch = new MutationObserver(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const again = g.affinityLensReadGmail?.(document, location);
+        if (again?.view === 'thread' && again.addresses.length && seenNow(again.addresses) !== threadSeen) report(true).catch(() => {});
+      }, 400);
+    });
+    threadWatch.observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
   }
 
   /** Runs `fn` once the document is parsed. @param {() => void} fn */

@@ -175,6 +175,36 @@ test('the inbox list badges the senders of companies the firm knows (Bob at Acme
   await page.close();
 });
 
+test('a reply from someone new, shown in the open thread, joins its card; back to the inbox, the card goes', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${gmail.origin}/mail/u/0/#inbox/${THREAD_1}`);
+  const frame = await overlayFrame(page, browser.extensionId);
+  await frame.getByTestId('lens-pill').filter({ hasText: /^2 people/ }).waitFor({ timeout: 15000 });
+  // Gmail adds the reply to the thread's list in place: Alex Morgan (Globex) answered.
+  await page.evaluate(() => {
+    const main = [...document.querySelectorAll('[role=main]')].find((el) => el.getClientRects().length);
+    const items = main.querySelectorAll('[role=list] > [role=listitem].h7');
+    const reply = items[items.length - 1].cloneNode(true);
+    const from = reply.querySelector('span.gD[email]');
+    from.setAttribute('email', 'alex.morgan@globex.test');
+    from.setAttribute('name', 'Alex Morgan');
+    from.textContent = 'Alex Morgan';
+    reply.querySelector('[data-message-id]').setAttribute('data-message-id', '#msg-f:1790000000000000199');
+    main.querySelector('[role=list]').append(reply);
+  });
+  const next = await newOverlay(page, frame);
+  await next.getByTestId('lens-pill').filter({ hasText: /^3 people · 2 in Affinity/ }).waitFor({ timeout: 15000 });
+  // Back to the inbox, inside the app (no reload): no card for the list.
+  await page.evaluate(() => { location.hash = '#inbox'; });
+  const until = Date.now() + 10000;
+  while (Date.now() < until && page.frames().some((f) => !f.isDetached() && f.url().includes('/overlay.html'))) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(!page.frames().some((f) => !f.isDetached() && f.url().includes('/overlay.html')), 'the thread\'s card stayed on the inbox');
+  assert.equal(await page.evaluate(() => location.href.endsWith('#inbox') && document.querySelector('[gh=tl]') !== null), true);
+  await page.close();
+});
+
 test('Add to Affinity on a participant nobody has: the person is created once with their address, even clicked twice', async () => {
   const THREAD_3 = 'FMfcgzQZTmRkPbHxWnCsLqJvDtGfKcXz'; // Jordan Lee, jordan@bankerly.test
   const affinity = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
