@@ -1442,6 +1442,77 @@ mod tests {
     }
 
     #[test]
+    fn a_gmail_thread_in_team_mode_asks_the_gateway_for_each_participant_and_never_for_the_user() {
+        let team = Settings {
+            mode: crate::settings::Mode::Team,
+            gateway_url: "http://127.0.0.1:8790".into(),
+            gateway_token: "tok".into(),
+            ..Settings::default()
+        };
+        // The gateway: Bob is a person of Acme (an organization); nobody else is known.
+        let card_of = |query: &str| -> (u16, String) {
+            let (kind, value) = query.split_once('=').unwrap();
+            let value = value.replace("%40", "@");
+            let q = json!({"kind": if kind == "email" { "email" } else { "domain" }, "value": value});
+            let matched = |entity: Value| {
+                json!({"query": q, "status": "matched", "entity": entity, "candidates": [], "connections": [], "lists": [],
+                    "activity": {}, "opportunities": [], "fetched_at": "2026-12-06T10:00:00Z", "stale": false, "error": null})
+            };
+            let body = match value.as_str() {
+                "bob@acme.test" => matched(
+                    json!({"kind": "person", "id": 3, "name": "Bob Smith", "domains": [], "emails": ["bob@acme.test"], "affinity_url": null}),
+                ),
+                "acme.test" => matched(
+                    json!({"kind": "organization", "id": 7, "name": "Acme", "domains": ["acme.test"], "emails": [], "affinity_url": null}),
+                ),
+                _ => {
+                    json!({"query": q, "status": "not_found", "entity": null, "candidates": [], "connections": [], "lists": [],
+                    "activity": {}, "opportunities": [], "fetched_at": "2026-12-06T10:00:00Z", "stale": false, "error": null})
+                }
+            };
+            (200, body.to_string())
+        };
+        let mut w = world_answering(
+            team,
+            Arc::new(move |url: &str| match url.split_once("/affinity/card?") {
+                Some((_, query)) => card_of(query),
+                None => (404, "{}".into()),
+            }),
+        );
+        let gmail = "https://mail.google.com/mail/u/0/#inbox/FMfcgzQZTkHvcRqBjLmWsXpNdKfGtBnS";
+        let from = Sender { tab_id: Some(4), frame_id: Some(0), url: Some(gmail.to_owned()) };
+        let r = w.ask(
+            json!({"type": "lens:thread", "url": gmail, "thread": "FMfcgzQZTkHvcRqBjLmWsXpNdKfGtBnS",
+                "addresses": [
+                    {"email": "bob@acme.test", "name": "Bob Smith", "role": "from"},
+                    {"email": "alice@firm.test", "name": null, "role": "to"},
+                    {"email": "ben@firm.test", "name": "Ben", "role": "to"},
+                    {"email": "sam@gmail.com", "name": "Sam", "role": "to"}],
+                "me": ["alice@firm.test"]}),
+            from,
+        );
+        assert_eq!(r["show"], true, "{r}");
+        let card = w.ask(json!({"type": "lens:card", "token": r["token"], "full": true}), overlay());
+        let people: Vec<(String, Value, Value)> = card["card"]["thread"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{card}"))
+            .iter()
+            .map(|p| {
+                (p["email"].as_str().unwrap().to_owned(), p["person"]["id"].clone(), p["organization"]["id"].clone())
+            })
+            .collect();
+        // Not the user, not a colleague (the user's domain); free mail has no company.
+        assert_eq!(
+            people,
+            [("bob@acme.test".into(), json!(3), json!(7)), ("sam@gmail.com".into(), Value::Null, Value::Null)]
+        );
+        assert_eq!(card["pill"]["text"], "2 people · 1 in Affinity · Acme", "{card}");
+        let asked: Vec<String> = w.affinity.seen.lock().unwrap().iter().map(|(u, _)| u.clone()).collect();
+        assert!(asked.iter().all(|u| u.starts_with("http://127.0.0.1:8790/affinity/card?")), "{asked:?}");
+        assert!(!asked.iter().any(|u| u.contains("firm.test")), "the user or a colleague was asked about: {asked:?}");
+    }
+
+    #[test]
     fn without_a_key_every_card_says_to_add_one() {
         let mut w = world(Settings::default());
         let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
