@@ -9,7 +9,8 @@
 //!   Status), its sync under a budget, its compact bytes: a page the firm does not know
 //!   costs no call;
 //! - [`mail`]: an email thread's external participants (not the user, not the firm, each
-//!   address checked) and their companies by domain (not free mail);
+//!   address checked) and their companies by domain (not free mail); [`thread`]: the card
+//!   of such a thread;
 //! - [`card`]: the Card, the JSON contract between the gateway, the web component, the CLI
 //!   and the UI; [`pill`]: what the folded card says of it; [`error_kind`]: the failures
 //!   it and the extension report;
@@ -40,6 +41,7 @@ pub mod lookup;
 pub mod mail;
 pub mod page;
 pub mod pill;
+pub mod thread;
 
 pub use account::{Account, LensClient};
 pub use card::{Card, CardEntity, CardError, CardStatus, EntityKind, Query, QueryKind};

@@ -304,7 +304,7 @@ async fn try_lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
         QueryKind::LinkedinCompany => look.linkedin_company(&page_name(query, hints)).await?,
         QueryKind::LinkedinPerson => look.linkedin_person(&page_name(query, hints), hints).await?,
         QueryKind::Thread => {
-            let message = "a thread is looked up by its participants (lens_core::mail::lookup_thread)";
+            let message = "a thread is looked up by its participants (lens_core::thread::lookup_thread)";
             return Err(Error::Invalid { status: 0, message: message.to_owned() });
         }
     };

@@ -931,7 +931,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 team::thread_card(transport, gateway, token, &query, seen, cache.as_ref(), refresh, &indexed).await
             } else if let Some(seen) = &thread {
                 let indexed = |d: &str| indexed.get(d).cloned().flatten();
-                lens_core::mail::lookup_seen_thread(&client, &query.value, seen, indexed).await
+                lens_core::thread::lookup_seen_thread(&client, &query.value, seen, indexed).await
             } else if let Some((gateway, token, transport, cache)) = &team {
                 team::card(transport, gateway, token, &query, &hints, cache.as_ref(), refresh).await
             } else {
