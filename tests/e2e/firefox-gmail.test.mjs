@@ -79,7 +79,7 @@ async function threadCard(pattern) {
   await wd('POST', s(`/element/${await find('[data-testid="lens-pill"]')}/click`), {});
   const people = await waitFor('the participants', async () => {
     const got = await wd('POST', s('/execute/sync'), {
-      script: 'return [...document.querySelectorAll(\'[data-testid="lens-thread-person"]\')].map((el) => [el.dataset.email, el.dataset.known, el.querySelector(\'[data-testid="lens-thread-organization"]\')?.dataset.domain ?? ""]);',
+      script: 'return [...document.querySelectorAll(\'[data-testid="lens-thread-person"]\')].map((el) => [el.dataset.email, el.dataset.known, el.querySelector(\'[data-testid="lens-thread-organization"]\')?.dataset.domain ?? "", el.querySelector(\'[data-testid="lens-list-status"]\')?.textContent ?? ""]);',
       args: [],
     });
     return got.length ? got : null;
@@ -88,15 +88,26 @@ async function threadCard(pattern) {
   return people;
 }
 
+/** Acme's Status on the Deal Pipeline, as the sandbox holds it. */
+async function acmeStatus() {
+  const api = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
+  const acme = (await api('/organizations?term=acme.test')).organizations[0];
+  const list = (await api('/lists')).find((l) => l.name === 'Deal Pipeline');
+  const status = (await api(`/fields?list_id=${list.id}`)).find((f) => f.name === 'Status');
+  return (await api(`/field-values?organization_id=${acme.id}`)).find((v) => v.field_id === status.id).value.text;
+}
+
 test('Firefox: a thread shows its two external participants; another thread, opened without a reload, its own', async () => {
   await wd('POST', s('/url'), { url: `${gmail.origin}/mail/u/0/#inbox/${THREAD_1}` });
-  assert.deepEqual(await threadCard(/^2 people · 1 in Affinity · Acme Corporation/), [
-    ['bob.smith@acme.test', 'In Affinity', 'acme.test'],
-    ['jordan@bankerly.test', 'Not in Affinity', ''],
+  const status = await acmeStatus();
+  assert.deepEqual(await threadCard(new RegExp(`^2 people · 1 in Affinity · Acme Corporation: ${status}$`)), [
+    ['bob.smith@acme.test', 'In Affinity', 'acme.test', status],
+    ['jordan@bankerly.test', 'Not in Affinity', '', ''],
   ]);
   const loads = gmail.requests.filter((p) => p.startsWith('/mail/')).length;
   await wd('POST', s('/execute/sync'), { script: 'location.hash = arguments[0];', args: [`#inbox/${THREAD_2}`] });
-  assert.deepEqual(await threadCard(/^2 people · 1 in Affinity · Globex/), [
+  const second = await threadCard(/^2 people · 1 in Affinity · Globex/);
+  assert.deepEqual(second.map((p) => p.slice(0, 3)), [
     ['alex.morgan@globex.test', 'In Affinity', 'globex.test'],
     ['sam.rivera@gmail.com', 'Not in Affinity', ''],
   ]);
