@@ -331,8 +331,13 @@ async fn set_field<T: Transport + MaybeSend + MaybeSync + 'static>(
     value: Option<&FieldInput>,
     label: &str,
 ) -> Result<Outcome, Error> {
+    // What cannot be a field's value is refused before any call.
+    let refuse = |message: String| Err(Error::Invalid { status: 0, message });
     if op != FieldOp::Set && value.is_none() {
-        return Err(Error::Invalid { status: 0, message: "a value to add or remove is needed".to_owned() });
+        return refuse("A value to add or remove is needed.".to_owned());
+    }
+    if let Some(Err(message)) = value.map(FieldInput::check) {
+        return refuse(message);
     }
     let done = match set_field_v2(client, at, op, value).await {
         Some(done) => done?,
@@ -356,18 +361,31 @@ pub fn field_message(name: &str, op: FieldOp, label: &str, changed: bool) -> Str
     }
 }
 
-/// The field's values after `op`, or `None` when the field already is so.
-fn after(items: &[serde_json::Value], op: FieldOp, value: Option<&FieldInput>) -> Option<Vec<Option<FieldInput>>> {
+/// Whether the field's values (`items`, in the card's shape) already are what `op` makes
+/// them: then nothing is written.
+fn already_done(items: &[serde_json::Value], op: FieldOp, value: Option<&FieldInput>) -> bool {
     let has = |v: &FieldInput| items.iter().any(|i| fields::same_item(i, v));
     match (op, value) {
-        (FieldOp::Set, None) if items.is_empty() => None,
-        (FieldOp::Set, Some(v)) if items.len() == 1 && has(v) => None,
-        (FieldOp::Set, v) => Some(vec![v.cloned()]),
-        (FieldOp::Add, Some(v)) if has(v) => None,
-        (FieldOp::Remove, Some(v)) if !has(v) => None,
-        _ => Some(Vec::new()),
+        (FieldOp::Set, None) => items.is_empty(),
+        (FieldOp::Set, Some(v)) => items.len() == 1 && has(v),
+        (FieldOp::Add, Some(v)) => has(v),
+        (FieldOp::Remove, Some(v)) => !has(v),
+        (_, None) => true,
     }
 }
+
+/// A value of the wrong kind for the field (text for a number): refused without a write.
+fn misfit(name: &str, value_type: &str, value: Option<&FieldInput>) -> Option<Error> {
+    let value = value?;
+    (!value.fits(value_type)).then(|| Error::Invalid {
+        status: 0,
+        message: format!("{name} cannot take that value (it holds {value_type})."),
+    })
+}
+
+/// Multi-valued fields v2 reads are cut at this many values: past it, v2 cannot write the
+/// whole value back, and v1 adds or removes the one value.
+const V2_MULTI_CUT: usize = 100;
 
 /// v2: reads the field (`…/fields/{id}`), then writes its whole value. `None`: the key has
 /// no v2 for it (v1 is asked instead).
@@ -384,19 +402,23 @@ async fn set_field_v2<T: Transport + MaybeSend + MaybeSync + 'static>(
         Err(e) => return Some(Err(e)),
     };
     let value_type = field.value.value_type.clone();
+    if let Some(e) = misfit(&field.name, &value_type, value) {
+        return Some(Err(e));
+    }
     let items = fields::items(&fields::v2_value(&field));
-    if after(&items, op, value).is_none() {
+    if already_done(&items, op, value) {
         return Some(Ok((field.name, false)));
     }
+    if op != FieldOp::Set && items.len() >= V2_MULTI_CUT {
+        return None;
+    }
     let item_type = fields::item_type(&value_type);
+    let kept = |i: &&serde_json::Value| op == FieldOp::Add || !value.is_some_and(|v| fields::same_item(i, v));
     let mut data: Vec<serde_json::Value> = match op {
         FieldOp::Set => Vec::new(),
-        _ => items.iter().filter_map(|i| fields::v2_data_of_item(item_type, i)).collect(),
+        _ => items.iter().filter(kept).filter_map(|i| fields::v2_data_of_item(item_type, i)).collect(),
     };
-    if op == FieldOp::Remove {
-        let gone = value.map(|v| items.iter().map(|i| fields::same_item(i, v)).collect::<Vec<_>>()).unwrap_or_default();
-        data = data.into_iter().zip(gone).filter(|(_, gone)| !gone).map(|(d, _)| d).collect();
-    } else if let Some(v) = value {
+    if let (FieldOp::Set | FieldOp::Add, Some(v)) = (op, value) {
         data.push(fields::v2_data(v));
     }
     let data = match (fields::is_multi(&value_type), data.len()) {
@@ -418,7 +440,10 @@ async fn set_field_v1<T: Transport + MaybeSend + MaybeSync + 'static>(
 ) -> Result<(String, bool), Error> {
     let (_, all) = crate::lookup::lists_and_fields(client).await?;
     let field = (all.iter().find(|f| f.id == at.field_id && f.list_id == Some(at.list_id)))
-        .ok_or_else(|| Error::Invalid { status: 0, message: "this list has no such field".to_owned() })?;
+        .ok_or_else(|| Error::Invalid { status: 0, message: "This list has no such field.".to_owned() })?;
+    if let Some(e) = misfit(&field.name, fields::value_type(field), value) {
+        return Err(e);
+    }
     let values = client.execute(&endpoints::field_values(EntityRef::ListEntry(at.entry_id))).await?;
     let mine: Vec<&FieldValue> = values.iter().filter(|v| v.field_id == field.id).collect();
     let is = |v: &FieldValue, input: &FieldInput| fields::v1_is(field, &v.value, input);

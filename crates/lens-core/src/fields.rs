@@ -308,6 +308,49 @@ pub enum FieldInput {
     },
 }
 
+impl FieldInput {
+    /// Whether the value is one a field can hold, checked before any call (an input that
+    /// did not come through [`parse_input`]: a date that does not exist, a text too long):
+    /// why not, in words for the card.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            FieldInput::Text { text } if text.trim().is_empty() => {
+                Err("An empty text clears the field instead.".into())
+            }
+            FieldInput::Text { text } if text.chars().count() > MAX_TEXT => {
+                Err(format!("A field takes at most {MAX_TEXT} characters."))
+            }
+            FieldInput::Number { number } if !number.is_finite() || number.abs() >= 1e15 => {
+                Err(format!("{number} is not a number a field keeps."))
+            }
+            FieldInput::Date { date } if parse_date(date).as_deref() != Some(date.as_str()) => {
+                Err(format!("\"{}\" is not a date (YYYY-MM-DD).", shown(date)))
+            }
+            FieldInput::Option { id } | FieldInput::Person { id } | FieldInput::Company { id } if *id <= 0 => {
+                Err(format!("{id} is not an id."))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether it is a value of a field of `value_type` (a number for a number field, an
+    /// option for a dropdown, …); a type the card has no control for takes none.
+    pub fn fits(&self, value_type: &str) -> bool {
+        if !is_editable_type(value_type) {
+            return false;
+        }
+        let item = item_type(value_type);
+        match self {
+            FieldInput::Text { .. } => item == "text" || item == "filterable-text",
+            FieldInput::Number { .. } => item == "number",
+            FieldInput::Date { .. } => item == "datetime",
+            FieldInput::Option { .. } => item == "dropdown" || item == "ranked-dropdown",
+            FieldInput::Person { .. } => item == "person",
+            FieldInput::Company { .. } => item == "company",
+        }
+    }
+}
+
 /// What a write does to a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -518,6 +561,22 @@ mod tests {
         assert_eq!(parse_input("Amount", "number", " 2,500 ").unwrap(), Some(FieldInput::Number { number: 2500.0 }));
         assert_eq!(parse_input("Next Step", "text", "  "), Ok(None), "empty clears");
         assert!(parse_input("Source", "dropdown", "Referral").is_err());
+    }
+
+    #[test]
+    fn an_input_that_did_not_come_through_parse_input_is_checked_too() {
+        assert!(FieldInput::Date { date: "2026-02-30".into() }.check().is_err());
+        assert!(FieldInput::Date { date: "2026-2-3".into() }.check().is_err(), "not the form written");
+        assert!(FieldInput::Date { date: "2026-02-28".into() }.check().is_ok());
+        assert!(FieldInput::Text { text: "x".repeat(MAX_TEXT + 1) }.check().is_err());
+        assert!(FieldInput::Text { text: " ".into() }.check().is_err());
+        assert!(FieldInput::Number { number: 1e300 }.check().is_err());
+        assert!(FieldInput::Option { id: 0 }.check().is_err());
+        assert!(FieldInput::Number { number: 5.0 }.fits("number"));
+        assert!(!FieldInput::Text { text: "abc".into() }.fits("number"));
+        assert!(FieldInput::Person { id: 1 }.fits("person-multi"));
+        assert!(!FieldInput::Text { text: "SF".into() }.fits("location"), "no control for a location");
+        assert!(!FieldInput::Option { id: 1 }.fits("person"));
     }
 
     #[test]

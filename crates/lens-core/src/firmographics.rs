@@ -57,6 +57,52 @@ pub fn from_fields(fields: &[v2::Field]) -> Option<Firmographics> {
     (!f.is_empty()).then_some(f)
 }
 
+/// The firmographics in one line, as the CLI prints them (the card formats the amounts in
+/// the user's locale): "Manufacturing, Aerospace · 420 employees · $48.5M raised · last
+/// round Series B, $30M, 2025-06-12 · San Francisco, California, United States · founded
+/// 2014". What is not known is left out.
+pub fn summary(f: &Firmographics) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !f.industries.is_empty() {
+        parts.push(f.industries.join(", "));
+    }
+    if let Some(n) = f.employees {
+        parts.push(format!("{n} employees"));
+    }
+    if let Some(usd) = f.total_funding_usd {
+        parts.push(format!("{} raised", usd_short(usd)));
+    }
+    let round: Vec<String> = [
+        f.last_round.clone(),
+        f.last_round_usd.map(usd_short),
+        f.last_round_date.as_deref().map(|d| d.chars().take(10).collect()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !round.is_empty() {
+        parts.push(format!("last round {}", round.join(", ")));
+    }
+    parts.extend(f.location.clone());
+    if let Some(y) = f.year_founded {
+        parts.push(format!("founded {y}"));
+    }
+    parts.join(" · ")
+}
+
+/// "$48.5M", "$1.2B", "$750K", "$900".
+pub fn usd_short(usd: f64) -> String {
+    let (value, unit) = match usd.abs() {
+        a if a >= 1e9 => (usd / 1e9, "B"),
+        a if a >= 1e6 => (usd / 1e6, "M"),
+        a if a >= 1e3 => (usd / 1e3, "K"),
+        _ => (usd, ""),
+    };
+    let shown = format!("{value:.1}");
+    let shown = shown.strip_suffix(".0").unwrap_or(&shown);
+    format!("${shown}{unit}")
+}
+
 /// A number, or a range's lower bound ("51-200" employees), or `{calculatedValue}`.
 fn number_of(v: &Value) -> Option<f64> {
     let n = match v {
@@ -160,6 +206,19 @@ mod tests {
             (Some(30_000_000.0), Some("2025-06-12T00:00:00.000Z"))
         );
         assert_eq!(f.location.as_deref(), Some("San Francisco, California, United States"));
+        assert_eq!(
+            summary(&f),
+            "Manufacturing, Aerospace · 420 employees · $48.5M raised · last round Series B, $30M, 2025-06-12 \
+             · San Francisco, California, United States · founded 2014"
+        );
+    }
+
+    #[test]
+    fn amounts_are_short() {
+        assert_eq!(
+            [usd_short(48_500_000.0), usd_short(1.25e9), usd_short(750_000.0), usd_short(900.0)],
+            ["$48.5M", "$1.2B", "$750K", "$900"]
+        );
     }
 
     #[test]

@@ -285,3 +285,41 @@ async fn a_read_only_key_gets_no_control_and_its_write_is_refused() {
     let after = card(&c, "acme.test", Phase::Card).await;
     assert!(after.fields.iter().flat_map(|e| &e.fields).all(|f| !f.editable), "refused once: read-only for the card");
 }
+
+#[tokio::test]
+async fn bad_input_is_refused_in_words_before_any_request() {
+    let (url, sandbox) = start().await;
+    let c = client(&url, KEY);
+    let before = card(&c, "acme.test", Phase::Card).await;
+    let amount = field(&before, "Amount");
+    assert_eq!(amount.value_type, "number");
+    let entry = deal(&before).entry_id;
+    let mark = sandbox.requests().len();
+    // What the card checks as the user types: "abc" is no number, 2026-02-30 no date.
+    let typed = lens_core::fields::parse_input(&amount.name, &amount.value_type, "abc");
+    assert_eq!(typed, Err("Amount takes a number, like 5000 or 2.5: \"abc\" is not one.".to_owned()));
+    let close = field(&before, "Close Date");
+    assert!(lens_core::fields::parse_input(&close.name, &close.value_type, "2026-02-30").is_err());
+    // And what reaches `perform` without that check is refused before any call too.
+    let set = |field_id, value| Action::SetField {
+        list_id: ids::DEAL_PIPELINE,
+        entry_id: entry,
+        field_id,
+        op: FieldOp::Set,
+        value: Some(value),
+        label: String::new(),
+    };
+    let bad_date = set(close.id, FieldInput::Date { date: "2026-02-30".into() });
+    assert!(matches!(perform(&c, Some(ACME), &bad_date).await, Err(Error::Invalid { status: 0, .. })));
+    assert_eq!(sandbox.requests().len(), mark, "no request: {:?}", &sandbox.requests()[mark..]);
+    // A value of the wrong kind (a text for a number) is found so by the check's read, and
+    // nothing is written.
+    let text = set(amount.id, FieldInput::Text { text: "abc".into() });
+    for key in [KEY, V1_ONLY] {
+        let refused = perform(&client(&url, key), Some(ACME), &text).await;
+        assert!(matches!(refused, Err(Error::Invalid { status: 0, .. })), "{key}: {refused:?}");
+    }
+    let writes = sandbox.requests()[mark..].iter().filter(|r| !r.starts_with("GET ")).count();
+    assert_eq!(writes, 0, "{:?}", &sandbox.requests()[mark..]);
+    assert_eq!(field(&card(&c, "acme.test", Phase::Card).await, "Amount").value, amount.value);
+}

@@ -255,6 +255,39 @@ mod extras {
             let _ = fields::v2_value(&entry.fields[0]);
         }
 
+        /// Whatever v1's field values hold (a v1-only key's card), each field of the list
+        /// reads without panicking, one item per field of the list.
+        #[test]
+        fn any_v1_field_value_reads_without_panicking(
+            code in prop::sample::select(vec![0i64, 1, 2, 3, 4, 5, 6, 7, 17, 99]),
+            multiple in any::<bool>(),
+            values in prop::collection::vec(any_json(), 0..4),
+        ) {
+            let field: affinity_api::models::Field = serde_json::from_value(json!({
+                "id": 7, "name": "X", "list_id": 10, "value_type": code, "allows_multiple": multiple,
+                "dropdown_options": [{"id": 1, "text": "A", "rank": 0, "color": 3}]
+            })).unwrap();
+            let values: Vec<affinity_api::models::FieldValue> = values.into_iter().enumerate().map(|(i, v)| {
+                serde_json::from_value(json!({
+                    "id": i, "field_id": 7, "entity_id": 1, "list_entry_id": 5, "value": v
+                })).unwrap()
+            }).collect();
+            let shown = fields::from_v1(10, 5, &[field], &values, &fields::Names::default(), true);
+            prop_assert_eq!(shown.len(), 1);
+            // An array exactly for a multi-valued type (v2 has none for dates or texts: the
+            // first value is shown).
+            prop_assert_eq!(shown[0].value.is_array(), fields::is_multi(&shown[0].value_type));
+        }
+
+        /// Whatever a note holds (markup, stray `<` and `&`, entities of any number), its
+        /// text is bounded, has no control character an entity made, and never panics.
+        #[test]
+        fn any_note_reads_as_bounded_text(content in "[a-z<>&#;/ x0-9\\n]{0,300}", html in any::<bool>()) {
+            let text = plain_text(&content, html);
+            prop_assert!(text.chars().count() <= NOTE_TEXT_CHARS);
+            prop_assert!(!text.lines().any(|l| l.trim().is_empty()), "no blank line: {:?}", text);
+        }
+
         /// Whatever the enriched fields hold, firmographics read without panicking, and a
         /// year founded is a year.
         #[test]
