@@ -117,6 +117,11 @@ async fn a_page_view_and_an_opened_card_cost_what_the_issue_allows_with_and_with
         }
         assert_eq!(v2.card.fields.len(), v2.card.lists.len(), "{name}");
         assert!(v2.pill.fields.is_empty() && v2.pill.notes.is_empty(), "{name}: a page view reads neither");
+        // The notes: one call, the opened card's (counted in the 8 above).
+        for (key, sent) in [("v2", &v2.sent), ("v1", &v1.sent)] {
+            let notes = sent.iter().filter(|r| r.starts_with("GET /notes") || r.starts_with("GET /v2/notes")).count();
+            assert_eq!(notes, 1, "{name}, {key}: {sent:?}");
+        }
         // The same card with either key (v1 covers at most 50 people of 150).
         if name != "150 people" {
             assert_eq!(comparable(&v2.card), comparable(&v1.card), "{name}: the same card with either key");

@@ -49,8 +49,9 @@ pub enum Feature {
     Company,
     /// A list entry's field read and written through v2 (`…/list-entries/{id}/fields/{id}`).
     EntryFields,
-    /// Writes at all: a key found refused a write (403) is read-only, and the card offers no
-    /// control (asked again after a day, or when a write goes through).
+    /// Writes at all, for a key without v2's whoami (whose grant says it otherwise): a key
+    /// found refused a write (403) is read-only, and the card offers no control (asked again
+    /// after a day, or when a write goes through).
     Writes,
 }
 

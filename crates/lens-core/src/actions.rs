@@ -156,9 +156,12 @@ pub async fn perform<T: Transport + MaybeSend + MaybeSync + 'static>(
     // One write at a time: the second of a double click decides on the first one's effect.
     let _turn = client.account().one_write_at_a_time().await;
     let done = write(client, target, action).await;
-    // A 403 makes the key read-only for the card (no controls); a write that went through
-    // says it may write.
-    client.account().learn_write(&done, unix_ms());
+    // Without API v2's whoami (whose grant says whether the key writes), a 403 makes the key
+    // read-only for the card (no controls, for a day); a write that went through says it may
+    // write. With it, a 403 is about that list or field only, and the controls stay.
+    if client.account().capability(Feature::Whoami) == Some(false) {
+        client.account().learn_write(&done, unix_ms());
+    }
     done
 }
 
