@@ -17,9 +17,9 @@ use affinity_api::transport::{MaybeSend, MaybeSync, Transport};
 use affinity_api::{Error, v2};
 
 use crate::account::{Feature, LensClient};
-use crate::card::{CardNote, EntityKind};
+use crate::card::EntityKind;
 use crate::fields::{self, FieldInput, FieldOp};
-use crate::lookup::{has_domain, remembered_team, via_v2};
+use crate::lookup::{has_domain, via_v2};
 
 /// A note with the same text on the same entity within this many seconds is taken to be
 /// an earlier attempt of the same write.
@@ -78,14 +78,11 @@ pub struct Outcome {
     pub message: String,
     /// The entity written to or created.
     pub target: Option<Target>,
-    /// A note written (or found already written): the card shows it at the top at once.
-    #[serde(default)]
-    pub note: Option<CardNote>,
 }
 
 impl Outcome {
     fn about(target: Target, changed: bool, message: impl Into<String>) -> Outcome {
-        Outcome { changed, message: message.into(), target: Some(target), note: None }
+        Outcome { changed, message: message.into(), target: Some(target) }
     }
 }
 
@@ -297,20 +294,17 @@ async fn add_note<T: Transport + MaybeSend + MaybeSync + 'static>(
     };
     let pages = client.pages(endpoints::notes(Some(of), Some(500))).take(MAX_NOTE_PAGES);
     let mut pages = std::pin::pin!(pages);
-    let team = remembered_team(client);
     while let Some(page) = pages.next().await {
-        if let Some(n) = page?.items.iter().find(|n| n.content.trim() == content && recent(&n.created_at)) {
-            let note = Some(crate::notes::card_note(n, &team, None));
-            return Ok(Outcome { note, ..Outcome::about(target, false, "This note was already added.") });
+        if page?.items.iter().any(|n| n.content.trim() == content && recent(&n.created_at)) {
+            return Ok(Outcome::about(target, false, "This note was already added."));
         }
     }
     let (persons, orgs) = match target.kind {
         EntityKind::Organization => (vec![], vec![target.id]),
         EntityKind::Person => (vec![target.id], vec![]),
     };
-    let n = client.execute(&endpoints::create_note(content, &persons, &orgs, &[])).await?;
-    let note = Some(crate::notes::card_note(&n, &team, None));
-    Ok(Outcome { note, ..Outcome::about(target, true, "Note added.") })
+    client.execute(&endpoints::create_note(content, &persons, &orgs, &[])).await?;
+    Ok(Outcome::about(target, true, "Note added."))
 }
 
 // ---- a field of a list entry -------------------------------------------------------------

@@ -272,15 +272,6 @@ async fn schema<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensCli
     Ok(Schema { lists: lists?, fields: fields? })
 }
 
-/// The team as last remembered (even past a write or a refresh: a name changes seldom),
-/// without asking Affinity: for naming who wrote a note just written.
-pub(crate) fn remembered_team<T: Transport + MaybeSend + MaybeSync + 'static>(
-    client: &LensClient<T>,
-) -> HashMap<i64, PersonRef> {
-    let team: Option<Vec<PersonRef>> = client.account().context("team", unix_ms(), 0).and_then(|b| decode(&b).ok());
-    team.unwrap_or_default().into_iter().map(|p| (p.id, p)).collect()
-}
-
 /// The firm's lists and fields, remembered with the account's context (the card's list
 /// picker asks for them too).
 pub async fn lists_and_fields<T: Transport + MaybeSend + MaybeSync + 'static>(
