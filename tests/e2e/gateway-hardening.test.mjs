@@ -170,6 +170,9 @@ test('a list that is not public stays off gateway cards unless named with --show
     const lists = body.lists.map((l) => l.list_name);
     assert.ok(lists.includes('Deal Pipeline'), lists.join());
     assert.ok(!lists.includes('Board Confidential'), 'a private list reached the card');
+    // Nor its entry's fields (#23); and the gateway offers no field to change.
+    assert.ok(!body.fields.some((e) => e.list_id === 17), 'a private list\'s fields reached the card');
+    assert.ok(body.fields.every((e) => e.fields.every((f) => !f.editable)));
     // Nothing tells anyone the name of a private list: not /healthz (asked by anyone), not
     // the log (it names the hidden lists by id).
     const health = await (await fetch(`${gateway.url}/healthz`)).json();

@@ -684,10 +684,46 @@ pub fn generate_sized(seed: u64, size: Size) -> World {
     }
 
     deal_fields(&mut g, seed);
+    acme_notes(&mut g);
     enrich(&mut g.world, seed);
     g.world.next_id = g.next + 1;
     g.world.settle();
     g.world
+}
+
+/// Acme's notes, dated so that a card's three latest are known: an HTML note (yesterday),
+/// Bob's note with markup in its text (3 days ago), an intro (10 days ago); older, the
+/// Series A note and the first call. Added last, without the generator's RNG.
+fn acme_notes(g: &mut Gen) {
+    let team = g.team();
+    for n in g.world.notes.iter_mut().filter(|n| n.organization_ids == [ids::ACME]) {
+        n.created_at = date(if n.content.starts_with("Met Bob") { 3 } else { 40 });
+    }
+    let notes: [(&str, i64, i64, usize); 3] = [
+        (
+            "<p>Diligence call: <strong>strong</strong> net retention &amp; a clear path to Series C.</p><p>Next: references.</p>",
+            2,
+            1,
+            1,
+        ),
+        ("Intro from Northwind Capital: they lead the Series B and want a co-investor.", 0, 10, 0),
+        ("First call with the founders.", 0, 60, 1),
+    ];
+    for (content, note_type, days, who) in notes {
+        let id = g.id();
+        g.world.notes.push(Note {
+            id,
+            creator_id: team[who % team.len()],
+            person_ids: vec![],
+            organization_ids: vec![ids::ACME],
+            opportunity_ids: vec![],
+            parent_id: None,
+            interaction_id: None,
+            content: content.to_owned(),
+            note_type,
+            created_at: date(days),
+        });
+    }
 }
 
 /// The Deal Pipeline's other fields, one of every kind a card edits: a dropdown, a ranked

@@ -506,6 +506,9 @@ fn print_card(card: &Card) {
             if let Some(url) = &e.affinity_url {
                 println!("  {url}");
             }
+            if let Some(f) = &card.firmographics {
+                println!("  {}", lens_core::firmographics::summary(f));
+            }
             if !card.connections.is_empty() {
                 println!("Connections:");
                 for c in &card.connections {
@@ -533,6 +536,7 @@ fn print_card(card: &Card) {
                     println!("  {}: {status}{since}{owners}{amount}", l.list_name);
                 }
             }
+            print_fields(card);
             let a = &card.activity;
             if [&a.last_email, &a.last_event, &a.next_event, &a.last_interaction].iter().any(|i| i.is_some()) {
                 println!("Activity:");
@@ -561,6 +565,7 @@ fn print_card(card: &Card) {
                     }
                 );
             }
+            print_notes(card);
         }
         CardStatus::Ambiguous => {
             println!("{} matches several records:", card.query.value);
@@ -574,6 +579,56 @@ fn print_card(card: &Card) {
         CardStatus::NotFound => println!("{}: not in Affinity", card.query.value),
         CardStatus::Ignored => println!("{}: never looked up", card.query.value),
         CardStatus::Error => {}
+    }
+}
+
+/// Every field of each list entry (the opened card's): "  Amount: 5000", a list's name first.
+fn print_fields(card: &Card) {
+    for entry in &card.fields {
+        let list = card.lists.iter().find(|l| l.entry_id == entry.entry_id);
+        let name = list.map_or_else(|| format!("List {}", entry.list_id), |l| l.list_name.clone());
+        println!("Fields ({name}):");
+        for f in &entry.fields {
+            let lock = if f.editable { "" } else { " (read-only)" };
+            println!("  {}: {}{lock}", f.name, field_text(&f.value));
+        }
+    }
+}
+
+/// A field's value in words: a text, a number, a date, an option's text, a person's or an
+/// organization's name; several joined by commas; "-" when empty.
+fn field_text(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "-".to_owned(),
+        Value::Array(items) if items.is_empty() => "-".to_owned(),
+        Value::Array(items) => items.iter().map(field_text).collect::<Vec<_>>().join(", "),
+        Value::String(s) if s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T') => s[..10].to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f}")),
+        Value::Object(o) => {
+            (o.get("text").or(o.get("name")).and_then(Value::as_str)).map_or_else(|| value.to_string(), str::to_owned)
+        }
+        Value::Bool(b) => b.to_string(),
+    }
+}
+
+/// The latest notes: date and author, then their first lines.
+fn print_notes(card: &Card) {
+    if card.notes.is_empty() {
+        return;
+    }
+    println!("Notes:");
+    for n in &card.notes {
+        let date = n.created_at.as_deref().map_or("", |d| &d[..d.len().min(10)]);
+        let author = n.author.as_ref().map_or("someone", |a| a.name.as_str());
+        println!("  {date} {author}:");
+        for line in n.text.lines().take(3) {
+            println!("    {line}");
+        }
+    }
+    if let Some(url) = card.notes.first().and_then(|n| n.affinity_url.as_deref()) {
+        println!("  (all notes: {url})");
     }
 }
 

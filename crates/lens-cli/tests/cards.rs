@@ -281,3 +281,36 @@ async fn a_cold_organization_card_takes_three_rounds_when_the_concurrency_cap_al
         assert!(rounds(&spans) <= 3, "{d}: {} rounds over {} requests", rounds(&spans), spans.len());
     }
 }
+
+/// Issue #23: `card` prints the firmographics line, every field of each list entry and the
+/// latest notes; `--json` has them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_the_firmographics_every_field_and_the_latest_notes() {
+    let (url, _) = start().await;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lens-cache-extras");
+    let text = lens_in(&dir, &["card", "acme.test"], &url, Some(KEY));
+    assert!(text.status.success());
+    let out = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        out.contains(
+            "  Manufacturing, Aerospace · 420 employees · $48.5M raised · last round Series B, $30M, 2025-06-12 \
+             · San Francisco, California, United States · founded 2014\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("Fields (Deal Pipeline):\n  Status: "), "{out}");
+    assert!(out.contains("  Sectors: AI, Developer Tools\n"), "{out}");
+    assert!(out.contains("  Close Date: 2027-01-15\n"), "{out}");
+    assert!(out.contains("  Co-investors: Globex\n"), "{out}");
+    assert!(out.contains("Notes:\n"), "{out}");
+    assert!(
+        out.contains("    Diligence call: strong net retention & a clear path to Series C.\n    Next: references.\n"),
+        "{out}"
+    );
+
+    let json = lens_in(&dir, &["card", "acme.test", "--json"], &url, Some(KEY));
+    let card: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(card["notes"].as_array().map(Vec::len), Some(3));
+    assert_eq!(card["firmographics"]["employees"], 420);
+    assert!(card["fields"][0]["fields"].as_array().is_some_and(|f| !f.is_empty()), "{}", card["fields"]);
+}

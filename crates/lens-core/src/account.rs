@@ -43,11 +43,21 @@ pub enum Feature {
     Users,
     /// `GET /v2/opportunities`.
     Opportunities,
+    /// `GET /v2/auth/whoami`: its grant's scopes say whether the key may write.
+    Whoami,
+    /// `GET /v2/companies/{id}` (the firmographics of a company on no list).
+    Company,
+    /// A list entry's field read and written through v2 (`…/list-entries/{id}/fields/{id}`).
+    EntryFields,
+    /// Writes at all, for a key without v2's whoami (whose grant says it otherwise): a key
+    /// found refused a write (403) is read-only, and the card offers no control (asked again
+    /// after a day, or when a write goes through).
+    Writes,
 }
 
 impl Feature {
     /// Every feature.
-    pub const ALL: [Feature; 7] = [
+    pub const ALL: [Feature; 11] = [
         Feature::CompanySearch,
         Feature::CompanyRelationships,
         Feature::CompanyListEntries,
@@ -55,6 +65,10 @@ impl Feature {
         Feature::PersonListEntries,
         Feature::Users,
         Feature::Opportunities,
+        Feature::Whoami,
+        Feature::Company,
+        Feature::EntryFields,
+        Feature::Writes,
     ];
 
     /// Its name in the persisted state.
@@ -67,6 +81,10 @@ impl Feature {
             Feature::PersonListEntries => "v2.persons.list-entries",
             Feature::Users => "v2.users",
             Feature::Opportunities => "v2.opportunities",
+            Feature::Whoami => "v2.auth.whoami",
+            Feature::Company => "v2.companies.get",
+            Feature::EntryFields => "v2.list-entries.fields",
+            Feature::Writes => "writes",
         }
     }
 }
@@ -122,6 +140,9 @@ pub struct AccountState {
 #[derive(Debug, Default)]
 pub struct Account {
     state: Mutex<AccountState>,
+    /// Held by the write under way: one at a time per key, so that a double click's second
+    /// write reads the first one's effect before deciding.
+    writing: futures::lock::Mutex<()>,
 }
 
 fn month_of(now_ms: u64) -> String {
@@ -133,7 +154,7 @@ fn month_of(now_ms: u64) -> String {
 impl Account {
     /// An account remembering `state` (read back from storage).
     pub fn with_state(state: AccountState) -> Account {
-        Account { state: Mutex::new(state) }
+        Account { state: Mutex::new(state), writing: futures::lock::Mutex::new(()) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, AccountState> {
@@ -179,6 +200,23 @@ impl Account {
             state.capabilities.insert(feature.key().to_owned(), Capability { available, checked_ms: now_ms });
         }
         fall_back
+    }
+
+    /// Waits for the write under way, if any; the next write may go while the guard lives.
+    pub async fn one_write_at_a_time(&self) -> futures::lock::MutexGuard<'_, ()> {
+        self.writing.lock().await
+    }
+
+    /// Learns from a write's answer whether the key may write: refused (403: the card then
+    /// offers no control, for a day) or done. Other failures say nothing of it.
+    pub fn learn_write<T>(&self, result: &Result<T, Error>, now_ms: u64) {
+        let available = match result {
+            Ok(_) => true,
+            Err(Error::Forbidden { .. }) => false,
+            Err(_) => return,
+        };
+        let key = Feature::Writes.key().to_owned();
+        self.lock().capabilities.insert(key, Capability { available, checked_ms: now_ms });
     }
 
     /// A context answer stored less than [`CONTEXT_FRESH_FOR`] ago, and not before

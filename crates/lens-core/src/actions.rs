@@ -1,5 +1,5 @@
-//! Writes from the card: add to a list, set Status, add a note, create the organization or
-//! the person.
+//! Writes from the card: add to a list, set Status, change a field, add a note, create the
+//! organization or the person.
 //!
 //! Affinity v1 has no idempotency keys, so every write first reads whether its effect is
 //! already there (from Affinity itself: [`Client::uncached`]) and only then writes. A write retried
@@ -10,14 +10,16 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use affinity_api::Error;
+use affinity_api::clock::unix_ms;
 use affinity_api::endpoints::{self, DetailOptions, EntityRef, FieldsQuery, SearchQuery};
 use affinity_api::models::{EntityType, Field, FieldValue, List, ListEntryRef, Timestamp, ValueType};
 use affinity_api::transport::{MaybeSend, MaybeSync, Transport};
+use affinity_api::{Error, v2};
 
-use crate::account::LensClient;
+use crate::account::{Feature, LensClient};
 use crate::card::EntityKind;
-use crate::lookup::has_domain;
+use crate::fields::{self, FieldInput, FieldOp};
+use crate::lookup::{has_domain, via_v2};
 
 /// A note with the same text on the same entity within this many seconds is taken to be
 /// an earlier attempt of the same write.
@@ -40,6 +42,19 @@ pub enum Action {
     AddToList { list_id: i64 },
     /// Sets the Status of one list entry to the option with this text.
     SetStatus { list_id: i64, entry_id: i64, status: String },
+    /// Changes one field of a list entry: sets its value (`value: null` clears it), or adds
+    /// or removes one value of a multi-valued field. `label` says the value in words, for the
+    /// card's messages.
+    SetField {
+        list_id: i64,
+        entry_id: i64,
+        field_id: i64,
+        op: FieldOp,
+        #[serde(default)]
+        value: Option<FieldInput>,
+        #[serde(default)]
+        label: String,
+    },
     /// Adds a plain-text note to the entity.
     AddNote { content: String },
     /// Creates an organization (when the card found none for the domain).
@@ -66,6 +81,12 @@ pub struct Outcome {
     pub message: String,
     /// The entity written to or created.
     pub target: Option<Target>,
+}
+
+impl Outcome {
+    fn about(target: Target, changed: bool, message: impl Into<String>) -> Outcome {
+        Outcome { changed, message: message.into(), target: Some(target) }
+    }
 }
 
 /// A list the card can add an entity to, with its Status options.
@@ -132,12 +153,33 @@ pub async fn perform<T: Transport + MaybeSend + MaybeSync + 'static>(
     // Checks read what Affinity has now: never a cached answer (an old "not there yet"
     // would mean a duplicate), and they fail when Affinity cannot be reached.
     let client = &client.uncached();
+    // One write at a time: the second of a double click decides on the first one's effect.
+    let _turn = client.account().one_write_at_a_time().await;
+    let done = write(client, target, action).await;
+    // Without API v2's whoami (whose grant says whether the key writes), a 403 makes the key
+    // read-only for the card (no controls, for a day); a write that went through says it may
+    // write. With it, a 403 is about that list or field only, and the controls stay.
+    if client.account().capability(Feature::Whoami) == Some(false) {
+        client.account().learn_write(&done, unix_ms());
+    }
+    done
+}
+
+async fn write<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    target: Option<Target>,
+    action: &Action,
+) -> Result<Outcome, Error> {
     let need_target =
         || target.ok_or_else(|| Error::Invalid { status: 0, message: "this action needs a matched entity".to_owned() });
     match action {
         Action::AddToList { list_id } => add_to_list(client, need_target()?, *list_id).await,
         Action::SetStatus { list_id, entry_id, status } => {
             set_status(client, need_target()?, *list_id, *entry_id, status).await
+        }
+        Action::SetField { list_id, entry_id, field_id, op, value, label } => {
+            let at = FieldAt { target: need_target()?, list_id: *list_id, entry_id: *entry_id, field_id: *field_id };
+            set_field(client, at, *op, value.as_ref(), label).await
         }
         Action::AddNote { content } => add_note(client, need_target()?, content).await,
         Action::CreateOrganization { name, domain } => create_organization(client, name, domain).await,
@@ -183,10 +225,10 @@ async fn add_to_list<T: Transport + MaybeSend + MaybeSync + 'static>(
         return Err(Error::Invalid { status: 0, message: format!("{} does not hold this kind of entity", list.name) });
     }
     if entries.iter().any(|e| e.list_id == list_id) {
-        return Ok(Outcome { changed: false, message: format!("Already on {}.", list.name), target: Some(target) });
+        return Ok(Outcome::about(target, false, format!("Already on {}.", list.name)));
     }
     client.execute(&endpoints::create_list_entry(list_id, target.id)).await?;
-    Ok(Outcome { changed: true, message: format!("Added to {}.", list.name), target: Some(target) })
+    Ok(Outcome::about(target, true, format!("Added to {}.", list.name)))
 }
 
 async fn set_status<T: Transport + MaybeSend + MaybeSync + 'static>(
@@ -211,10 +253,9 @@ async fn set_status<T: Transport + MaybeSend + MaybeSync + 'static>(
     // A ranked dropdown takes the option's id; a plain dropdown its text.
     let value = if field.value_type == ValueType::RANKED_DROPDOWN { json!(option.id) } else { json!(option.text) };
     let current: Option<&FieldValue> = values.iter().find(|v| v.field_id == field.id);
-    let done = |changed| Outcome {
-        changed,
-        message: if changed { format!("Status set to {status}.") } else { format!("Status is already {status}.") },
-        target: Some(target),
+    let done = |changed| {
+        let message = if changed { format!("Status set to {status}.") } else { format!("Status is already {status}.") };
+        Outcome::about(target, changed, message)
     };
     match current {
         Some(v) if same_option(&v.value, option.id, &option.text) => Ok(done(false)),
@@ -260,11 +301,7 @@ async fn add_note<T: Transport + MaybeSend + MaybeSync + 'static>(
     let mut pages = std::pin::pin!(pages);
     while let Some(page) = pages.next().await {
         if page?.items.iter().any(|n| n.content.trim() == content && recent(&n.created_at)) {
-            return Ok(Outcome {
-                changed: false,
-                message: "This note was already added.".to_owned(),
-                target: Some(target),
-            });
+            return Ok(Outcome::about(target, false, "This note was already added."));
         }
     }
     let (persons, orgs) = match target.kind {
@@ -272,7 +309,187 @@ async fn add_note<T: Transport + MaybeSend + MaybeSync + 'static>(
         EntityKind::Person => (vec![target.id], vec![]),
     };
     client.execute(&endpoints::create_note(content, &persons, &orgs, &[])).await?;
-    Ok(Outcome { changed: true, message: "Note added.".to_owned(), target: Some(target) })
+    Ok(Outcome::about(target, true, "Note added."))
+}
+
+// ---- a field of a list entry -------------------------------------------------------------
+
+/// Which field of which list entry of which entity a write changes.
+#[derive(Debug, Clone, Copy)]
+struct FieldAt {
+    target: Target,
+    list_id: i64,
+    entry_id: i64,
+    field_id: i64,
+}
+
+/// Changes a field of a list entry, through API v2 where the key may, else v1. Either reads
+/// the field's values first (from Affinity) and writes only what is not there yet: a retry or
+/// a double click finds its earlier effect.
+async fn set_field<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    at: FieldAt,
+    op: FieldOp,
+    value: Option<&FieldInput>,
+    label: &str,
+) -> Result<Outcome, Error> {
+    // What cannot be a field's value is refused before any call.
+    let refuse = |message: String| Err(Error::Invalid { status: 0, message });
+    if op != FieldOp::Set && value.is_none() {
+        return refuse("A value to add or remove is needed.".to_owned());
+    }
+    if let Some(Err(message)) = value.map(FieldInput::check) {
+        return refuse(message);
+    }
+    let done = match set_field_v2(client, at, op, value).await {
+        Some(done) => done?,
+        None => set_field_v1(client, at, op, value).await?,
+    };
+    let (name, changed) = done;
+    Ok(Outcome::about(at.target, changed, field_message(&name, op, label, changed)))
+}
+
+/// What a field's write says: "Source set to Referral.", "AI is already in Sectors.".
+pub fn field_message(name: &str, op: FieldOp, label: &str, changed: bool) -> String {
+    let label = if label.trim().is_empty() { "that" } else { label.trim() };
+    match (op, changed) {
+        (FieldOp::Set, true) if label == "that" => format!("{name} changed."),
+        (FieldOp::Set, true) => format!("{name} set to {label}."),
+        (FieldOp::Set, false) => format!("{name} is already {label}."),
+        (FieldOp::Add, true) => format!("Added {label} to {name}."),
+        (FieldOp::Add, false) => format!("{label} is already in {name}."),
+        (FieldOp::Remove, true) => format!("Removed {label} from {name}."),
+        (FieldOp::Remove, false) => format!("{label} is not in {name}."),
+    }
+}
+
+/// Whether the field's values (`items`, in the card's shape) already are what `op` makes
+/// them: then nothing is written.
+fn already_done(items: &[serde_json::Value], op: FieldOp, value: Option<&FieldInput>) -> bool {
+    let has = |v: &FieldInput| items.iter().any(|i| fields::same_item(i, v));
+    match (op, value) {
+        (FieldOp::Set, None) => items.is_empty(),
+        (FieldOp::Set, Some(v)) => items.len() == 1 && has(v),
+        (FieldOp::Add, Some(v)) => has(v),
+        (FieldOp::Remove, Some(v)) => !has(v),
+        (_, None) => true,
+    }
+}
+
+/// A value of the wrong kind for the field (text for a number): refused without a write.
+fn misfit(name: &str, value_type: &str, value: Option<&FieldInput>) -> Option<Error> {
+    let value = value?;
+    (!value.fits(value_type)).then(|| Error::Invalid {
+        status: 0,
+        message: format!("{name} cannot take that value (it holds {value_type})."),
+    })
+}
+
+/// Multi-valued fields v2 reads are cut at this many values: past it, v2 cannot write the
+/// whole value back, and v1 adds or removes the one value.
+const V2_MULTI_CUT: usize = 100;
+
+/// v2: reads the field (`…/fields/{id}`), then writes its whole value. `None`: the key has
+/// no v2 for it (v1 is asked instead).
+async fn set_field_v2<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    at: FieldAt,
+    op: FieldOp,
+    value: Option<&FieldInput>,
+) -> Option<Result<(String, bool), Error>> {
+    let id = format!("field-{}", at.field_id);
+    let read = client.execute(&v2::endpoints::list_entry_field(at.list_id, at.entry_id, &id));
+    let field = match via_v2(client, Feature::EntryFields, read).await? {
+        Ok(field) => field,
+        Err(e) => return Some(Err(e)),
+    };
+    let value_type = field.value.value_type.clone();
+    if let Some(e) = misfit(&field.name, &value_type, value) {
+        return Some(Err(e));
+    }
+    let items = fields::items(&fields::v2_value(&field));
+    if already_done(&items, op, value) {
+        return Some(Ok((field.name, false)));
+    }
+    if op != FieldOp::Set && items.len() >= V2_MULTI_CUT {
+        return None;
+    }
+    let item_type = fields::item_type(&value_type);
+    let kept = |i: &&serde_json::Value| op == FieldOp::Add || !value.is_some_and(|v| fields::same_item(i, v));
+    let mut data: Vec<serde_json::Value> = match op {
+        FieldOp::Set => Vec::new(),
+        _ => items.iter().filter(kept).filter_map(|i| fields::v2_data_of_item(item_type, i)).collect(),
+    };
+    if let (FieldOp::Set | FieldOp::Add, Some(v)) = (op, value) {
+        data.push(fields::v2_data(v));
+    }
+    let data = match (fields::is_multi(&value_type), data.len()) {
+        (true, 0) | (false, 0) => serde_json::Value::Null,
+        (true, _) => serde_json::Value::Array(data),
+        (false, _) => data.remove(0),
+    };
+    let write =
+        v2::endpoints::set_list_entry_field(at.list_id, at.entry_id, &id, json!({ "type": value_type, "data": data }));
+    Some(client.execute(&write).await.map(|()| (field.name, true)))
+}
+
+/// v1: reads the entry's values of the field, then creates, updates or deletes one.
+async fn set_field_v1<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    at: FieldAt,
+    op: FieldOp,
+    value: Option<&FieldInput>,
+) -> Result<(String, bool), Error> {
+    let (_, all) = crate::lookup::lists_and_fields(client).await?;
+    let field = (all.iter().find(|f| f.id == at.field_id && f.list_id == Some(at.list_id)))
+        .ok_or_else(|| Error::Invalid { status: 0, message: "This list has no such field.".to_owned() })?;
+    if let Some(e) = misfit(&field.name, fields::value_type(field), value) {
+        return Err(e);
+    }
+    let values = client.execute(&endpoints::field_values(EntityRef::ListEntry(at.entry_id))).await?;
+    let mine: Vec<&FieldValue> = values.iter().filter(|v| v.field_id == field.id).collect();
+    let is = |v: &FieldValue, input: &FieldInput| fields::v1_is(field, &v.value, input);
+    let same: Vec<&FieldValue> =
+        value.map(|input| mine.iter().copied().filter(|v| is(v, input)).collect()).unwrap_or_default();
+    let data = match value {
+        Some(input) => Some(fields::v1_data(field, input).ok_or_else(|| Error::Invalid {
+            status: 0,
+            message: format!("that is not an option of {}", field.name),
+        })?),
+        None => None,
+    };
+    let create =
+        |data: serde_json::Value| endpoints::create_field_value(field.id, at.target.id, data, Some(at.entry_id));
+    let done = |changed| Ok((field.name.clone(), changed));
+    match (op, data) {
+        (FieldOp::Add, None) => done(false),
+        (FieldOp::Add, Some(_)) if !same.is_empty() => done(false),
+        (FieldOp::Add, Some(data)) => client.execute(&create(data)).await.and_then(|_| done(true)),
+        (FieldOp::Remove, _) => match same.first() {
+            None => done(false),
+            Some(v) => client.execute(&endpoints::delete_field_value(v.id)).await.and_then(|_| done(true)),
+        },
+        (FieldOp::Set, None) if mine.is_empty() => done(false),
+        (FieldOp::Set, Some(_)) if mine.len() == 1 && same.len() == 1 => done(false),
+        (FieldOp::Set, data) => {
+            // A single value changes in place; extra values (there should be none) go.
+            let (keep, extra) = match (&data, mine.split_first()) {
+                (Some(_), Some((first, rest))) => (Some(*first), rest.to_vec()),
+                _ => (None, mine.clone()),
+            };
+            for v in extra {
+                client.execute(&endpoints::delete_field_value(v.id)).await?;
+            }
+            match (keep, data) {
+                (Some(v), Some(data)) => {
+                    client.execute(&endpoints::update_field_value(v.id, data)).await.map(|_| ())?
+                }
+                (None, Some(data)) => client.execute(&create(data)).await.map(|_| ())?,
+                _ => {}
+            }
+            done(true)
+        }
+    }
 }
 
 async fn create_organization<T: Transport + MaybeSend + MaybeSync + 'static>(
@@ -289,21 +506,15 @@ async fn create_organization<T: Transport + MaybeSend + MaybeSync + 'static>(
         let mut pages = std::pin::pin!(pages);
         while let Some(page) = pages.next().await {
             if let Some(org) = page?.items.iter().find(|o| has_domain(o, &domain)) {
-                return Ok(Outcome {
-                    changed: false,
-                    message: format!("{} is already in Affinity.", org.name),
-                    target: Some(Target { kind: EntityKind::Organization, id: org.id }),
-                });
+                let target = Target { kind: EntityKind::Organization, id: org.id };
+                return Ok(Outcome::about(target, false, format!("{} is already in Affinity.", org.name)));
             }
         }
     }
     let domain = (!domain.is_empty()).then_some(domain.as_str());
     let org = client.execute(&endpoints::create_organization(name, domain, &[])).await?;
-    Ok(Outcome {
-        changed: true,
-        message: format!("{} was added to Affinity.", org.name),
-        target: Some(Target { kind: EntityKind::Organization, id: org.id }),
-    })
+    let target = Target { kind: EntityKind::Organization, id: org.id };
+    Ok(Outcome::about(target, true, format!("{} was added to Affinity.", org.name)))
 }
 
 /// Pages of a name search read to find an earlier attempt of a create.

@@ -93,6 +93,89 @@ pub struct CardListEntry {
     pub amount: Option<f64>,
 }
 
+/// Every field of one list entry's list, in the list's order, with the entry's values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntryFields {
+    pub list_id: i64,
+    /// The list entry (`lists[].entry_id`).
+    pub entry_id: i64,
+    pub fields: Vec<CardField>,
+}
+
+/// One field of a list entry and its value (see [`crate::fields`] for the value's shapes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardField {
+    /// The field's id (v1's number; API v2 names it `field-<id>`).
+    pub id: i64,
+    pub name: String,
+    /// The value's type in API v2's words: `text`, `number`, `datetime`, `dropdown`,
+    /// `dropdown-multi`, `ranked-dropdown`, `person`, `person-multi`, `company`,
+    /// `company-multi`, `location`, … (a type a reader does not know is shown as text).
+    #[serde(rename = "type")]
+    pub value_type: String,
+    /// The value: `null` when empty (`[]` for a multi-valued type).
+    pub value: serde_json::Value,
+    /// Whether the card offers to change it: the key may write, and the card has a control
+    /// for its type.
+    pub editable: bool,
+    /// A dropdown's options, in rank order (empty for other types).
+    #[serde(default)]
+    pub options: Vec<FieldOption>,
+}
+
+/// One option of a dropdown field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldOption {
+    pub id: i64,
+    pub text: String,
+    /// A ranked dropdown's colour (v1's number; 0 when none).
+    #[serde(default)]
+    pub color: i64,
+}
+
+/// A note on the entity, as the card shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardNote {
+    pub id: i64,
+    /// Who wrote it (a colleague), when known.
+    pub author: Option<PersonRef>,
+    /// When it was written (ISO 8601).
+    pub created_at: Option<String>,
+    /// Its text, plain: an HTML note's markup is removed, a text note's is kept as it was
+    /// written (it is text). At most [`crate::notes::NOTE_TEXT_CHARS`] characters.
+    pub text: String,
+    /// Where the rest is: the entity in Affinity's web app (`null` when the account's
+    /// address is unknown).
+    pub affinity_url: Option<String>,
+}
+
+/// What Affinity's data enrichment knows of a company (API v2's enriched fields): each part
+/// `null` (or `[]`) when not known.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Firmographics {
+    #[serde(default)]
+    pub industries: Vec<String>,
+    pub employees: Option<i64>,
+    /// Total funding, in US dollars.
+    pub total_funding_usd: Option<f64>,
+    /// The last round's stage ("Series B").
+    pub last_round: Option<String>,
+    /// The last round's amount, in US dollars.
+    pub last_round_usd: Option<f64>,
+    /// When the last round was (ISO 8601).
+    pub last_round_date: Option<String>,
+    /// "San Francisco, California, United States".
+    pub location: Option<String>,
+    pub year_founded: Option<i64>,
+}
+
+impl Firmographics {
+    /// Whether nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self == &Firmographics::default()
+    }
+}
+
 /// A dated interaction and the colleagues in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityItem {
@@ -237,6 +320,18 @@ pub struct Card {
     /// `pill` (a page view's look-up: ask for the `card` when it is opened) or `card`.
     #[serde(default)]
     pub phase: Phase,
+    /// Every field of each list entry (one item per entry of `lists`), with its value and
+    /// whether the card may change it; the opened card's (a pill leaves it empty).
+    #[serde(default)]
+    pub fields: Vec<EntryFields>,
+    /// The most recent notes on the entity (at most [`crate::notes::CARD_NOTES`]), newest
+    /// first; the opened card's (a pill leaves it empty).
+    #[serde(default)]
+    pub notes: Vec<CardNote>,
+    /// A company's firmographics from Affinity's data enrichment (API v2 only); `null`
+    /// when they cannot be read.
+    #[serde(default)]
+    pub firmographics: Option<Firmographics>,
     /// An email thread's card (`query.kind` `thread`): its external participants, in the
     /// thread's order; `[]` for every other card.
     #[serde(default)]
@@ -298,6 +393,9 @@ impl Card {
             page_person: None,
             partial: false,
             phase: Phase::Card,
+            fields: Vec::new(),
+            notes: Vec::new(),
+            firmographics: None,
             thread: Vec::new(),
         }
     }
@@ -359,6 +457,9 @@ mod tests {
             "matched_on",
             "page_person",
             "phase",
+            "fields",
+            "notes",
+            "firmographics",
         ] {
             assert!(json.get(key).is_some(), "missing key {key}");
         }

@@ -14,6 +14,9 @@
 //! - [`card`]: the Card, the JSON contract between the gateway, the web component, the CLI
 //!   and the UI; [`pill`]: what the folded card says of it; [`error_kind`]: the failures
 //!   it and the extension report;
+//! - [`fields`], [`notes`], [`firmographics`]: what an opened card adds: every field of a
+//!   list entry (and the checks of what the user types into one), the latest notes, a
+//!   company's facts from Affinity's enrichment;
 //! - [`actions`]: the card's writes, each checked first so that a retry never duplicates;
 //! - [`account`]: what the Lens remembers of a key's account (v2 capabilities, context,
 //!   the month's usage), and [`LensClient`], an Affinity client that carries it.
@@ -36,9 +39,12 @@ pub mod account;
 pub mod actions;
 pub mod card;
 pub mod error_kind;
+pub mod fields;
+pub mod firmographics;
 pub mod index;
 pub mod lookup;
 pub mod mail;
+pub mod notes;
 pub mod page;
 pub mod pill;
 pub mod thread;

@@ -49,6 +49,9 @@ use affinity_api::{Error, decode, v2};
 
 use crate::account::{Feature, LensClient};
 use crate::card::*;
+use crate::fields::{self, Names};
+use crate::firmographics;
+use crate::notes::recent_notes;
 use crate::page::{CompanyHint, PageHints};
 
 /// How many pages of search results to read before giving up on an exact match.
@@ -65,9 +68,13 @@ const RELATIONSHIPS_PAGE: u32 = 20;
 /// Opportunities shown on a card, the most recent first.
 const MAX_OPPORTUNITIES: usize = 10;
 /// Opportunities whose Status an opened card reads: one call each (v1 and v2 alike), so the
-/// most recent ones only, and an opened card costs at most 8 calls with API v2 however many
-/// opportunities the company has.
-pub const OPPORTUNITY_STATUSES: usize = 2;
+/// most recent one only, and an opened card costs at most 8 calls with API v2 however many
+/// opportunities the company has: the page view's 3 (search, relationships, list entries),
+/// then the organization, its field values, its notes, the opportunities' names and this one
+/// Status. The firmographics come with the list entries; a company whose entries do not
+/// carry them (it is on no list) asks for them with the company, and its card then reads no
+/// opportunity's Status ([`statuses_to_read`]).
+pub const OPPORTUNITY_STATUSES: usize = 1;
 /// The highest strength Affinity gives: nobody can beat a connection this strong.
 const MAX_STRENGTH: f64 = 1.0;
 
@@ -139,6 +146,8 @@ pub async fn lookup<T: Transport + MaybeSend + MaybeSync + 'static>(
 struct Context {
     whoami: Option<WhoAmI>,
     team: HashMap<i64, PersonRef>,
+    /// Whether the key may write (the card then offers its controls).
+    writes: bool,
 }
 
 /// The lists and fields (v1: list names, which field is Status, Owners, Amount).
@@ -176,8 +185,43 @@ where
     Ok(value)
 }
 
-async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensClient<T>) -> Option<WhoAmI> {
-    remembered(client, "/auth/whoami", endpoints::whoami()).await.ok()
+/// Who the key is, and whether it may write: `GET /v2/auth/whoami` where the key may (a
+/// grant whose scopes hold `api.read` and not `api` only reads), else v1's (which does not
+/// say). Remembered with the context. A key whose write was refused lately (403,
+/// [`Feature::Writes`]) does not write either.
+async fn whoami<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensClient<T>) -> (Option<WhoAmI>, bool) {
+    let account = client.account();
+    let refused = !account.may_try(Feature::Writes, unix_ms());
+    let v2 = via_v2(client, Feature::Whoami, remembered(client, "/v2/auth/whoami", v2::endpoints::whoami())).await;
+    let (who, reads_only) = match v2 {
+        Some(Ok(w)) => {
+            let scopes = w.grant.as_ref().map(|g| g.scopes.clone()).unwrap_or_default();
+            let reads_only = scopes.iter().any(|s| s == "api.read") && !scopes.iter().any(|s| s == "api");
+            (Some(v1_whoami(w)), reads_only)
+        }
+        Some(Err(_)) => (None, false),
+        None => (remembered(client, "/auth/whoami", endpoints::whoami()).await.ok(), false),
+    };
+    (who, !refused && !reads_only)
+}
+
+/// v2's whoami in v1's shape (what the card uses of it: the firm's subdomain, the user).
+fn v1_whoami(w: v2::WhoAmI) -> WhoAmI {
+    use affinity_api::models::{Grant, Tenant, WhoAmIUser};
+    WhoAmI {
+        tenant: Tenant { id: w.tenant.id, name: w.tenant.name, subdomain: w.tenant.subdomain },
+        user: WhoAmIUser {
+            id: w.user.id,
+            first_name: w.user.first_name,
+            last_name: w.user.last_name.unwrap_or_default(),
+            email: w.user.email_address,
+        },
+        grant: w.grant.map(|g| Grant {
+            kind: Some(g.grant_type),
+            scope: Some(g.scopes.join(" ")),
+            created_at: g.created_at,
+        }),
+    }
 }
 
 /// Who the key is and the team: `GET /v2/users` (beside whoami) when the key may, else the
@@ -187,14 +231,14 @@ async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensCl
     let remembered_team: Option<Vec<PersonRef>> =
         account.context("team", unix_ms(), client.fresh_after_ms()).and_then(|body| decode(&body).ok());
     if let Some(team) = remembered_team {
-        let who = whoami(client).await;
-        return Ok(Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect() });
+        let (who, writes) = whoami(client).await;
+        return Ok(Context { whoami: who, team: team.into_iter().map(|p| (p.id, p)).collect(), writes });
     }
     let users = async {
         let users = client.v2_items(v2::endpoints::users(), 20);
         via_v2(client, Feature::Users, users).await
     };
-    let (who, users) = futures::join!(whoami(client), users);
+    let ((who, writes), users) = futures::join!(whoami(client), users);
     let team: Result<Vec<PersonRef>, Error> = match users {
         Some(users) => users.map(|users| {
             users.into_iter().map(|u| PersonRef { id: u.id, name: u.name(), email: u.primary_email_address }).collect()
@@ -208,7 +252,7 @@ async fn context<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensCl
     }
     // Without the team no connection can be told: an error (a rate limit, an outage) is the
     // card's, as any answer it needs.
-    Ok(Context { whoami: who, team: team?.into_iter().map(|p| (p.id, p)).collect() })
+    Ok(Context { whoami: who, team: team?.into_iter().map(|p| (p.id, p)).collect(), writes })
 }
 
 /// v1: the internal persons of the key user's email domain.
@@ -249,14 +293,14 @@ async fn fields<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensCli
 /// a list created since it was remembered.
 async fn schema_for<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &LensClient<T>,
-    entries: &[ListEntryRef],
+    list_ids: &[i64],
     read: Option<Result<Schema, Error>>,
 ) -> Result<Schema, Error> {
     let known = match read {
         Some(known) => known?,
         None => schema(client).await?,
     };
-    if entries.iter().all(|e| known.lists.iter().any(|l| l.id == e.list_id)) {
+    if list_ids.iter().all(|id| known.lists.iter().any(|l| l.id == *id)) {
         return Ok(known);
     }
     let (lists, fields) = futures::join!(
@@ -268,7 +312,7 @@ async fn schema_for<T: Transport + MaybeSend + MaybeSync + 'static>(
 
 /// Asks a v2 endpoint when the key may: `Some(answer)`, or `None` to use v1 (the key was
 /// found without it lately, or it just said so: 403, 404, an unreadable answer).
-async fn via_v2<T, R>(
+pub(crate) async fn via_v2<T, R>(
     client: &LensClient<T>,
     feature: Feature,
     request: impl Future<Output = Result<R, Error>>,
@@ -832,22 +876,117 @@ async fn organization_card<T: Transport + MaybeSend + MaybeSync + 'static>(
         (None, None) => {}
     }
     let refs = reads.detail.as_ref().and_then(|o| o.list_entries.clone()).unwrap_or_default();
-    card.lists = match &reads.entries {
-        Some(entries) => entries.iter().map(|e| v2_list_item(e, &reads.values)).collect(),
-        None => {
-            let schema = schema_for(client, &refs, reads.schema).await?;
-            refs.iter().map(|e| list_item(e, &schema, &reads.values, &ctx.team)).collect()
-        }
-    };
-    // Activity (from the organization, read for the card or for v1's lists) and opportunities.
+    let source = EntrySource { v2: reads.entries.as_deref(), v1: &refs, values: &reads.values };
+    (card.lists, card.fields) = list_items(client, source, reads.schema, ctx, phase).await?;
+    // The firmographics come with the list entries (no call); without them, the opened card
+    // asks for them with the company, where the key reads v2.
+    let carried = reads.entries.iter().flatten().find(|e| firmographics::has_enriched(&e.fields));
+    card.firmographics = carried.and_then(|e| firmographics::from_fields(&e.fields));
+    let ask_company = phase == Phase::Card && carried.is_none() && reads.entries.is_some();
+    // Activity (from the organization, read for the card or for v1's lists).
     if let Some(i) = reads.detail.as_ref().and_then(|o| o.interactions.as_ref()) {
         card.activity = activity(i, &ctx.team);
     }
     if phase == Phase::Card {
+        let id = card.entity.as_ref().map_or(0, |e| e.id);
+        let url = card.entity.as_ref().and_then(|e| e.affinity_url.clone());
         let ids = reads.detail.as_ref().and_then(|o| o.opportunity_ids.clone()).unwrap_or_default();
-        card.opportunities = opportunities(client, &ids, ctx).await?;
+        // Opportunities, notes and (maybe) the company's firmographics: one round. The notes
+        // need only the id, but a cold card's first reads already fill the concurrency cap
+        // (6): beside them they would cost a round (measured: 3 rounds became 4).
+        let (found, notes, company) = futures::join!(
+            opportunities(client, &ids, ctx, statuses_to_read(ask_company)),
+            recent_notes(client, EntityRef::Organization(id), &ctx.team, url.as_deref()),
+            maybe(ask_company, company_firmographics(client, id)),
+        );
+        card.opportunities = found?;
+        // Notes and firmographics that cannot be read are left out, not an error.
+        card.notes = notes.unwrap_or_default();
+        card.firmographics = card.firmographics.take().or(company.flatten());
     }
     Ok(card)
+}
+
+/// How many opportunities' Status an opened card reads: [`OPPORTUNITY_STATUSES`], or none
+/// when it spends that call on the company's firmographics (an opened card with API v2
+/// costs at most 8 calls).
+pub fn statuses_to_read(asks_company: bool) -> usize {
+    if asks_company { 0 } else { OPPORTUNITY_STATUSES }
+}
+
+/// A company's firmographics asked with the company (`fieldTypes=enriched`), where the key
+/// reads v2; `None` when they cannot be read.
+async fn company_firmographics<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    id: i64,
+) -> Option<Firmographics> {
+    let company = client.execute(&v2::endpoints::company_with_fields(id, &["enriched"]));
+    let company = via_v2(client, Feature::Company, company).await?.ok()?;
+    firmographics::from_fields(&company.fields)
+}
+
+/// Where a card's list entries come from: API v2's entries where the key has them, else
+/// v1's (the entity's entries), with the entity's v1 field values (Status since when; v1's
+/// fields).
+struct EntrySource<'a> {
+    v2: Option<&'a [v2::ListEntry]>,
+    v1: &'a [ListEntryRef],
+    values: &'a [FieldValue],
+}
+
+/// The card's list entries, and for the opened card every field of each one's list.
+async fn list_items<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    source: EntrySource<'_>,
+    schema: Option<Result<Schema, Error>>,
+    ctx: &Context,
+    phase: Phase,
+) -> Result<(Vec<CardListEntry>, Vec<EntryFields>), Error> {
+    let full = phase == Phase::Card;
+    let of = |list_id, entry_id, fields| EntryFields { list_id, entry_id, fields };
+    if let Some(entries) = source.v2 {
+        let items: Vec<CardListEntry> = entries.iter().map(|e| v2_list_item(e, source.values)).collect();
+        if !full {
+            return Ok((items, Vec::new()));
+        }
+        let ids: Vec<i64> = entries.iter().map(|e| e.list_id).collect();
+        let schema = schema_for(client, &ids, schema).await?;
+        let fields = entries.iter().map(|e| of(e.list_id, e.id, fields::from_v2(e, &schema.fields, ctx.writes)));
+        return Ok((items, fields.collect()));
+    }
+    let ids: Vec<i64> = source.v1.iter().map(|e| e.list_id).collect();
+    let schema = schema_for(client, &ids, schema).await?;
+    let items = source.v1.iter().map(|e| list_item(e, &schema, source.values, &ctx.team)).collect();
+    if !full {
+        return Ok((items, Vec::new()));
+    }
+    let names = v1_names(client, &schema.fields, source.values, &ids, &ctx.team).await;
+    let fields = source.v1.iter().map(|e| {
+        of(e.list_id, e.id, fields::from_v1(e.list_id, e.id, &schema.fields, source.values, &names, ctx.writes))
+    });
+    Ok((items, fields.collect()))
+}
+
+/// v1 names the persons and organizations of field values by id: the colleagues are known,
+/// the others are read, one call each (a v1-only key's opened card: v2 names them itself).
+async fn v1_names<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+    fields: &[Field],
+    values: &[FieldValue],
+    list_ids: &[i64],
+    team: &HashMap<i64, PersonRef>,
+) -> Names {
+    let (persons, companies) = fields::v1_references(fields, values, list_ids);
+    let unknown: Vec<i64> = persons.into_iter().filter(|id| !team.contains_key(id)).collect();
+    let (people, orgs) = futures::join!(
+        join_all(unknown.iter().map(|id| client.execute(&endpoints::person(*id, DetailOptions::default())))),
+        join_all(companies.iter().map(|id| client.get_organization(*id))),
+    );
+    let mut names = Names { persons: team.clone(), companies: HashMap::new() };
+    names.persons.extend(people.into_iter().flatten().map(|p| (p.id, person_ref(&p))));
+    let company = |o: Organization| (o.id, fields::company_value(o.id, &o.name, o.domain.as_deref()));
+    names.companies.extend(orgs.into_iter().flatten().map(company));
+    names
 }
 
 /// Reads what the organization's card needs for `phase`, v2 and v1 together: what v1 will
@@ -987,12 +1126,13 @@ async fn v1_organization_connections<T: Transport + MaybeSend + MaybeSync + 'sta
 }
 
 /// The card's opportunities, the most recent (highest id) first: names and lists (v2 in one
-/// call where the key may, else one v1 call each), and the Status of the
-/// [`OPPORTUNITY_STATUSES`] most recent.
+/// call where the key may, else one v1 call each), and the Status of the `statuses` most
+/// recent.
 async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
     client: &LensClient<T>,
     ids: &[i64],
     ctx: &Context,
+    statuses: usize,
 ) -> Result<Vec<CardOpportunity>, Error> {
     let mut ids = ids.to_vec();
     ids.sort_unstable_by(|a, b| b.cmp(a));
@@ -1019,7 +1159,7 @@ async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
             })
             .collect())
     };
-    let read = &ids[..ids.len().min(OPPORTUNITY_STATUSES)];
+    let read = &ids[..ids.len().min(statuses)];
     let statuses =
         join_all(read.iter().map(|id| client.execute(&endpoints::field_values(EntityRef::Opportunity(*id)))));
     // Which value is the Status: the fields say (remembered with the context).
@@ -1173,58 +1313,50 @@ async fn person_card<T: Transport + MaybeSend + MaybeSync + 'static>(
     );
     let (relationships, entries) = (relationships.transpose()?, entries.transpose()?);
     let need_detail = full || entries.is_none();
-    let (person, values, strengths, early_schema) = futures::join!(
-        async {
-            match need_detail {
-                true => client.execute(&person_detail(id)).await.map(Some),
-                false => Ok(None),
-            }
-        },
-        async {
-            match need_detail {
-                true => client.execute(&endpoints::field_values(EntityRef::Person(id))).await.map(Some),
-                false => Ok(None),
-            }
-        },
-        async {
-            match relationships.is_none() {
-                true => Some(client.execute(&endpoints::relationship_strengths(id, None)).await),
-                false => None,
-            }
-        },
-        maybe(entries.is_none(), schema(client)),
+    let url = app_url(ctx, &format!("persons/{id}"));
+    let (person, values, strengths, early_schema, notes) = futures::join!(
+        maybe(need_detail, client.execute(&person_detail(id))),
+        maybe(need_detail, client.execute(&endpoints::field_values(EntityRef::Person(id)))),
+        maybe(relationships.is_none(), client.execute(&endpoints::relationship_strengths(id, None))),
+        maybe(entries.is_none() || full, schema(client)),
+        maybe(full, recent_notes(client, EntityRef::Person(id), &ctx.team, url.as_deref())),
     );
-    let (person, values) = (person?, values?.unwrap_or_default());
+    let (person, values) = (person.transpose()?, values.transpose()?.unwrap_or_default());
     let shown = person.as_ref().unwrap_or(found);
     card.entity = Some(person_entity(shown, ctx));
-    card.connections = match (&relationships, strengths) {
-        (Some(rels), _) => v2_connections(rels, &ctx.team),
-        (None, strengths) => {
-            let mut connections: Vec<Connection> = strengths
-                .and_then(Result::ok)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|s| {
-                    let colleague = ctx.team.get(&s.internal_id)?;
-                    Some(Connection { colleague: colleague.clone(), contact: person_ref(shown), strength: s.strength })
-                })
-                .collect();
-            rank(&mut connections);
-            connections
-        }
-    };
-    card.lists = match &entries {
-        Some(entries) => entries.iter().map(|e| v2_list_item(e, &values)).collect(),
-        None => {
-            let refs = person.as_ref().and_then(|p| p.list_entries.clone()).unwrap_or_default();
-            let schema = schema_for(client, &refs, early_schema).await?;
-            refs.iter().map(|e| list_item(e, &schema, &values, &ctx.team)).collect()
-        }
-    };
+    card.connections = person_connections(relationships.as_deref(), strengths, shown, ctx);
+    let refs = person.as_ref().and_then(|p| p.list_entries.clone()).unwrap_or_default();
+    let source = EntrySource { v2: entries.as_deref(), v1: &refs, values: &values };
+    (card.lists, card.fields) = list_items(client, source, early_schema, ctx, phase).await?;
     if let Some(i) = person.as_ref().and_then(|p| p.interactions.as_ref()) {
         card.activity = activity(i, &ctx.team);
     }
+    // Notes that cannot be read are left out, not an error.
+    card.notes = notes.and_then(Result::ok).unwrap_or_default();
     Ok(card)
+}
+
+/// A person's connections: v2's relationships where the key has them, else v1's strengths.
+fn person_connections(
+    relationships: Option<&[v2::Relationship]>,
+    strengths: Option<Result<Vec<RelationshipStrength>, Error>>,
+    shown: &Person,
+    ctx: &Context,
+) -> Vec<Connection> {
+    if let Some(rels) = relationships {
+        return v2_connections(rels, &ctx.team);
+    }
+    let mut connections: Vec<Connection> = strengths
+        .and_then(Result::ok)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| {
+            let colleague = ctx.team.get(&s.internal_id)?;
+            Some(Connection { colleague: colleague.clone(), contact: person_ref(shown), strength: s.strength })
+        })
+        .collect();
+    rank(&mut connections);
+    connections
 }
 
 #[cfg(test)]

@@ -182,3 +182,148 @@ mod found {
         assert_eq!(registrable_domain("0.acme.com").as_deref(), Some("acme.com"));
     }
 }
+
+// ---- what an opened card adds (issue #23): notes, fields, firmographics, typed input -----
+
+mod extras {
+    use super::*;
+    use lens_core::fields::{self, FieldInput};
+    use lens_core::notes::{NOTE_TEXT_CHARS, plain_text};
+    use serde_json::{Value, json};
+
+    /// Any JSON, a few levels deep (what a server might answer where a value is expected).
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
+            ".{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-zA-Z]{1,16}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    const TYPES: [&str; 14] = [
+        "text",
+        "number",
+        "datetime",
+        "dropdown",
+        "dropdown-multi",
+        "ranked-dropdown",
+        "person",
+        "person-multi",
+        "company",
+        "company-multi",
+        "location",
+        "formula-number",
+        "interaction",
+        "something-new",
+    ];
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        /// A note's text never grows past the cut, keeps no tag of an HTML note, and never
+        /// panics, whatever the note holds.
+        #[test]
+        fn a_note_reads_as_bounded_plain_text(content in "[^<&]{0,600}", html in any::<bool>(), tag in "[a-z]{1,6}") {
+            let marked = format!("<{tag}>{content}</{tag}>");
+            let text = plain_text(&marked, html);
+            prop_assert!(text.chars().count() <= NOTE_TEXT_CHARS);
+            // An HTML note's tag is gone; a text note's is kept, as text.
+            let opening = format!("<{tag}>");
+            prop_assert_eq!(text.starts_with(&opening), !html);
+        }
+
+        /// Whatever a list entry's fields hold, the card reads them without panicking, and a
+        /// field it cannot read is not editable.
+        #[test]
+        fn any_v2_field_value_reads_without_panicking(t in prop::sample::select(TYPES.to_vec()), data in any_json()) {
+            let entry: affinity_api::v2::ListEntry = serde_json::from_value(json!({
+                "id": 1, "listId": 10, "listName": "Deal Pipeline",
+                "fields": [{"id": "field-7", "name": "X", "type": "list", "value": {"type": t, "data": data}}]
+            })).unwrap();
+            let shown = fields::from_v2(&entry, &[], true);
+            prop_assert_eq!(shown.len(), 1);
+            prop_assert!(!shown[0].editable, "a field the schema does not describe offers no control");
+            let _ = fields::v2_value(&entry.fields[0]);
+        }
+
+        /// Whatever v1's field values hold (a v1-only key's card), each field of the list
+        /// reads without panicking, one item per field of the list.
+        #[test]
+        fn any_v1_field_value_reads_without_panicking(
+            code in prop::sample::select(vec![0i64, 1, 2, 3, 4, 5, 6, 7, 17, 99]),
+            multiple in any::<bool>(),
+            values in prop::collection::vec(any_json(), 0..4),
+        ) {
+            let field: affinity_api::models::Field = serde_json::from_value(json!({
+                "id": 7, "name": "X", "list_id": 10, "value_type": code, "allows_multiple": multiple,
+                "dropdown_options": [{"id": 1, "text": "A", "rank": 0, "color": 3}]
+            })).unwrap();
+            let values: Vec<affinity_api::models::FieldValue> = values.into_iter().enumerate().map(|(i, v)| {
+                serde_json::from_value(json!({
+                    "id": i, "field_id": 7, "entity_id": 1, "list_entry_id": 5, "value": v
+                })).unwrap()
+            }).collect();
+            let shown = fields::from_v1(10, 5, &[field], &values, &fields::Names::default(), true);
+            prop_assert_eq!(shown.len(), 1);
+            // An array exactly for a multi-valued type (v2 has none for dates or texts: the
+            // first value is shown).
+            prop_assert_eq!(shown[0].value.is_array(), fields::is_multi(&shown[0].value_type));
+        }
+
+        /// Whatever a note holds (markup, stray `<` and `&`, entities of any number), its
+        /// text is bounded, has no control character an entity made, and never panics.
+        #[test]
+        fn any_note_reads_as_bounded_text(content in "[a-z<>&#;/ x0-9\\n]{0,300}", html in any::<bool>()) {
+            let text = plain_text(&content, html);
+            prop_assert!(text.chars().count() <= NOTE_TEXT_CHARS);
+            prop_assert!(!text.lines().any(|l| l.trim().is_empty()), "no blank line: {:?}", text);
+        }
+
+        /// Whatever the enriched fields hold, firmographics read without panicking, and a
+        /// year founded is a year.
+        #[test]
+        fn any_enriched_value_reads_without_panicking(
+            id in prop::sample::select(vec!["affinity-data-year-founded", "affinity-data-location", "affinity-data-industry", "affinity-data-number-of-employees", "affinity-data-last-funding-date"]),
+            data in any_json(),
+        ) {
+            let field: affinity_api::v2::Field = serde_json::from_value(json!({
+                "id": id, "name": "X", "type": "enriched", "value": {"type": "number", "data": data}
+            })).unwrap();
+            if let Some(f) = lens_core::firmographics::from_fields(&[field]) {
+                prop_assert!(f.year_founded.is_none_or(|y| (1000..=9999).contains(&y)));
+                prop_assert!(f.employees.is_none_or(|e| e >= 0));
+            }
+        }
+
+        /// A number typed as the card shows it reads back as that number; anything with a
+        /// letter in it is refused.
+        #[test]
+        fn numbers_typed_read_back(n in -1e12f64..1e12f64, junk in "[a-zA-Z]{1,3}") {
+            let typed = format!("{n}");
+            prop_assert_eq!(fields::parse_number(&typed), Some(n));
+            let refused = format!("{typed}{junk}");
+            prop_assert!(fields::parse_input("Amount", "number", &refused).is_err());
+        }
+
+        /// Every real date is taken as typed; a day past the month's end is refused.
+        #[test]
+        fn dates_typed_are_real_ones(y in 1000i32..9999, m in 1u32..=12, d in 1u32..=31) {
+            let typed = format!("{y:04}-{m:02}-{d:02}");
+            let real = chrono::NaiveDate::from_ymd_opt(y, m, d).is_some();
+            let parsed = fields::parse_input("Close Date", "datetime", &typed);
+            prop_assert_eq!(parsed.is_ok(), real);
+            if real {
+                prop_assert_eq!(parsed.unwrap(), Some(FieldInput::Date { date: typed }));
+            }
+        }
+    }
+}

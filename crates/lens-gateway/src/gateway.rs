@@ -1270,6 +1270,10 @@ async fn finish_card(shared: &GatewayState, mut card: Card) -> Card {
         Err(_) => Vec::new(),
     };
     card.lists.retain(|e| visible.iter().any(|l| l.id == e.list_id));
+    // The fields of a list entry go with it; and the gateway writes nothing, so none of
+    // them is offered to change.
+    card.fields.retain(|e| visible.iter().any(|l| l.id == e.list_id));
+    card.fields.iter_mut().flat_map(|e| e.fields.iter_mut()).for_each(|f| f.editable = false);
     card.opportunities.retain(|o| o.list_name.as_ref().is_some_and(|n| visible.iter().any(|l| &l.name == n)));
     if let Some(error) = card.error.as_mut() {
         error.message = match error.kind.as_str() {

@@ -96,6 +96,8 @@ pub fn pending_text(action: &Action) -> String {
         Action::AddToList { .. } => "Adding to the list…".to_owned(),
         Action::SetStatus { status, .. } => format!("Setting the Status to {status}…"),
         Action::AddNote { .. } => "Saving the note…".to_owned(),
+        // No control sends it yet (#23's UI is to come).
+        Action::SetField { .. } => "Saving the field…".to_owned(),
         Action::CreateOrganization { name, .. } => format!("Adding {name} to Affinity…"),
         Action::CreatePerson { first_name, last_name, .. } => {
             format!("Adding {} to Affinity…", format!("{first_name} {last_name}").trim())
@@ -113,6 +115,7 @@ pub fn confirm_text(action: &Action, lists: &[ListChoice]) -> String {
         },
         Action::SetStatus { status, .. } => format!("Set the Status to {status}?"),
         Action::AddNote { .. } => "Save this note in Affinity?".to_owned(),
+        Action::SetField { .. } => "Change this field in Affinity?".to_owned(),
         Action::CreateOrganization { name, .. } => format!("Create {name} in Affinity?"),
         Action::CreatePerson { first_name, last_name, .. } => {
             format!("Create {} in Affinity?", format!("{first_name} {last_name}").trim())
