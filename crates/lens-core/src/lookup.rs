@@ -950,8 +950,10 @@ async fn list_items<T: Transport + MaybeSend + MaybeSync + 'static>(
             return Ok((items, Vec::new()));
         }
         let ids: Vec<i64> = entries.iter().map(|e| e.list_id).collect();
-        let schema = schema_for(client, &ids, schema).await?;
-        let fields = entries.iter().map(|e| of(e.list_id, e.id, fields::from_v2(e, &schema.fields, ctx.writes)));
+        // v1's fields describe v2's (options, several values); without them the fields are
+        // shown as v2 gives them, to read only: never the card's failure.
+        let known = schema_for(client, &ids, schema).await.map(|s| s.fields).unwrap_or_default();
+        let fields = entries.iter().map(|e| of(e.list_id, e.id, fields::from_v2(e, &known, ctx.writes)));
         return Ok((items, fields.collect()));
     }
     let ids: Vec<i64> = source.v1.iter().map(|e| e.list_id).collect();
