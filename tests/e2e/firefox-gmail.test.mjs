@@ -5,8 +5,7 @@
 // (read through the badges' closed shadow root), with no Affinity call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { firefoxDist, startSandbox, startGmail, freePort, settledUsage } from './harness.mjs';
+import { firefoxDist, startSandbox, startGmail, settledUsage, sandboxStatus } from './harness.mjs';
 import { ELEMENT, waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
@@ -17,46 +16,13 @@ const SHADOW = 'shadow-6066-11e4-a52e-4f735466cecf';
 
 let sandbox, gmail, driver;
 const at = { base: '', session: null };
-const { wd, s, find, openExtensionPage, textOf } = webdriver(at, ADDON_UUID);
+const { wd, s, find, textOf, startFirefox, saveKey } = webdriver(at, ADDON_UUID);
 
 before(async () => {
   sandbox = await startSandbox();
   gmail = await startGmail();
-  const port = await freePort();
-  driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1', '--allow-system-access'], { stdio: 'ignore' });
-  at.base = `http://127.0.0.1:${port}`;
-  await waitFor('geckodriver', async () => (await fetch(`${at.base}/status`)).ok, 10000);
-  const created = await wd('POST', '/session', {
-    capabilities: {
-      alwaysMatch: {
-        browserName: 'firefox',
-        // The fixture's certificate is made at test time (only mail.google.com maps to it).
-        acceptInsecureCerts: true,
-        'moz:firefoxOptions': {
-          binary: '/usr/bin/firefox-esr',
-          args: ['-headless'],
-          prefs: {
-            'network.dns.localDomains': 'mail.google.com',
-            'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
-            'browser.shell.checkDefaultBrowser': false,
-            'datareporting.policy.dataSubmissionEnabled': false,
-          },
-        },
-      },
-    },
-  });
-  at.session = created.sessionId;
-  await wd('POST', s('/moz/addon/install'), { path: firefoxDist, temporary: true });
-  await openExtensionPage('options.html');
-  const key = await waitFor('the options form', async () => {
-    const el = await find('[data-testid="api-key"]');
-    return (await wd('GET', s(`/element/${el}/enabled`))) ? el : null;
-  });
-  await wd('POST', s(`/element/${key}/value`), { text: sandbox.key });
-  const baseUrl = await find('[data-testid="base-url"]');
-  await wd('POST', s(`/element/${baseUrl}/clear`), {});
-  await wd('POST', s(`/element/${baseUrl}/value`), { text: sandbox.url });
-  await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
+  driver = await startFirefox({ hosts: ['mail.google.com'], extension: firefoxDist, addonId: ADDON_ID, acceptInsecureCerts: true });
+  await saveKey(sandbox);
   await waitFor('the synced index', async () => /^Index: [1-9]/.test(await textOf('[data-testid="index-status"]')), 60000);
 });
 
@@ -89,13 +55,7 @@ async function threadCard(pattern) {
 }
 
 /** Acme's Status on the Deal Pipeline, as the sandbox holds it. */
-async function acmeStatus() {
-  const api = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
-  const acme = (await api('/organizations?term=acme.test')).organizations[0];
-  const list = (await api('/lists')).find((l) => l.name === 'Deal Pipeline');
-  const status = (await api(`/fields?list_id=${list.id}`)).find((f) => f.name === 'Status');
-  return (await api(`/field-values?organization_id=${acme.id}`)).find((v) => v.field_id === status.id).value.text;
-}
+const acmeStatus = () => sandboxStatus(sandbox, 'acme.test', 'Deal Pipeline');
 
 test('Firefox: a thread shows its two external participants; another thread, opened without a reload, its own', async () => {
   await wd('POST', s('/url'), { url: `${gmail.origin}/mail/u/0/#inbox/${THREAD_1}` });

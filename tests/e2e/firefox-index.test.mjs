@@ -6,9 +6,8 @@
 // elementFromPoint at the badge are the same for a known and an unknown company).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { firefoxDist, startSandbox, startSite, freePort, monthlyUsed, settledUsage } from './harness.mjs';
+import { firefoxDist, startSandbox, startSite, monthlyUsed, settledUsage } from './harness.mjs';
 import { ELEMENT, waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
@@ -19,7 +18,7 @@ const UNKNOWN = Array.from({ length: 10 }, (_, i) => `nobody-knows-${i + 1}.test
 let sandbox, site, links, driver;
 /** The driver's base URL and session, once `before` has them. */
 const at = { base: '', session: null };
-const { wd, s, find, openExtensionPage, textOf } = webdriver(at, ADDON_UUID);
+const { wd, s, find, textOf, startFirefox, saveKey } = webdriver(at, ADDON_UUID);
 
 const settled = () => settledUsage(sandbox);
 
@@ -39,29 +38,7 @@ before(async () => {
     res.end(`<!doctype html><p>News: <a href="http://www.acme.test/">Acme</a> raised money; <a href="http://nobody-knows-this.test/">this one</a> did not; <a href="http://acme.test/jobs">jobs</a>.</p>`);
   });
   await new Promise((r) => links.listen(0, '127.0.0.1', r));
-  const port = await freePort();
-  driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1', '--allow-system-access'], { stdio: 'ignore' });
-  at.base = `http://127.0.0.1:${port}`;
-  await waitFor('geckodriver', async () => (await fetch(`${at.base}/status`)).ok, 10000);
-  const created = await wd('POST', '/session', {
-    capabilities: {
-      alwaysMatch: {
-        browserName: 'firefox',
-        'moz:firefoxOptions': {
-          binary: '/usr/bin/firefox-esr',
-          args: ['-headless'],
-          prefs: {
-            'network.dns.localDomains': ['acme.test', 'links-page.test', 'hostile-page.test', ...UNKNOWN].join(','),
-            'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
-            'browser.shell.checkDefaultBrowser': false,
-            'datareporting.policy.dataSubmissionEnabled': false,
-          },
-        },
-      },
-    },
-  });
-  at.session = created.sessionId;
-  await wd('POST', s('/moz/addon/install'), { path: firefoxDist, temporary: true });
+  driver = await startFirefox({ hosts: ['acme.test', 'links-page.test', 'hostile-page.test', ...UNKNOWN], extension: firefoxDist, addonId: ADDON_ID });
 });
 
 after(async () => {
@@ -73,16 +50,7 @@ after(async () => {
 });
 
 test('Firefox: saving the key syncs the index', async () => {
-  await openExtensionPage('options.html');
-  const key = await waitFor('the options form', async () => {
-    const el = await find('[data-testid="api-key"]');
-    return (await wd('GET', s(`/element/${el}/enabled`))) ? el : null;
-  });
-  await wd('POST', s(`/element/${key}/value`), { text: sandbox.key });
-  const baseUrl = await find('[data-testid="base-url"]');
-  await wd('POST', s(`/element/${baseUrl}/clear`), {});
-  await wd('POST', s(`/element/${baseUrl}/value`), { text: sandbox.url });
-  await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
+  await saveKey(sandbox);
   const line = await waitFor('the synced index', async () => {
     const text = await textOf('[data-testid="index-status"]');
     return /^Index: [1-9][\d,]* companies/.test(text) ? text : null;

@@ -2,10 +2,9 @@
 // Playwright cannot drive stock Firefox.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { firefoxDist, startSandbox, startSite, startGateway, freePort, GATEWAY_TOKEN } from './harness.mjs';
+import { firefoxDist, startSandbox, startSite, startGateway, GATEWAY_TOKEN } from './harness.mjs';
 import { waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
@@ -14,7 +13,7 @@ const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
 let sandbox, site, driver;
 /** The driver's base URL and session, once `before` has them. */
 const at = { base: '', session: null };
-const { wd, s, find, openExtensionPage, textOf } = webdriver(at, ADDON_UUID);
+const { wd, s, find, openExtensionPage, textOf, startFirefox } = webdriver(at, ADDON_UUID);
 
 /** Enter, pressed by the user: WebDriver's key actions go to the focused element. */
 async function pressEnter() {
@@ -59,29 +58,7 @@ async function clickWhere(css) {
 before(async () => {
   sandbox = await startSandbox();
   site = await startSite();
-  const port = await freePort();
-  driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1', '--allow-system-access'], { stdio: 'ignore' });
-  at.base = `http://127.0.0.1:${port}`;
-  await waitFor('geckodriver', async () => (await fetch(`${at.base}/status`)).ok, 10000);
-  const created = await wd('POST', '/session', {
-    capabilities: {
-      alwaysMatch: {
-        browserName: 'firefox',
-        'moz:firefoxOptions': {
-          binary: '/usr/bin/firefox-esr',
-          args: ['-headless'],
-          prefs: {
-            'network.dns.localDomains': 'acme.test,faded-co.test',
-            'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: ADDON_UUID }),
-            'browser.shell.checkDefaultBrowser': false,
-            'datareporting.policy.dataSubmissionEnabled': false,
-          },
-        },
-      },
-    },
-  });
-  at.session = created.sessionId;
-  await wd('POST', s('/moz/addon/install'), { path: firefoxDist, temporary: true });
+  driver = await startFirefox({ hosts: ['acme.test', 'faded-co.test'], extension: firefoxDist, addonId: ADDON_ID });
 });
 
 after(async () => {

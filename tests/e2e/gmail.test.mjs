@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startSandbox, startGmail, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, settledUsage,
+  startSandbox, startGmail, launchChromiumWithExtension, configureChromiumExtension, overlayFrame, settledUsage, sandboxStatus,
 } from './harness.mjs';
 
 const THREAD_1 = 'FMfcgzQZTkHvcRqBjLmWsXpNdKfGtBnS'; // Bob (Acme), Jordan (bankerly), Ben (colleague), me
@@ -73,13 +73,7 @@ async function openCard(frame) {
 }
 
 /** Acme's Status on the Deal Pipeline, as the sandbox holds it. */
-async function acmeStatus() {
-  const api = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
-  const acme = (await api('/organizations?term=acme.test')).organizations[0];
-  const list = (await api('/lists')).find((l) => l.name === 'Deal Pipeline');
-  const status = (await api(`/fields?list_id=${list.id}`)).find((f) => f.name === 'Status');
-  return (await api(`/field-values?organization_id=${acme.id}`)).find((v) => v.field_id === status.id).value.text;
-}
+const acmeStatus = () => sandboxStatus(sandbox, 'acme.test', 'Deal Pipeline');
 
 test('an open thread shows exactly its two external participants, with the right organization and Status; another thread without a reload shows its own', async () => {
   const page = await browser.context.newPage();

@@ -370,3 +370,12 @@ export function startGmail() {
     shell: (path) => (/^\/mail\/u\/\d+\/?$/.test(path) ? 'app.html' : null),
   });
 }
+
+/** The Status of `domain`'s organization on the list named `listName`, as the sandbox holds it (v1). */
+export async function sandboxStatus(sandbox, domain, listName) {
+  const api = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
+  const org = (await api(`/organizations?term=${encodeURIComponent(domain)}`)).organizations.find((o) => o.domains.includes(domain));
+  const list = (await api('/lists')).find((l) => l.name === listName);
+  const status = (await api(`/fields?list_id=${list.id}`)).find((f) => f.name === 'Status');
+  return (await api(`/field-values?organization_id=${org.id}`)).find((v) => v.field_id === status.id)?.value?.text ?? null;
+}

@@ -53,5 +53,55 @@ export function webdriver(at, addonUuid) {
   async function textOf(css) {
     return wd('GET', s(`/element/${await find(css)}/text`));
   }
-  return { wd, s, find, openExtensionPage, textOf };
+  /**
+   * Starts geckodriver and a headless Firefox ESR session (`hosts` resolve to this machine;
+   * `acceptInsecureCerts` for a site with a certificate made at test time), with the
+   * extension at `extension` installed as add-on `addonId`. Returns geckodriver's process.
+   */
+  async function startFirefox({ hosts, extension, addonId, acceptInsecureCerts = false }) {
+    const { spawn } = await import('node:child_process');
+    const { createServer } = await import('node:net');
+    const port = await new Promise((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
+    });
+    const driver = spawn('geckodriver', ['--port', String(port), '--host', '127.0.0.1', '--allow-system-access'], { stdio: 'ignore' });
+    at.base = `http://127.0.0.1:${port}`;
+    await waitFor('geckodriver', async () => (await fetch(`${at.base}/status`)).ok, 10000);
+    const created = await wd('POST', '/session', {
+      capabilities: {
+        alwaysMatch: {
+          browserName: 'firefox',
+          ...(acceptInsecureCerts ? { acceptInsecureCerts: true } : {}),
+          'moz:firefoxOptions': {
+            binary: '/usr/bin/firefox-esr',
+            args: ['-headless'],
+            prefs: {
+              'network.dns.localDomains': hosts.join(','),
+              'extensions.webextensions.uuids': JSON.stringify({ [addonId]: addonUuid }),
+              'browser.shell.checkDefaultBrowser': false,
+              'datareporting.policy.dataSubmissionEnabled': false,
+            },
+          },
+        },
+      },
+    });
+    at.session = created.sessionId;
+    await wd('POST', s('/moz/addon/install'), { path: extension, temporary: true });
+    return driver;
+  }
+  /** Saves the sandbox's key and URL in the options page (the index sync starts). */
+  async function saveKey(sandbox) {
+    await openExtensionPage('options.html');
+    const key = await waitFor('the options form', async () => {
+      const el = await find('[data-testid="api-key"]');
+      return (await wd('GET', s(`/element/${el}/enabled`))) ? el : null;
+    });
+    await wd('POST', s(`/element/${key}/value`), { text: sandbox.key });
+    const baseUrl = await find('[data-testid="base-url"]');
+    await wd('POST', s(`/element/${baseUrl}/clear`), {});
+    await wd('POST', s(`/element/${baseUrl}/value`), { text: sandbox.url });
+    await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
+  }
+  return { wd, s, find, openExtensionPage, textOf, startFirefox, saveKey };
 }

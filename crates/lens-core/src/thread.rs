@@ -6,7 +6,9 @@
 use affinity_api::transport::{MaybeSend, MaybeSync, Transport};
 
 use crate::LensClient;
-use crate::card::{Card, CardStatus, Phase, Query, QueryKind, ThreadPerson};
+use std::collections::HashMap;
+
+use crate::card::{Card, CardEntity, CardStatus, Phase, Query, QueryKind, ThreadPerson};
 use crate::lookup::{lookup, person_by_email};
 use crate::mail::{Participant, Seen};
 use crate::page::PageHints;
@@ -28,9 +30,7 @@ pub async fn lookup_thread<T: Transport + MaybeSend + MaybeSync + 'static>(
     indexed: impl Fn(&str) -> Option<Card>,
 ) -> Card {
     let query = Query { kind: QueryKind::Thread, value: thread_id.to_owned() };
-    let mut domains: Vec<&str> = people.iter().filter_map(|p| p.company_domain.as_deref()).collect();
-    domains.sort_unstable();
-    domains.dedup();
+    let domains = company_domains(people);
     let answers: Vec<Option<Card>> = domains.iter().map(|d| indexed(d)).collect();
     let persons = futures::future::join_all(people.iter().map(|p| person_by_email(client, &p.email)));
     let companies = futures::future::join_all(domains.iter().zip(answers).map(|(d, a)| company(client, d, a)));
@@ -40,8 +40,29 @@ pub async fn lookup_thread<T: Transport + MaybeSend + MaybeSync + 'static>(
     {
         return Card::from_error(query, e);
     }
-    let by_domain: std::collections::HashMap<&str, Card> =
-        domains.iter().copied().zip(companies).filter_map(|(d, c)| Some((d, c?))).collect();
+    let persons = persons.into_iter().map(|p| p.ok().flatten()).collect();
+    thread_card(query, people, persons, domains.into_iter().zip(companies).collect())
+}
+
+/// The company domains of a thread's participants, each once.
+pub fn company_domains(people: &[Participant]) -> Vec<&str> {
+    let mut domains: Vec<&str> = people.iter().filter_map(|p| p.company_domain.as_deref()).collect();
+    domains.sort_unstable();
+    domains.dedup();
+    domains
+}
+
+/// A thread's card from what was found: each participant's person (`persons`, in the
+/// participants' order) and the organization card of each company domain that has one
+/// (`companies`; the best connection is its first). `matched` when anyone or any company is
+/// in Affinity.
+pub fn thread_card(
+    query: Query,
+    people: &[Participant],
+    persons: Vec<Option<CardEntity>>,
+    companies: Vec<(&str, Option<Card>)>,
+) -> Card {
+    let by_domain: HashMap<&str, Card> = companies.into_iter().filter_map(|(d, c)| Some((d, c?))).collect();
     let thread: Vec<ThreadPerson> = people
         .iter()
         .zip(persons)
@@ -51,7 +72,7 @@ pub async fn lookup_thread<T: Transport + MaybeSend + MaybeSync + 'static>(
                 email: p.email.clone(),
                 name: p.name.clone(),
                 company_domain: p.company_domain.clone(),
-                person: person.ok().flatten(),
+                person,
                 organization: org.and_then(|c| c.entity.clone()),
                 lists: org.map(|c| c.lists.clone()).unwrap_or_default(),
                 connection: org.and_then(|c| c.connections.first().cloned()),

@@ -110,17 +110,14 @@ pub async fn thread_card<T: Transport>(
     refresh: bool,
     indexed: &std::collections::HashMap<String, Option<Card>>,
 ) -> Card {
-    use lens_core::card::ThreadPerson;
     let firm = lens_core::mail::Firm::new(seen.me.iter().map(String::as_str), std::iter::empty());
     let people = seen.participants(&firm);
     let ask = |kind: QueryKind, value: &str| {
         let q = Query { kind, value: value.to_owned() };
         async move { card(transport, gateway, token, &q, &PageHints::default(), cache, refresh).await }
     };
+    let domains = lens_core::thread::company_domains(&people);
     let persons = futures::future::join_all(people.iter().map(|p| ask(QueryKind::Email, &p.email)));
-    let mut domains: Vec<&str> = people.iter().filter_map(|p| p.company_domain.as_deref()).collect();
-    domains.sort_unstable();
-    domains.dedup();
     let companies = futures::future::join_all(domains.iter().map(|d| async {
         match indexed.get(*d).cloned().flatten() {
             Some(c) if c.status != CardStatus::Matched => None,
@@ -133,26 +130,9 @@ pub async fn thread_card<T: Transport>(
     {
         return Card { query: query.clone(), thread: Vec::new(), ..failed.clone() };
     }
-    let by_domain: std::collections::HashMap<&str, Card> =
-        domains.iter().copied().zip(companies).filter_map(|(d, c)| Some((d, c?))).collect();
-    let thread: Vec<ThreadPerson> = people
-        .iter()
-        .zip(persons)
-        .map(|(p, person)| {
-            let org = p.company_domain.as_deref().and_then(|d| by_domain.get(d));
-            ThreadPerson {
-                email: p.email.clone(),
-                name: p.name.clone(),
-                company_domain: p.company_domain.clone(),
-                person: (person.status == CardStatus::Matched).then_some(person.entity).flatten(),
-                organization: org.and_then(|c| c.entity.clone()),
-                lists: org.map(|c| c.lists.clone()).unwrap_or_default(),
-                connection: org.and_then(|c| c.connections.first().cloned()),
-            }
-        })
-        .collect();
-    let known = thread.iter().any(|t| t.person.is_some() || t.organization.is_some());
-    Card { thread, ..Card::new(query.clone(), if known { CardStatus::Matched } else { CardStatus::NotFound }) }
+    let persons =
+        persons.into_iter().map(|c| (c.status == CardStatus::Matched).then_some(c.entity).flatten()).collect();
+    lens_core::thread::thread_card(query.clone(), &people, persons, domains.into_iter().zip(companies).collect())
 }
 
 /// The card of `query` from the gateway; with `token`, sent as `Authorization: Bearer`,
