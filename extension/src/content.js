@@ -316,7 +316,9 @@
     tip.className = 'tip';
     tip.dataset.testid = 'lens-link-tip';
     root.append(style, tip);
-    (document.documentElement ?? document).append(host);
+    // On every page, once it is parsed (this script runs at document_start: appended now it
+    // would come before the page's own head), whatever the page links to.
+    parsed(() => (document.documentElement ?? document).append(host));
 
     // What gets badges: links to companies; in Gmail's inbox, each thread's senders (by
     // their address's domain), read as gmail-page.js reads them.

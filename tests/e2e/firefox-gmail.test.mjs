@@ -6,17 +6,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { firefoxDist, startSandbox, startGmail, settledUsage, sandboxStatus } from './harness.mjs';
-import { ELEMENT, waitFor, webdriver } from './webdriver.mjs';
+import { waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
 const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
 const THREAD_1 = 'FMfcgzQZTkHvcRqBjLmWsXpNdKfGtBnS';
 const THREAD_2 = 'FMfcgzQZTlDmWqJcXrNvBsKhGpLtMzFd';
-const SHADOW = 'shadow-6066-11e4-a52e-4f735466cecf';
 
 let sandbox, gmail, driver;
 const at = { base: '', session: null };
-const { wd, s, find, textOf, startFirefox, saveKey } = webdriver(at, ADDON_UUID);
+const { wd, s, find, textOf, startFirefox, saveKey, badges } = webdriver(at, ADDON_UUID);
 
 before(async () => {
   sandbox = await startSandbox();
@@ -78,11 +77,7 @@ test('Firefox: the inbox list badges Bob (Acme) and Alex (Globex), with no Affin
   const start = await settledUsage(sandbox);
   await wd('POST', s('/url'), { url: `${gmail.origin}/mail/u/0/#inbox` });
   const domains = await waitFor('the badges', async () => {
-    const host = await find('affinity-lens-badges');
-    const shadow = (await wd('GET', s(`/element/${host}/shadow`)))[SHADOW];
-    const found = await wd('POST', s(`/shadow/${shadow}/elements`), { using: 'css selector', value: '[data-testid="lens-link-badge"]' });
-    const got = [];
-    for (const el of found) got.push(await wd('GET', s(`/element/${el[ELEMENT]}/attribute/data-domain`)));
+    const got = (await badges()).map((b) => b.domain);
     return got.length >= 2 ? got.sort() : null;
   });
   assert.deepEqual(domains, ['acme.test', 'globex.test']);

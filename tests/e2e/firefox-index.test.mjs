@@ -8,17 +8,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { firefoxDist, startSandbox, startSite, monthlyUsed, settledUsage } from './harness.mjs';
-import { ELEMENT, waitFor, webdriver } from './webdriver.mjs';
+import { waitFor, webdriver } from './webdriver.mjs';
 
 const ADDON_ID = 'affinity-lens@affinity-lens.dev';
 const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
-const SHADOW = 'shadow-6066-11e4-a52e-4f735466cecf';
 const UNKNOWN = Array.from({ length: 10 }, (_, i) => `nobody-knows-${i + 1}.test`);
 
 let sandbox, site, links, driver;
 /** The driver's base URL and session, once `before` has them. */
 const at = { base: '', session: null };
-const { wd, s, find, textOf, startFirefox, saveKey } = webdriver(at, ADDON_UUID);
+const { wd, s, find, textOf, startFirefox, saveKey, badges } = webdriver(at, ADDON_UUID);
 
 const settled = () => settledUsage(sandbox);
 
@@ -79,11 +78,7 @@ test('Firefox: ten sites the firm does not know cost no Affinity call', async ()
 test('Firefox: a page\'s links to a known company are badged, and no other', async () => {
   await wd('POST', s('/url'), { url: `http://links-page.test:${links.address().port}/` });
   const domains = await waitFor('the badges', async () => {
-    const host = await find('affinity-lens-badges');
-    const shadow = (await wd('GET', s(`/element/${host}/shadow`)))[SHADOW];
-    const found = await wd('POST', s(`/shadow/${shadow}/elements`), { using: 'css selector', value: '[data-testid="lens-link-badge"]' });
-    const got = [];
-    for (const el of found) got.push(await wd('GET', s(`/element/${el[ELEMENT]}/attribute/data-domain`)));
+    const got = (await badges()).map((b) => b.domain);
     return got.length >= 2 ? got.sort() : null;
   });
   assert.deepEqual(domains, ['acme.test', 'acme.test']);
@@ -97,16 +92,8 @@ test('Firefox: a page\'s links to a known company are badged, and no other', asy
 
 /** The badges drawn on the page (through the closed shadow root): their domains and rects. */
 async function drawnBadges() {
-  const host = await find('affinity-lens-badges');
-  const shadow = (await wd('GET', s(`/element/${host}/shadow`)))[SHADOW];
-  const found = await wd('POST', s(`/shadow/${shadow}/elements`), { using: 'css selector', value: '[data-testid="lens-link-badge"][data-shown]' });
   const out = [];
-  for (const el of found) {
-    out.push({
-      domain: await wd('GET', s(`/element/${el[ELEMENT]}/attribute/data-domain`)),
-      rect: await wd('GET', s(`/element/${el[ELEMENT]}/rect`)),
-    });
-  }
+  for (const { el, domain } of await badges('[data-shown]')) out.push({ domain, rect: await wd('GET', s(`/element/${el}/rect`)) });
   return out;
 }
 

@@ -2,6 +2,7 @@
 // driver's base URL and the session id, set once the test's `before` has them.
 
 export const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const SHADOW = 'shadow-6066-11e4-a52e-4f735466cecf';
 
 /** Polls `fn` until it gives something truthy (its errors count as not yet). */
 export async function waitFor(what, fn, timeout = 20000) {
@@ -103,5 +104,18 @@ export function webdriver(at, addonUuid) {
     await wd('POST', s(`/element/${baseUrl}/value`), { text: sandbox.url });
     await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
   }
-  return { wd, s, find, openExtensionPage, textOf, startFirefox, saveKey };
+  /**
+   * The link badges drawn on the page, read through the badges' closed shadow root (WebDriver's
+   * Get Element Shadow Root, which a page cannot do): their element ids and `data-domain`.
+   * `css` narrows them (`[data-shown]`: those placed beside a link in view).
+   */
+  async function badges(css = '') {
+    const host = await find('affinity-lens-badges');
+    const shadow = (await wd('GET', s(`/element/${host}/shadow`)))[SHADOW];
+    const found = await wd('POST', s(`/shadow/${shadow}/elements`), { using: 'css selector', value: `[data-testid="lens-link-badge"]${css}` });
+    const out = [];
+    for (const el of found) out.push({ el: el[ELEMENT], domain: await wd('GET', s(`/element/${el[ELEMENT]}/attribute/data-domain`)) });
+    return out;
+  }
+  return { wd, s, find, openExtensionPage, textOf, startFirefox, saveKey, badges };
 }

@@ -230,18 +230,9 @@ pub fn from_v1(
 pub fn from_v2(entry: &v2::ListEntry, fields: &[Field], writes: bool) -> Vec<CardField> {
     let own: Vec<&v2::Field> = entry.fields.iter().filter(|f| f.field_type == v2::FieldType::List).collect();
     let number = |f: &v2::Field| f.id.strip_prefix("field-").and_then(|n| n.parse::<i64>().ok());
-    let read = |f: &v2::Field| -> Value {
-        let t = f.value.value_type.as_str();
-        let items = match &f.value.data {
-            Value::Null => Vec::new(),
-            Value::Array(items) if is_multi(t) => items.iter().filter_map(|i| v2_item(item_type(t), i)).collect(),
-            one => v2_item(t, one).into_iter().collect(),
-        };
-        value_of(t, items)
-    };
     let known: Vec<CardField> = (fields.iter().filter(|f| f.list_id == Some(entry.list_id)))
         .map(|f| {
-            let value = own.iter().find(|v| number(v) == Some(f.id)).map(|v| read(v));
+            let value = own.iter().find(|v| number(v) == Some(f.id)).map(|v| v2_value(v));
             card_field(f, value.unwrap_or_else(|| value_of(value_type(f), Vec::new())), writes)
         })
         .collect();
@@ -252,7 +243,7 @@ pub fn from_v2(entry: &v2::ListEntry, fields: &[Field], writes: bool) -> Vec<Car
             id,
             name: v.name.clone(),
             value_type: v.value.value_type.clone(),
-            value: read(v),
+            value: v2_value(v),
             editable: false,
             options: Vec::new(),
         })
