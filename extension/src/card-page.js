@@ -131,7 +131,10 @@ export async function mountLensCard(root, token, overlay = null, first = null) {
     if (choicesAsked) return;
     choicesAsked = true;
     const reply = await ask({ type: 'lens:choices', token });
-    if (reply.ok && reply.answer === 'lists') handle.setChoices(reply.lists);
+    if (reply.ok && reply.answer === 'lists') {
+      handle.setChoices(reply.lists);
+      handle.setPeople(reply.people);
+    }
     // Team mode without a personal key: the card says writes need one, before any is tried.
     else if (!reply.ok && reply.error.kind === 'no_key') handle.setNotice({ ok: false, text: reply.error.message });
     else choicesAsked = false;
@@ -194,8 +197,16 @@ export async function mountLensCard(root, token, overlay = null, first = null) {
     show(reply);
   }
 
-  /** @param {{pick?: any, target?: any, action?: any}} a */
+  let findSeq = 0;
+  /** @param {{pick?: any, target?: any, action?: any, find?: string}} a */
   async function act(a) {
+    if (typeof a.find === 'string') {
+      // An organization field's picker: the index's companies (no call); the last typed wins.
+      const seq = ++findSeq;
+      const reply = await ask({ type: 'lens:companies', token, query: a.find });
+      if (seq === findSeq && reply.ok && reply.answer === 'companies') handle.setCompanies(reply.companies);
+      return;
+    }
     if (a.pick) {
       handle.setNotice(null);
       handle.setLoading();

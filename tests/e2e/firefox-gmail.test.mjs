@@ -41,7 +41,11 @@ async function threadCard(pattern) {
     said = await textOf('[data-testid="lens-pill"]').catch(() => '');
     return pattern.test(said);
   }).catch((e) => { throw new Error(`${e.message}; the pill said ${JSON.stringify(said)}`); });
-  await wd('POST', s(`/element/${await find('[data-testid="lens-pill"]')}/click`), {});
+  // The pill drawn before the card's module started may be replaced meanwhile: a stale click is tried again.
+  await waitFor('the pill clicked', async () => {
+    await wd('POST', s(`/element/${await find('[data-testid="lens-pill"]')}/click`), {});
+    return true;
+  });
   const people = await waitFor('the participants', async () => {
     const got = await wd('POST', s('/execute/sync'), {
       script: 'return [...document.querySelectorAll(\'[data-testid="lens-thread-person"]\')].map((el) => [el.dataset.email, el.dataset.known, el.querySelector(\'[data-testid="lens-thread-organization"]\')?.dataset.domain ?? "", el.querySelector(\'[data-testid="lens-list-status"]\')?.textContent ?? ""]);',

@@ -13,7 +13,7 @@ const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
 let sandbox, site, driver;
 /** The driver's base URL and session, once `before` has them. */
 const at = { base: '', session: null };
-const { wd, s, find, openExtensionPage, textOf, startFirefox } = webdriver(at, ADDON_UUID);
+const { wd, s, find, openExtensionPage, textOf, clickPill, startFirefox } = webdriver(at, ADDON_UUID);
 
 /** Enter, pressed by the user: WebDriver's key actions go to the focused element. */
 async function pressEnter() {
@@ -86,17 +86,8 @@ test('Firefox: the options page saves the key and a company site shows the overl
   await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
   // The overlay is the page's first frame (inside a closed shadow root, so found by index).
   // It starts as the pill, which says the match state once the lookup is done.
-  let pillText = '';
-  const pill = await waitFor('the overlay pill', async () => {
-    await wd('POST', s('/frame'), { id: null });
-    await wd('POST', s('/frame'), { id: 0 });
-    const el = await find('[data-testid="lens-pill"]');
-    pillText = await wd('GET', s(`/element/${el}/text`));
-    return pillText.includes('In Affinity') ? el : null;
-  }).catch((e) => { throw new Error(`${e.message}; the pill said ${JSON.stringify(pillText)}`); });
-  assert.match(pillText, /^In Affinity\b/);
   // Clicked, as a user would, it opens the card in the same frame.
-  await wd('POST', s(`/element/${pill}/click`), {});
+  await clickPill('In Affinity', toOverlay);
   await waitFor('the overlay card', async () => find('[data-testid="lens-card"]'));
   const name = await waitFor('the organization name', async () => {
     const text = await textOf('[data-testid="lens-entity-name"]');
@@ -171,13 +162,7 @@ test('Firefox: a write from the overlay asks for a confirmation inside the card 
   const acme = (await affinity('/organizations?term=acme.test')).organizations[0];
   const NOTE = 'Confirmed from Firefox.';
   await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
-  const pill = await waitFor('the overlay pill', async () => {
-    await wd('POST', s('/frame'), { id: null });
-    await wd('POST', s('/frame'), { id: 0 });
-    const el = await find('[data-testid="lens-pill"]');
-    return (await wd('GET', s(`/element/${el}/text`))).includes('In Affinity') ? el : null;
-  });
-  await wd('POST', s(`/element/${pill}/click`), {});
+  await clickPill('In Affinity', toOverlay);
   const summary = await waitFor('the note form', async () => find('[data-testid="lens-add-note"] summary'));
   await wd('POST', s(`/element/${summary}/click`), {});
   await wd('POST', s(`/element/${await find('[data-testid="lens-add-note"] textarea')}/value`), { text: NOTE });
@@ -193,6 +178,34 @@ test('Firefox: a write from the overlay asks for a confirmation inside the card 
   await pressEnter();
   await waitFor('the note added', async () => (await textOf('[data-testid="lens-notice"]')) === 'Note added.');
   assert.equal(await notes(), 1);
+  await wd('POST', s('/frame'), { id: null });
+});
+
+test("Firefox: a list entry's field is edited in place, confirmed with a key, and written once", async () => {
+  const affinity = async (path) => (await fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.key}` } })).json();
+  const acme = (await affinity('/organizations?term=acme.test')).organizations.find((o) => o.domains.includes('acme.test'));
+  const pipeline = (await affinity('/lists')).find((l) => l.name === 'Deal Pipeline');
+  const entry = (await affinity(`/organizations/${acme.id}`)).list_entries.find((e) => e.list_id === pipeline.id);
+  const field = (await affinity(`/fields?list_id=${pipeline.id}`)).find((f) => f.name === 'Next Step');
+  const values = async () => (await affinity(`/field-values?list_entry_id=${entry.id}`)).filter((v) => v.field_id === field.id).map((v) => v.value);
+  const NEXT = 'Reference calls from Firefox';
+  await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
+  await clickPill('In Affinity', toOverlay);
+  const row = '[data-testid="lens-field"][data-field="Next Step"]';
+  const edit = await waitFor('the field', async () => find(`${row} [data-testid="lens-field-edit"]`));
+  await wd('POST', s(`/element/${edit}/click`), {});
+  const input = await waitFor('its input', async () => find(`${row} [data-testid="lens-field-input"]`));
+  await wd('POST', s(`/element/${input}/clear`), {});
+  await wd('POST', s(`/element/${input}/value`), { text: NEXT });
+  await wd('POST', s(`/element/${await find(`${row} [data-testid="lens-field-save"]`)}/click`), {});
+  const question = await waitFor('the confirmation', async () => textOf('[data-testid="lens-confirm"]'));
+  assert.match(question, /Change this field to "Reference calls from Firefox"\?/);
+  assert.deepEqual(await values(), ['Partner meeting with the CEO'], 'nothing is written before the confirmation');
+  await wd('POST', s(`/element/${await find('[data-testid="lens-confirm-yes"]')}/click`), {});
+  await pressEnter();
+  await waitFor('the field set', async () => (await textOf('[data-testid="lens-notice"]')).startsWith('Next Step set to'));
+  await waitFor('the new value in the card', async () => (await textOf(`${row} [data-testid="lens-field-value"]`)) === NEXT);
+  assert.deepEqual(await values(), [NEXT]);
   await wd('POST', s('/frame'), { id: null });
 });
 
@@ -263,12 +276,7 @@ test("Firefox: team mode, its requests (Origin moz-extension://<this install's i
 
     const cards = await metric('lens_gateway_requests_total{outcome="card"}');
     await wd('POST', s('/url'), { url: `http://acme.test:${site.port}/` });
-    const pill = await waitFor('the overlay pill', async () => {
-      await toOverlay();
-      const el = await find('[data-testid="lens-pill"]');
-      return (await wd('GET', s(`/element/${el}/text`))).includes('In Affinity') ? el : null;
-    });
-    await wd('POST', s(`/element/${pill}/click`), {});
+    await clickPill('In Affinity', toOverlay);
     const name = await waitFor('the card', async () => ((await textOf('[data-testid="lens-entity-name"]')) === 'Acme Corporation' ? true : null));
     assert.ok(name);
     await wd('POST', s('/frame'), { id: null });

@@ -55,6 +55,22 @@ export function webdriver(at, addonUuid) {
     return wd('GET', s(`/element/${await find(css)}/text`));
   }
   /**
+   * Clicks the overlay's pill once it says `includes`, in the frame `enterFrame` switches
+   * to. The pill drawn before the card's module has started is then replaced by the
+   * module's own: a click that finds its element gone (stale) is tried again.
+   */
+  async function clickPill(includes, enterFrame) {
+    let said = '';
+    await waitFor(`the overlay pill saying ${includes}`, async () => {
+      await enterFrame();
+      const el = await find('[data-testid="lens-pill"]');
+      said = await wd('GET', s(`/element/${el}/text`));
+      if (!said.includes(includes)) return null;
+      await wd('POST', s(`/element/${el}/click`), {});
+      return true;
+    }).catch((e) => { throw new Error(`${e.message}; the pill said ${JSON.stringify(said)}`); });
+  }
+  /**
    * Starts geckodriver and a headless Firefox ESR session (`hosts` resolve to this machine;
    * `acceptInsecureCerts` for a site with a certificate made at test time), with the
    * extension at `extension` installed as add-on `addonId`. Returns geckodriver's process.
@@ -117,5 +133,5 @@ export function webdriver(at, addonUuid) {
     for (const el of found) out.push({ el: el[ELEMENT], domain: await wd('GET', s(`/element/${el[ELEMENT]}/attribute/data-domain`)) });
     return out;
   }
-  return { wd, s, find, openExtensionPage, textOf, startFirefox, saveKey, badges };
+  return { wd, s, find, openExtensionPage, textOf, clickPill, startFirefox, saveKey, badges };
 }

@@ -99,6 +99,21 @@ pub struct ListChoice {
     pub statuses: Vec<StatusChoice>,
 }
 
+/// A company a card's organization field may be set to (from the firm's index).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanyChoice {
+    pub id: i64,
+    pub name: String,
+    /// Its first domain, to tell namesakes apart.
+    pub domain: Option<String>,
+}
+
+impl From<crate::index::KnownCompany> for CompanyChoice {
+    fn from(c: crate::index::KnownCompany) -> CompanyChoice {
+        CompanyChoice { id: c.id, name: c.name, domain: c.domains.into_iter().next() }
+    }
+}
+
 /// One option of a Status field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusChoice {

@@ -272,6 +272,16 @@ async fn schema<T: Transport + MaybeSend + MaybeSync + 'static>(client: &LensCli
     Ok(Schema { lists: lists?, fields: fields? })
 }
 
+/// The firm's team (the people a card's person fields are picked from), by name: the
+/// account's remembered context, so warm this costs nothing.
+pub async fn team<T: Transport + MaybeSend + MaybeSync + 'static>(
+    client: &LensClient<T>,
+) -> Result<Vec<PersonRef>, Error> {
+    let mut team: Vec<PersonRef> = context(client).await?.team.into_values().collect();
+    team.sort_by_key(|a| (a.name.to_lowercase(), a.id));
+    Ok(team)
+}
+
 /// The firm's lists and fields, remembered with the account's context (the card's list
 /// picker asks for them too).
 pub async fn lists_and_fields<T: Transport + MaybeSend + MaybeSync + 'static>(

@@ -72,6 +72,18 @@ fn a_company_is_found_by_its_normalised_name() {
 }
 
 #[test]
+fn a_picker_finds_companies_by_the_start_of_their_name_or_domain() {
+    let index = firm();
+    assert_eq!(ids(&index.search("ac", 10)), vec![1]);
+    assert_eq!(ids(&index.search("Glob", 10)), vec![2]);
+    assert_eq!(ids(&index.search("globex.co", 10)), vec![2], "by domain");
+    // Names that start with it first, shorter names before longer ones; at most `limit`.
+    assert_eq!(ids(&index.search("shared", 10)), vec![3, 4]);
+    assert_eq!(ids(&index.search("shared", 1)), vec![3]);
+    assert!(index.search("  ", 10).is_empty() && index.search("zzz", 10).is_empty());
+}
+
+#[test]
 fn a_company_comes_with_its_lists_and_status_where_known() {
     let acme = &firm().lookup_domain("acme.com")[0];
     assert_eq!(acme.domains, vec!["acme.com", "acme.io"]);

@@ -2,8 +2,9 @@
 //! organization or the person, pick one of several matches. The card only asks (a [`CardAction`] to its
 //! `on_action`); whoever mounted it performs the write and answers with a [`Notice`].
 
-use lens_core::actions::{Action, ListChoice, Target};
-use lens_core::card::PagePerson;
+use lens_core::actions::{Action, CompanyChoice, ListChoice, Target};
+use lens_core::card::{PagePerson, PersonRef};
+use lens_core::fields::FieldOp;
 use lens_core::{Card, CardStatus, EntityKind, QueryKind};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,9 @@ pub enum CardAction {
     Write { target: Option<Target>, action: Action },
     /// Show the card of this candidate of an ambiguous match.
     Pick { pick: Target },
+    /// Find the companies whose name or domain starts with this (an organization field's
+    /// picker); the host answers with `setCompanies`.
+    Find { find: String },
 }
 
 /// The answer to an action: in progress, done, or failed; shown under the card's actions.
@@ -55,6 +59,10 @@ pub struct ActionProps {
     pub guard: Signal<WriteGuard>,
     /// A write waiting for the user's confirmation ([`WriteGuard::Confirm`]).
     pub confirm: RwSignal<Option<(Option<Target>, Action)>>,
+    /// The team: whom a person field may name.
+    pub people: Signal<Vec<PersonRef>>,
+    /// The companies found for the last [`CardAction::Find`].
+    pub companies: Signal<Vec<CompanyChoice>>,
 }
 
 impl ActionProps {
@@ -65,7 +73,15 @@ impl ActionProps {
         notice: Signal<Option<Notice>>,
         guard: Signal<WriteGuard>,
     ) -> ActionProps {
-        ActionProps { on_action, choices, notice, guard, confirm: RwSignal::new(None) }
+        ActionProps {
+            on_action,
+            choices,
+            notice,
+            guard,
+            confirm: RwSignal::new(None),
+            people: Signal::stored(Vec::new()),
+            companies: Signal::stored(Vec::new()),
+        }
     }
 
     /// Buttons are off while a write runs, while one waits for its confirmation, and while
@@ -81,7 +97,7 @@ impl ActionProps {
 
     /// A write the user asked for: sent, held for confirmation, or dropped while the card
     /// cannot be seen.
-    fn write(self, target: Option<Target>, action: Action) {
+    pub(crate) fn write(self, target: Option<Target>, action: Action) {
         match self.guard.get_untracked() {
             WriteGuard::Allowed => self.on_action.run(CardAction::Write { target, action }),
             WriteGuard::Confirm => self.confirm.set(Some((target, action))),
@@ -96,7 +112,8 @@ pub fn pending_text(action: &Action) -> String {
         Action::AddToList { .. } => "Adding to the list…".to_owned(),
         Action::SetStatus { status, .. } => format!("Setting the Status to {status}…"),
         Action::AddNote { .. } => "Saving the note…".to_owned(),
-        // No control sends it yet (#23's UI is to come).
+        Action::SetField { op: FieldOp::Add, label, .. } => format!("Adding {label}…"),
+        Action::SetField { op: FieldOp::Remove, label, .. } => format!("Removing {label}…"),
         Action::SetField { .. } => "Saving the field…".to_owned(),
         Action::CreateOrganization { name, .. } => format!("Adding {name} to Affinity…"),
         Action::CreatePerson { first_name, last_name, .. } => {
@@ -115,7 +132,10 @@ pub fn confirm_text(action: &Action, lists: &[ListChoice]) -> String {
         },
         Action::SetStatus { status, .. } => format!("Set the Status to {status}?"),
         Action::AddNote { .. } => "Save this note in Affinity?".to_owned(),
-        Action::SetField { .. } => "Change this field in Affinity?".to_owned(),
+        Action::SetField { op: FieldOp::Set, value: None, .. } => "Clear this field in Affinity?".to_owned(),
+        Action::SetField { op: FieldOp::Set, label, .. } => format!("Change this field to {label}?"),
+        Action::SetField { op: FieldOp::Add, label, .. } => format!("Add {label} to this field?"),
+        Action::SetField { op: FieldOp::Remove, label, .. } => format!("Remove {label} from this field?"),
         Action::CreateOrganization { name, .. } => format!("Create {name} in Affinity?"),
         Action::CreatePerson { first_name, last_name, .. } => {
             format!("Create {} in Affinity?", format!("{first_name} {last_name}").trim())

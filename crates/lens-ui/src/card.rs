@@ -1,6 +1,8 @@
 //! The card and its states.
 
-use lens_core::card::{ActivityItem, CardListEntry, Connection, MatchBasis, PagePerson};
+use lens_core::card::{
+    ActivityItem, CardListEntry, CardNote, Connection, EntryFields, Firmographics, MatchBasis, PagePerson,
+};
 use lens_core::{Card, CardError, ErrorKind};
 use leptos::prelude::*;
 
@@ -69,7 +71,30 @@ button:focus-visible, select:focus-visible, summary:focus-visible, textarea:focu
 .lens-confirm-buttons { display: flex; gap: 8px; justify-content: flex-end; }
 .lens-actions button.lens-secondary { background: transparent; color: inherit; border-color: #d8dde6; }
 .lens-candidate-pick { font: inherit; font-size: 11px; border: 1px solid #d8dde6; background: transparent; color: inherit; border-radius: 6px; cursor: pointer; }
+.lens-firmographics { color: #1d2433; }
+.lens-intro-row { margin: -2px 0 4px; font-size: 11px; }
+.lens-intro, .lens-more { color: #4f46e5; text-decoration: none; font-size: 11px; } .lens-intro:hover, .lens-more:hover { text-decoration: underline; }
+.lens-fields { margin: 2px 0 6px 8px; border-left: 2px solid #eef0f4; padding-left: 8px; }
+.lens-field { margin: 2px 0; }
+.lens-field-line { display: flex; align-items: baseline; gap: 6px; font-size: 12px; }
+.lens-field-name { flex: 0 0 34%; color: #5b6577; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.lens-field-value { flex: 1; min-width: 0; overflow-wrap: anywhere; display: flex; flex-wrap: wrap; gap: 3px; }
+.lens-empty { color: #8a93a6; }
+.lens-chip { display: inline-flex; align-items: center; gap: 2px; border-radius: 9px; padding: 0 6px; background: #eef0f4; font-size: 11px; line-height: 18px; }
+.lens-chip-x, .lens-field-button { border: 0; background: transparent; color: #5b6577; cursor: pointer; padding: 0 2px; font: 12px/1 system-ui, sans-serif; border-radius: 4px; }
+.lens-chip-x:hover, .lens-field-button:hover { background: rgba(127,127,127,.18); color: inherit; }
+.lens-chip-x:disabled, .lens-field-button:disabled { opacity: .4; cursor: default; }
+.lens-field-editor { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; }
+.lens-field-editor input, .lens-field-editor .lens-select { flex: 1; min-width: 0; max-width: none; font: inherit; font-size: 12px; border: 1px solid #d8dde6; border-radius: 6px; padding: 2px 6px; background: transparent; color: inherit; }
+.lens-field-editor button, .lens-field-found button { font: inherit; font-size: 12px; border: 1px solid #4f46e5; background: #4f46e5; color: #fff; border-radius: 6px; padding: 1px 8px; cursor: pointer; }
+.lens-field-found { display: flex; flex-direction: column; align-items: flex-start; gap: 3px; width: 100%; }
+.lens-field-found button { background: transparent; color: inherit; border-color: #d8dde6; text-align: left; }
+.lens-field-editor button:disabled, .lens-field-found button:disabled { opacity: .5; cursor: default; }
+.lens-note { margin: 4px 0 6px; }
+.lens-note-text { font-size: 12px; white-space: pre-line; overflow-wrap: anywhere; display: -webkit-box; -webkit-line-clamp: 3; line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; }
 @media (prefers-color-scheme: dark) {
+  .lens-firmographics { color: #e6e9ef; } .lens-chip { background: #2d3340; } .lens-fields { border-color: #3a4150; }
+  .lens-intro, .lens-more { color: #a5b4fc; } .lens-field-editor input, .lens-field-editor .lens-select { border-color: #3a4150; }
   .lens-card { background: var(--affinity-card-background, #1e222b); color: var(--affinity-card-color, #e6e9ef); border-color: #3a4150; }
   .lens-status, .lens-sub, .lens-section h3, .lens-num { color: #a3acbd; }
   .lens-bar { background: #3a4150; } .lens-pill { background: #2d3340; color: #e6e9ef; }
@@ -170,20 +195,100 @@ fn date_only(iso: &str) -> String {
     iso.get(..10).unwrap_or(iso).to_owned()
 }
 
-fn connection_row(c: Connection) -> impl IntoView {
+fn connection_row(c: Connection, company: Option<String>) -> impl IntoView {
     let pct = format!("width: {:.0}%", (c.strength.clamp(0.0, 1.0) * 100.0));
     let text = format!("{} knows {}", c.colleague.name, c.contact.name);
     let title = c.contact.email.clone().unwrap_or_default();
+    // A draft in the user's mail client, to the colleague; nothing is sent by the Lens.
+    let intro = crate::intro::intro_mailto(&c, company.as_deref()).map(|href| {
+        let label = format!("Ask {} for an intro to {}", c.colleague.name, c.contact.name);
+        view! {
+            <a class="lens-intro" data-testid="lens-intro" href=href target="_blank" rel="noopener noreferrer"
+                title=label.clone() aria-label=label>"Ask for an intro"</a>
+        }
+    });
     view! {
         <div class="lens-row" data-testid="lens-connection" title=title>
             <span class="lens-grow">{text}</span>
             <span class="lens-bar" aria-hidden="true"><span style=pct></span></span>
             <span class="lens-num">{format!("{:.2}", c.strength)}</span>
         </div>
+        {intro.map(|a| view! { <div class="lens-intro-row">{a}</div> })}
     }
 }
 
-fn list_row(l: CardListEntry, write: Option<(ActionProps, lens_core::actions::Target)>) -> impl IntoView {
+/// The firmographics in one line, amounts in the user's locale: "Manufacturing, Aerospace ·
+/// 420 employees · $48.5M raised · Series B: $30M (2025-06-12) · San Francisco, … ·
+/// founded 2014". What is not known is left out.
+pub fn firmographics_text(f: &Firmographics) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !f.industries.is_empty() {
+        parts.push(f.industries.join(", "));
+    }
+    if let Some(n) = f.employees {
+        parts.push(format!("{} employees", crate::locale::number(n as f64)));
+    }
+    if let Some(usd) = f.total_funding_usd {
+        parts.push(format!("{} raised", crate::locale::usd(usd)));
+    }
+    let amount = f.last_round_usd.map(crate::locale::usd);
+    let date = f.last_round_date.as_deref().map(date_only);
+    let round = match (&f.last_round, amount, date) {
+        (None, None, None) => None,
+        (stage, amount, date) => {
+            let mut r = stage.clone().unwrap_or_else(|| "Last round".to_owned());
+            if let Some(a) = amount {
+                r = format!("{r}: {a}");
+            }
+            if let Some(d) = date {
+                r = format!("{r} ({d})");
+            }
+            Some(r)
+        }
+    };
+    parts.extend(round);
+    parts.extend(f.location.clone());
+    if let Some(y) = f.year_founded {
+        parts.push(format!("founded {y}"));
+    }
+    parts.join(" · ")
+}
+
+fn notes_view(notes: Vec<CardNote>) -> Option<impl IntoView> {
+    let all = notes.iter().find_map(|n| affinity_link(n.affinity_url.as_deref()?).map(str::to_owned));
+    let rows = notes
+        .into_iter()
+        .map(|n| {
+            let by = [n.author.map(|a| a.name), n.created_at.as_deref().map(date_only)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ");
+            // Text, never markup: a note's "<b>" shows as written.
+            view! {
+                <div class="lens-note" data-testid="lens-note">
+                    <div class="lens-sub">{by}</div>
+                    <div class="lens-note-text" data-testid="lens-note-text">{n.text}</div>
+                </div>
+            }
+        })
+        .collect::<Vec<_>>();
+    (!rows.is_empty()).then(|| {
+        view! {
+            <div class="lens-section" data-testid="lens-notes"><h3>"Notes"</h3>{rows}
+                {all.map(|href| view! {
+                    <a class="lens-more" data-testid="lens-notes-all" href=href target="_blank" rel="noopener noreferrer">"All notes in Affinity"</a>
+                })}
+            </div>
+        }
+    })
+}
+
+fn list_row(
+    l: CardListEntry,
+    fields: Option<EntryFields>,
+    write: Option<(ActionProps, lens_core::actions::Target)>,
+) -> impl IntoView {
     let status = l.status.clone().map(|s| {
         let color = s.color.to_string();
         view! { <span class="lens-pill" data-testid="lens-list-status" data-color=color>{s.text}</span> }
@@ -192,14 +297,21 @@ fn list_row(l: CardListEntry, write: Option<(ActionProps, lens_core::actions::Ta
     if let Some(days) = l.status_since.as_deref().and_then(days_since) {
         details.push(format!("{days}d in status"));
     }
-    if !l.owners.is_empty() {
+    // The opened card shows Owners and Amount among the entry's fields; a pill's card here.
+    if fields.is_none() && !l.owners.is_empty() {
         details.push(l.owners.iter().map(|o| o.name.clone()).collect::<Vec<_>>().join(" & "));
     }
-    if let Some(a) = l.amount {
+    if let (None, Some(a)) = (&fields, l.amount) {
         details.push(compact_amount(a));
     }
+    // A read-only key (or a Status the key may not change): the Status without its picker.
+    let status_editable = fields
+        .as_ref()
+        .is_none_or(|e| e.fields.iter().filter(|f| f.name.eq_ignore_ascii_case("status")).all(|f| f.editable));
+    let select_write = write.filter(|_| status_editable);
+    let fields = fields.and_then(|f| crate::fields::entry_fields(f, write));
     let added = l.added_at.as_deref().map(|d| format!("added {}", date_only(d))).unwrap_or_default();
-    let select = write.map(|(props, target)| {
+    let select = select_write.map(|(props, target)| {
         status_select(
             props,
             target,
@@ -212,7 +324,8 @@ fn list_row(l: CardListEntry, write: Option<(ActionProps, lens_core::actions::Ta
     view! {
         <div data-testid="lens-list-entry" title=added>
             <div class="lens-row"><span class="lens-grow">{l.list_name}</span>{status}{select}</div>
-            <div class="lens-sub">{details.join(" · ")}</div>
+            {(!details.is_empty()).then(|| view! { <div class="lens-sub">{details.join(" · ")}</div> })}
+            {fields}
         </div>
     }
 }
@@ -328,13 +441,22 @@ fn ready_view(
         .as_ref()
         .map(|e| if e.domains.is_empty() { e.emails.join(", ") } else { e.domains.join(", ") })
         .unwrap_or_default();
+    let firmographics = card.firmographics.as_ref().filter(|f| !f.is_empty()).map(|f| {
+        view! {
+            <div class="lens-sub lens-firmographics" data-testid="lens-firmographics"
+                title="From Affinity's data enrichment">{firmographics_text(f)}</div>
+        }
+    });
+    let notes = notes_view(card.notes.clone());
     let error = card.error.as_ref().map(failure_text);
     let basis = card.matched_on.and_then(|b| match_basis_text(b, card.page_person.as_ref())).map(|t| {
         view! { <div class="lens-sub" data-testid="lens-match-basis">{t}</div> }
     });
     let capped = checked_of(&card).map(|(c, t)| format!("From {c} of {t} people, the most recently in touch"));
     let connections = (!card.connections.is_empty()).then(|| {
-        let rows = card.connections.clone().into_iter().map(connection_row).collect_view();
+        let company =
+            (card.entity.as_ref()).filter(|e| e.kind == lens_core::EntityKind::Organization).map(|e| e.name.clone());
+        let rows = card.connections.clone().into_iter().map(|c| connection_row(c, company.clone())).collect_view();
         view! {
             <div class="lens-section"><h3>"Who knows them"</h3>{rows}
                 {capped.map(|t| view! { <div class="lens-sub">{t}</div> })}
@@ -342,7 +464,15 @@ fn ready_view(
         }
     });
     let lists = (!card.lists.is_empty()).then(|| {
-        let rows = card.lists.clone().into_iter().map(|l| list_row(l, write)).collect_view();
+        let rows = card
+            .lists
+            .clone()
+            .into_iter()
+            .map(|l| {
+                let fields = card.fields.iter().find(|f| f.entry_id == l.entry_id && f.list_id == l.list_id).cloned();
+                list_row(l, fields, write)
+            })
+            .collect_view();
         view! { <div class="lens-section"><h3>"Lists"</h3>{rows}</div> }
     });
     let a = card.activity.clone();
@@ -436,6 +566,7 @@ fn ready_view(
             {tools}
         </div>
         <div class="lens-sub">{sub}</div>
+        {firmographics}
         {basis}
         {error.map(|m| view! { <div class="lens-error" data-testid="lens-error" role="alert">{m}</div> })}
         {candidates}
@@ -444,6 +575,7 @@ fn ready_view(
         {lists}
         {activity}
         {opportunities}
+        {notes}
         {action_forms}
         <div class="lens-foot">{fetched}{refresh}</div>
     }

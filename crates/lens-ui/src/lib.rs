@@ -7,7 +7,11 @@
 
 mod actions;
 mod card;
+mod fields;
+mod intro;
+mod locale;
 mod thread;
 
 pub use actions::{ActionProps, CardAction, Notice, WriteGuard, confirm_text, pending_text};
-pub use card::{CardState, CardView, PillView, error_text, failure_text, pill_text};
+pub use card::{CardState, CardView, PillView, error_text, failure_text, firmographics_text, pill_text};
+pub use intro::intro_mailto;

@@ -525,11 +525,21 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 }
                 match self.keyed_client() {
                     Err(e) => Err(e),
-                    Ok(client) => list_choices(&client)
-                        .await
-                        .map(|lists| Answer::Lists { lists })
-                        .map_err(|e| CardError::from(&e)),
+                    Ok(client) => {
+                        let (lists, people) = futures::join!(list_choices(&client), lens_core::lookup::team(&client));
+                        lists
+                            .and_then(|lists| Ok(Answer::Lists { lists, people: people? }))
+                            .map_err(|e| CardError::from(&e))
+                    }
                 }
+            }
+            Request::Companies { token, query } => {
+                if self.page_of(&token).await.is_none() {
+                    return Reply(Err(expired()));
+                }
+                let query: String = query.chars().take(100).collect();
+                let found = self.inner.index.borrow().index.search(&query, crate::protocol::COMPANY_CHOICES);
+                Ok(Answer::Companies { companies: found.into_iter().map(Into::into).collect() })
             }
             Request::Expand { token, expanded } => {
                 if let Some(tab) = tab {

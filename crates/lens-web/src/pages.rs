@@ -1,6 +1,7 @@
 //! The card in a page: the overlay, the popup and the web component mount it and feed it.
 
-use lens_core::actions::ListChoice;
+use lens_core::actions::{CompanyChoice, ListChoice};
+use lens_core::card::PersonRef;
 use lens_core::{Card, CardError};
 use lens_ui::{ActionProps, CardAction, CardState, CardView, Notice, PillView, WriteGuard, failure_text, pending_text};
 use leptos::prelude::*;
@@ -14,6 +15,8 @@ use crate::{from_js, to_js};
 pub struct CardHandle {
     set_state: WriteSignal<CardState>,
     set_choices: WriteSignal<Vec<ListChoice>>,
+    set_people: WriteSignal<Vec<PersonRef>>,
+    set_companies: WriteSignal<Vec<CompanyChoice>>,
     set_notice: WriteSignal<Option<Notice>>,
     set_expanded: WriteSignal<bool>,
     set_guard: WriteSignal<WriteGuard>,
@@ -70,6 +73,20 @@ impl CardHandle {
     #[wasm_bindgen(js_name = setChoices)]
     pub fn set_choices(&self, lists: JsValue) -> Result<(), JsValue> {
         self.set_choices.set(from_js(lists, "lists")?);
+        Ok(())
+    }
+
+    /// The team, whom the card's person fields may name (`lens:choices`' `people`).
+    #[wasm_bindgen(js_name = setPeople)]
+    pub fn set_people(&self, people: JsValue) -> Result<(), JsValue> {
+        self.set_people.set(from_js(people, "people")?);
+        Ok(())
+    }
+
+    /// The companies found for the card's last `{find}` (`lens:companies`' `companies`).
+    #[wasm_bindgen(js_name = setCompanies)]
+    pub fn set_companies(&self, companies: JsValue) -> Result<(), JsValue> {
+        self.set_companies.set(from_js(companies, "companies")?);
         Ok(())
     }
 
@@ -146,6 +163,8 @@ pub fn mount_card(element: web_sys::HtmlElement, options: JsValue) -> CardHandle
     };
     let (state, set_state) = signal(CardState::Loading);
     let (choices, set_choices) = signal(Vec::<ListChoice>::new());
+    let (people, set_people) = signal(Vec::<PersonRef>::new());
+    let (companies, set_companies) = signal(Vec::<CompanyChoice>::new());
     let (notice, set_notice) = signal(None::<Notice>);
     let overlay = options.on_expand.is_some();
     let (expanded, set_expanded) = signal(!overlay || options.expanded);
@@ -162,7 +181,9 @@ pub fn mount_card(element: web_sys::HtmlElement, options: JsValue) -> CardHandle
                 set_notice.set(Some(Notice { ok: true, text: pending_text(write), pending: true }));
             }
         });
-        ActionProps::new(on_action, choices.into(), notice.into(), guard.into())
+        let mut props = ActionProps::new(on_action, choices.into(), notice.into(), guard.into());
+        (props.people, props.companies) = (people.into(), companies.into());
+        props
     });
     let on_expand = callback::<bool>(options.on_expand);
     let expand = on_expand.map(|cb| {
@@ -190,5 +211,5 @@ pub fn mount_card(element: web_sys::HtmlElement, options: JsValue) -> CardHandle
             None => card(),
         }
     });
-    CardHandle { set_state, set_choices, set_notice, set_expanded, set_guard, _mount: mount }
+    CardHandle { set_state, set_choices, set_people, set_companies, set_notice, set_expanded, set_guard, _mount: mount }
 }

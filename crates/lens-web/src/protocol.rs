@@ -107,6 +107,10 @@ pub enum Request {
     /// Overlay, popup: the lists the card offers. → [`Answer::Lists`]
     #[serde(rename = "lens:choices")]
     Choices { token: Token },
+    /// Overlay, popup: the companies whose name or domain starts with `query`, for a card's
+    /// organization field (from the index, no call). → [`Answer::Companies`]
+    #[serde(rename = "lens:companies")]
+    Companies { token: Token, query: String },
     /// Overlay: the pill opened (`true`) or the card folded; relayed to the content
     /// script, which sizes the frame. → [`Answer::Ack`]
     #[serde(rename = "lens:expand")]
@@ -149,14 +153,18 @@ pub enum Request {
     Index {},
 }
 
+/// The most companies a `lens:companies` answer names.
+pub const COMPANY_CHOICES: usize = 8;
+
 /// The message types, as sent.
-pub const REQUEST_TYPES: [&str; 18] = [
+pub const REQUEST_TYPES: [&str; 19] = [
     "lens:page",
     "lens:thread",
     "lens:position",
     "lens:card",
     "lens:act",
     "lens:choices",
+    "lens:companies",
     "lens:expand",
     "lens:close",
     "lens:tab",
@@ -225,8 +233,11 @@ pub enum Answer {
         #[serde(flatten)]
         outcome: Outcome,
     },
-    /// The lists a card may add its entity to.
-    Lists { lists: Vec<ListChoice> },
+    /// The lists a card may add its entity to, and the team (whom its person fields may
+    /// name).
+    Lists { lists: Vec<ListChoice>, people: Vec<lens_core::card::PersonRef> },
+    /// To `lens:companies`: the index's companies that match, at most [`COMPANY_CHOICES`].
+    Companies { companies: Vec<lens_core::actions::CompanyChoice> },
     /// The popup's tab: its page view (`token`), URL and site, whether the site is never
     /// looked up or paused.
     Tab { token: Option<Token>, url: String, site: Option<String>, ignored: bool, paused: bool },
@@ -406,6 +417,7 @@ impl Request {
                 Request::Card { .. }
                 | Request::Act { .. }
                 | Request::Choices { .. }
+                | Request::Companies { .. }
                 | Request::Expand { .. }
                 | Request::Close { .. },
                 Role::Overlay { .. },
@@ -449,7 +461,11 @@ export type LensAction =
   | { action: "set_status"; list_id: number; entry_id: number; status: string }
   | { action: "add_note"; content: string }
   | { action: "create_organization"; name: string; domain: string }
-  | { action: "create_person"; first_name: string; last_name: string; organization_id?: number | null };
+  | { action: "set_field"; list_id: number; entry_id: number; field_id: number; op: "set" | "add" | "remove"; value?: LensFieldInput | null; label?: string }
+  | { action: "create_person"; first_name: string; last_name: string; organization_id?: number | null; email?: string | null };
+export type LensFieldInput =
+  | { type: "text"; text: string } | { type: "number"; number: number } | { type: "date"; date: string }
+  | { type: "option"; id: number } | { type: "person"; id: number } | { type: "company"; id: number };
 export interface LensHints { title?: string; name?: string; headline?: string; company?: string; company_url?: string; website?: string }
 export interface LensSettingsForm { apiKey: string; baseUrl: string; ignored: string; paused: string; overlay: boolean; onDemandBelow: string; mode: "personal" | "team"; gatewayUrl: string; gatewayToken: string; badges?: boolean; noBadges?: string }
 /** A link host the index knows: its registrable domain, and what its badge says on hover. */
@@ -465,6 +481,7 @@ export type LensRequest =
   | { type: "lens:card"; token: LensToken; first?: boolean; refresh?: boolean; lookup?: boolean; pick?: LensTarget | null; full?: boolean }
   | { type: "lens:act"; token: LensToken; target?: LensTarget | null; action: LensAction }
   | { type: "lens:choices"; token: LensToken }
+  | { type: "lens:companies"; token: LensToken; query: string }
   | { type: "lens:expand"; token: LensToken; expanded: boolean }
   | { type: "lens:close"; token: LensToken }
   | { type: "lens:tab"; tabId: number }
@@ -495,7 +512,8 @@ export type LensAnswer =
   | { answer: "card"; card: LensCard; partial: boolean; pill: { text: string; title: string; status: string } }
   | { answer: "on_demand"; message: string }
   | { answer: "done"; changed: boolean; message: string; target: LensTarget | null }
-  | { answer: "lists"; lists: LensListChoice[] }
+  | { answer: "lists"; lists: LensListChoice[]; people: { id: number; name: string; email: string | null }[] }
+  | { answer: "companies"; companies: { id: number; name: string; domain: string | null }[] }
   | { answer: "tab"; token: LensToken | null; url: string; site: string | null; ignored: boolean; paused: boolean }
   | { answer: "paused"; paused: string[] }
   | { answer: "me"; user: string; email: string | null; firm: string; subdomain: string }
@@ -529,6 +547,7 @@ mod tests {
             json!({"type": "lens:card", "token": T, "first": true, "refresh": false, "lookup": false, "pick": {"kind": "person", "id": 3}}),
             json!({"type": "lens:act", "token": T, "target": {"kind": "organization", "id": 7}, "action": {"action": "add_to_list", "list_id": 10}}),
             json!({"type": "lens:choices", "token": T}),
+            json!({"type": "lens:companies", "token": T, "query": "acm"}),
             json!({"type": "lens:expand", "token": T, "expanded": true}),
             json!({"type": "lens:close", "token": T}),
             json!({"type": "lens:tab", "tabId": 4}),
@@ -667,7 +686,7 @@ mod tests {
         let overlay = Role::Overlay { tab_id: 1 };
         for message in every_request() {
             let request = Request::decode(message.clone()).unwrap();
-            let card_s_own = ["lens:card", "lens:act", "lens:choices", "lens:expand", "lens:close"]
+            let card_s_own = ["lens:card", "lens:act", "lens:choices", "lens:companies", "lens:expand", "lens:close"]
                 .contains(&message["type"].as_str().unwrap());
             assert_eq!(request.allowed(&overlay), card_s_own, "{message}");
         }
@@ -708,7 +727,13 @@ mod tests {
             Answer::card(card, true),
             Answer::OnDemand { message: "low".into() },
             Answer::Done { outcome: Outcome { changed: true, message: "Added.".into(), target: Some(target) } },
-            Answer::Lists { lists: vec![] },
+            Answer::Lists {
+                lists: vec![],
+                people: vec![lens_core::card::PersonRef { id: 1, name: "Alice Doe".into(), email: None }],
+            },
+            Answer::Companies {
+                companies: vec![lens_core::actions::CompanyChoice { id: 7, name: "Acme".into(), domain: None }],
+            },
             Answer::Tab { token: None, url: "about:blank".into(), site: None, ignored: false, paused: false },
             Answer::Paused { paused: vec!["a.com".into()] },
             Answer::Me { user: "Alice Doe".into(), email: None, firm: "F".into(), subdomain: "f".into() },

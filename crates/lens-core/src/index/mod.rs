@@ -355,6 +355,28 @@ impl Index {
             .collect()
     }
 
+    /// At most `limit` organizations whose normalised name, or one of whose domains, starts
+    /// with what the user typed (a card's company picker: no call). Names that start with it
+    /// come first, then shorter names; empty for a query with no letter or digit.
+    pub fn search(&self, typed: &str, limit: usize) -> Vec<KnownCompany> {
+        let key = name_key(typed);
+        let domain = typed.trim().to_lowercase();
+        if key.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let mut found: Vec<(bool, usize, &Org)> = self
+            .orgs
+            .iter()
+            .filter_map(|o| {
+                let by_name = name_key(&o.name).starts_with(&key);
+                let by_domain = || o.domains.iter().any(|d| d.starts_with(domain.as_str()));
+                (by_name || by_domain()).then_some((!by_name, o.name.len(), o))
+            })
+            .collect();
+        found.sort_by(|a, b| (a.0, a.1, &a.2.name).cmp(&(b.0, b.1, &b.2.name)));
+        found.into_iter().take(limit).map(|(_, _, o)| self.known(o)).collect()
+    }
+
     /// The Card the index gives for `query`, before any network: for a domain, `matched`
     /// (with its lists and their Status), `ambiguous` (several organizations have it) or
     /// `not_found`; for an organization id, `matched` or `None`. `None` for other queries,
