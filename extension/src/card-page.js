@@ -9,6 +9,7 @@ export { ask };
 /** @typedef {import('./wasm/lens_pages.js').LensRequest} LensRequest */
 /** @typedef {import('./wasm/lens_pages.js').LensReply} LensReply */
 /** @typedef {import('./wasm/lens_pages.js').CardHandle} CardHandle */
+/** @typedef {import('./wasm/lens_pages.js').LensCard} LensCard */
 
 /** What the card says when it holds a write's click. */
 const HELD = 'Hold on: the card just appeared or moved; click again.';
@@ -100,6 +101,8 @@ export async function mountLensCard(root, token, overlay = null, first = null) {
   let full = !overlay || overlay.expanded === true;
   /** @type {string | null} */
   let phase = null; // of the card shown: 'pill' or 'card'
+  /** @type {LensCard | null} the card shown */
+  let shown = null;
 
   let held = () => false;
   /** @type {Record<string, unknown>} */
@@ -151,7 +154,8 @@ export async function mountLensCard(root, token, overlay = null, first = null) {
       phase = typeof reply.card.phase === 'string' ? reply.card.phase : 'card';
       handle.setCard(reply.card);
       if (full && phase === 'pill') rest();
-      if (reply.card.status === 'matched' || reply.card.status === 'not_found') choices();
+      shown = reply.card;
+      wantChoices();
     } else {
       handle.setError('The Lens could not make a card for this page.');
     }
@@ -186,6 +190,15 @@ export async function mountLensCard(root, token, overlay = null, first = null) {
     if (full) return;
     full = true;
     if (phase === 'pill') rest();
+    else wantChoices();
+  }
+
+  /**
+   * The lists and the team, for the opened card's forms and fields: not for a pill (a page
+   * view costs what its pill shows, and the team may not be remembered yet).
+   */
+  function wantChoices() {
+    if (full && (shown?.status === 'matched' || shown?.status === 'not_found')) choices();
   }
 
   let askingRest = false;

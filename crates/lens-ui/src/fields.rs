@@ -278,7 +278,11 @@ fn typed(
     let current = match (&f.value, item.as_str()) {
         (Value::Null, _) => String::new(),
         (v, "datetime") => value_text(&f.value_type, v),
-        (Value::Number(n), _) => n.to_string(),
+        // As typed: "7625000", not "7625000.0" nor the locale's grouping.
+        (Value::Number(n), _) => match n.as_f64() {
+            Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
+            _ => n.to_string(),
+        },
         (v, _) => value_text(&f.value_type, v),
     };
     let had_value = !f.value.is_null();
