@@ -113,7 +113,11 @@ test('the opened card shows the three latest notes as text, the firmographics an
     return card.scrollHeight > card.clientHeight && getComputedStyle(card).overflowY === 'auto';
   });
   assert.ok(scrolls, 'the card is taller than its frame and scrolls');
-  await fieldRow(frame, 'Next Step').scrollIntoViewIfNeeded();
+  // The first entry's fields are open, the others' folded under their summary.
+  const folded = await frame.getByTestId('lens-fields').evaluateAll((all) => all.map((d) => d.open));
+  assert.deepEqual(folded, folded.map((_, i) => i === 0));
+  // The screenshot: the Deal Pipeline's last fields and, below, the notes.
+  await frame.evaluate(() => document.querySelector('[data-field="Close Date"]').scrollIntoView({ block: 'start' }));
   await (await frame.frameElement()).screenshot({ path: join(root, 'docs', 'card-fields.png') });
   await page.close();
 });

@@ -76,6 +76,8 @@ button:focus-visible, select:focus-visible, summary:focus-visible, textarea:focu
 .lens-intro, .lens-more { color: #4f46e5; text-decoration: none; font-size: 11px; } .lens-intro:hover, .lens-more:hover { text-decoration: underline; }
 .lens-fields { margin: 2px 0 6px 8px; border-left: 2px solid #eef0f4; padding-left: 8px; }
 .lens-field { margin: 2px 0; }
+.lens-fields-summary { cursor: pointer; color: #5b6577; font-size: 11px; }
+.lens-fields:not([open]) { margin-bottom: 2px; }
 .lens-field-line { display: flex; align-items: baseline; gap: 6px; font-size: 12px; }
 .lens-field-name { flex: 0 0 34%; color: #5b6577; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .lens-field-value { flex: 1; min-width: 0; overflow-wrap: anywhere; display: flex; flex-wrap: wrap; gap: 3px; }
@@ -288,6 +290,7 @@ fn list_row(
     l: CardListEntry,
     fields: Option<EntryFields>,
     write: Option<(ActionProps, lens_core::actions::Target)>,
+    first: bool,
 ) -> impl IntoView {
     let status = l.status.clone().map(|s| {
         let color = s.color.to_string();
@@ -309,7 +312,7 @@ fn list_row(
         .as_ref()
         .is_none_or(|e| e.fields.iter().filter(|f| f.name.eq_ignore_ascii_case("status")).all(|f| f.editable));
     let select_write = write.filter(|_| status_editable);
-    let fields = fields.and_then(|f| crate::fields::entry_fields(f, write));
+    let fields = fields.and_then(|f| crate::fields::entry_fields(f, write, first));
     let added = l.added_at.as_deref().map(|d| format!("added {}", date_only(d))).unwrap_or_default();
     let select = select_write.map(|(props, target)| {
         status_select(
@@ -468,9 +471,10 @@ fn ready_view(
             .lists
             .clone()
             .into_iter()
-            .map(|l| {
+            .enumerate()
+            .map(|(i, l)| {
                 let fields = card.fields.iter().find(|f| f.entry_id == l.entry_id && f.list_id == l.list_id).cloned();
-                list_row(l, fields, write)
+                list_row(l, fields, write, i == 0)
             })
             .collect_view();
         view! { <div class="lens-section"><h3>"Lists"</h3>{rows}</div> }

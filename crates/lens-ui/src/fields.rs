@@ -49,8 +49,13 @@ impl At {
     }
 }
 
-/// The fields of one list entry (`None` when it has none to show).
-pub(crate) fn entry_fields(entry: EntryFields, write: Option<(ActionProps, Target)>) -> Option<impl IntoView> {
+/// The fields of one list entry (`None` when it has none to show), folded under a summary
+/// unless `open` (the card's first entry: the card stays readable with many lists).
+pub(crate) fn entry_fields(
+    entry: EntryFields,
+    write: Option<(ActionProps, Target)>,
+    open: bool,
+) -> Option<impl IntoView> {
     let rows: Vec<_> = entry
         .fields
         .into_iter()
@@ -62,7 +67,15 @@ pub(crate) fn entry_fields(entry: EntryFields, write: Option<(ActionProps, Targe
             field_row(f, at)
         })
         .collect();
-    (!rows.is_empty()).then(|| view! { <div class="lens-fields" data-testid="lens-fields">{rows}</div> })
+    let summary = format!("Fields ({})", rows.len());
+    (!rows.is_empty()).then(|| {
+        view! {
+            <details class="lens-fields" data-testid="lens-fields" open=open>
+                <summary class="lens-fields-summary">{summary}</summary>
+                {rows}
+            </details>
+        }
+    })
 }
 
 fn field_row(f: CardField, write: Option<(ActionProps, At)>) -> impl IntoView {
