@@ -82,7 +82,7 @@ test('the opened card shows the three latest notes as text, the firmographics an
     data('industry').join(', '),
     `${num[0]} employees`,
     `${usd[0]} raised`,
-    `${data('investment-stage')}: ${usd[1]} (${data('last-funding-date').slice(0, 10)})`,
+    `last round ${data('investment-stage')}, ${usd[1]}, ${data('last-funding-date').slice(0, 10)}`,
     [loc.city, loc.state, loc.country].join(', '),
     `founded ${data('year-founded')}`,
   ].join(' · ');

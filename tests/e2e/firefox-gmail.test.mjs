@@ -15,7 +15,7 @@ const THREAD_2 = 'FMfcgzQZTlDmWqJcXrNvBsKhGpLtMzFd';
 
 let sandbox, gmail, driver;
 const at = { base: '', session: null };
-const { wd, s, find, textOf, startFirefox, saveKey, badges } = webdriver(at, ADDON_UUID);
+const { wd, s, textOf, clickPill, startFirefox, saveKey, badges } = webdriver(at, ADDON_UUID);
 
 before(async () => {
   sandbox = await startSandbox();
@@ -34,17 +34,9 @@ after(async () => {
 
 /** In the overlay frame: waits for the pill to match `pattern`, opens the card, reads its participants. */
 async function threadCard(pattern) {
-  let said = '';
-  await waitFor(`the pill ${pattern}`, async () => {
+  await clickPill(pattern, async () => {
     await wd('POST', s('/frame'), { id: null });
     await wd('POST', s('/frame'), { id: 0 });
-    said = await textOf('[data-testid="lens-pill"]').catch(() => '');
-    return pattern.test(said);
-  }).catch((e) => { throw new Error(`${e.message}; the pill said ${JSON.stringify(said)}`); });
-  // The pill drawn before the card's module started may be replaced meanwhile: a stale click is tried again.
-  await waitFor('the pill clicked', async () => {
-    await wd('POST', s(`/element/${await find('[data-testid="lens-pill"]')}/click`), {});
-    return true;
   });
   const people = await waitFor('the participants', async () => {
     const got = await wd('POST', s('/execute/sync'), {

@@ -13,7 +13,7 @@ const ADDON_UUID = '6f1d3c2e-8a4b-4c1d-9e2f-3a5b7c9d1e0f';
 let sandbox, site, driver;
 /** The driver's base URL and session, once `before` has them. */
 const at = { base: '', session: null };
-const { wd, s, find, openExtensionPage, textOf, clickPill, startFirefox } = webdriver(at, ADDON_UUID);
+const { wd, s, find, openExtensionPage, textOf, clickPill, startFirefox, saveKey } = webdriver(at, ADDON_UUID);
 
 /** Enter, pressed by the user: WebDriver's key actions go to the focused element. */
 async function pressEnter() {
@@ -69,16 +69,7 @@ after(async () => {
 });
 
 test('Firefox: the options page saves the key and a company site shows the overlay', async () => {
-  await openExtensionPage('options.html');
-  const key = await waitFor('the options form', async () => {
-    const el = await find('[data-testid="api-key"]');
-    return (await wd('GET', s(`/element/${el}/enabled`))) ? el : null;
-  });
-  await wd('POST', s(`/element/${key}/value`), { text: sandbox.key });
-  const baseUrl = await find('[data-testid="base-url"]');
-  await wd('POST', s(`/element/${baseUrl}/clear`), {});
-  await wd('POST', s(`/element/${baseUrl}/value`), { text: sandbox.url });
-  await wd('POST', s(`/element/${await find('[data-testid="save"]')}/click`), {});
+  await saveKey(sandbox);
   let status = '';
   await waitFor('Saved.', async () => (status = await textOf('[data-testid="options-status"]')) === 'Saved.')
     .catch((e) => { throw new Error(`${e.message}; the options page said ${JSON.stringify(status)}`); });

@@ -55,17 +55,20 @@ export function webdriver(at, addonUuid) {
     return wd('GET', s(`/element/${await find(css)}/text`));
   }
   /**
-   * Clicks the overlay's pill once it says `includes`, in the frame `enterFrame` switches
-   * to. The pill drawn before the card's module has started is then replaced by the
-   * module's own: a click that finds its element gone (stale) is tried again.
+   * Clicks the overlay's pill once it says `says` (a part of its text, or a pattern), in the
+   * frame `enterFrame` switches to. The pill drawn before the card's module has started is
+   * then replaced by the module's own: a click that finds its element gone (stale) is tried
+   * again.
+   * @param {string | RegExp} says
+   * @param {() => Promise<void>} enterFrame
    */
-  async function clickPill(includes, enterFrame) {
+  async function clickPill(says, enterFrame) {
     let said = '';
-    await waitFor(`the overlay pill saying ${includes}`, async () => {
+    await waitFor(`the overlay pill saying ${says}`, async () => {
       await enterFrame();
       const el = await find('[data-testid="lens-pill"]');
       said = await wd('GET', s(`/element/${el}/text`));
-      if (!said.includes(includes)) return null;
+      if (typeof says === 'string' ? !said.includes(says) : !says.test(said)) return null;
       await wd('POST', s(`/element/${el}/click`), {});
       return true;
     }).catch((e) => { throw new Error(`${e.message}; the pill said ${JSON.stringify(said)}`); });

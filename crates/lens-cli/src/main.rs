@@ -590,26 +590,9 @@ fn print_fields(card: &Card) {
         println!("Fields ({name}):");
         for f in &entry.fields {
             let lock = if f.editable { "" } else { " (read-only)" };
-            println!("  {}: {}{lock}", f.name, field_text(&f.value));
+            let text = lens_core::fields::value_text(&f.value_type, &f.value, &|n| format!("{n}"));
+            println!("  {}: {}{lock}", f.name, if text.is_empty() { "-" } else { &text });
         }
-    }
-}
-
-/// A field's value in words: a text, a number, a date, an option's text, a person's or an
-/// organization's name; several joined by commas; "-" when empty.
-fn field_text(value: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match value {
-        Value::Null => "-".to_owned(),
-        Value::Array(items) if items.is_empty() => "-".to_owned(),
-        Value::Array(items) => items.iter().map(field_text).collect::<Vec<_>>().join(", "),
-        Value::String(s) if s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T') => s[..10].to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f}")),
-        Value::Object(o) => {
-            (o.get("text").or(o.get("name")).and_then(Value::as_str)).map_or_else(|| value.to_string(), str::to_owned)
-        }
-        Value::Bool(b) => b.to_string(),
     }
 }
 

@@ -446,6 +446,25 @@ pub fn same_item(card_value: &Value, input: &FieldInput) -> bool {
     }
 }
 
+/// A value (or one item of a multi-valued one) in words, as the card and the CLI show it: a
+/// text, a number (written by `number`), a date (the day), an option's text, a person's or
+/// an organization's name; several joined by commas; `""` when empty. A type the Lens does
+/// not know shows its data as JSON text.
+pub fn value_text(value_type: &str, value: &Value, number: &dyn Fn(f64) -> String) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Array(all) => all.iter().map(|v| value_text(value_type, v, number)).collect::<Vec<_>>().join(", "),
+        Value::String(s) if item_type(value_type) == "datetime" => s.get(..10).unwrap_or(s).to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), number),
+        Value::Bool(b) => (if *b { "Yes" } else { "No" }).to_owned(),
+        Value::Object(o) => match o.get("text").or_else(|| o.get("name")).and_then(Value::as_str) {
+            Some(text) => text.to_owned(),
+            None => value.to_string(),
+        },
+    }
+}
+
 /// The items of a card value (one for a single value, none when empty).
 pub fn items(value: &Value) -> Vec<Value> {
     match value {

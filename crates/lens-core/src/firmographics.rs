@@ -62,19 +62,25 @@ pub fn from_fields(fields: &[v2::Field]) -> Option<Firmographics> {
 /// round Series B, $30M, 2025-06-12 · San Francisco, California, United States · founded
 /// 2014". What is not known is left out.
 pub fn summary(f: &Firmographics) -> String {
+    summary_with(f, |n| format!("{n}"), usd_short)
+}
+
+/// [`summary`] with the numbers and the dollar amounts written by `number` and `usd` (the
+/// card's: in the user's locale).
+pub fn summary_with(f: &Firmographics, number: impl Fn(f64) -> String, usd: impl Fn(f64) -> String) -> String {
     let mut parts: Vec<String> = Vec::new();
     if !f.industries.is_empty() {
         parts.push(f.industries.join(", "));
     }
     if let Some(n) = f.employees {
-        parts.push(format!("{n} employees"));
+        parts.push(format!("{} employees", number(n as f64)));
     }
-    if let Some(usd) = f.total_funding_usd {
-        parts.push(format!("{} raised", usd_short(usd)));
+    if let Some(amount) = f.total_funding_usd {
+        parts.push(format!("{} raised", usd(amount)));
     }
     let round: Vec<String> = [
         f.last_round.clone(),
-        f.last_round_usd.map(usd_short),
+        f.last_round_usd.map(&usd),
         f.last_round_date.as_deref().map(|d| d.chars().take(10).collect()),
     ]
     .into_iter()

@@ -219,41 +219,10 @@ fn connection_row(c: Connection, company: Option<String>) -> impl IntoView {
     }
 }
 
-/// The firmographics in one line, amounts in the user's locale: "Manufacturing, Aerospace ·
-/// 420 employees · $48.5M raised · Series B: $30M (2025-06-12) · San Francisco, … ·
-/// founded 2014". What is not known is left out.
+/// The firmographics in one line ([`lens_core::firmographics::summary`]), numbers and
+/// amounts in the user's locale.
 pub fn firmographics_text(f: &Firmographics) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if !f.industries.is_empty() {
-        parts.push(f.industries.join(", "));
-    }
-    if let Some(n) = f.employees {
-        parts.push(format!("{} employees", crate::locale::number(n as f64)));
-    }
-    if let Some(usd) = f.total_funding_usd {
-        parts.push(format!("{} raised", crate::locale::usd(usd)));
-    }
-    let amount = f.last_round_usd.map(crate::locale::usd);
-    let date = f.last_round_date.as_deref().map(date_only);
-    let round = match (&f.last_round, amount, date) {
-        (None, None, None) => None,
-        (stage, amount, date) => {
-            let mut r = stage.clone().unwrap_or_else(|| "Last round".to_owned());
-            if let Some(a) = amount {
-                r = format!("{r}: {a}");
-            }
-            if let Some(d) = date {
-                r = format!("{r} ({d})");
-            }
-            Some(r)
-        }
-    };
-    parts.extend(round);
-    parts.extend(f.location.clone());
-    if let Some(y) = f.year_founded {
-        parts.push(format!("founded {y}"));
-    }
-    parts.join(" · ")
+    lens_core::firmographics::summary_with(f, crate::locale::number, crate::locale::usd)
 }
 
 fn notes_view(notes: Vec<CardNote>) -> Option<impl IntoView> {

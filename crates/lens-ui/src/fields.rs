@@ -11,20 +11,9 @@ use serde_json::Value;
 
 use crate::actions::ActionProps;
 
-/// The text of a value (or of one item of a multi-valued one), as the card shows it.
+/// The text of a value (or of one item of a multi-valued one), numbers in the user's locale.
 pub fn value_text(value_type: &str, value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::Array(all) => all.iter().map(|v| value_text(value_type, v)).collect::<Vec<_>>().join(", "),
-        Value::String(s) if item_type(value_type) == "datetime" => s.get(..10).unwrap_or(s).to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) => crate::locale::number(n.as_f64().unwrap_or_default()),
-        Value::Bool(b) => (if *b { "Yes" } else { "No" }).to_owned(),
-        Value::Object(o) => match o.get("text").or_else(|| o.get("name")).and_then(Value::as_str) {
-            Some(text) => text.to_owned(),
-            None => value.to_string(),
-        },
-    }
+    lens_core::fields::value_text(value_type, value, &crate::locale::number)
 }
 
 /// Whether the card shows this field among the entry's fields: the Status has its own pill
