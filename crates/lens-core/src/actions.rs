@@ -155,7 +155,7 @@ fn list_kind(list: &List) -> Option<EntityKind> {
 }
 
 fn status_field(fields: &[Field], list_id: i64) -> Option<&Field> {
-    fields.iter().find(|f| f.list_id == Some(list_id) && f.name.eq_ignore_ascii_case("Status"))
+    fields.iter().find(|f| f.list_id == Some(list_id) && crate::fields::is_status(&f.name))
 }
 
 /// Performs `action` on `target` (none for creating an organization). Nothing cached is

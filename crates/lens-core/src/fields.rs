@@ -46,6 +46,15 @@ const EDITABLE: [&str; 11] = [
     "filterable-text",
 ];
 
+/// The name of a list's Status field.
+pub const STATUS: &str = "Status";
+
+/// Whether a field is its list's Status (the look-up's Status pill, the index's, the card's
+/// Status picker and its field list all take the same one).
+pub fn is_status(name: &str) -> bool {
+    name == STATUS
+}
+
 /// Whether the card offers a control for a field of this type.
 pub fn is_editable_type(value_type: &str) -> bool {
     EDITABLE.contains(&value_type)

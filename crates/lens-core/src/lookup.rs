@@ -1179,7 +1179,7 @@ async fn opportunities<T: Transport + MaybeSend + MaybeSync + 'static>(
     let (named, fields) = (named?, fields?);
     let status_of = |values: &[FieldValue]| {
         values.iter().find_map(|v| {
-            let field = fields.iter().find(|f| f.id == v.field_id && f.name == "Status")?;
+            let field = fields.iter().find(|f| f.id == v.field_id && crate::fields::is_status(&f.name))?;
             match v.data(Some(field.value_type)) {
                 FieldValueData::RankedDropdown(o) => Some(o.text),
                 FieldValueData::Dropdown(t) | FieldValueData::Text(t) => Some(t),
@@ -1247,7 +1247,7 @@ fn list_item(
             values.iter().filter(|v| v.field_id == f.id && v.list_entry_id == Some(entry_id)).collect()
         })
     };
-    let status_field = field_named("Status");
+    let status_field = field_named(crate::fields::STATUS);
     let status_value = of_entry(status_field).into_iter().next();
     let status = status_value.and_then(|v| match v.data(status_field.map(|f| f.value_type)) {
         FieldValueData::RankedDropdown(o) => Some(StatusValue { text: o.text, color: o.color.unwrap_or(0) }),
@@ -1288,7 +1288,7 @@ fn list_item(
 /// One list entry on the card from v2 (its fields carry Status, Owners and Amount by name;
 /// the time in status comes from v1's values, when the card has them).
 fn v2_list_item(e: &v2::ListEntry, values: &[FieldValue]) -> CardListEntry {
-    let status_field = e.field_named("Status");
+    let status_field = e.field_named(crate::fields::STATUS);
     let status = status_field
         .and_then(|f| f.value.dropdown())
         .map(|d| StatusValue { text: d.text, color: v2::color_number(d.color.as_deref()) });

@@ -279,7 +279,7 @@ fn list_row(
     // A read-only key (or a Status the key may not change): the Status without its picker.
     let status_editable = fields
         .as_ref()
-        .is_none_or(|e| e.fields.iter().filter(|f| f.name.eq_ignore_ascii_case("status")).all(|f| f.editable));
+        .is_none_or(|e| e.fields.iter().filter(|f| lens_core::fields::is_status(&f.name)).all(|f| f.editable));
     let select_write = write.filter(|_| status_editable);
     let fields = fields.and_then(|f| crate::fields::entry_fields(f, write, first));
     let added = l.added_at.as_deref().map(|d| format!("added {}", date_only(d))).unwrap_or_default();

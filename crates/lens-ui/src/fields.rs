@@ -19,7 +19,7 @@ pub fn value_text(value_type: &str, value: &Value) -> String {
 /// Whether the card shows this field among the entry's fields: the Status has its own pill
 /// and picker on the list's row.
 fn shown(f: &CardField) -> bool {
-    !f.name.eq_ignore_ascii_case("status")
+    !lens_core::fields::is_status(&f.name)
 }
 
 /// Where a field is: the write's coordinates.

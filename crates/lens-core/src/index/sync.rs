@@ -440,7 +440,7 @@ fn status_fields(fields: &[Field]) -> Vec<(i64, i64)> {
     let dropdown = [ValueType::RANKED_DROPDOWN, ValueType::DROPDOWN, ValueType::LEGACY_DROPDOWN];
     fields
         .iter()
-        .filter(|f| f.name == "Status" && dropdown.contains(&f.value_type))
+        .filter(|f| crate::fields::is_status(&f.name) && dropdown.contains(&f.value_type))
         .filter_map(|f| Some((f.list_id?, f.id)))
         .collect()
 }
