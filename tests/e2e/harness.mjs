@@ -136,9 +136,10 @@ export const CHROMIUM_ARGS = [
 /**
  * Chromium (Debian's) with the built extension loaded; `hosts` resolve to 127.0.0.1.
  * `extraArgs` are added to the command line (e.g. a site's `chromiumArgs`); `extension` is
- * the unpacked extension to load (a test build, say).
+ * the unpacked extension to load (a test build, say). The profile (`userDataDir`) goes with
+ * the browser unless `keepProfile` (the caller removes it).
  */
-export async function launchChromiumWithExtension(hosts = [], extraArgs = [], extension = chromeDist) {
+export async function launchChromiumWithExtension(hosts = [], extraArgs = [], extension = chromeDist, { keepProfile = false } = {}) {
   const { chromium } = await import('playwright-core');
   const userDataDir = mkdtempSync(join(tmpdir(), 'lens-chromium-'));
   const args = [
@@ -158,12 +159,12 @@ export async function launchChromiumWithExtension(hosts = [], extraArgs = [], ex
   const close = context.close.bind(context);
   context.close = async (...args) => {
     await close(...args);
-    rmSync(userDataDir, { recursive: true, force: true });
+    if (!keepProfile) rmSync(userDataDir, { recursive: true, force: true });
   };
   let [worker] = context.serviceWorkers();
   if (!worker) worker = await context.waitForEvent('serviceworker', { timeout: 15000 });
   const extensionId = new URL(worker.url()).host;
-  return { context, worker, extensionId };
+  return { context, worker, extensionId, userDataDir };
 }
 
 /** Fills the options page with the sandbox's URL and key. */

@@ -703,6 +703,34 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         true
     }
 
+    /// The tab's previous page view is forgotten without making its next one wait: at once
+    /// when this worker knows it, else (a previous worker's, or a new tab) read from the
+    /// session storage meanwhile. The `tab:` entry is then left to the new page view if one
+    /// was made here in the meantime (its write may already be on its way).
+    fn forget_tab_soon(&self, tab_id: i64) {
+        if self.forget_tab_now(tab_id) {
+            return;
+        }
+        let lens = self.clone();
+        self.inner.host.spawn(Box::pin(async move {
+            let key = format!("tab:{tab_id}");
+            let Some(old) = lens.inner.host.session_get(&key).await else { return };
+            let Some(old) = old.as_str().and_then(|s| Token::try_from(s.to_owned()).ok()) else { return };
+            let current = lens.inner.tabs.borrow().get(&tab_id).cloned();
+            if current.as_ref() == Some(&old) {
+                return;
+            }
+            lens.inner.lookups.borrow_mut().remove(&old);
+            lens.inner.firsts.borrow_mut().remove(&old);
+            lens.inner.pages.borrow_mut().remove(&old);
+            let mut keys = vec![format!("page:{}", old.as_str())];
+            if current.is_none() {
+                keys.push(key);
+            }
+            lens.inner.host.session_remove(&keys).await;
+        }));
+    }
+
     /// A browser command (the keyboard shortcut) in the active tab.
     pub fn command(&self, name: &str, tab_id: Option<i64>) {
         if let (Some(tab), "toggle-card") = (tab_id, name) {
@@ -712,9 +740,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
 
     async fn on_page(&self, url: String, hints: lens_core::PageHints, tab: Option<i64>) -> Result<Answer, CardError> {
         let Some(tab_id) = tab else { return Err(CardError::new(ErrorKind::BadMessage, "a page without a tab")) };
-        if !self.forget_tab_now(tab_id) {
-            self.forget_tab(tab_id).await;
-        }
+        self.forget_tab_soon(tab_id);
         let settings = self.settings();
         let plan = plan_page(&url, &hints, &settings, self.budget().as_ref());
         match plan {
@@ -764,9 +790,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         tab: Option<i64>,
     ) -> Result<Answer, CardError> {
         let Some(tab_id) = tab else { return Err(CardError::new(ErrorKind::BadMessage, "a thread without a tab")) };
-        if !self.forget_tab_now(tab_id) {
-            self.forget_tab(tab_id).await;
-        }
+        self.forget_tab_soon(tab_id);
         let settings = self.settings();
         let hidden =
             Answer::Page { show: false, token: None, position: settings.position, frame: FRAME_SIZES, badges: false };
@@ -1396,10 +1420,22 @@ mod tests {
         assert_ne!(r["error"]["kind"], "expired", "{r}");
         let r = w.ask(json!({"type": "lens:card", "token": first, "first": true}), overlay());
         assert_eq!(r["error"]["kind"], "expired", "{r}");
-        // Its next page view there forgets it, in the storage too.
-        w.ask(page("https://initech.com/"), CONTENT("https://initech.com/"));
+        // Its next page view there forgets it, in the storage too (read meanwhile: the
+        // answer does not wait for it), and the tab is the new page view's.
+        let third =
+            w.ask(page("https://initech.com/"), CONTENT("https://initech.com/"))["token"].as_str().unwrap().to_owned();
         w.pool.run_until_stalled();
-        assert!(!w.host.session.borrow().contains_key(&format!("page:{second}")));
+        let stored = w.host.session.borrow().clone();
+        assert!(!stored.contains_key(&format!("page:{second}")), "{stored:?}");
+        assert_eq!(stored.get("tab:4"), Some(&json!(third)));
+        assert!(stored.contains_key(&format!("page:{third}")));
+        let r = w.ask(json!({"type": "lens:card", "token": second, "first": true}), overlay());
+        assert_eq!(r["error"]["kind"], "expired", "{r}");
+        // A page view that shows nothing (a site never looked up) forgets the tab's too.
+        w.ask(page("https://mail.google.com/mail/u/0/"), CONTENT("https://mail.google.com/mail/u/0/"));
+        w.pool.run_until_stalled();
+        let stored = w.host.session.borrow().clone();
+        assert!(!stored.contains_key(&format!("page:{third}")), "{stored:?}");
     }
 
     #[test]
