@@ -17,7 +17,7 @@
   /** @typedef {import('./wasm/lens_worker.js').LensRequest} LensRequest */
   /** @typedef {import('./wasm/lens_worker.js').LensSize} LensSize */
 
-  /** @type {{host: HTMLElement, frame: HTMLIFrameElement, token: string, expanded: boolean, toggles: number} | null} */
+  /** @type {{host: HTMLElement, frame: HTMLIFrameElement, token: string, expanded: boolean, toggles: number, painted: HTMLCanvasElement | null} | null} */
   let overlay = null;
   /** @type {string | null} the current page's card, even when the overlay is closed */
   let token = null;
@@ -85,6 +85,7 @@
   /** The frame takes its state's size, within the window. */
   function size() {
     if (!overlay || !frameSizes) return;
+    if (overlay.expanded) unpaint();
     const want = overlay.expanded ? frameSizes.card : frameSizes.pill;
     overlay.frame.style.width = `${Math.max(40, Math.min(want.width, window.innerWidth - 2 * EDGE))}px`;
     overlay.frame.style.height = `${Math.max(32, Math.min(want.height, window.innerHeight - 2 * EDGE))}px`;
@@ -115,8 +116,73 @@
     overlay = null;
   }
 
-  /** @param {boolean} expanded @param {string | null} t the page view (the page's own, or a badged link's) */
-  function inject(expanded, t = token) {
+  // The dot's colours and the pill's look: crates/lens-ui/src/pill.css (the frame's pill).
+  /** @type {Record<string, string>} */
+  const DOT = { matched: '#1a7f37', error: '#b42318', ambiguous: '#b54708' };
+
+  /**
+   * The pill as pixels, from the background's answer, under the overlay frame while the
+   * frame (an extension page) starts: the frame's own pill, drawn in the same place with
+   * the same look (crates/lens-ui/src/pill.css: 260 × 30 at 6, 6), covers it. Pixels in
+   * the closed shadow root, not text: the page can neither read nor find it (window.find,
+   * a selection); it takes no room (the host's size is the frame's) and no pointer (a
+   * click before the frame has drawn its pill goes to the frame).
+   * @param {{text: string, status: string}} pill
+   * @param {LensSize} box the frame's size for the pill
+   * @returns {HTMLCanvasElement | null}
+   */
+  function paintPill(pill, box) {
+    const canvas = document.createElement('canvas');
+    const g = canvas.getContext('2d');
+    if (!g || typeof pill?.text !== 'string') return null;
+    const ratio = window.devicePixelRatio || 1;
+    canvas.width = Math.round(box.width * ratio);
+    canvas.height = Math.round(box.height * ratio);
+    canvas.style.cssText = `position: absolute; left: 10px; top: 0; width: ${box.width}px; height: ${box.height}px;`
+      + ' pointer-events: none; display: block;';
+    g.scale(ratio, ratio);
+    const dark = window.matchMedia?.('(prefers-color-scheme: dark)').matches === true;
+    g.beginPath();
+    g.roundRect(6.5, 6.5, 259, 29, 15);
+    g.shadowColor = 'rgba(0, 0, 0, .15)';
+    g.shadowBlur = 8;
+    g.shadowOffsetY = 2;
+    g.fillStyle = dark ? '#1e222b' : '#fff';
+    g.fill();
+    g.shadowColor = 'transparent';
+    g.lineWidth = 1;
+    g.strokeStyle = dark ? '#3a4150' : '#d8dde6';
+    g.stroke();
+    g.beginPath();
+    g.arc(23, 21, 4, 0, 2 * Math.PI);
+    g.fillStyle = DOT[pill.status] ?? '#8a93a6';
+    g.fill();
+    g.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+    g.textBaseline = 'middle';
+    g.fillStyle = dark ? '#e6e9ef' : '#1d2433';
+    // From the dot's right (+6 px gap) to the padding's edge, cut with an ellipsis.
+    const room = 253 - 33;
+    let text = pill.text;
+    if (g.measureText(text).width > room) {
+      while (text.length > 1 && g.measureText(`${text}…`).width > room) text = text.slice(0, -1);
+      text = `${text.trimEnd()}…`;
+    }
+    g.fillText(text, 33, 21);
+    return canvas;
+  }
+
+  /** The painted pill goes once the frame is up (or the card opens). */
+  function unpaint() {
+    overlay?.painted?.remove();
+    if (overlay) overlay.painted = null;
+  }
+
+  /**
+   * @param {boolean} expanded
+   * @param {string | null} t the page view (the page's own, or a badged link's)
+   * @param {{text: string, status: string} | null} pill what the pill says, painted until the frame draws it
+   */
+  function inject(expanded, t = token, pill = null) {
     if (!t) return;
     remove();
     const host = document.createElement('affinity-lens-overlay');
@@ -131,10 +197,19 @@
     frame.src = frameUrl(t, expanded, 0);
     frame.title = 'Affinity Lens';
     frame.setAttribute('allowtransparency', 'true');
-    frame.style.cssText = 'border: 0; background: transparent; color-scheme: normal; display: block;';
-    root.append(grip, frame);
+    frame.style.cssText = 'border: 0; background: transparent; color-scheme: normal; display: block;'
+      + ' position: relative; z-index: 1;';
+    const painted = !expanded && pill && frameSizes ? paintPill(pill, frameSizes.pill) : null;
+    root.append(grip, ...(painted ? [painted] : []), frame);
     (document.body ?? document.documentElement).append(host);
-    overlay = { host, frame, token: t, expanded, toggles: 0 };
+    overlay = { host, frame, token: t, expanded, toggles: 0, painted };
+    if (painted) {
+      // When it was on screen (for the benchmark: this isolated world only, never the page's).
+      requestAnimationFrame(() => setTimeout(() => {
+        /** @type {any} */ (globalThis).lensPillPainted = performance.timeOrigin + performance.now();
+      }));
+      frame.addEventListener('load', () => setTimeout(() => { if (overlay?.painted === painted) unpaint(); }, 2000), { once: true });
+    }
     size();
     drag(grip, host);
   }
@@ -239,7 +314,7 @@
     token = page.token;
     position = page.position ?? null;
     frameSizes = page.frame;
-    if (page.show) withBody(() => { if (mine === generation && token === page.token && !overlay) inject(wasExpanded); });
+    if (page.show) withBody(() => { if (mine === generation && token === page.token && !overlay) inject(wasExpanded, token, page.pill); });
   }
 
   /** The participants Gmail's open thread showed when last reported. */

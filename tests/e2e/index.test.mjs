@@ -107,3 +107,67 @@ test('a restarted worker still has the index: an unknown site costs nothing', as
   assert.equal((await settled()) - start, 0, 'the restored index answered');
   await page.close();
 });
+
+/**
+ * The content script's painted pill (pixels in the overlay's closed shadow root, under the
+ * frame), read through DevTools (which sees closed shadow roots): the RGBA of the pill's
+ * dot, or null when there is no painted pill.
+ */
+async function paintedDot(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+    const find = (n) => {
+      if (n.nodeName === 'CANVAS') return n;
+      for (const c of [...(n.children ?? []), ...(n.shadowRoots ?? [])]) {
+        const f = find(c);
+        if (f) return f;
+      }
+      return null;
+    };
+    const canvas = find(root);
+    if (!canvas) return null;
+    const { object } = await cdp.send('DOM.resolveNode', { backendNodeId: canvas.backendNodeId });
+    const { result } = await cdp.send('Runtime.callFunctionOn', {
+      objectId: object.objectId,
+      returnByValue: true,
+      // The dot's centre: 23, 21 in CSS pixels.
+      functionDeclaration: 'function () { const r = this.width / parseFloat(this.style.width); return [...this.getContext("2d").getImageData(Math.round(23 * r), Math.round(21 * r), 1, 1).data]; }',
+    });
+    return result.value;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+test('the pill is painted from the index before the overlay frame starts, and the page cannot read it', async () => {
+  const seen = {};
+  for (const [host, dot] of [['acme.test', [0x1a, 0x7f, 0x37]], [UNKNOWN[4], [0x8a, 0x93, 0xa6]]]) {
+    const page = await browser.context.newPage();
+    await page.goto(`http://${host}:${site.port}/`);
+    const frame = await overlayFrame(page, browser.extensionId);
+    await frame.getByTestId('lens-pill').first().waitFor();
+    // Under the frame's pill for a while: the index's answer, as pixels (the dot's colour).
+    const rgba = await paintedDot(page);
+    assert.ok(rgba, `${host}: a painted pill`);
+    assert.deepEqual(rgba.slice(0, 3), dot, `${host}: the dot is ${dot}`);
+    // The page's script: no text to read or find, no way into the shadow root, the same box.
+    seen[host] = await page.evaluate(() => {
+      const host = document.querySelector('affinity-lens-overlay');
+      const box = host.getBoundingClientRect();
+      return {
+        found: window.find('Affinity') || window.find('Diligence'),
+        text: document.documentElement.innerText.includes('Affinity'),
+        shadow: host.shadowRoot === null,
+        canvases: document.querySelectorAll('canvas').length,
+        box: [box.width, box.height],
+        children: host.childNodes.length,
+      };
+    });
+    assert.deepEqual(seen[host], { found: false, text: false, shadow: true, canvases: 0, box: [282, 42], children: 0 }, host);
+    // Then it goes (the frame's own pill is drawn over it).
+    await page.waitForTimeout(3000);
+    assert.equal(await paintedDot(page), null, `${host}: the painted pill is gone`);
+    await page.close();
+  }
+});

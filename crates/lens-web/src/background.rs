@@ -749,7 +749,7 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 // Gmail is never looked up by its site; its inbox's senders get badges.
                 let badges = crate::plan::is_gmail(&url) && self.badges_on(&url);
                 let position = settings.position;
-                Ok(Answer::Page { show: false, token: None, position, frame: FRAME_SIZES, badges })
+                Ok(Answer::Page { show: false, token: None, position, frame: FRAME_SIZES, badges, pill: None })
             }
             PagePlan::View(view) => {
                 let show = view.pill;
@@ -775,7 +775,16 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
                 } else if indexed.is_none() {
                     self.inner.host.set_badge(tab_id, &Badge::none());
                 }
-                Ok(Answer::Page { show, token: Some(token), position: settings.position, frame: FRAME_SIZES, badges })
+                // The content script paints the index's pill while the overlay frame starts.
+                let pill = indexed.as_ref().filter(|_| show).map(lens_core::pill::Pill::of);
+                Ok(Answer::Page {
+                    show,
+                    token: Some(token),
+                    position: settings.position,
+                    frame: FRAME_SIZES,
+                    badges,
+                    pill,
+                })
             }
         }
     }
@@ -792,8 +801,14 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         let Some(tab_id) = tab else { return Err(CardError::new(ErrorKind::BadMessage, "a thread without a tab")) };
         self.forget_tab_soon(tab_id);
         let settings = self.settings();
-        let hidden =
-            Answer::Page { show: false, token: None, position: settings.position, frame: FRAME_SIZES, badges: false };
+        let hidden = Answer::Page {
+            show: false,
+            token: None,
+            position: settings.position,
+            frame: FRAME_SIZES,
+            badges: false,
+            pill: None,
+        };
         let Some(view) = crate::plan::plan_thread(&url, &thread, seen, &settings, self.budget().as_ref()) else {
             return Ok(hidden);
         };
@@ -806,7 +821,14 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             let phase = if ahead { Phase::Card } else { Phase::Pill };
             drop(self.start(&token, PageRecord { view, tab_id: Some(tab_id), pick: None }, false, phase));
         }
-        Ok(Answer::Page { show, token: Some(token), position: settings.position, frame: FRAME_SIZES, badges: false })
+        Ok(Answer::Page {
+            show,
+            token: Some(token),
+            position: settings.position,
+            frame: FRAME_SIZES,
+            badges: false,
+            pill: None,
+        })
     }
 
     /// Whether the links of the page at `url` get badges: on in the options and for its
@@ -844,6 +866,8 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
             position: settings.position,
             frame: FRAME_SIZES,
             badges: true,
+            // Opened at once (the card, not the pill).
+            pill: None,
         })
     }
 
@@ -1571,8 +1595,9 @@ mod tests {
     #[test]
     fn a_paused_site_shows_no_pill_and_its_card_says_not_looked_up() {
         let mut w = world(keyed().with_paused("acme.com", true));
+        with_index(&w);
         let r = w.ask(json!({"type": "lens:page", "url": "https://www.acme.com/"}), CONTENT("https://www.acme.com/"));
-        assert_eq!(r["show"], false);
+        assert_eq!((r["show"].clone(), r["pill"].clone()), (json!(false), Value::Null), "nothing to paint: {r}");
         let card = w.ask(json!({"type": "lens:card", "token": r["token"]}), overlay());
         assert_eq!(card["card"]["status"], "ignored");
         assert!(w.affinity.seen.lock().unwrap().is_empty());
@@ -1691,6 +1716,11 @@ mod tests {
         with_index(&w);
         let r = w.ask(json!({"type": "lens:page", "url": "https://globex.com/"}), CONTENT("https://globex.com/"));
         assert_eq!(r["badges"], true);
+        // The content script paints the index's pill while the overlay starts.
+        assert_eq!(
+            (r["pill"]["text"].as_str(), r["pill"]["status"].as_str()),
+            (Some("Not in Affinity"), Some("not_found"))
+        );
         w.pool.run_until_stalled();
         let pill = w.ask(json!({"type": "lens:card", "token": r["token"], "first": true}), overlay());
         assert_eq!(
@@ -1705,6 +1735,8 @@ mod tests {
         // A known company: the index's card first (partial), then the live one.
         let r = w.ask(json!({"type": "lens:page", "url": "https://acme.com/"}), CONTENT("https://acme.com/"));
         let first = w.ask(json!({"type": "lens:card", "token": r["token"], "first": true}), overlay());
+        assert_eq!(r["pill"], first["pill"], "the content script's pill is the overlay's first");
+        assert_eq!(r["pill"]["status"], "matched");
         assert_eq!((first["partial"].as_bool(), first["card"]["source"].as_str()), (Some(true), Some("index")));
         assert_eq!(first["card"]["lists"][0]["list_name"], "Deal Pipeline");
         let pill = w.ask(json!({"type": "lens:card", "token": r["token"]}), overlay());

@@ -221,8 +221,18 @@ pub enum Answer {
     /// To `lens:page`: whether to show the pill, the page view's token (none when there is
     /// nothing to look up), where the user put the overlay, and the frame's sizes.
     /// `badges`: whether the page's company links get badges (on in the options, for this
-    /// site, and the site neither paused nor never looked up).
-    Page { show: bool, token: Option<Token>, position: Option<Position>, frame: FrameSizes, badges: bool },
+    /// site, and the site neither paused nor never looked up). `pill`: what the pill says
+    /// when the index answered the page view and the pill is shown: the content script
+    /// paints it (pixels in its closed shadow root, under the overlay frame) while the frame
+    /// starts, the frame's own pill covering it.
+    Page {
+        show: bool,
+        token: Option<Token>,
+        position: Option<Position>,
+        frame: FrameSizes,
+        badges: bool,
+        pill: Option<lens_core::pill::Pill>,
+    },
     /// A card; `partial` while the lookup goes on (the first round's identity); `pill`: what
     /// its pill says (the overlay draws it before the card's module has started).
     Card { card: Box<Card>, partial: bool, pill: lens_core::pill::Pill },
@@ -506,7 +516,7 @@ export interface LensError { kind: LensErrorKind | string; message: string; retr
 export interface LensCard { status: "matched" | "ambiguous" | "not_found" | "ignored" | "error"; entity: { name: string } | null; error: LensError | null; [key: string]: unknown }
 export interface LensListChoice { id: number; name: string; kind: "organization" | "person"; statuses: { text: string; color: number }[] }
 export type LensAnswer =
-  | { answer: "page"; show: boolean; token: LensToken | null; position: LensPosition | null; frame: { pill: LensSize; card: LensSize }; badges: boolean }
+  | { answer: "page"; show: boolean; token: LensToken | null; position: LensPosition | null; frame: { pill: LensSize; card: LensSize }; badges: boolean; pill: { text: string; title: string; status: string } | null }
   | { answer: "links"; known: LensKnownLink[] }
   | ({ answer: "index" } & LensIndexStatus)
   | { answer: "card"; card: LensCard; partial: boolean; pill: { text: string; title: string; status: string } }
@@ -702,7 +712,18 @@ mod tests {
         let card = Card::new(Query { kind: QueryKind::Domain, value: "acme.com".into() }, CardStatus::Matched);
         let target = Target { kind: EntityKind::Organization, id: 7 };
         let answers = vec![
-            Answer::Page { show: true, token: Some(token()), position: None, frame: FRAME_SIZES, badges: true },
+            Answer::Page {
+                show: true,
+                token: Some(token()),
+                position: None,
+                frame: FRAME_SIZES,
+                badges: true,
+                pill: Some(lens_core::pill::Pill {
+                    text: "Not in Affinity".into(),
+                    title: "As of 10:32".into(),
+                    status: "not_found".into(),
+                }),
+            },
             Answer::Links {
                 known: vec![crate::company_index::KnownLink {
                     host: "www.acme.com".into(),
