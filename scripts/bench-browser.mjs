@@ -142,10 +142,12 @@ async function indexSynced(browser) {
  *     `waitForDebuggerOnStart`), the overlay frame included: this is what a user gets.
  *
  * The times are the browser's own clocks, from the tab's navigation start (its
- * performance.timeOrigin): the pill the content script paints from the background's answer
- * (`lensPillPainted`, in its isolated world: the first frame after it drew it), the
- * overlay frame's pill over it (the frame's first contentful paint: the frame is empty
- * until then), and the page's own first contentful paint, for scale.
+ * performance.timeOrigin). With the driver (the test site's page): the overlay frame's pill
+ * (the frame's first contentful paint: the frame is empty until then). With no driver (a
+ * blank page of the same site): the pill the content script paints from the background's
+ * answer, on screen at the page's first contentful paint (the pill is its only content);
+ * "drawn", the end of the first frame after the content script drew it (`lensPillPainted`,
+ * a global of its isolated world); and the frame's pill over it.
  */
 export async function runIndexBench({ runs = 5, log = () => {} } = {}) {
   const sandbox = await startSandbox(['--latency-ms', String(LATENCY_MS)]);
@@ -214,8 +216,9 @@ export async function runIndexBench({ runs = 5, log = () => {} } = {}) {
       const own = await cdp.evaluate(targetId, `(${firstPaint})()`);
       const navigated = own.origin;
       // The content script's painted pill (under the frame, from the background's answer):
-      // on screen at the page's first contentful paint; drawn in the frame before.
+      // on screen at the page's first contentful paint, drawn by the end of the frame before.
       const drawn = await cdp.evaluate(targetId, 'globalThis.lensPillPainted ?? null', 'Affinity Lens');
+      if (drawn === null) throw new Error(`${url}: no pill painted by the content script`);
       const paint = await cdp.evaluate(frame.targetId, `(${firstPaint})()`);
       await cdp.send('Target.closeTarget', { targetId });
       if (!(typeof text === 'string' ? paint.pill === text : text.test(paint.pill ?? ''))) {
@@ -223,7 +226,7 @@ export async function runIndexBench({ runs = 5, log = () => {} } = {}) {
       }
       const total = (await monthlyUsed(sandbox)) - before;
       await sleep(300);
-      return { painted: paint.at - navigated, early: own.at - navigated, drawn: drawn === null ? NaN : drawn - navigated, total };
+      return { painted: paint.at - navigated, early: own.at - navigated, drawn: drawn - navigated, total };
     };
     // The worker wakes and reads the index from its store: not a page view's time.
     await visit(`http://${unknownHosts[2 * runs]}:${blankPort}/`, 'Not in Affinity');

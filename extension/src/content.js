@@ -204,7 +204,8 @@
     (document.body ?? document.documentElement).append(host);
     overlay = { host, frame, token: t, expanded, toggles: 0, painted };
     if (painted) {
-      // When it was on screen (for the benchmark: this isolated world only, never the page's).
+      // When the first frame after it was drawn ended (for the benchmark, scripts/bench-browser.mjs:
+      // a global of this isolated world, which the page cannot see).
       requestAnimationFrame(() => setTimeout(() => {
         /** @type {any} */ (globalThis).lensPillPainted = performance.timeOrigin + performance.now();
       }));
