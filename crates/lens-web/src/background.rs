@@ -669,66 +669,57 @@ impl<H: Host, T: Transport + MaybeSend + MaybeSync + 'static> Lens<H, T> {
         Ok(token)
     }
 
-    /// A tab's previous page view (navigated away from, or the tab closed) is forgotten.
+    /// A closed tab's page view is forgotten, here and in the session storage.
     pub async fn forget_tab(&self, tab_id: i64) {
+        let known = self.take_tab(tab_id);
+        self.forget_tab_view(tab_id, known).await;
+    }
+
+    /// The tab's page view, if this worker knows it: no longer the tab's, and forgotten here.
+    fn take_tab(&self, tab_id: i64) -> Option<Token> {
+        let old = self.inner.tabs.borrow_mut().remove(&tab_id)?;
+        self.drop_view(&old);
+        Some(old)
+    }
+
+    /// The tab's previous page view, when a new one comes, is forgotten without making the
+    /// new one wait: here at once when this worker knows it, in the session storage
+    /// meanwhile (its removal started before the new page view's writes).
+    fn forget_tab_soon(&self, tab_id: i64) {
+        let known = self.take_tab(tab_id);
+        let lens = self.clone();
+        self.inner.host.spawn(Box::pin(async move { lens.forget_tab_view(tab_id, known).await }));
+    }
+
+    /// Forgets the tab's page view `known` (this worker's), else the one the session storage
+    /// names (a previous worker's). The `tab:` entry is left to a page view made here in the
+    /// meantime (its write may already be on its way).
+    async fn forget_tab_view(&self, tab_id: i64, known: Option<Token>) {
         let key = format!("tab:{tab_id}");
-        let known = self.inner.tabs.borrow_mut().remove(&tab_id);
         let old = match known {
             Some(old) => old,
-            // A page view of a previous worker's.
             None => {
                 let Some(old) = self.inner.host.session_get(&key).await else { return };
                 let Some(old) = old.as_str().and_then(|s| Token::try_from(s.to_owned()).ok()) else { return };
+                if self.inner.tabs.borrow().get(&tab_id) == Some(&old) {
+                    return;
+                }
+                self.drop_view(&old);
                 old
             }
         };
-        self.inner.lookups.borrow_mut().remove(&old);
-        self.inner.firsts.borrow_mut().remove(&old);
-        self.inner.pages.borrow_mut().remove(&old);
-        self.inner.host.session_remove(&[key, format!("page:{}", old.as_str())]).await;
-    }
-
-    /// Forgets the tab's previous page view without waiting for the session storage, when
-    /// this worker knows it (else `false`: [`Self::forget_tab`] reads the storage). Its
-    /// removal there goes before the next page view's writes (in the order started).
-    fn forget_tab_now(&self, tab_id: i64) -> bool {
-        let Some(old) = self.inner.tabs.borrow_mut().remove(&tab_id) else { return false };
-        self.inner.lookups.borrow_mut().remove(&old);
-        self.inner.firsts.borrow_mut().remove(&old);
-        self.inner.pages.borrow_mut().remove(&old);
-        let lens = self.clone();
-        self.inner.host.spawn(Box::pin(async move {
-            lens.inner.host.session_remove(&[format!("tab:{tab_id}"), format!("page:{}", old.as_str())]).await;
-        }));
-        true
-    }
-
-    /// The tab's previous page view is forgotten without making its next one wait: at once
-    /// when this worker knows it, else (a previous worker's, or a new tab) read from the
-    /// session storage meanwhile. The `tab:` entry is then left to the new page view if one
-    /// was made here in the meantime (its write may already be on its way).
-    fn forget_tab_soon(&self, tab_id: i64) {
-        if self.forget_tab_now(tab_id) {
-            return;
+        let mut keys = vec![format!("page:{}", old.as_str())];
+        if !self.inner.tabs.borrow().contains_key(&tab_id) {
+            keys.push(key);
         }
-        let lens = self.clone();
-        self.inner.host.spawn(Box::pin(async move {
-            let key = format!("tab:{tab_id}");
-            let Some(old) = lens.inner.host.session_get(&key).await else { return };
-            let Some(old) = old.as_str().and_then(|s| Token::try_from(s.to_owned()).ok()) else { return };
-            let current = lens.inner.tabs.borrow().get(&tab_id).cloned();
-            if current.as_ref() == Some(&old) {
-                return;
-            }
-            lens.inner.lookups.borrow_mut().remove(&old);
-            lens.inner.firsts.borrow_mut().remove(&old);
-            lens.inner.pages.borrow_mut().remove(&old);
-            let mut keys = vec![format!("page:{}", old.as_str())];
-            if current.is_none() {
-                keys.push(key);
-            }
-            lens.inner.host.session_remove(&keys).await;
-        }));
+        self.inner.host.session_remove(&keys).await;
+    }
+
+    /// A page view's state in this worker: its look-up, its first answer, its record.
+    fn drop_view(&self, old: &Token) {
+        self.inner.lookups.borrow_mut().remove(old);
+        self.inner.firsts.borrow_mut().remove(old);
+        self.inner.pages.borrow_mut().remove(old);
     }
 
     /// A browser command (the keyboard shortcut) in the active tab.
@@ -1460,6 +1451,22 @@ mod tests {
         w.pool.run_until_stalled();
         let stored = w.host.session.borrow().clone();
         assert!(!stored.contains_key(&format!("page:{third}")), "{stored:?}");
+    }
+
+    #[test]
+    fn a_closed_tab_forgets_its_page_view_here_and_in_the_session_storage() {
+        let mut w = world(keyed());
+        let r =
+            w.ask(json!({"type": "lens:page", "url": "https://acme.com/", "hints": {}}), CONTENT("https://acme.com/"));
+        let token = r["token"].as_str().unwrap().to_owned();
+        w.pool.run_until_stalled();
+        assert!(w.host.session.borrow().contains_key(&format!("page:{token}")));
+        let lens = w.lens.clone();
+        w.pool.run_until(async move { lens.forget_tab(4).await });
+        let stored = w.host.session.borrow().clone();
+        assert!(!stored.contains_key("tab:4") && !stored.contains_key(&format!("page:{token}")), "{stored:?}");
+        let r = w.ask(json!({"type": "lens:card", "token": token, "first": true}), overlay());
+        assert_eq!(r["error"]["kind"], "expired", "{r}");
     }
 
     #[test]
