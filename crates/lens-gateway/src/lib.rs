@@ -5,7 +5,7 @@
 //! - [`gateway`]: callers identified (tokens, a trusted SSO header), origins checked, the
 //!   month's budget guarded, private lists hidden, a card deadline, metrics;
 //! - [`shared_state`]: what replicas share in Redis (cache, the key's per-minute window,
-//!   look-up locks, changes);
+//!   look-up locks, changes), and (`fallback`) a replica's own window while Redis is away;
 //! - [`webhooks`]: which cached answers and cards an Affinity event touches.
 //!
 //! ```no_run
@@ -20,6 +20,7 @@
 
 mod callers;
 mod connections;
+mod fallback;
 pub mod gateway;
 mod index;
 mod live;

@@ -25,7 +25,7 @@
 //! What cannot be tagged (the window, the locks, the replicas' heartbeats) can still be
 //! disturbed by someone who can write to Redis: Redis must stay private.
 
-use std::collections::VecDeque;
+use crate::fallback::{FallbackWindow, WINDOW_MS};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -285,14 +285,21 @@ for i = n + 1, floor do
   redis.call('ZADD', KEYS[1], now - 61000 + reset, 'affinity:' .. now .. ':' .. i)
 end
 if floor > n then n = floor end
-if n < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[2] .. ':' .. now)
-  redis.call('PEXPIRE', KEYS[1], 62000)
-  return 0
+local out = { 0 }
+if ARGV[5] == '1' then
+  out[2] = now
+  for i, score in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')) do
+    if i % 2 == 0 then out[#out + 1] = tonumber(score) end
+  end
 end
 redis.call('PEXPIRE', KEYS[1], 62000)
+if n < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[2] .. ':' .. now)
+  return out
+end
 local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-return math.min(61000, math.max(1, tonumber(oldest[2]) + 61000 - now))
+out[1] = math.min(61000, math.max(1, tonumber(oldest[2]) + 61000 - now))
+return out
 ";
 
 /// The shared window's places (when each was taken, by Redis's clock) and Redis's time now:
@@ -340,9 +347,6 @@ local out = {}
 for i = 2, #ARGV do out[#out + 1] = redis.call('SISMEMBER', KEYS[1], ARGV[i]) end
 return out
 ";
-
-/// The window's length, here as in [`TAKE`].
-const WINDOW_MS: u64 = 61_000;
 
 /// The replicas' heartbeat, by Redis's clock: this replica is seen now (KEYS[1], a sorted
 /// set scored by when each replica was last seen; those not seen for 10 s are gone), its
@@ -401,15 +405,8 @@ pub struct RedisState {
     per_minute: u32,
     replica: String,
     replicas_seen: AtomicU32,
-    /// The requests this replica sent in the last window (ms since the epoch): its own
-    /// window while Redis is away.
-    fallback: Mutex<VecDeque<u64>>,
-    /// The shared window as last read (when each place was taken, by this machine's clock),
-    /// and when it was read: what the replica's own window starts from if Redis goes away.
-    mirror: Mutex<(Vec<u64>, u64)>,
-    /// What this replica's window started from when Redis went away, and when (`None` while
-    /// Redis answers).
-    fallback_base: Mutex<Option<(Vec<u64>, u64)>>,
+    /// The replica's own view of the key's window, for when Redis goes away.
+    window: Mutex<FallbackWindow>,
     /// Affinity's count of the key's minute as its headers last said: the calls it holds
     /// (`limit - remaining`), and when (ms since the epoch) that minute resets.
     affinity_count: Mutex<Option<(u32, u64)>>,
@@ -461,9 +458,7 @@ impl RedisState {
             per_minute: per_minute.max(1),
             replica: format!("{:016x}", fastrand::u64(..)),
             replicas_seen: AtomicU32::new(1),
-            fallback: Mutex::new(VecDeque::new()),
-            mirror: Mutex::new((Vec::new(), 0)),
-            fallback_base: Mutex::new(None),
+            window: Mutex::new(FallbackWindow::default()),
             affinity_count: Mutex::new(None),
             sequence: AtomicU64::new(0),
             changes,
@@ -547,17 +542,11 @@ impl RedisState {
         let window = self.key("window", "minute");
         let script = redis::Script::new(WINDOW);
         let invocation = script.key(&window);
+        let sent_at = unix_ms();
         let scores = tokio::time::timeout(TIME_LIMIT * 2, invocation.invoke_async::<Vec<i64>>(conn))
             .await
             .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "timed out")))??;
-        if let Some((&redis_now, places)) = scores.split_first() {
-            let local_now = unix_ms() as i64;
-            // Redis's clock to this machine's.
-            let offset = local_now - redis_now;
-            let places = places.iter().map(|p| (p + offset).max(0) as u64).collect();
-            *self.mirror.lock().expect("mirror lock") = (places, local_now as u64);
-        }
-        *self.fallback_base.lock().expect("fallback lock") = None;
+        self.mirror(&scores, sent_at);
         Ok(())
     }
 
@@ -1037,19 +1026,30 @@ impl SharedState for RedisState {
                 Some((held, reset_at)) if reset_at > now => (held, reset_at - now),
                 _ => (0, 0),
             };
+            let want_window = this.window.lock().expect("window lock").mirror_stale(now);
             let take = async |c: &mut ConnectionManager| {
                 let script = redis::Script::new(TAKE);
-                script.key(&k).arg(limit).arg(&member).arg(floor).arg(reset_in).invoke_async::<u64>(c).await
+                let mut call = script.key(&k);
+                call.arg(limit).arg(&member).arg(floor).arg(reset_in).arg(if want_window { "1" } else { "0" });
+                call.invoke_async::<Vec<i64>>(c).await
             };
             match this.run(take).await {
-                Some(0) => {
+                Some(reply) => {
+                    let (wait, window) = reply.split_first().map_or((0, &[][..]), |(w, rest)| (*w, rest));
+                    this.mirror(window, now);
+                    if wait > 0 {
+                        return Err(Duration::from_millis(wait as u64));
+                    }
                     // Remembered here too, so that if Redis goes away this replica's own
-                    // window starts with what it has just sent.
-                    this.remember(unix_ms());
+                    // window counts what it has just sent.
+                    this.window.lock().expect("window lock").remember(unix_ms());
                     Ok(())
                 }
-                Some(wait_ms) => Err(Duration::from_millis(wait_ms)),
-                None => this.take_alone(),
+                None => {
+                    let share = this.share();
+                    let count = *this.affinity_count.lock().expect("count lock");
+                    this.window.lock().expect("window lock").take_alone(unix_ms(), share, limit, count)
+                }
             }
         })
     }
@@ -1075,66 +1075,12 @@ impl RedisState {
         self.me.upgrade()
     }
 
-    /// Records a request this replica sent, in its own window.
-    fn remember(&self, now: u64) {
-        let mut window = self.fallback.lock().expect("fallback lock");
-        while window.front().is_some_and(|t| t + WINDOW_MS <= now) {
-            window.pop_front();
+    /// The shared window as read by a command sent at `sent_at` (Redis's time, then the
+    /// places): what this replica's own window starts from if Redis goes away.
+    fn mirror(&self, scores: &[i64], sent_at: u64) {
+        if let Some((&redis_now, places)) = scores.split_first() {
+            self.window.lock().expect("window lock").mirror(redis_now, places, sent_at, unix_ms());
         }
-        window.push_back(now);
-    }
-
-    /// What this replica's window starts from when Redis goes away: the shared window as last
-    /// read (every replica's places), plus, for the time since that read, as many places as
-    /// the whole key could have taken in it (the other replicas went on meanwhile).
-    fn base_of_fallback(&self, now: u64) -> Vec<u64> {
-        let (places, read_at) = self.mirror.lock().expect("mirror lock").clone();
-        if read_at == 0 {
-            // Redis never read: nothing known of other replicas but Affinity's own count
-            // (`take_alone`).
-            return Vec::new();
-        }
-        let since = now.saturating_sub(read_at).min(WINDOW_MS);
-        let unseen = (u64::from(self.per_minute) * since).div_ceil(WINDOW_MS) as usize;
-        let mut base: Vec<u64> = places.into_iter().filter(|t| t + WINDOW_MS > now).collect();
-        base.extend(std::iter::repeat_n(now, unseen));
-        base
-    }
-
-    /// The replica's own window at its share of the limit, while Redis is away: it starts
-    /// from what the shared window held ([`Self::base_of_fallback`]), with what this replica
-    /// sent since, so that the replicas together never send more in a minute than the key may.
-    fn take_alone(&self) -> Result<(), Duration> {
-        let now = unix_ms();
-        let share = self.share() as usize;
-        let (base, since) = {
-            let mut base = self.fallback_base.lock().expect("fallback lock");
-            base.get_or_insert_with(|| (self.base_of_fallback(now), now)).clone()
-        };
-        let mut window = self.fallback.lock().expect("fallback lock");
-        while window.front().is_some_and(|t| t + WINDOW_MS <= now) {
-            window.pop_front();
-        }
-        // The base's places still in the window, and this replica's own sent since it was made.
-        let mut all: Vec<u64> = (base.into_iter().filter(|t| t + WINDOW_MS > now))
-            .chain(window.iter().copied().filter(|t| *t >= since))
-            .collect();
-        all.sort_unstable();
-        // Affinity's own count of the key's minute, as its last answer said, is a floor.
-        let held = match *self.affinity_count.lock().expect("count lock") {
-            Some((held, reset_at)) if reset_at > now => held as usize,
-            _ => 0,
-        };
-        if held >= self.per_minute as usize {
-            let reset_at = self.affinity_count.lock().expect("count lock").map_or(now, |(_, r)| r);
-            return Err(Duration::from_millis(reset_at.saturating_sub(now).max(1)));
-        }
-        if all.len() < share {
-            window.push_back(now);
-            return Ok(());
-        }
-        let oldest = all[all.len() - share];
-        Err(Duration::from_millis((oldest + WINDOW_MS).saturating_sub(now).max(1)))
     }
 }
 
