@@ -201,7 +201,11 @@
       + ' position: relative; z-index: 1;';
     const painted = !expanded && pill && frameSizes ? paintPill(pill, frameSizes.pill) : null;
     root.append(grip, ...(painted ? [painted] : []), frame);
-    (document.body ?? document.documentElement).append(host);
+    // After the page's body and before the badges' host, whenever the answer came: appended
+    // into a body the parser is still filling, it would land among the page's own elements,
+    // and where it is would say how soon the Lens answered.
+    const html = document.documentElement;
+    html.insertBefore(host, badges.host.parentNode === html ? badges.host : null);
     overlay = { host, frame, token: t, expanded, toggles: 0, painted };
     if (painted) {
       // When the first frame after it was drawn ended (for the benchmark, scripts/bench-browser.mjs:
@@ -350,7 +354,7 @@
     else document.addEventListener('DOMContentLoaded', fn, { once: true });
   }
 
-  /** Runs `fn` as soon as the page has a body (the overlay goes there, as the page's last child). @param {() => void} fn */
+  /** Runs `fn` as soon as the page has a body (the overlay goes after it). @param {() => void} fn */
   function withBody(fn) {
     if (document.body || document.readyState !== 'loading') return fn();
     let done = false;
@@ -559,6 +563,8 @@
     });
 
     return {
+      /** The one host element (the overlay's goes before it). */
+      host,
       /** @param {boolean} want badges on this page (the background's word) */
       set(want) {
         if (want === on) return;

@@ -75,11 +75,20 @@ before(async () => {
       });
       res.end(readFileSync(join(PAGES, article.file)));
     } else if (host === HOSTILE) {
-      const to = new URL(req.url, 'http://x').searchParams.get('to');
+      const query = new URL(req.url, 'http://x').searchParams;
+      const to = query.get('to');
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><html><head><title>News</title></head><body style="font: 16px/24px serif; margin: 40px">
+      const head = '<!doctype html><html><head><title>News</title></head><body style="font: 16px/24px serif; margin: 40px">';
+      const rest = `
         <p id="p">Read about <a id="link" href="http://${to}/about">the company</a><span id="after"> and what it does next.</span></p>
-        </body></html>`);
+        </body></html>`;
+      // `slow`: the body arrives in two parts, the Lens's answer between them.
+      if (query.has('slow')) {
+        res.write(`${head}<p id="first">First.</p>`);
+        setTimeout(() => res.end(rest), 1500);
+      } else {
+        res.end(head + rest);
+      }
     } else {
       res.writeHead(404);
       res.end();
@@ -233,4 +242,23 @@ test('a page cannot tell a badged link from an unbadged one', async () => {
   assert.deepEqual(known, unknown);
   assert.equal(known.host.shadow, null, 'its shadow root is closed');
   assert.equal(known.host.width, 0);
+});
+
+test("the Lens's elements are in the same place however soon it answered: after the page's body", async () => {
+  const shapes = [];
+  for (const slow of [false, true]) {
+    const page = await browser.context.newPage();
+    await page.goto(`http://${HOSTILE}:${port}/?to=${UNKNOWN}${slow ? '&slow' : ''}`);
+    await page.waitForSelector('affinity-lens-overlay', { state: 'attached' });
+    await page.waitForTimeout(500);
+    shapes.push(await page.evaluate(() => ({
+      html: [...document.documentElement.children].map((e) => e.tagName),
+      body: [...document.body.querySelectorAll('*')].map((e) => e.tagName).filter((t) => t.startsWith('AFFINITY')),
+    })));
+    await page.close();
+  }
+  // Slowly parsed, the page's own elements came after the Lens had answered.
+  for (const shape of shapes) {
+    assert.deepEqual(shape, { html: ['HEAD', 'BODY', 'AFFINITY-LENS-OVERLAY', 'AFFINITY-LENS-BADGES'], body: [] });
+  }
 });

@@ -35,7 +35,9 @@ function coverOverlay(page) {
     cover.textContent = 'Win a prize: click here!';
     cover.style.cssText = `position: fixed; left: ${box.left}px; top: ${box.top}px; width: ${box.width}px; height: ${box.height}px;`
       + 'z-index: 2147483647; pointer-events: none; background: #ffd; font: 20px sans-serif;';
-    document.body.append(cover);
+    // Last in the document, after the Lens's hosts (which follow the body): on top of them
+    // at the same z-index.
+    document.documentElement.append(cover);
   });
 }
 

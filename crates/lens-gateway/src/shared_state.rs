@@ -272,6 +272,10 @@ fn client_for(url: &str, options: &RedisOptions) -> Result<redis::Client, String
 /// window is filled up to that many with places that leave it at the reset, so that neither a
 /// replica that just started nor another program using the key makes the gateways send more
 /// than Affinity takes.
+///
+/// Answers `{wait}` (0: the place, ARGV[2], is taken; else the ms until one frees), followed,
+/// when ARGV[5] is `1`, by Redis's time and the window's places before this one: the read
+/// a replica's own window starts from if Redis goes away ([`FallbackWindow`]).
 const TAKE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
