@@ -25,7 +25,6 @@
 //! What cannot be tagged (the window, the locks, the replicas' heartbeats) can still be
 //! disturbed by someone who can write to Redis: Redis must stay private.
 
-use crate::fallback::{FallbackWindow, WINDOW_MS};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,6 +36,8 @@ use hmac::{Hmac, Mac};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sha2::{Digest, Sha256};
+
+use crate::fallback::{FallbackWindow, WINDOW_MS};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -1039,7 +1040,8 @@ impl SharedState for RedisState {
             };
             match this.run(take).await {
                 Some(reply) => {
-                    let (wait, window) = reply.split_first().map_or((0, &[][..]), |(w, rest)| (*w, rest));
+                    // No answer of the script's shape: a place not known to be taken.
+                    let (wait, window) = reply.split_first().map_or((1_000, &[][..]), |(w, rest)| (*w, rest));
                     this.mirror(window, now);
                     if wait > 0 {
                         return Err(Duration::from_millis(wait as u64));
