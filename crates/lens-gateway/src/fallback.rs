@@ -191,6 +191,40 @@ mod tests {
         }
     }
 
+    /// A place taken while Redis answers, as `RedisState::take_request` takes it: the shared
+    /// window read with it when this replica's read is stale, then the place remembered.
+    fn take_in_redis(w: &mut FallbackWindow, shared: &mut Vec<u64>, now: u64, limit: usize) -> bool {
+        if w.mirror_stale(now) {
+            shared.retain(|t| t + WINDOW_MS > now);
+            let places: Vec<i64> = shared.iter().map(|t| *t as i64).collect();
+            w.mirror(now as i64, &places, now, now);
+        }
+        let ok = redis_take(shared, now, limit);
+        if ok {
+            w.remember(now);
+        }
+        ok
+    }
+
+    #[test]
+    fn a_replica_that_takes_a_place_after_another_s_burst_counts_the_burst_when_redis_goes() {
+        let (mut a, mut b, mut shared) = (FallbackWindow::default(), FallbackWindow::default(), Vec::new());
+        // Both read the empty window (the heartbeat); b then sends 200 at once; a one, a
+        // second later; Redis goes.
+        a.mirror(0, &[], T0, T0);
+        b.mirror(0, &[], T0, T0);
+        let burst = (0..200).filter(|_| take_in_redis(&mut b, &mut shared, T0 + 100, 300)).count();
+        assert_eq!(burst, 200);
+        assert!(take_in_redis(&mut a, &mut shared, T0 + 1_000, 300));
+        // Alone at 150 each: a's read, made with its place, holds b's burst; without it a
+        // would have sent 149 more (201 + 143 > 300).
+        let now = T0 + 1_100;
+        let more = (0..300).filter(|_| a.take_alone(now, 150, 300, None).is_ok()).count();
+        let more_b = (0..300).filter(|_| b.take_alone(now, 150, 300, None).is_ok()).count();
+        assert_eq!((more, more_b), (0, 0));
+        assert!(burst + 1 + more + more_b <= 300);
+    }
+
     /// The most places in any 60-s window (Affinity's minute has no margin).
     fn busiest_minute(mut times: Vec<u64>) -> usize {
         times.sort_unstable();
@@ -239,16 +273,7 @@ mod tests {
                 }
                 let w = &mut windows[(i / run) % replicas];
                 let ok = if up {
-                    if w.mirror_stale(now) {
-                        shared.retain(|t| t + WINDOW_MS > now);
-                        let places: Vec<i64> = shared.iter().map(|t| *t as i64).collect();
-                        w.mirror(now as i64, &places, now, now);
-                    }
-                    let ok = redis_take(&mut shared, now, limit);
-                    if ok {
-                        w.remember(now);
-                    }
-                    ok
+                    take_in_redis(w, &mut shared, now, limit)
                 } else {
                     w.take_alone(now, share, limit as u32, None).is_ok()
                 };
